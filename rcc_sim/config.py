@@ -1,0 +1,464 @@
+"""Typed configuration: every parameter of rcc-sim, its unit, its source and its allowed range.
+
+The schema is a tree of dataclasses registered in Hydra's ConfigStore. Each leaf is declared
+with :func:`param`, which keeps the default, the unit, the source and the bounds in one place,
+so that
+
+* Hydra/OmegaConf reject unknown keys and wrong types while composing the config;
+* :func:`validate` rejects impossible values (a negative rate, a share above 1, an LA code that
+  does not exist) before any work is done, with one message naming the key;
+* the codebook and reports can list every parameter with its unit and source.
+
+A policy is a diff against these defaults (a file under ``configs/policy/``), never a code fork.
+Money is in 2024 pounds (real terms); rates are per year unless the unit says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+
+ASSUMPTION = "ASSUMPTION"  # marks a default with no published source; sweep it in sensitivity studies
+
+AGE_BANDS = ("under1", "1_4", "5_9", "10_15", "16_17")
+AGE_BAND_EDGES = (0.0, 1.0, 5.0, 10.0, 16.0, 18.0)  # years; DfE age bands
+NEEDS_TIERS = ("standard", "complex", "very_complex", "secure_welfare")
+DURATION_BAND_EDGES = (0.0, 0.5, 1.0, 2.0, 4.0)  # years in care; last band open-ended
+HAZARD_ROUTES = (  # exit routes with a hazard before 18; the rest happen at 18
+    "returned_home",
+    "adopted",
+    "special_guardianship",
+    "child_arrangements_order",
+    "lives_with_relatives",
+    "independent_living",
+    "other",
+)
+
+
+class ConfigError(ValueError):
+    """A config value is missing, of the wrong kind or impossible. The message names the key."""
+
+
+def param(default: Any, unit: str, source: str, lo: float | None = None, hi: float | None = None,
+          doc: str = "") -> Any:
+    """Declare a parameter with its unit, source and bounds (checked by :func:`validate`).
+
+    ``lo``/``hi`` apply to a number or to every element of a list of numbers.
+    """
+    meta = {"unit": unit, "source": source, "lo": lo, "hi": hi, "doc": doc}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+SHARE = dict(lo=0.0, hi=1.0)
+RATE = dict(lo=0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Run set-up
+# --------------------------------------------------------------------------------------------
+@dataclass
+class WorldConfig:
+    """Which local authorities are simulated in full; the rest of England is the outside market."""
+
+    name: str = "england"
+    # ONS codes of the LAs simulated in full; empty means all 153 English LAs
+    la_codes: list[str] = field(default_factory=list)
+    outside_occupancy: float = param(
+        0.8, "share of usable places", ASSUMPTION + ": outside the world, places taken by children not simulated "
+        "(about the national occupancy of usable places)", **SHARE)
+
+
+@dataclass
+class SimConfig:
+    years: float = param(5.0, "years", "run length from the base date", lo=0.02, hi=50.0)
+    start_year: int = param(2024, "year", "base date is 31 March of this year (2021-2024 published)",
+                            lo=2021, hi=2024)
+
+
+@dataclass
+class OutputConfig:
+    write_netcdf: bool = True
+    # dtype used for counts in the Dataset: float32 keeps a ten-year England run small
+    float_dtype: str = "float32"
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Demand: entries and exits
+# --------------------------------------------------------------------------------------------
+@dataclass
+class DemandParams:
+    entry_rate_scale: float = param(
+        1.0, "multiplier", "1.0 = published starts per LA in the year to 31 March (DfE CLA)", **RATE)
+    entry_trend_per_year: float = param(
+        0.0, "fraction per year", ASSUMPTION + ": starts held at the latest published year", lo=-0.5, hi=0.5)
+    start_age_shares: list[float] = param(
+        [0.16, 0.15, 0.15, 0.26, 0.28], "share of starts by age band (<1, 1-4, 5-9, 10-15, 16-17)",
+        "DfE CLA 2024 starting during the year by age", **SHARE)
+    male_share: float = param(0.53, "share of non-UASC children", "DfE CLA 2024 (53% of non-UASC)", **SHARE)
+    uasc_male_share: float = param(0.95, "share of UASC", "DfE CLA 2024: most UASC are boys aged 16-17", **SHARE)
+    uasc_share_of_starts: list[float] = param(
+        [0.0, 0.0, 0.01, 0.08, 0.50], "share of starts by age band",
+        ASSUMPTION + ": set so that the UASC stock is about 7,440 (DfE CLA 2024, 9% of stock)", **SHARE)
+    needs_shares_under10: list[float] = param(
+        [0.90, 0.09, 0.01, 0.0], "share by needs tier (standard, complex, very complex, secure welfare)",
+        ASSUMPTION + ": tiers set so that about 11% of children live in children's homes (FOI 2024)", **SHARE)
+    needs_shares_10_15: list[float] = param(
+        [0.50, 0.30, 0.18, 0.02], "share by needs tier", ASSUMPTION, **SHARE)
+    needs_shares_16_17: list[float] = param(
+        [0.62, 0.24, 0.13, 0.01], "share by needs tier", ASSUMPTION, **SHARE)
+    sibling_group_size_shares: list[float] = param(
+        [0.74, 0.16, 0.07, 0.03], "share of entering groups of size 1, 2, 3, 4 (non-UASC under 16)",
+        ASSUMPTION + ": about four in ten children enter care with a sibling", **SHARE)
+    needs_escalation_on_breakdown: float = param(
+        0.15, "probability", ASSUMPTION + ": needs rise one tier after an unplanned ending", **SHARE)
+
+
+@dataclass
+class ExitParams:
+    """Exit hazards per year by route, current age band (<1, 1-4, 5-9, 10-15, 16-17) and time in care.
+
+    hazard(route, age, t) = age_hazard[route][age band] * duration_multiplier[route][duration band],
+    duration bands (years in care): [0, .5), [.5, 1), [1, 2), [2, 4), [4, ...).
+    Defaults set so that starts, ceased, exit routes and the age mix of ceased and stock agree with
+    DfE CLA 2024 at once (DESIGN.md s.6); they are refitted by the calibration study.
+    """
+
+    returned_home: list[float] = param([0.20, 0.22, 0.16, 0.16, 0.12], "per year", "fitted to DfE CLA 2024 ceased by reason and age", **RATE)
+    adopted: list[float] = param([0.10, 0.36, 0.03, 0.0, 0.0], "per year", "fitted to DfE CLA 2024 (2,980 adoptions)", **RATE)
+    special_guardianship: list[float] = param([0.08, 0.15, 0.06, 0.025, 0.01], "per year", "fitted to DfE CLA 2024 (SGO 11% of ceased)", **RATE)
+    child_arrangements_order: list[float] = param([0.03, 0.045, 0.015, 0.006, 0.003], "per year", "fitted to DfE CLA 2024 (CAO 3%)", **RATE)
+    lives_with_relatives: list[float] = param([0.03, 0.05, 0.04, 0.025, 0.04], "per year", "fitted to DfE CLA 2024 (6%)", **RATE)
+    independent_living: list[float] = param([0.0, 0.0, 0.0, 0.0, 0.12], "per year", "fitted to DfE CLA 2024 (13% of ceased, incl. at 18)", **RATE)
+    other: list[float] = param([0.05, 0.06, 0.06, 0.08, 0.25], "per year", "fitted to DfE CLA 2024 (other 16% + another LA 6%)", **RATE)
+
+    returned_home_duration: list[float] = param([2.2, 1.0, 0.8, 0.6, 0.5], "multiplier by duration band", "ASSUMPTION: returns home are front-loaded", **RATE)
+    adopted_duration: list[float] = param([0.15, 0.9, 1.5, 1.0, 0.5], "multiplier by duration band", "ASSUMPTION: adoption orders take 1-2 years", **RATE)
+    special_guardianship_duration: list[float] = param([0.4, 1.0, 1.4, 1.0, 0.7], "multiplier by duration band", ASSUMPTION, **RATE)
+    child_arrangements_order_duration: list[float] = param([0.6, 1.0, 1.2, 1.0, 0.8], "multiplier by duration band", ASSUMPTION, **RATE)
+    lives_with_relatives_duration: list[float] = param([1.5, 1.0, 0.9, 0.8, 0.7], "multiplier by duration band", ASSUMPTION, **RATE)
+    independent_living_duration: list[float] = param([0.5, 1.0, 1.0, 1.0, 1.0], "multiplier by duration band", ASSUMPTION, **RATE)
+    other_duration: list[float] = param([1.4, 1.0, 0.8, 0.7, 0.6], "multiplier by duration band", ASSUMPTION, **RATE)
+
+    staying_put_if_fostered: float = param(
+        0.55, "probability", "DfE CLA 2024: about half of 18-year-olds leaving foster care stay put", **SHARE)
+    independent_living_at_18: float = param(
+        0.35, "probability (not staying put)", "fitted to DfE CLA 2024 ceased reasons", **SHARE)
+
+
+# --------------------------------------------------------------------------------------------
+# 2-3. Placement search and placement life
+# --------------------------------------------------------------------------------------------
+@dataclass
+class PlacementParams:
+    kinship_at_entry: list[float] = param(
+        [0.16, 0.17, 0.17, 0.10, 0.04], "probability by age band",
+        "fitted so that kinship foster care is about 15.6% of stock (Sufficiency.org.uk FOI 2024)", **SHARE)
+    with_parents_before_return_home: float = param(
+        0.45, "probability", "fitted to DfE CLA 2024: 6% of stock placed with parents", **SHARE)
+    with_parents_lead_years: float = param(
+        1.0, "years (mean)", "ASSUMPTION: placements with parents precede discharge by about a year", lo=0.0)
+    adoption_placement_lead_years: float = param(
+        0.7, "years (mean)", "ASSUMPTION: placement for adoption to order; 3% of stock (DfE CLA 2024)", lo=0.0)
+    other_setting_at_entry: list[float] = param(
+        [0.0, 0.0, 0.02, 0.07, 0.08], "probability by age band",
+        "fitted to DfE CLA 2024: 5% of stock in other settings (residential schools, NHS, custody)", **SHARE)
+    miles_penalty_gbp: float = param(
+        12.0, "GBP per week per mile", ASSUMPTION + ": how much a commissioner pays to place a child one mile closer", **RATE)
+    need_mismatch_penalty_gbp: float = param(
+        900.0, "GBP per week", ASSUMPTION + ": a placement below the child's needs tier", **RATE)
+    sibling_split_penalty_gbp: float = param(
+        400.0, "GBP per week per sibling apart", ASSUMPTION, **RATE)
+    candidates_per_search: int = param(8, "placements compared", ASSUMPTION + ": a placement team compares a handful", lo=1, hi=200)
+    max_foster_search_miles: float = param(
+        80.0, "miles", ASSUMPTION + ": IFA carers further away are not considered", lo=1.0)
+    retry_days: float = param(7.0, "days", "a waiting child's search is repeated weekly", lo=1.0, hi=90.0)
+
+
+@dataclass
+class BreakdownParams:
+    """Unplanned endings and planned moves, as hazards per year on each placement."""
+
+    unplanned_foster: float = param(0.14, "per year", "fitted to DfE CLA 2024: 66,070 placement changes, 55% foster", **RATE)
+    unplanned_kinship: float = param(0.05, "per year", ASSUMPTION + ": kinship placements are the most stable", **RATE)
+    unplanned_home: float = param(0.35, "per year", "fitted to DfE CLA 2024 placement changes", **RATE)
+    unplanned_supported: float = param(0.25, "per year", ASSUMPTION, **RATE)
+    unplanned_other: float = param(0.05, "per year", ASSUMPTION, **RATE)
+    planned_foster: float = param(0.10, "per year", "fitted: care plan is 34% of changes (DfE 2025)", **RATE)
+    planned_home: float = param(0.25, "per year", "fitted: step-down from residential care", **RATE)
+    planned_supported: float = param(0.05, "per year", ASSUMPTION, **RATE)
+    secure_order_months: float = param(4.0, "months (mean)", "ASSUMPTION: secure welfare orders last about 3 months and are renewed", lo=0.1)
+    teen_multiplier: float = param(1.5, "multiplier at 10-17", ASSUMPTION, **RATE)
+    mismatch_multiplier: float = param(2.0, "multiplier when below needs tier", ASSUMPTION, **RATE)
+    distance_multiplier: float = param(1.3, "multiplier when > 20 miles from home", ASSUMPTION, **RATE)
+    history_multiplier: float = param(1.15, "multiplier per earlier move (up to 5)", ASSUMPTION, **RATE)
+    reason_shares_unplanned: list[float] = param(
+        [0.16, 0.14, 0.06, 0.02, 0.62],
+        "share of unplanned endings: carer request (behaviour), carer request (other), child request, standards concern, other",
+        "DfE CLA 2025 reasons for placement change (8%, 7%, 3%, 1%, 25% of all changes, rescaled)", **SHARE)
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Foster carer supply
+# --------------------------------------------------------------------------------------------
+@dataclass
+class FosteringParams:
+    mainstream_households: int = param(33745, "households", "Ofsted Fostering in England 2023-24 (31 Mar 2024)", lo=0)
+    in_house_household_share: float = param(
+        0.53, "share of mainstream households", "derived: in-house 27.9% vs IFA 24.8% of children (FOI 2024)", **SHARE)
+    places_per_household_shares: list[float] = param(
+        [0.28, 0.42, 0.24, 0.06], "share of households approved for 1, 2, 3, 4 places",
+        "set to give 70,465 places for 33,745 households (Ofsted 2023-24): 2.09 each", **SHARE)
+    usable_place_share: float = param(
+        0.72, "share of approved places open to a new child",
+        ASSUMPTION + ": 60% of approved places are filled (Ofsted 2023-24); many vacancies are not usable", **SHARE)
+    complex_skill_share: float = param(0.25, "share of households", ASSUMPTION + ": trained for complex needs", **SHARE)
+    enquiries_per_year: float = param(125195.0, "enquiries per year", "Ofsted/DfE fostering recruitment (2022-23)", **RATE)
+    application_rate: float = param(0.068, "applications per enquiry", "Ofsted 2023-24: 8,485 applications", **SHARE)
+    approval_rate: float = param(0.48, "approvals per application", "Ofsted 2023-24: 4,055 joined / 8,485 applied", **SHARE)
+    assessment_days: float = param(182.0, "days (mean)", "about six months (Ofsted; Fostering Network)", lo=1.0)
+    in_house_applicant_share: float = param(
+        0.50, "share of applicants choosing their LA", ASSUMPTION + ": LAs and IFAs compete for applicants", **SHARE)
+    deregistration_rate: float = param(
+        0.14, "per household per year", "Ofsted 2023-24: 4,820 of 33,745 mainstream households left", **RATE)
+    quit_after_breakdown: float = param(0.08, "probability", ASSUMPTION + ": strain after an unplanned ending", **SHARE)
+    leave_defer_if_occupied: float = param(
+        0.8, "probability", ASSUMPTION + ": a leaving carer usually lets placed children move on first", **SHARE)
+    in_house_cost_week: float = param(
+        850.0, "GBP per child per week", "PSSRU 2017 GBP 646 (allowance and social work) uprated by CPI to 2024", lo=0.0)
+    ifa_price_week: float = param(
+        980.0, "GBP per child per week", "CMA 2021: GBP 820 (2020-21) uprated by CPI to 2024", lo=0.0)
+    kinship_cost_week: float = param(
+        300.0, "GBP per child per week", ASSUMPTION + ": fostering allowance and support for kinship carers", lo=0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# 5. Children's homes, supported accommodation, secure homes
+# --------------------------------------------------------------------------------------------
+@dataclass
+class ProvisionParams:
+    childrens_homes: int = param(3491, "homes", "Ofsted children's social care data 2024 (31 Mar 2024)", lo=0)
+    childrens_home_places: int = param(14486, "places", "Ofsted 2024 (about 4.1 places per home)", lo=0)
+    la_run_homes: int = param(404, "homes", "Ofsted 2024", lo=0)
+    voluntary_share_of_non_la_homes: float = param(0.06, "share", ASSUMPTION + ": about 4 in 5 homes are private", **SHARE)
+    large_group_share_of_private: float = param(0.35, "share of private homes", "Ofsted 2024: 22 largest own 968 homes", **SHARE)
+    region_home_shares: dict[str, float] = param(
+        {"North West": 0.25, "London": 0.06, "South East": 0.07, "South West": 0.06, "West Midlands": 0.15},
+        "share of homes", "Ofsted 2023-24 via CYP Now / Community Care; other regions share the rest by child population",
+        **SHARE)
+    usable_place_share: float = param(
+        0.80, "share of registered places open to a new child",
+        ASSUMPTION + ": registered places exceed what matching allows (9,272 children in 14,486 places, FOI 2024)", **SHARE)
+    opening_rate: float = param(0.12, "new homes per existing home per year", "Ofsted: homes up 44% in four years to 2024", **RATE)
+    lead_time_days: float = param(300.0, "days (mean)", ASSUMPTION + ": planning and Ofsted registration", lo=0.0)
+    closure_rate: float = param(0.05, "per home per year", ASSUMPTION, **RATE)
+    empty_closure_rate: float = param(0.5, "per empty home per year", ASSUMPTION, **RATE)
+    provider_failure_rate: float = param(0.01, "per private provider per year", ASSUMPTION, **RATE)
+    supported_places: int = param(
+        9000, "places", ASSUMPTION + ": 258 providers (Ofsted 2024); 7-10% of children in supported accommodation", lo=0)
+    supported_places_per_setting: float = param(6.0, "places", ASSUMPTION, lo=1.0)
+    secure_homes: int = param(13, "homes", "Ofsted 2023 (NYAS)", lo=0)
+    secure_welfare_places: int = param(
+        125, "places", "DfE SA1 2023: 230 places, 105 contracted to youth justice", lo=0)
+    property_cost_index: dict[str, float] = param(
+        {"London": 1.8, "South East": 1.33, "East of England": 1.17, "South West": 1.07,
+         "West Midlands": 0.83, "East Midlands": 0.81, "Yorkshire and The Humber": 0.69,
+         "North West": 0.69, "North East": 0.52},
+        "ratio to England median house price", "ONS median house prices by region, year to March 2023 (rounded)", lo=0.0)
+    entry_return_elasticity: float = param(
+        1.5, "log-openings per unit of relative return", ASSUMPTION + ": providers open where returns are highest", lo=0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# 6. Market: prices
+# --------------------------------------------------------------------------------------------
+@dataclass
+class MarketParams:
+    home_price_week: float = param(
+        5500.0, "GBP per child per week", "County Councils Network 2024 (range 5,500-6,100)", lo=0.0)
+    la_home_cost_week: float = param(
+        5200.0, "GBP per child per week", ASSUMPTION + ": LA homes cost about as much as private ones", lo=0.0)
+    supported_price_week: float = param(
+        1600.0, "GBP per child per week", ASSUMPTION + ": LGA/CCN range 1,000-3,000", lo=0.0)
+    secure_price_week: float = param(
+        7500.0, "GBP per child per week", ASSUMPTION + ": about GBP 1,000+ a night", lo=0.0)
+    unregistered_price_week: float = param(
+        9000.0, "GBP per child per week", ASSUMPTION + ": emergency and unregistered placements, often GBP 10k+", lo=0.0)
+    other_setting_price_week: float = param(
+        3500.0, "GBP per child per week", ASSUMPTION + ": residential schools and other settings", lo=0.0)
+    tier_price_multipliers: list[float] = param(
+        [1.0, 1.25, 1.8, 2.4], "multiplier by needs tier", ASSUMPTION + ": CMA averages hide a long upper tail", lo=0.0)
+    price_dispersion: float = param(0.25, "sd of log price", ASSUMPTION, lo=0.0, hi=2.0)
+    scarcity_elasticity: float = param(
+        1.0, "log-price per unit occupancy above reference", ASSUMPTION + ": spot prices rise when places are scarce", lo=0.0)
+    home_margin: float = param(0.226, "operating margin", "CMA 2022: largest 15 providers", lo=-1.0, hi=1.0)
+    ifa_margin: float = param(0.19, "operating margin", "CMA 2021", lo=-1.0, hi=1.0)
+    high_cost_threshold_week: float = param(10000.0, "GBP per week", "DfE/LGA definition of high-cost placements", lo=0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Policy: who commissions, and the levers (issue 3 extends this)
+# --------------------------------------------------------------------------------------------
+@dataclass
+class PolicyConfig:
+    name: str = "status_quo"
+    description: str = "Each local authority commissions alone (England today)."
+
+
+@dataclass
+class Config:
+    world: WorldConfig = field(default_factory=WorldConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    sim: SimConfig = field(default_factory=SimConfig)
+    demand: DemandParams = field(default_factory=DemandParams)
+    exits: ExitParams = field(default_factory=ExitParams)
+    placement: PlacementParams = field(default_factory=PlacementParams)
+    breakdown: BreakdownParams = field(default_factory=BreakdownParams)
+    fostering: FosteringParams = field(default_factory=FosteringParams)
+    provision: ProvisionParams = field(default_factory=ProvisionParams)
+    market: MarketParams = field(default_factory=MarketParams)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    seed: int = 0
+
+
+def register_configs() -> None:
+    """Put the schema in Hydra's ConfigStore (idempotent)."""
+    cs = ConfigStore.instance()
+    cs.store(name="rcc_sim_schema", node=Config)
+    cs.store(group="world", name="world_schema", node=WorldConfig)
+    cs.store(group="policy", name="policy_schema", node=PolicyConfig)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+SHARE_VECTORS = {  # lists whose elements must sum to 1
+    "demand.start_age_shares", "demand.needs_shares_under10", "demand.needs_shares_10_15",
+    "demand.needs_shares_16_17", "demand.sibling_group_size_shares",
+    "fostering.places_per_household_shares", "breakdown.reason_shares_unplanned",
+}
+VECTOR_LENGTHS = {
+    "demand.start_age_shares": len(AGE_BANDS), "demand.uasc_share_of_starts": len(AGE_BANDS),
+    "demand.needs_shares_under10": len(NEEDS_TIERS), "demand.needs_shares_10_15": len(NEEDS_TIERS),
+    "demand.needs_shares_16_17": len(NEEDS_TIERS), "demand.sibling_group_size_shares": 4,
+    "placement.kinship_at_entry": len(AGE_BANDS), "placement.other_setting_at_entry": len(AGE_BANDS),
+    "fostering.places_per_household_shares": 4, "market.tier_price_multipliers": len(NEEDS_TIERS),
+    "breakdown.reason_shares_unplanned": 5,
+    **{f"exits.{r}": len(AGE_BANDS) for r in HAZARD_ROUTES},
+    **{f"exits.{r}_duration": len(DURATION_BAND_EDGES) for r in HAZARD_ROUTES},
+}
+
+
+def _check_number(key: str, value: Any, lo: float | None, hi: float | None, unit: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"config key '{key}' = {value!r}: expected a number ({unit})")
+    if value != value:  # NaN
+        raise ConfigError(f"config key '{key}' is NaN: expected a number ({unit})")
+    if lo is not None and value < lo:
+        raise ConfigError(f"config key '{key}' = {value}: must be >= {lo} ({unit})")
+    if hi is not None and value > hi:
+        raise ConfigError(f"config key '{key}' = {value}: must be <= {hi} ({unit})")
+
+
+def _validate_node(node: Any, prefix: str) -> None:
+    for f in fields(node):
+        key = f"{prefix}{f.name}"
+        value = getattr(node, f.name)
+        if is_dataclass(value):
+            _validate_node(value, key + ".")
+            continue
+        lo, hi, unit = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("unit", "")
+        if lo is None and hi is None:
+            continue
+        if isinstance(value, dict):
+            for k, v in value.items():
+                _check_number(f"{key}.{k}", v, lo, hi, unit)
+        elif isinstance(value, (list, tuple)):
+            want = VECTOR_LENGTHS.get(key)
+            if want is not None and len(value) != want:
+                raise ConfigError(f"config key '{key}' has {len(value)} values: expected {want} ({unit})")
+            for i, v in enumerate(value):
+                _check_number(f"{key}[{i}]", v, lo, hi, unit)
+            if key in SHARE_VECTORS and abs(sum(value) - 1.0) > 1e-6:
+                raise ConfigError(f"config key '{key}' sums to {sum(value):.6g}: shares must sum to 1")
+        else:
+            _check_number(key, value, lo, hi, unit)
+
+
+def to_object(cfg: Any) -> Config:
+    """Turn a DictConfig (from Hydra) or a Config into a validated :class:`Config` object."""
+    from omegaconf import DictConfig, OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    if isinstance(cfg, Config):
+        obj = cfg
+    else:
+        try:
+            if isinstance(cfg, dict):
+                cfg = OmegaConf.merge(OmegaConf.structured(Config), cfg)
+            elif isinstance(cfg, DictConfig) and OmegaConf.get_type(cfg) is not Config:
+                cfg = OmegaConf.merge(OmegaConf.structured(Config), cfg)
+            obj = OmegaConf.to_object(cfg)
+        except OmegaConfBaseException as exc:
+            raise ConfigError(_omegaconf_message(exc)) from None
+    validate(obj)
+    return obj
+
+
+def _omegaconf_message(exc: Exception) -> str:
+    key = getattr(exc, "full_key", None)
+    first = str(exc).splitlines()[0]
+    return f"config key '{key}': {first}" if key else f"config error: {first}"
+
+
+def validate(cfg: Config) -> None:
+    """Raise :class:`ConfigError` naming the first impossible value; check cross-field rules."""
+    _validate_node(cfg, "")
+    from .data import load_las
+
+    known = set(load_las()["code"])
+    for i, code in enumerate(cfg.world.la_codes):
+        if code not in known:
+            raise ConfigError(f"config key 'world.la_codes[{i}]' = {code!r}: no English LA has this ONS code")
+    if len(set(cfg.world.la_codes)) != len(cfg.world.la_codes):
+        raise ConfigError("config key 'world.la_codes' lists an LA twice")
+    if cfg.provision.la_run_homes > cfg.provision.childrens_homes:
+        raise ConfigError("config key 'provision.la_run_homes' exceeds 'provision.childrens_homes'")
+    if cfg.provision.childrens_home_places < cfg.provision.childrens_homes:
+        raise ConfigError("config key 'provision.childrens_home_places' is below one place per home")
+    if cfg.output.float_dtype not in ("float32", "float64"):
+        raise ConfigError(f"config key 'output.float_dtype' = {cfg.output.float_dtype!r}: use float32 or float64")
+    unknown_regions = set(cfg.provision.region_home_shares) - set(cfg.provision.property_cost_index)
+    if unknown_regions:
+        raise ConfigError(f"config key 'provision.region_home_shares' names unknown regions {sorted(unknown_regions)}")
+    if sum(cfg.provision.region_home_shares.values()) > 1.0:
+        raise ConfigError("config key 'provision.region_home_shares' sums to more than 1")
+
+
+def parameter_table(cfg: Config | None = None) -> list[dict[str, Any]]:
+    """Every parameter with its value, unit and source: for codebooks and reports."""
+    cfg = cfg or Config()
+    rows: list[dict[str, Any]] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        for f in fields(node):
+            value = getattr(node, f.name)
+            if is_dataclass(value):
+                walk(value, f"{prefix}{f.name}.")
+            elif "unit" in f.metadata:
+                rows.append({"key": prefix + f.name, "value": value, "unit": f.metadata["unit"],
+                             "source": f.metadata["source"],
+                             "assumption": f.metadata["source"].startswith(ASSUMPTION)})
+
+    walk(cfg, "")
+    return rows
+
+
+__all__ = [
+    "AGE_BANDS", "AGE_BAND_EDGES", "ASSUMPTION", "Config", "ConfigError", "DURATION_BAND_EDGES",
+    "HAZARD_ROUTES", "NEEDS_TIERS", "MISSING", "parameter_table", "register_configs", "to_object",
+    "validate",
+]

@@ -1,0 +1,161 @@
+"""Published aggregate data shipped with the package (see ``rcc_sim/data/SOURCES.md``).
+
+Each loader checks its file and raises :class:`DataError` naming the file, row and column at
+fault, so a bad data file stops a run before any work is done.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR = Path(__file__).parent / "data"
+LA_FILE = "la_children_looked_after_2021_2024.csv"
+LOCATIONS_FILE = "la_locations.csv"
+LSOA_FILE = "lsoa21_points.csv"
+TARGETS_FILE = "national_calibration_targets.csv"
+YEARS = (2021, 2022, 2023, 2024)
+# Former LAs replaced by successors (DfE marks them 'z' in later years). For years before the
+# split, a successor's figures are the former LA's, apportioned by the successors' shares in
+# their first published year (ASSUMPTION: documented in SOURCES.md).
+FORMER_LAS = {"E10000021": ("E06000061", "E06000062"),  # Northamptonshire, split April 2021
+              "E10000006": ("E06000063", "E06000064")}  # Cumbria, split April 2023
+# Isles of Scilly: all 2024 figures 'z'; children in care are a handful and its children
+# population is about 300 (ONS mid-2023 estimate, ASSUMPTION rounded); no children in care.
+SCILLY = "E06000053"
+SCILLY_CHILD_POPULATION = 300
+
+
+class DataError(ValueError):
+    """A data file is missing, malformed or holds an impossible value. The message names it."""
+
+
+def _read(name: str, required: list[str]) -> list[dict[str, str]]:
+    path = DATA_DIR / name
+    if not path.exists():
+        raise DataError(f"data file {path} is missing")
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DataError(f"data file {path}: missing columns {missing}")
+        return list(reader)
+
+
+def _number(path: str, row: int, col: str, text: str, allow_missing: bool) -> float:
+    text = text.strip()
+    if text in ("c", "z", "x", ""):
+        if allow_missing:
+            return float("nan")
+        raise DataError(f"data file {path}, row {row}, column '{col}': value {text!r} is suppressed or missing")
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(f"data file {path}, row {row}, column '{col}': {text!r} is not a number") from None
+    if value < 0:
+        raise DataError(f"data file {path}, row {row}, column '{col}': {value} is negative")
+    return value
+
+
+@functools.lru_cache(maxsize=1)
+def load_las() -> dict[str, np.ndarray]:
+    """The 153 English children's services LAs, in file order.
+
+    Returns columns: code, name, region, lat, lon, child_population, and for each year in
+    YEARS ``stock_Y``, ``starts_Y``, ``ceased_Y`` (children; NaN where not published).
+    Child population = stock / (rate per 10,000) * 10,000, from the latest year with both.
+    """
+    cols = ["new_la_code", "la_name", "region9"] + [f"{k}_{y}" for k in ("cla31mar", "starts", "ceased", "rate10k") for y in YEARS]
+    rows = _read(LA_FILE, cols)
+    locs = {r["new_la_code"]: r for r in _read(LOCATIONS_FILE, ["new_la_code", "lat", "lon"])}
+    out: dict[str, list] = {k: [] for k in ["code", "name", "region", "lat", "lon", "child_population"]}
+    for y in YEARS:
+        for k in ("stock", "starts", "ceased"):
+            out[f"{k}_{y}"] = []
+    for i, r in enumerate(rows, start=2):
+        code = r["new_la_code"]
+        if code in FORMER_LAS:
+            continue
+        if code not in locs:
+            raise DataError(f"data file {LOCATIONS_FILE}: no location for LA {code} ({r['la_name']})")
+        out["code"].append(code)
+        out["name"].append(r["la_name"])
+        out["region"].append(r["region9"])
+        lat = _number(LOCATIONS_FILE, i, "lat", locs[code]["lat"], False)
+        lon = float(locs[code]["lon"])
+        if not (49.5 < lat < 56.0 and -6.5 < lon < 2.0):
+            raise DataError(f"data file {LOCATIONS_FILE}: LA {code} point ({lat}, {lon}) is outside England")
+        out["lat"].append(lat)
+        out["lon"].append(lon)
+        pop = float("nan")
+        for y in YEARS:
+            stock = _number(LA_FILE, i, f"cla31mar_{y}", r[f"cla31mar_{y}"], True)
+            rate = _number(LA_FILE, i, f"rate10k_{y}", r[f"rate10k_{y}"], True)
+            out[f"stock_{y}"].append(stock)
+            out[f"starts_{y}"].append(_number(LA_FILE, i, f"starts_{y}", r[f"starts_{y}"], True))
+            out[f"ceased_{y}"].append(_number(LA_FILE, i, f"ceased_{y}", r[f"ceased_{y}"], True))
+            if stock == stock and rate == rate and rate > 0:
+                pop = stock / rate * 10_000.0
+        if code == SCILLY:
+            pop = SCILLY_CHILD_POPULATION
+            for y in YEARS:
+                for k in ("stock", "starts", "ceased"):
+                    out[f"{k}_{y}"][-1] = 0.0
+        if pop != pop:
+            raise DataError(f"data file {LA_FILE}: LA {code} has no year with both a stock and a rate")
+        out["child_population"].append(pop)
+    _apportion_former(rows, out)
+    if len(out["code"]) != 153:
+        raise DataError(f"data file {LA_FILE}: expected 153 current LAs, found {len(out['code'])}")
+    res = {k: np.array(v) for k, v in out.items()}
+    for arr in res.values():
+        arr.flags.writeable = False
+    return res
+
+
+def _apportion_former(rows: list[dict[str, str]], out: dict[str, list]) -> None:
+    by_code = {r["new_la_code"]: r for r in rows}
+    col = {"stock": "cla31mar", "starts": "starts", "ceased": "ceased"}
+    for former, successors in FORMER_LAS.items():
+        idx = [out["code"].index(s) for s in successors]
+        for k, src in col.items():
+            first = next(y for y in YEARS if all(out[f"{k}_{y}"][i] == out[f"{k}_{y}"][i] for i in idx))
+            vals = np.array([out[f"{k}_{first}"][i] for i in idx])
+            shares = vals / vals.sum()
+            for y in YEARS:
+                text = by_code[former][f"{src}_{y}"]
+                if text.strip().isdigit() and all(out[f"{k}_{y}"][i] != out[f"{k}_{y}"][i] for i in idx):
+                    for i, sh in zip(idx, shares):
+                        out[f"{k}_{y}"][i] = float(text) * sh
+
+
+@functools.lru_cache(maxsize=1)
+def load_lsoa_points() -> dict[str, np.ndarray]:
+    """Small-area (LSOA 2021) centre points grouped by LA: code -> (n, 2) array of lat, lon."""
+    rows = _read(LSOA_FILE, ["lsoa21cd", "utla_code", "lat", "lon"])
+    groups: dict[str, list[tuple[float, float]]] = {}
+    for i, r in enumerate(rows, start=2):
+        lat = _number(LSOA_FILE, i, "lat", r["lat"], False)
+        lon = float(r["lon"])
+        groups.setdefault(r["utla_code"], []).append((lat, lon))
+    return {k: np.array(v) for k, v in groups.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def load_targets() -> dict[str, dict[str, str | float]]:
+    """National calibration targets: key -> {value, unit, period, source, note}."""
+    rows = _read(TARGETS_FILE, ["key", "value", "unit", "period", "source"])
+    out = {}
+    for i, r in enumerate(rows, start=2):
+        out[r["key"]] = {**r, "value": _number(TARGETS_FILE, i, "value", r["value"], False)}
+    return out
+
+
+def checksums() -> dict[str, str]:
+    """SHA-256 of every shipped data file, for the run manifest."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(DATA_DIR.iterdir())
+            if p.suffix in (".csv", ".geojson", ".md")}

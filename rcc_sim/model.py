@@ -1,0 +1,265 @@
+"""The model: one simpy clock, one visible order of operations.
+
+Time is continuous, in days from the base date (31 March of ``sim.start_year``). Events - a
+child arriving, a placement ending, a carer approved, a home opening - happen when they are
+due, each scheduled by the process that owns it. Metrics are recorded at the end of each week;
+the last week of a statistical year ends on 31 March, so weekly flows add up to DfE years.
+
+Set-up (``CareSystemModel.__init__``), in order:
+
+1. world: the LAs simulated in full, their points and distances;
+2. supply at the base date: foster households (fostering), homes, supported accommodation and
+   secure homes (provision), and their providers;
+3. the children in care at the base date, placed in order of time in care (longest first);
+4. the first year's arrivals, and the weekly clock.
+
+Each week, at its end (``CareSystemModel._week_end``):
+
+1. waiting children are searched for again (placement);
+2. spend is accrued and the week is recorded (metrics);
+3. on 31 March: the annual measures, the next year's arrivals, provider failures;
+4. each quarter: providers plan new homes; empty homes may close (provision);
+5. spot prices respond to occupancy (market);
+6. next week's fostering enquiries and applications (fostering).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import mesa
+import numpy as np
+import simpy
+
+from .agents import Child, LocalAuthority, Provider
+from .commissioning import Commissioning
+from .config import AGE_BAND_EDGES, Config
+from .metrics import (ADOPTION, EXIT_ROUTES, FOSTER_TYPES, OTHER_SETTING, WITH_PARENTS, CARE_PLAN, Recorder)
+from .processes.demand import AT_18, FIELDS, Demand
+from .processes.fostering import Fostering
+from .processes.market import Accounts, Market
+from .processes.placement import Placement
+from .processes.provision import Provision
+from .processes.supply import Supply
+from .streams import Streams
+from .world import World, build_world
+
+STAYING_PUT = EXIT_ROUTES.index("staying_put")
+INDEPENDENT = EXIT_ROUTES.index("independent_living")
+OTHER_EXIT = EXIT_ROUTES.index("other")
+ADOPTED = EXIT_ROUTES.index("adopted")
+RETURNED_HOME = EXIT_ROUTES.index("returned_home")
+
+
+def calendar(start_year: int, years: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Week-end days, their statistical year, and year-end days (31 March) from the base date."""
+    base = dt.date(start_year, 3, 31)
+    n_years = math.ceil(years)
+    ends, stat_year, year_ends = [], [], []
+    for k in range(n_years):
+        y0 = (dt.date(start_year + k, 3, 31) - base).days
+        y1 = (dt.date(start_year + k + 1, 3, 31) - base).days
+        ends += [y0 + 7 * j for j in range(1, 52)] + [y1]
+        stat_year += [start_year + k + 1] * 52
+        year_ends.append(y1)
+    n_weeks = max(1, int(round(years * 52)))
+    n_full = n_weeks // 52
+    return np.array(ends[:n_weeks], float), np.array(stat_year[:n_weeks]), np.array(year_ends[:n_full], float)
+
+
+class CareSystemModel(mesa.Model):
+    """England's placement system (or a region of it), with each commissioner's rules from config."""
+
+    def __init__(self, cfg: Config, world: World | None = None):
+        super().__init__(rng=cfg.seed)  # mesa's own generators are not used: see Streams
+        self.cfg = cfg
+        self.env = simpy.Environment()
+        self.streams = Streams(cfg.seed)
+        self.world = world or build_world(cfg)
+        self.week_ends, self.stat_year, self.year_ends = calendar(cfg.sim.start_year, cfg.sim.years)
+        n = self.world.n_la
+        self.rec = Recorder(n, len(self.week_ends), len(self.year_ends))
+        self.children: dict[int, Child] = {}
+        w = self.world
+        self.las = [LocalAuthority(self, i, w.codes[i], w.names[i], w.regions[i], float(w.child_population[i]))
+                    for i in range(n)]
+        for la in self.las:
+            la.provider = Provider(self, "la", False, la.index)
+        # processes, each owning its parameters, streams and metrics
+        self.commissioning = Commissioning(self)
+        self.market = Market(self)
+        self.accounts = Accounts(self, n)
+        self.supply = Supply(self)
+        self.placement = Placement(self)
+        self.fostering = Fostering(self)
+        self.provision = Provision(self)
+        self.demand = Demand(cfg, w, self.streams)
+        self.exit_rng = self.streams("exit_routes")
+        # 2. supply at the base date
+        self.fostering.build()
+        self.provision.build()
+        # 3. the children in care at the base date
+        self._admit(self.demand.initial_stock(), initial=True)
+        self.market.set_reference(self.supply.usable, self.supply.filled)
+        for arr in self.rec.flow.values():  # the base-date placements are not flows of week 1
+            arr[:] = 0.0
+        # 4. first year's arrivals and the clock
+        self._schedule_arrivals(0)
+        self.fostering.recruit(self.week_ends[0])
+        self._week = 0
+        self.env.process(self._clock())
+
+    # ------------------------------------------------------------------ clock
+    @property
+    def t(self) -> float:
+        return self.env.now
+
+    def schedule(self, delay: float, fn, *args) -> None:
+        """Call ``fn(*args)`` after ``delay`` days."""
+        ev = simpy.Timeout(self.env, max(float(delay), 0.0))
+        ev.callbacks.append(lambda _ev: fn(*args))
+
+    def _clock(self):
+        for w, t_end in enumerate(self.week_ends):
+            yield self.env.timeout(t_end - self.env.now)
+            self._week_end(w)
+
+    def _week_end(self, w: int) -> None:
+        t = self.t
+        self.placement.retry_waiting()
+        self.accounts.accrue_all()
+        self.rec.record_week(w)
+        year_end = (w + 1) % 52 == 0
+        if year_end and (w + 1) // 52 <= len(self.year_ends):
+            self._year_end((w + 1) // 52 - 1)
+        if w + 1 >= len(self.week_ends):
+            return
+        days = self.week_ends[w + 1] - t
+        if (w + 1) % 13 == 0:
+            self.provision.plan_openings(91.0)
+            self.provision.close_empty(91.0)
+        self.market.update(self.supply.usable, self.supply.filled)
+        self.fostering.recruit(days)
+
+    def _year_end(self, y: int) -> None:
+        ann = self.rec.annual
+        ann["children_in_care_31mar"][y] = self.rec.stock["children_in_care"]
+        three = ann["three_plus_placements"][y]
+        for child in self.children.values():
+            if child.placements_this_year >= 3:
+                three[child.la] += 1
+            child.placements_this_year = 1
+        self.provision.provider_failures(365.0)
+        if y + 1 < math.ceil(self.cfg.sim.years):
+            self._schedule_arrivals(y + 1)
+
+    def run(self) -> None:
+        self.env.run(until=self.week_ends[-1] + 1e-9)
+
+    # ------------------------------------------------------------------ children arriving
+    def _schedule_arrivals(self, year_index: int) -> None:
+        t0 = 0.0 if year_index == 0 else self.year_ends[year_index - 1] if year_index - 1 < len(self.year_ends) else self.week_ends[-1]
+        t1 = min(t0 + 366.0, self.week_ends[-1])
+        if year_index < len(self.year_ends):
+            t1 = self.year_ends[year_index]
+        for la in self.world.sim_index:
+            batch = self.demand.arrivals(int(la), t0, t1, year_index)
+            for rows in _groups(batch["group"]):
+                self.schedule(batch["t"][rows[0]] - self.t, self._arrive, batch, rows)
+
+    def _arrive(self, batch: dict, rows: list[int]) -> None:
+        self._admit({k: v[rows] for k, v in batch.items()}, initial=False)
+
+    def _admit(self, cols: dict, initial: bool) -> None:
+        """Create the children of a batch (a group arriving, or the base-date stock) and place them."""
+        t = self.t
+        rec = self.rec
+        kin = self.cfg.placement.kinship_at_entry
+        other = self.cfg.placement.other_setting_at_entry
+        edges = AGE_BAND_EDGES[1:-1]
+        for rows in _groups(cols["group"]):
+            group = []
+            for i in rows:
+                la = int(cols["la"][i])
+                child = Child(self, la, float(cols["lat"][i]), float(cols["lon"][i]),
+                              birth_t=t - cols["age"][i] * 365.25, entry_t=t - cols["in_care"][i],
+                              male=bool(cols["male"][i]), tier=int(cols["tier"][i]), uasc=bool(cols["uasc"][i]),
+                              group=int(cols["group"][i]), exit_t=t + cols["exit_in"][i], route=int(cols["route"][i]))
+                child.u_18 = float(cols["u_18"][i])
+                self.children[child.unique_id] = child
+                rec.stock["children_in_care"][la] += 1
+                if not initial:
+                    rec.flow["starts"][la] += 1
+                self.schedule(cols["exit_in"][i], self._exit, child)
+                group.append((child, i))
+            child, i = group[0]
+            band = int(np.searchsorted(edges, cols["age"][i], side="right"))
+            pre = [(c, self._pre_exit_plan(c, cols, j)) for c, j in group]
+            if any(p is not None and p[0] <= t for _, p in pre):  # already placed with parents / for adoption
+                for c, p in pre:
+                    if p is not None and p[0] <= t:
+                        self.placement.place_without_search(c, p[1])
+                    else:
+                        self.placement.search_and_place(c)
+            elif cols["u_other"][i] < other[band]:
+                for c, _ in group:
+                    self.placement.place_without_search(c, OTHER_SETTING)
+            elif cols["u_kin"][i] < kin[band]:
+                self.placement.place_kinship([c for c, _ in group])
+            else:
+                self.placement.place_new([c for c, _ in group])
+            for c, p in pre:
+                if p is not None and p[0] > t:
+                    self.schedule(p[0] - t, self._pre_exit_move, c, p[1])
+
+    def _pre_exit_plan(self, child: Child, cols: dict, i: int) -> tuple[float, int] | None:
+        """(day, placement type) of the planned move that precedes the child's exit, or None:
+        placed for adoption before an adoption order; placed with parents before most returns home."""
+        p = self.cfg.placement
+        if child.route == ADOPTED:
+            lead_years, ptype = p.adoption_placement_lead_years, ADOPTION
+        elif child.route == RETURNED_HOME and cols["u_pre"][i] < p.with_parents_before_return_home:
+            lead_years, ptype = p.with_parents_lead_years, WITH_PARENTS
+        else:
+            return None
+        lead = -math.log1p(-cols["u_lead"][i]) * lead_years * 365.25
+        return child.exit_t - lead, ptype
+
+    def _pre_exit_move(self, child: Child, ptype: int) -> None:
+        if child.unique_id in self.children and child.ptype != ptype:
+            self.placement.move(child, CARE_PLAN, None, ptype=ptype)
+
+    # ------------------------------------------------------------------ children leaving
+    def _exit(self, child: Child) -> None:
+        if child.unique_id not in self.children:
+            return
+        route = child.route
+        if route == AT_18:
+            p_stay = self.cfg.exits.staying_put_if_fostered
+            fostered = child.ptype in FOSTER_TYPES
+            u = child.u_18
+            if fostered and u < p_stay:
+                route = STAYING_PUT
+            else:
+                v = (u - p_stay) / (1 - p_stay) if fostered and p_stay < 1 else u
+                route = INDEPENDENT if v < self.cfg.exits.independent_living_at_18 else OTHER_EXIT
+        self.placement.leave(child)
+        la = child.la
+        self.rec.stock["children_in_care"][la] -= 1
+        self.rec.flow["ceased"][la, route] += 1
+        del self.children[child.unique_id]
+        child.remove()
+
+
+def _groups(group_col: np.ndarray) -> list[list[int]]:
+    """Row indices of each arrival group (siblings share a group id >= 0; -1 is a lone child)."""
+    out: list[list[int]] = []
+    prev = None
+    for i, g in enumerate(group_col):
+        if g >= 0 and g == prev:
+            out[-1].append(i)
+        else:
+            out.append([i])
+        prev = g
+    return out

@@ -1,0 +1,115 @@
+"""Foster carer supply: the households at the base date, recruitment, and leaving.
+
+* **Base date.** Mainstream households (Ofsted 2023-24) split between LA in-house services and
+  IFAs; in-house households are placed in each LA in proportion to its children in care, IFA
+  households by region in proportion to children in care and then within the region the same
+  way (ASSUMPTION: no published split by LA). Each is approved for 1-4 places, of which only a
+  share is open to a new child at any time (carers on a break, approvals limited by age or to
+  siblings): Ofsted counts about 40% of approved places as vacant.
+* **Recruitment funnel (weekly).** Enquiries arise in proportion to each LA's child population;
+  a share apply; an applicant goes to the LA's own service or to an IFA; assessment takes about
+  six months; a share are approved.
+* **Leaving.** Each household has a deregistration hazard; an unplanned ending adds strain that
+  can make the carer stop. A leaving carer with children usually lets them move on first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..agents import FosterHousehold, Provider
+from ..metrics import IFA, IN_HOUSE
+from .supply import CARER_INDEX
+
+N_LARGE_IFA = 6  # Ofsted 2024-25: 6 large groups own 75 IFAs
+LARGE_IFA_SHARE = 18770 / 33000  # share of IFA places held by the 6 groups (Ofsted 2024-25: 18,770 places)
+N_SMALL_IFA = 312  # 318 IFAs in all (Ofsted 2024-25)
+
+
+class Fostering:
+    def __init__(self, model):
+        self.m = model
+        self.cfg = model.cfg.fostering
+        self.rng = model.streams("fostering_supply")
+        self.recruit_rng = model.streams("foster_recruitment")
+        self.leave_rng = model.streams("foster_leaving")
+        self.defer_rng = model.streams("foster_leave_defer")
+        self.kin_rng = model.streams("kinship_homes")
+        self.places_p = np.array(self.cfg.places_per_household_shares)
+        self.ifa_providers: list[Provider] = []
+        self.ifa_by_region: dict[str, list[Provider]] = {}
+
+    # ------------------------------------------------------------------ base date
+    def build(self) -> None:
+        w, c, rng = self.m.world, self.cfg, self.rng
+        weight = np.maximum(w.stock, 1).astype(float)
+        n_in_house = rng.multinomial(int(round(c.mainstream_households * c.in_house_household_share)), weight / weight.sum())
+        n_ifa = rng.multinomial(int(round(c.mainstream_households * (1 - c.in_house_household_share))), weight / weight.sum())
+        large = [Provider(self.m, "ifa", True, -1) for _ in range(N_LARGE_IFA)]
+        self.ifa_providers = list(large)
+        for region, idx in w.region_index().items():
+            small = [Provider(self.m, "ifa", False, int(idx[0])) for _ in range(max(1, round(N_SMALL_IFA * len(idx) / w.n_la)))]
+            self.ifa_providers += small
+            self.ifa_by_region[region] = large + small
+        for la in range(w.n_la):
+            if w.simulated[la]:
+                provider = self.m.las[la].provider
+                for _ in range(n_in_house[la]):
+                    self.new_household(la, IN_HOUSE, provider)
+            region_providers = self.ifa_by_region[w.regions[la]]
+            for _ in range(n_ifa[la]):
+                provider = large[rng.integers(N_LARGE_IFA)] if rng.random() < LARGE_IFA_SHARE else \
+                    region_providers[N_LARGE_IFA + rng.integers(len(region_providers) - N_LARGE_IFA)]
+                self.new_household(la, IFA, provider, background=not w.simulated[la])
+
+    def new_household(self, la: int, kind: int, provider: Provider, background: bool = False) -> FosterHousehold:
+        """An approved mainstream household located in ``la``. ``background``: outside the
+        simulated world, its places are partly taken by children who are not simulated."""
+        rng = self.rng
+        places = int(rng.choice(4, p=self.places_p)) + 1
+        usable = int(rng.binomial(places, self.cfg.usable_place_share))
+        if background:
+            usable -= int(rng.binomial(usable, self.m.cfg.world.outside_occupancy))
+        lat, lon = self.m.world.sample_points(la, 1, rng)[0]
+        max_tier = 1 if rng.random() < self.cfg.complex_skill_share else 0
+        unit = FosterHousehold(self.m, kind, la=la, lat=float(lat), lon=float(lon), places=places, usable=usable,
+                               max_tier=max_tier, provider=provider, owner_la=la if kind == IN_HOUSE else -1,
+                               price_factor=self.m.market.unit_price_factor() if kind == IFA else 1.0)
+        self.m.supply.open_unit(unit)
+        if not background:
+            leave_in = self.leave_rng.exponential(365.25 / self.cfg.deregistration_rate) if self.cfg.deregistration_rate > 0 else np.inf
+            if np.isfinite(leave_in):
+                self.m.schedule(leave_in, self._leaves, unit)
+        return unit
+
+    # ------------------------------------------------------------------ weekly recruitment
+    def recruit(self, days: float) -> None:
+        """Enquiries and applications for the coming ``days``; assessments end ~6 months later."""
+        w, c, rng = self.m.world, self.cfg, self.recruit_rng
+        idx = w.sim_index
+        share = w.child_population[idx] / w.child_population.sum()
+        enquiries = rng.poisson(c.enquiries_per_year * share * days / 365.25)
+        applications = rng.binomial(enquiries, c.application_rate)
+        flow = self.m.rec.flow
+        flow["foster_enquiries"][idx] += enquiries
+        flow["foster_applications"][idx] += applications
+        for la, n in zip(idx, applications):
+            for _ in range(n):
+                in_house = rng.random() < c.in_house_applicant_share
+                approved = rng.random() < c.approval_rate
+                duration = rng.gamma(4.0, c.assessment_days / 4.0)
+                if approved:
+                    self.m.schedule(duration, self._approve, int(la), in_house)
+
+    def _approve(self, la: int, in_house: bool) -> None:
+        if in_house:
+            kind, provider = IN_HOUSE, self.m.las[la].provider
+        else:
+            region = self.ifa_by_region[self.m.world.regions[la]]
+            kind, provider = IFA, region[int(self.recruit_rng.integers(len(region)))]
+        self.new_household(la, kind, provider)
+        self.m.rec.flow["foster_approvals"][la, CARER_INDEX[kind]] += 1
+
+    def _leaves(self, unit: FosterHousehold) -> None:
+        if unit.open and not unit.closing:
+            self.m.supply.deregister(unit, voluntary=True)

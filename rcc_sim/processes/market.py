@@ -1,0 +1,95 @@
+"""Market: the weekly price a commissioner pays for each kind of placement.
+
+External (IFA, private and voluntary homes, supported accommodation, secure) prices are the
+published average for the kind x a needs-tier multiplier x the unit's own price factor (a
+lognormal draw: a long upper tail, DESIGN.md s.6) x a scarcity factor that rises with the
+national occupancy of usable places. In-house carers and LA homes cost their unit cost. A price
+is fixed when a placement is made and paid until it ends.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..metrics import (ADOPTION, IFA, IN_HOUSE, KINSHIP, LA_HOME, OTHER_SETTING, PLACEMENT_TYPES, PRIVATE_HOME,
+                       SECURE, SUPPORTED, UNREGISTERED, WITH_PARENTS)
+
+SPOT_KINDS = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)
+
+
+class Market:
+    def __init__(self, model):
+        cfg = model.cfg
+        self.model = model
+        m, f = cfg.market, cfg.fostering
+        self.base = np.zeros(len(PLACEMENT_TYPES))
+        self.base[KINSHIP] = f.kinship_cost_week
+        self.base[IN_HOUSE] = f.in_house_cost_week
+        self.base[IFA] = f.ifa_price_week
+        self.base[LA_HOME] = m.la_home_cost_week
+        self.base[PRIVATE_HOME] = m.home_price_week
+        self.base[SUPPORTED] = m.supported_price_week
+        self.base[SECURE] = m.secure_price_week
+        self.base[UNREGISTERED] = m.unregistered_price_week
+        self.base[OTHER_SETTING] = m.other_setting_price_week
+        self.base[WITH_PARENTS] = 0.0  # no placement fee (social work costs are outside the model)
+        self.base[ADOPTION] = 0.0
+        self.tier_mult = list(cfg.market.tier_price_multipliers)
+        self.scarcity = np.ones(len(PLACEMENT_TYPES))
+        self.elasticity = m.scarcity_elasticity
+        self.reference = np.zeros(len(PLACEMENT_TYPES))  # occupancy at the base date, by kind
+        self.sigma = m.price_dispersion
+        self.rng = model.streams("prices")
+
+    def unit_price_factor(self) -> float:
+        """A new unit's price relative to the average, mean 1 (lognormal)."""
+        s = self.sigma
+        return float(math.exp(self.rng.normal(-0.5 * s * s, s))) if s > 0 else 1.0
+
+    def price(self, ptype: int, tier: int, unit_factor: float = 1.0) -> float:
+        """GBP per week for a child of needs ``tier`` in a placement of type ``ptype``."""
+        base = self.base[ptype]
+        if ptype == KINSHIP or base == 0.0:
+            return float(base)
+        return float(base * self.tier_mult[tier] * unit_factor * self.scarcity[ptype])
+
+    def set_reference(self, usable: np.ndarray, filled: np.ndarray) -> None:
+        """Prices at the base date are the published averages: occupancy then is the reference."""
+        for k in SPOT_KINDS:
+            self.reference[k] = filled[k] / usable[k] if usable[k] > 0 else 0.0
+
+    def update(self, usable: np.ndarray, filled: np.ndarray) -> None:
+        """Weekly: spot prices respond to national occupancy of usable places by kind."""
+        for k in SPOT_KINDS:
+            if usable[k] > 0:
+                self.scarcity[k] = math.exp(self.elasticity * (filled[k] / usable[k] - self.reference[k]))
+
+
+class Accounts:
+    """Spend by LA and placement type, accrued exactly between events.
+
+    ``rate[la, ptype]`` is what the LA is paying per week right now; each change first accrues
+    the cell up to now, so the weekly spend is the exact integral of prices over time.
+    ``paid`` independently sums price x duration over ended placements (for the invariant tests).
+    """
+
+    def __init__(self, model, n_la: int):
+        self.m = model
+        self.rate = np.zeros((n_la, len(PLACEMENT_TYPES)))
+        self.last = np.zeros((n_la, len(PLACEMENT_TYPES)))
+        self.paid = 0.0
+
+    def change(self, la: int, ptype: int, delta_per_week: float) -> None:
+        if delta_per_week == 0.0:
+            return
+        t = self.m.t
+        self.m.rec.flow["spend"][la, ptype] += self.rate[la, ptype] * (t - self.last[la, ptype]) / 7.0
+        self.last[la, ptype] = t
+        self.rate[la, ptype] += delta_per_week
+
+    def accrue_all(self) -> None:
+        t = self.m.t
+        self.m.rec.flow["spend"] += self.rate * (t - self.last) / 7.0
+        self.last[:] = t

@@ -1,0 +1,340 @@
+"""Placement search and placement life: the heart of the model.
+
+**Search.** When a child enters care, a placement ends or a plan changes, the child's
+commissioner searches in stages, in order, and takes the best-scoring candidate of the first
+stage that has one:
+
+1. in-house foster carers of the commissioner (the LA itself in the status quo);
+2. independent fostering agency (IFA) carers on the spot market;
+3. children's homes (the commissioner's own and private/voluntary), and for 16-17 year olds
+   supported accommodation; secure homes for children needing secure welfare.
+
+Which stages a child gets depends on needs tier, age and UASC status (:meth:`Placement.stages`).
+A candidate's score is its weekly price plus a price per mile from the child's home plus a
+penalty if it is not equipped for the child's needs; sibling groups are first searched for one
+unit with room for all. Candidates are gathered from the nearest LAs outwards, up to
+``placement.candidates_per_search`` per kind. With nothing suitable the child waits in an
+emergency/unregistered placement and the search is repeated every week.
+
+**Placement life.** Each placement draws an unplanned ending (breakdown) and a planned move
+(care plan: step-down from residential care, short- to long-term fostering); the sooner one is
+scheduled. Hazards depend on type, age, needs match, distance and the child's move history.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..agents import Child, FosterHousehold, Home, Unit
+from ..metrics import (ADOPTION, CARE_PLAN, FAMILY_BASED, FOSTER_TYPES, IFA, IN_HOUSE, KINSHIP, LA_HOME,
+                       OTHER_SETTING, PLACEMENT_TYPES, PRIVATE_HOME, SECURE, SUPPORTED, UNREGISTERED, WITH_PARENTS)
+from ..world import miles
+
+DAYS_PER_YEAR = 365.25
+OWNED_KINDS = (IN_HOUSE, LA_HOME)  # searched only among the commissioner's own units
+HOMES = (LA_HOME, PRIVATE_HOME)
+LOCATED = frozenset(range(len(PLACEMENT_TYPES))) - {UNREGISTERED, ADOPTION, OTHER_SETTING}
+SEARCH_RADIUS = {IN_HOUSE: 1e9, LA_HOME: 1e9, PRIVATE_HOME: 1e9, SUPPORTED: 1e9, SECURE: 1e9}
+
+
+class Placement:
+    """Vacancy pools, the search, and the events of a placement's life."""
+
+    def __init__(self, model):
+        self.m = model
+        self.cfg = model.cfg
+        p = self.cfg.placement
+        b = self.cfg.breakdown
+        n = model.world.n_la
+        # pools[ptype][la] = {unit_id: unit} for open units located in la with a vacancy
+        self.pools: dict[int, list[dict[int, Unit]]] = {k: [{} for _ in range(n)] for k in
+                                                        (IN_HOUSE, IFA, LA_HOME, PRIVATE_HOME, SUPPORTED, SECURE)}
+        self.radius = dict(SEARCH_RADIUS)
+        self.radius[IFA] = p.max_foster_search_miles
+        self.k = p.candidates_per_search
+        self.rng = model.streams("placement_life")
+        self.reason_rng = model.streams("move_reasons")
+        self.unplanned = {KINSHIP: b.unplanned_kinship, IN_HOUSE: b.unplanned_foster, IFA: b.unplanned_foster,
+                          LA_HOME: b.unplanned_home, PRIVATE_HOME: b.unplanned_home,
+                          SUPPORTED: b.unplanned_supported, OTHER_SETTING: b.unplanned_other}
+        self.planned = {IN_HOUSE: b.planned_foster, IFA: b.planned_foster, LA_HOME: b.planned_home,
+                        PRIVATE_HOME: b.planned_home, SUPPORTED: b.planned_supported}
+        cum, acc = [], 0.0
+        for s in b.reason_shares_unplanned:
+            acc += s
+            cum.append(acc)
+        self.reason_cdf = cum
+        self.waiting: dict[int, Child] = {}
+
+    # ------------------------------------------------------------------ vacancy pools
+    def refresh(self, unit: Unit) -> None:
+        """Keep ``unit`` in its pool exactly when it has a vacancy."""
+        pools = self.pools.get(unit.ptype)
+        if pools is None:  # kinship households are approved for their own children only
+            return
+        pool = pools[unit.la]
+        if unit.vacancies > 0:
+            if unit.unique_id not in pool:
+                pool[unit.unique_id] = unit
+        else:
+            pool.pop(unit.unique_id, None)
+
+    # ------------------------------------------------------------------ search
+    def stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
+        tier = child.tier
+        if tier >= 3:
+            return ((SECURE,),)
+        if tier == 2:
+            return (HOMES,)
+        if age >= 16.0:
+            if child.uasc and tier == 0:
+                return ((SUPPORTED,), (IN_HOUSE,), (IFA,))
+            return ((IN_HOUSE,), (IFA,), (SUPPORTED,) if tier == 0 else HOMES + (SUPPORTED,))
+        if tier == 1 or age >= 10.0:
+            return ((IN_HOUSE,), (IFA,), HOMES)
+        return ((IN_HOUSE,), (IFA,))
+
+    def _candidates(self, kind: int, child: Child, room: int, exclude: Unit | None) -> list[Unit]:
+        m = self.m
+        order = m.commissioning.own_search_order[child.la] if kind in OWNED_KINDS else m.world.neighbours[child.la]
+        dist = m.world.la_distance[child.la]
+        radius = self.radius[kind]
+        pools = self.pools[kind]
+        out: list[Unit] = []
+        for j in order:
+            if dist[j] > radius:
+                break
+            pool = pools[j]
+            if not pool:
+                continue
+            for unit in pool.values():
+                if unit is exclude or unit.vacancies < room:
+                    continue
+                out.append(unit)
+                if len(out) >= self.k:
+                    return out
+        return out
+
+    def find(self, child: Child, room: int = 1, exclude: Unit | None = None,
+             stages: tuple[tuple[int, ...], ...] | None = None):
+        """Best (unit, price, miles) for ``child`` needing ``room`` places, or None."""
+        t = self.m.t
+        age = child.age(t)
+        market = self.m.market
+        p = self.cfg.placement
+        for stage in stages or self.stages(child, age):
+            best, best_score = None, math.inf
+            for kind in stage:
+                for unit in self._candidates(kind, child, room, exclude):
+                    d = miles(child.lat, child.lon, unit.lat, unit.lon)
+                    price = market.price(kind, child.tier, unit.price_factor)
+                    score = price + p.miles_penalty_gbp * d
+                    if unit.max_tier < child.tier:
+                        score += p.need_mismatch_penalty_gbp
+                    if score < best_score:
+                        best, best_score = (unit, price, d), score
+            if best is not None:
+                return best
+        return None
+
+    # ------------------------------------------------------------------ entering and leaving
+    def enter(self, child: Child, ptype: int, unit: Unit | None, price: float, dist: float) -> None:
+        """Put ``child`` in a placement and update every live counter."""
+        m = self.m
+        rec, la, t = m.rec, child.la, m.t
+        child.ptype, child.unit, child.price, child.miles = ptype, unit, price, dist
+        child.placed_t = t
+        child.placements_this_year += 1
+        child.version += 1
+        st = rec.stock
+        st["placements"][la, ptype] += 1
+        m.accounts.change(la, ptype, price)
+        if ptype in FAMILY_BASED:
+            st["family_based"][la] += 1
+        if price >= self.cfg.market.high_cost_threshold_week:
+            st["high_cost"][la] += 1
+        if ptype == UNREGISTERED:
+            st["waiting"][la] += 1
+            if child.wait_since < 0:
+                child.wait_since = t
+            self.waiting[child.unique_id] = child
+        else:
+            st["placed"][la] += 1
+            rec.flow["placements_made"][la] += 1
+            if child.wait_since >= 0:
+                rec.flow["days_to_placement"][la] += t - child.wait_since
+                rec.flow["placed_after_wait"][la] += 1
+                child.wait_since = -1.0
+        if ptype in LOCATED:
+            st["located"][la] += 1
+            st["distance_sum"][la] += dist
+            if dist > 20.0:
+                st["over_20_miles"][la] += 1
+            if unit is not None and unit.la != la:
+                st["outside_la"][la] += 1
+        if unit is not None:
+            unit.children.append(child)
+            m.supply.occupancy_changed(unit, +1)
+            self.refresh(unit)
+        self._schedule_end(child)
+
+    def leave(self, child: Child) -> Unit | None:
+        """Take ``child`` out of its placement; returns the unit it left (if any)."""
+        m = self.m
+        rec, la, ptype, unit = m.rec, child.la, child.ptype, child.unit
+        if ptype < 0:
+            return None
+        st = rec.stock
+        st["placements"][la, ptype] -= 1
+        m.accounts.change(la, ptype, -child.price)
+        m.accounts.paid += child.price * (m.t - child.placed_t) / 7.0
+        if ptype in FAMILY_BASED:
+            st["family_based"][la] -= 1
+        if child.price >= self.cfg.market.high_cost_threshold_week:
+            st["high_cost"][la] -= 1
+        if ptype == UNREGISTERED:
+            st["waiting"][la] -= 1
+            self.waiting.pop(child.unique_id, None)
+        else:
+            st["placed"][la] -= 1
+        if ptype in LOCATED:
+            st["located"][la] -= 1
+            st["distance_sum"][la] -= child.miles
+            if child.miles > 20.0:
+                st["over_20_miles"][la] -= 1
+            if unit is not None and unit.la != la:
+                st["outside_la"][la] -= 1
+        child.ptype, child.unit, child.price, child.miles = -1, None, 0.0, -1.0
+        child.version += 1
+        if unit is not None:
+            unit.children.remove(child)
+            m.supply.occupancy_changed(unit, -1)
+            self.refresh(unit)
+            if unit.closing and not unit.children:
+                m.supply.close_unit(unit)
+        return unit
+
+    # ------------------------------------------------------------------ placing
+    def place_new(self, children: list[Child]) -> None:
+        """Place a child or a sibling group entering care (or in the initial stock)."""
+        m = self.m
+        first = children[0]
+        if len(children) > 1:
+            found = self.find(first, room=len(children))
+            if found is not None:
+                for c in children:
+                    self.enter(c, found[0].ptype, found[0], m.market.price(found[0].ptype, c.tier, found[0].price_factor),
+                               miles(c.lat, c.lon, found[0].lat, found[0].lon))
+                return
+            m.rec.flow["siblings_split"][first.la] += len(children)
+        for c in children:
+            self.search_and_place(c)
+
+    def search_and_place(self, child: Child, exclude: Unit | None = None) -> bool:
+        """Search; place the child, or hold it in an emergency/unregistered placement. True if placed."""
+        found = self.find(child, exclude=exclude)
+        if found is None:
+            self.enter(child, UNREGISTERED, None, self.m.market.price(UNREGISTERED, child.tier), -1.0)
+            return False
+        unit, price, dist = found
+        self.enter(child, unit.ptype, unit, price, dist)
+        return True
+
+    def place_without_search(self, child: Child, ptype: int) -> None:
+        """Placements that are not bought: with parents, placed for adoption, other settings."""
+        self.enter(child, ptype, None, self.m.market.price(ptype, child.tier), 0.0 if ptype == WITH_PARENTS else -1.0)
+
+    def place_kinship(self, children: list[Child]) -> None:
+        """A connected person is approved as a kinship foster carer for the child (or siblings)."""
+        first = children[0]
+        unit = self.m.supply.new_kinship_household(first.la, len(children))
+        for c in children:
+            self.enter(c, KINSHIP, unit, self.m.market.price(KINSHIP, c.tier), miles(c.lat, c.lon, unit.lat, unit.lon))
+
+    def move(self, child: Child, reason: int, to: tuple | None, ptype: int | None = None) -> None:
+        """Move ``child`` to ``to`` = (unit, price, miles), or to a placement without search."""
+        old = self.leave(child)
+        child.moves += 1
+        self.m.rec.flow["moves"][child.la, reason] += 1
+        if ptype is not None:
+            self.place_without_search(child, ptype)
+        elif to is None:
+            self.search_and_place(child, exclude=old)
+        else:
+            self.enter(child, to[0].ptype, to[0], to[1], to[2])
+
+    # ------------------------------------------------------------------ placement life
+    def _schedule_end(self, child: Child) -> None:
+        ptype = child.ptype
+        if ptype == SECURE:
+            months = self.cfg.breakdown.secure_order_months
+            self.m.schedule(self.rng.exponential(months * 30.44), self._secure_order_ends, child, child.version)
+            return
+        base_u = self.unplanned.get(ptype, 0.0)
+        base_p = self.planned.get(ptype, 0.0)
+        if base_u <= 0 and base_p <= 0:
+            return
+        b = self.cfg.breakdown
+        rate_u = base_u
+        if child.age(self.m.t) >= 10.0:
+            rate_u *= b.teen_multiplier
+        if child.unit is not None and child.unit.max_tier < child.tier:
+            rate_u *= b.mismatch_multiplier
+        if child.miles > 20.0:
+            rate_u *= b.distance_multiplier
+        rate_u *= b.history_multiplier ** min(child.moves, 5)
+        total = rate_u + base_p
+        delay = self.rng.exponential(DAYS_PER_YEAR / total)
+        planned = self.rng.random() * total < base_p
+        if child.placed_t + delay < child.exit_t:
+            self.m.schedule(delay, self._planned_move if planned else self._breakdown, child, child.version)
+
+    def _breakdown(self, child: Child, version: int) -> None:
+        if child.version != version or child.ptype < 0:
+            return
+        u = self.reason_rng.random()
+        reason = next((i for i, c in enumerate(self.reason_cdf) if u < c), len(self.reason_cdf) - 1)
+        demand = self.cfg.demand
+        if child.tier < 2 and self.reason_rng.random() < demand.needs_escalation_on_breakdown:
+            child.tier += 1
+        unit = child.unit
+        if unit is not None and child.ptype in (IN_HOUSE, IFA):
+            if self.reason_rng.random() < self.cfg.fostering.quit_after_breakdown:
+                self.m.supply.deregister(unit, voluntary=False)
+        self.move(child, reason + 1, None)  # reasons after CARE_PLAN, in MOVE_REASONS order
+
+    def _planned_move(self, child: Child, version: int) -> None:
+        if child.version != version or child.ptype < 0:
+            return
+        if child.ptype in HOMES and child.tier > 0:
+            child.tier -= 1  # step-down: needs have eased enough for family care
+            found = self.find(child, exclude=child.unit, stages=((IN_HOUSE,), (IFA,)))
+        elif child.ptype in HOMES:
+            found = self.find(child, exclude=child.unit, stages=((IN_HOUSE,), (IFA,)))
+        else:
+            found = self.find(child, exclude=child.unit, stages=((child.ptype,),))
+        if found is not None:
+            self.move(child, CARE_PLAN, found)
+        else:
+            self._schedule_end(child)
+
+    def _secure_order_ends(self, child: Child, version: int) -> None:
+        if child.version != version or child.ptype != SECURE:
+            return
+        child.tier = 2
+        found = self.find(child, exclude=child.unit)
+        if found is not None:
+            self.move(child, CARE_PLAN, found)
+        else:
+            child.version += 1
+            self._schedule_end(child)
+
+    def retry_waiting(self) -> None:
+        """Weekly: every waiting child's search is repeated, longest-waiting first."""
+        for child in sorted(self.waiting.values(), key=lambda c: (c.wait_since, c.unique_id)):
+            found = self.find(child)
+            if found is not None:
+                self.move(child, CARE_PLAN, found)
+
+
+__all__ = ["Placement", "FosterHousehold", "Home"]

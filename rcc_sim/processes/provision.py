@@ -1,0 +1,190 @@
+"""Children's homes, supported accommodation and secure homes, with their providers.
+
+* **Base date.** Ofsted's homes and places; private and voluntary homes spread across regions
+  by the published regional shares (North West a quarter; London, the South East and South
+  West few), the remaining regions sharing the rest by child population, and within a region
+  by child population (ASSUMPTION). LA-run homes in proportion to each LA's children in care.
+  The 22 largest groups own 35% of private homes; the rest belong to small providers.
+* **Openings (quarterly).** Providers open homes where the expected return - occupancy over
+  property cost - is highest; a new home opens after a planning and registration lead time.
+* **Closures.** Each home has a closure hazard and an extra one when it stands empty; a failing
+  provider closes all its homes at once. Children in a closing home must move.
+
+Supported accommodation and secure places are held at their base-date level.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..agents import Home, Provider
+from ..metrics import LA_HOME, PRIVATE_HOME, SECURE, SUPPORTED
+from .supply import HOME_INDEX
+
+N_LARGE_GROUPS = 22  # Ofsted 2024: the 22 largest providers own 968 homes
+SUPPORTED_PROVIDERS = 258  # Ofsted 2024: registered supported accommodation providers
+# Secure children's homes (ASSUMPTION: LAs known to host one, Ofsted register as recalled; 13 homes in 2023)
+SECURE_HOME_LAS = ("Salford", "St. Helens", "Leeds", "Sheffield", "Nottinghamshire", "Lincolnshire",
+                   "South Gloucestershire", "Hampshire", "County Durham", "Northumberland", "Devon", "Essex",
+                   "Birmingham")
+HOME_TIER_SHARES = (0.0, 0.4, 0.6)  # ASSUMPTION: share of homes equipped up to complex / very complex needs
+
+
+class Provision:
+    def __init__(self, model):
+        self.m = model
+        self.cfg = model.cfg.provision
+        self.rng = model.streams("provision_build")
+        self.open_rng = model.streams("home_openings")
+        self.close_rng = model.streams("home_closures")
+        self.private_providers: list[Provider] = []
+        self.homes: dict[int, Home] = {}  # open private/voluntary children's homes
+
+    # ------------------------------------------------------------------ base date
+    def _home_weights(self) -> np.ndarray:
+        w, c = self.m.world, self.cfg
+        pop = w.child_population
+        weights = np.zeros(w.n_la)
+        named = c.region_home_shares
+        rest = [r for r in dict.fromkeys(w.regions) if r not in named]
+        rest_pop = sum(pop[w.regions == r].sum() for r in rest)
+        for region, idx in w.region_index().items():
+            share = named[region] if region in named else (1 - sum(named.values())) * pop[idx].sum() / rest_pop
+            weights[idx] = share * pop[idx] / pop[idx].sum()
+        return weights / weights.sum()
+
+    def build(self) -> None:
+        w, c, rng = self.m.world, self.cfg, self.rng
+        mean_places = c.childrens_home_places / max(c.childrens_homes, 1)
+        n_private = c.childrens_homes - c.la_run_homes
+        n_large_homes = int(round(n_private * (1 - c.voluntary_share_of_non_la_homes) * c.large_group_share_of_private))
+        large = [Provider(self.m, "private", True, -1) for _ in range(N_LARGE_GROUPS)]
+        self.private_providers = list(large)
+        per_la = rng.multinomial(n_private, self._home_weights())
+        owner_of = rng.permutation(np.r_[np.zeros(n_large_homes, int), np.ones(n_private - n_large_homes, int)])
+        k = 0
+        for la in range(w.n_la):
+            for _ in range(per_la[la]):
+                if owner_of[k] == 0:
+                    provider = large[int(rng.integers(N_LARGE_GROUPS))]
+                else:
+                    kind = "voluntary" if rng.random() < c.voluntary_share_of_non_la_homes else "private"
+                    provider = Provider(self.m, kind, False, la)
+                    self.private_providers.append(provider)
+                k += 1
+                self.new_home(la, PRIVATE_HOME, provider, self._places(mean_places), background=not w.simulated[la])
+        stock = np.maximum(w.stock, 0).astype(float)
+        per_la_own = rng.multinomial(c.la_run_homes, stock / stock.sum())
+        for la in w.sim_index:
+            for _ in range(per_la_own[la]):
+                self.new_home(int(la), LA_HOME, self.m.las[la].provider, self._places(mean_places))
+        self._build_supported()
+        self._build_secure()
+
+    def _places(self, mean: float) -> int:
+        return 1 + int(self.rng.poisson(max(mean - 1.0, 0.0)))
+
+    def _build_supported(self) -> None:
+        w, c, rng = self.m.world, self.cfg, self.rng
+        n_settings = int(round(c.supported_places / c.supported_places_per_setting))
+        stock = np.maximum(w.stock, 0).astype(float)
+        per_la = rng.multinomial(n_settings, stock / stock.sum())
+        providers = [Provider(self.m, "private", False, -1) for _ in range(SUPPORTED_PROVIDERS)]
+        for la in range(w.n_la):
+            for _ in range(per_la[la]):
+                places = 1 + int(rng.poisson(c.supported_places_per_setting - 1.0))
+                self.new_home(la, SUPPORTED, providers[int(rng.integers(len(providers)))], places,
+                              background=not w.simulated[la], max_tier=1)
+
+    def _build_secure(self) -> None:
+        w, c = self.m.world, self.cfg
+        names = list(w.names)
+        las = [names.index(n) for n in SECURE_HOME_LAS[: c.secure_homes]]
+        if not las:
+            return
+        per_home = np.full(len(las), c.secure_welfare_places // len(las))
+        per_home[: c.secure_welfare_places % len(las)] += 1
+        for la, places in zip(las, per_home):
+            provider = Provider(self.m, "la", False, la)
+            self.new_home(la, SECURE, provider, int(places), background=not w.simulated[la], max_tier=3)
+
+    def new_home(self, la: int, kind: int, provider: Provider, places: int, background: bool = False,
+                 max_tier: int | None = None) -> Home:
+        rng = self.rng
+        if max_tier is None:
+            max_tier = 1 if rng.random() < HOME_TIER_SHARES[1] else 2
+        usable = places if kind == SECURE else max(1, int(rng.binomial(places, self.cfg.usable_place_share)))
+        if background:
+            usable -= int(rng.binomial(usable, self.m.cfg.world.outside_occupancy))
+        lat, lon = self.m.world.sample_points(la, 1, rng)[0]
+        owner = la if kind == LA_HOME else -1
+        factor = 1.0 if kind == LA_HOME else self.m.market.unit_price_factor()
+        home = Home(self.m, kind, la=la, lat=float(lat), lon=float(lon), places=places, usable=usable,
+                    max_tier=max_tier, provider=provider, owner_la=owner, price_factor=factor)
+        self.m.supply.open_unit(home)
+        if kind == PRIVATE_HOME and not background:
+            self.homes[home.unique_id] = home
+            if self.cfg.closure_rate > 0:
+                self.m.schedule(self.close_rng.exponential(365.25 / self.cfg.closure_rate), self._close, home)
+        return home
+
+    # ------------------------------------------------------------------ market entry and exit
+    def plan_openings(self, days: float) -> None:
+        """Providers decide where to open homes in the coming ``days``; they open after the lead time."""
+        w, c, rng = self.m.world, self.cfg, self.open_rng
+        if not self.homes or c.opening_rate <= 0:
+            return
+        st = self.m.rec.stock
+        k = HOME_INDEX[PRIVATE_HOME]
+        homes_la = st["homes"][:, k] * w.simulated
+        places, filled = st["home_places"][:, k], st["home_places_filled"][:, k]
+        regions = [r for r, idx in w.region_index().items() if homes_la[idx].sum() > 0]
+        if not regions:
+            return
+        idx_of = w.region_index()
+        ret = np.array([filled[idx_of[r]].sum() / max(places[idx_of[r]].sum(), 1) / c.property_cost_index[r] for r in regions])
+        weight = np.array([homes_la[idx_of[r]].sum() for r in regions]) * np.exp(c.entry_return_elasticity * (ret / ret.mean() - 1))
+        n_new = rng.poisson(c.opening_rate * len(self.homes) * days / 365.25)
+        mean_places = c.childrens_home_places / max(c.childrens_homes, 1)
+        for _ in range(n_new):
+            r = regions[int(rng.choice(len(regions), p=weight / weight.sum()))]
+            cand = idx_of[r][w.simulated[idx_of[r]]]
+            wl = homes_la[cand] + 1.0
+            la = int(cand[rng.choice(len(cand), p=wl / wl.sum())])
+            if rng.random() < 0.7:
+                provider = self.private_providers[int(rng.integers(len(self.private_providers)))]
+            else:
+                provider = Provider(self.m, "private", False, la)
+                self.private_providers.append(provider)
+            lead = rng.gamma(4.0, c.lead_time_days / 4.0) if c.lead_time_days > 0 else 0.0
+            self.m.schedule(lead, self._open, la, provider, self._places(mean_places))
+
+    def _open(self, la: int, provider: Provider, places: int) -> None:
+        if provider.failed:
+            return
+        home = self.new_home(la, PRIVATE_HOME, provider, places)
+        self.m.rec.flow["homes_opened"][la, HOME_INDEX[PRIVATE_HOME]] += 1
+        self.m.placement.refresh(home)
+
+    def _close(self, home: Home) -> None:
+        if home.open:
+            self.homes.pop(home.unique_id, None)
+            self.m.supply.fail(home)
+
+    def close_empty(self, days: float) -> None:
+        """Empty homes close at a higher rate (no income)."""
+        p = 1.0 - math.exp(-self.cfg.empty_closure_rate * days / 365.25)
+        for home in [h for h in self.homes.values() if not h.children]:
+            if self.close_rng.random() < p:
+                self._close(home)
+
+    def provider_failures(self, days: float) -> None:
+        p = 1.0 - math.exp(-self.cfg.provider_failure_rate * days / 365.25)
+        for provider in self.private_providers:
+            if not provider.failed and provider.units and self.close_rng.random() < p:
+                provider.failed = True
+                for home in list(provider.units.values()):
+                    if isinstance(home, Home) and home.ptype == PRIVATE_HOME:
+                        self._close(home)

@@ -1,0 +1,113 @@
+"""Running one simulation and writing its results: Dataset, resolved config, manifest."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .config import Config, to_object
+from .data import checksums
+from .model import CareSystemModel
+
+PACKAGES = ("rcc-sim", "mesa", "numpy", "simpy", "xarray", "hydra-core", "omegaconf", "matplotlib", "h5netcdf", "h5py")
+RESULTS_FILE = "results.nc"
+MANIFEST_FILE = "manifest.json"
+CONFIG_FILE = "config.yaml"
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_state() -> dict[str, Any]:
+    """Commit of the source tree (if it is a git checkout) and whether it had uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                    capture_output=True, text=True, timeout=10).stdout.strip())
+        return {"commit": commit, "dirty": dirty}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def config_yaml(cfg: Config) -> str:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_yaml(OmegaConf.structured(cfg))
+
+
+def simulate(cfg: Config | dict | Any) -> xr.Dataset:
+    """Run one simulation and return its outcomes as a labelled Dataset."""
+    cfg = to_object(cfg)
+    model = CareSystemModel(cfg)
+    model.run()
+    return to_dataset(model)
+
+
+def to_dataset(model: CareSystemModel) -> xr.Dataset:
+    cfg, w = model.cfg, model.world
+    base = np.datetime64(f"{cfg.sim.start_year}-03-31")
+    times = base + model.week_ends.astype("timedelta64[D]")
+    year_ends = base + model.year_ends.astype("timedelta64[D]")
+    idx = w.sim_index
+    attrs = {"title": "rcc-sim outcomes", "world": cfg.world.name, "policy": cfg.policy.name,
+             "seed": cfg.seed, "base_date": f"{cfg.sim.start_year}-03-31",
+             "conventions": "counts by looking-after LA (children) or by location LA (supply); money in 2024 GBP",
+             "config": config_yaml(cfg)}
+    ds = model.rec.to_dataset(times, model.stat_year, year_ends,
+                              {"code": w.codes, "name": w.names, "region": w.regions},
+                              cfg.output.float_dtype, attrs)
+    return ds.isel(la=idx) if len(idx) != w.n_la else ds
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def write_run(ds: xr.Dataset, cfg: Config, out_dir: Path, seconds: float | None = None) -> Path:
+    """Write results.nc, config.yaml and manifest.json into ``out_dir`` (each atomically)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.output.write_netcdf:
+        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".results.", suffix=".nc")
+        os.close(fd)
+        ds.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, out_dir / RESULTS_FILE)
+    _atomic_write_text(out_dir / CONFIG_FILE, config_yaml(cfg))
+    manifest = {
+        "seed": cfg.seed, "world": cfg.world.name, "policy": cfg.policy.name,
+        "config": dataclasses.asdict(cfg), "packages": package_versions(), "git": git_state(),
+        "data_checksums": checksums(), "command": sys.argv, "wall_seconds": seconds,
+        "results": RESULTS_FILE if cfg.output.write_netcdf else None,
+    }
+    _atomic_write_text(out_dir / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
+    return out_dir
+
+
+def run_and_write(cfg: Config, out_dir: Path) -> tuple[xr.Dataset, Path]:
+    t0 = time.perf_counter()
+    ds = simulate(cfg)
+    return ds, write_run(ds, cfg, out_dir, time.perf_counter() - t0)

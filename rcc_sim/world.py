@@ -1,0 +1,101 @@
+"""The geography: local authorities, their points, distances, and which LAs a run simulates.
+
+A *world* is the set of LAs simulated in full (children, in-house carers, LA homes). England is
+all 153. In a smaller world (e.g. ``greater_manchester``) the rest of England is kept as the
+**outside market** in a simplified form: its IFA carers, private and voluntary homes, supported
+accommodation and secure homes exist at their real places, with a share of their places taken by
+the outside LAs' own children (drawn once, at the national occupancy, and held fixed); the
+world's LAs buy the remaining places on the spot market. Outside supply does not recruit, open
+or close; the outside LAs' children are not simulated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Config
+from .data import YEARS, load_las, load_lsoa_points
+
+EARTH_RADIUS_MILES = 3958.8  # mean Earth radius (IUGG)
+
+
+def haversine_miles(lat1, lon1, lat2, lon2):
+    """Great-circle distance in miles; works on numpy arrays or floats."""
+    lat1, lon1, lat2, lon2 = map(np.radians, (lat1, lon1, lat2, lon2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_MILES * np.arcsin(np.sqrt(a))
+
+
+def miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Scalar great-circle distance in miles (math, not numpy: fast for one pair)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(a))
+
+
+@dataclass
+class World:
+    """Static geography of a run. LA index i refers to the arrays below (all 153 English LAs)."""
+
+    codes: np.ndarray
+    names: np.ndarray
+    regions: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    child_population: np.ndarray
+    stock: np.ndarray  # children in care at the base date, per LA
+    starts_table: dict[int, np.ndarray]  # published starts per LA by year ending 31 March
+    start_year: int
+    simulated: np.ndarray  # bool: LA simulated in full
+    points: list[np.ndarray]  # per LA: (n, 2) small-area points (lat, lon)
+    la_distance: np.ndarray  # (153, 153) miles between LA points
+    neighbours: np.ndarray  # (153, 153) LA indices sorted by distance (self first)
+    name: str
+
+    @property
+    def n_la(self) -> int:
+        return len(self.codes)
+
+    @property
+    def sim_index(self) -> np.ndarray:
+        """Indices of the simulated LAs, in file order: the ``la`` dimension of the outputs."""
+        return np.flatnonzero(self.simulated)
+
+    def starts_by_year(self, year_index: int) -> np.ndarray:
+        """Published starts per LA for simulated year ``year_index`` (0 = the year after the base
+        date); the latest published year stands in for years not yet published."""
+        year = min(self.start_year + year_index + 1, max(self.starts_table))
+        return self.starts_table[year]
+
+    def region_index(self) -> dict[str, np.ndarray]:
+        return {r: np.flatnonzero(self.regions == r) for r in dict.fromkeys(self.regions)}
+
+    def sample_points(self, la: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` points drawn uniformly from the LA's small areas (approximately where people live)."""
+        pts = self.points[la]
+        return pts[rng.integers(0, len(pts), size=n)]
+
+
+def build_world(cfg: Config) -> World:
+    las = load_las()
+    pts_by_code = load_lsoa_points()
+    codes = las["code"]
+    year = cfg.sim.start_year
+    simulated = np.ones(len(codes), dtype=bool) if not cfg.world.la_codes else np.isin(codes, cfg.world.la_codes)
+    points = []
+    for i, c in enumerate(codes):
+        p = pts_by_code.get(c)
+        points.append(p if p is not None and len(p) else np.array([[las["lat"][i], las["lon"][i]]]))
+    lat, lon = las["lat"], las["lon"]
+    dist = haversine_miles(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    neighbours = np.argsort(dist, axis=1, kind="stable")
+    starts_table = {y: np.nan_to_num(las[f"starts_{y}"].astype(float)) for y in YEARS}
+    return World(
+        codes=codes, names=las["name"], regions=las["region"], lat=lat, lon=lon,
+        child_population=las["child_population"], stock=np.nan_to_num(las[f"stock_{year}"]).astype(int),
+        starts_table=starts_table, start_year=year, simulated=simulated,
+        points=points, la_distance=dist, neighbours=neighbours, name=cfg.world.name,
+    )
