@@ -77,6 +77,8 @@ class SimConfig:
     years: float = param(5.0, "years", "run length from the base date", lo=0.02, hi=50.0)
     start_year: int = param(2024, "year", "base date is 31 March of this year (2021-2024 published)",
                             lo=2021, hi=2024)
+    # recount every counter from the agents at each weekly record (slow; for tests)
+    check_invariants: bool = False
 
 
 @dataclass

@@ -199,3 +199,26 @@ def aggregate(ds: xr.Dataset, by: str = "region") -> xr.Dataset:
     else:
         summed = ds.drop_vars(["la_name"]).groupby(by).sum(keep_attrs=True)
     return add_shares(summed)
+
+
+def summarize(ds: xr.Dataset) -> dict[str, float]:
+    """A flat dict of headline numbers of a run (England or world totals): for baselines and tables."""
+    last = ds.isel(time=-1).sum("la")
+    flows = ds.sum(("time", "la"))
+    out = {
+        "children_in_care_end": float(last["children_in_care"]),
+        "waiting_end": float(last["waiting"]),
+        "starts": float(flows["starts"]),
+        "ceased": float(flows["ceased"].sum()),
+        "moves": float(flows["moves"].sum()),
+        "spend_gbp_m": float(flows["spend"].sum()) / 1e6,
+        "share_family_based_end": float(last["family_based"] / last["children_in_care"]),
+        "share_over_20_miles_end": float(last["over_20_miles"] / last["located"]),
+        "share_outside_la_end": float(last["outside_la"] / last["located"]),
+        "three_plus_placements": float(ds["three_plus_placements"].sum()),
+        "carers_end": float(last["carers"].sum()),
+        "homes_end": float(last["homes"].sum()),
+    }
+    for p in PLACEMENT_TYPES:
+        out[f"placements_end.{p}"] = float(last["placements"].sel(placement_type=p))
+    return {k: round(v, 6) for k, v in out.items()}

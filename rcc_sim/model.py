@@ -129,6 +129,8 @@ class CareSystemModel(mesa.Model):
         t = self.t
         self.placement.retry_waiting()
         self.accounts.accrue_all()
+        if self.cfg.sim.check_invariants:
+            self.check_invariants()
         self.rec.record_week(w)
         year_end = (w + 1) % 52 == 0
         if year_end and (w + 1) // 52 <= len(self.year_ends):
@@ -141,6 +143,34 @@ class CareSystemModel(mesa.Model):
             self.provision.close_empty(91.0)
         self.market.update(self.supply.usable, self.supply.filled)
         self.fostering.recruit(days)
+
+    def check_invariants(self) -> None:
+        """Recount everything from the agents and compare with the live counters; raise on any
+        difference. Run at every weekly record when ``sim.check_invariants`` is set (tests)."""
+        from .agents import FosterHousehold, Home
+        from .metrics import PLACEMENT_TYPES, UNREGISTERED
+
+        st = self.rec.stock
+        n = self.world.n_la
+        placements = np.zeros((n, len(PLACEMENT_TYPES)))
+        for c in self.children.values():
+            assert c.ptype >= 0, f"child {c.unique_id} in care with no placement"
+            placements[c.la, c.ptype] += 1
+            if c.unit is not None:
+                assert c in c.unit.children and c.unit.open, "child in a unit that does not hold it"
+        assert np.array_equal(placements, st["placements"]), "placement counters drifted"
+        cic = st["children_in_care"]
+        assert np.array_equal(cic, placements.sum(1)), "children in care != sum of placements"
+        assert np.array_equal(cic, st["placed"] + st["waiting"]), "children in care != placed + waiting"
+        assert np.array_equal(st["waiting"], placements[:, UNREGISTERED]), "waiting != unregistered"
+        for unit in list(self.agents_by_type.get(FosterHousehold, [])) + list(self.agents_by_type.get(Home, [])):
+            if unit.open:
+                assert len(unit.children) <= unit.usable <= unit.places, f"unit {unit.unique_id} over capacity"
+        self.accounts.accrue_all()
+        open_cost = sum(c.price * (self.t - c.placed_t) / 7.0 for c in self.children.values())
+        spent = self.rec.flow["spend"].sum() + self.rec.out["spend"].sum()
+        assert math.isclose(spent, self.accounts.paid + open_cost, rel_tol=1e-9, abs_tol=1e-3), \
+            f"spend {spent} != prices paid {self.accounts.paid + open_cost}"
 
     def _year_end(self, y: int) -> None:
         ann = self.rec.annual
