@@ -34,6 +34,7 @@ class Child(mesa.Agent):
         self.miles = -1.0  # distance of the current placement from home, -1 if unknown
         self.placements_this_year = 0
         self.moves = 0
+        self.supported_first = False  # care plan at 16-17: supported accommodation before fostering
         self.u_18 = 0.5  # own uniform deciding the route of leaving care at 18
         self.version = 0  # bumped on every placement change; stale scheduled events check it
 

@@ -21,4 +21,4 @@ class Commissioning:
     def _own_search_order(self, world) -> list[np.ndarray]:
         """For each LA, the LAs whose in-house units its commissioner may use, nearest first."""
         c = self.commissioner
-        return [world.neighbours[i][c[world.neighbours[i]] == c[i]] for i in range(world.n_la)]
+        return [[(j, d) for j, d in world.neighbour_list[i] if c[j] == c[i]] for i in range(world.n_la)]

@@ -53,6 +53,8 @@ def param(default: Any, unit: str, source: str, lo: float | None = None, hi: flo
     return field(default=default, metadata=meta)
 
 
+FITTED = ("fitted by experiments/fit_exit_hazards.py to DfE CLA 2024: stock/starts, age mix of stock and "
+          "ceased, ceased by reason")
 SHARE = dict(lo=0.0, hi=1.0)
 RATE = dict(lo=0.0)
 
@@ -109,9 +111,9 @@ class DemandParams:
         [0.90, 0.09, 0.01, 0.0], "share by needs tier (standard, complex, very complex, secure welfare)",
         ASSUMPTION + ": tiers set so that about 11% of children live in children's homes (FOI 2024)", **SHARE)
     needs_shares_10_15: list[float] = param(
-        [0.50, 0.30, 0.18, 0.02], "share by needs tier", ASSUMPTION, **SHARE)
+        [0.46, 0.30, 0.22, 0.02], "share by needs tier", ASSUMPTION, **SHARE)
     needs_shares_16_17: list[float] = param(
-        [0.62, 0.24, 0.13, 0.01], "share by needs tier", ASSUMPTION, **SHARE)
+        [0.58, 0.24, 0.17, 0.01], "share by needs tier", ASSUMPTION, **SHARE)
     sibling_group_size_shares: list[float] = param(
         [0.74, 0.16, 0.07, 0.03], "share of entering groups of size 1, 2, 3, 4 (non-UASC under 16)",
         ASSUMPTION + ": about four in ten children enter care with a sibling", **SHARE)
@@ -129,13 +131,13 @@ class ExitParams:
     DfE CLA 2024 at once (DESIGN.md s.6); they are refitted by the calibration study.
     """
 
-    returned_home: list[float] = param([0.20, 0.22, 0.16, 0.16, 0.12], "per year", "fitted to DfE CLA 2024 ceased by reason and age", **RATE)
-    adopted: list[float] = param([0.10, 0.36, 0.03, 0.0, 0.0], "per year", "fitted to DfE CLA 2024 (2,980 adoptions)", **RATE)
-    special_guardianship: list[float] = param([0.08, 0.15, 0.06, 0.025, 0.01], "per year", "fitted to DfE CLA 2024 (SGO 11% of ceased)", **RATE)
-    child_arrangements_order: list[float] = param([0.03, 0.045, 0.015, 0.006, 0.003], "per year", "fitted to DfE CLA 2024 (CAO 3%)", **RATE)
-    lives_with_relatives: list[float] = param([0.03, 0.05, 0.04, 0.025, 0.04], "per year", "fitted to DfE CLA 2024 (6%)", **RATE)
-    independent_living: list[float] = param([0.0, 0.0, 0.0, 0.0, 0.12], "per year", "fitted to DfE CLA 2024 (13% of ceased, incl. at 18)", **RATE)
-    other: list[float] = param([0.05, 0.06, 0.06, 0.08, 0.25], "per year", "fitted to DfE CLA 2024 (other 16% + another LA 6%)", **RATE)
+    returned_home: list[float] = param([0.1414, 0.1234, 0.1028, 0.0894, 0.0568], "per year", FITTED, **RATE)
+    adopted: list[float] = param([0.0915, 0.2614, 0.025, 0.0, 0.0], "per year", FITTED, **RATE)
+    special_guardianship: list[float] = param([0.0992, 0.1476, 0.0677, 0.0245, 0.0083], "per year", FITTED, **RATE)
+    child_arrangements_order: list[float] = param([0.0279, 0.0333, 0.0127, 0.0044, 0.0019], "per year", FITTED, **RATE)
+    lives_with_relatives: list[float] = param([0.0242, 0.032, 0.0293, 0.0159, 0.0216], "per year", FITTED, **RATE)
+    independent_living: list[float] = param([0.0, 0.0, 0.0, 0.0, 0.0462], "per year", FITTED, **RATE)
+    other: list[float] = param([0.0314, 0.0299, 0.0342, 0.0397, 0.1051], "per year", FITTED, **RATE)
 
     returned_home_duration: list[float] = param([2.2, 1.0, 0.8, 0.6, 0.5], "multiplier by duration band", "ASSUMPTION: returns home are front-loaded", **RATE)
     adopted_duration: list[float] = param([0.15, 0.9, 1.5, 1.0, 0.5], "multiplier by duration band", "ASSUMPTION: adoption orders take 1-2 years", **RATE)
@@ -146,9 +148,9 @@ class ExitParams:
     other_duration: list[float] = param([1.4, 1.0, 0.8, 0.7, 0.6], "multiplier by duration band", ASSUMPTION, **RATE)
 
     staying_put_if_fostered: float = param(
-        0.55, "probability", "DfE CLA 2024: about half of 18-year-olds leaving foster care stay put", **SHARE)
+        0.9, "probability", "set so that staying put is 16% of ceased (DfE CLA 2024)", **SHARE)
     independent_living_at_18: float = param(
-        0.35, "probability (not staying put)", "fitted to DfE CLA 2024 ceased reasons", **SHARE)
+        0.45, "probability (not staying put)", "DfE CLA 2024: independent living 13% of ceased, mostly at 18", **SHARE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -157,14 +159,14 @@ class ExitParams:
 @dataclass
 class PlacementParams:
     kinship_at_entry: list[float] = param(
-        [0.16, 0.17, 0.17, 0.10, 0.04], "probability by age band",
+        [0.26, 0.27, 0.27, 0.16, 0.06], "probability by age band",
         "fitted so that kinship foster care is about 15.6% of stock (Sufficiency.org.uk FOI 2024)", **SHARE)
     with_parents_before_return_home: float = param(
-        0.45, "probability", "fitted to DfE CLA 2024: 6% of stock placed with parents", **SHARE)
+        0.9, "probability", "set so that 6% of stock is placed with parents (DfE CLA 2024)", **SHARE)
     with_parents_lead_years: float = param(
-        1.0, "years (mean)", "ASSUMPTION: placements with parents precede discharge by about a year", lo=0.0)
+        2.0, "years (mean)", "ASSUMPTION: set with the share above (6% of stock with parents)", lo=0.0)
     adoption_placement_lead_years: float = param(
-        0.7, "years (mean)", "ASSUMPTION: placement for adoption to order; 3% of stock (DfE CLA 2024)", lo=0.0)
+        0.85, "years (mean)", "ASSUMPTION: placement for adoption to order; 2.5% of stock (DfE CLA 2024)", lo=0.0)
     other_setting_at_entry: list[float] = param(
         [0.0, 0.0, 0.02, 0.07, 0.08], "probability by age band",
         "fitted to DfE CLA 2024: 5% of stock in other settings (residential schools, NHS, custody)", **SHARE)
@@ -174,6 +176,9 @@ class PlacementParams:
         900.0, "GBP per week", ASSUMPTION + ": a placement below the child's needs tier", **RATE)
     sibling_split_penalty_gbp: float = param(
         400.0, "GBP per week per sibling apart", ASSUMPTION, **RATE)
+    supported_first_16_17: float = param(
+        0.7, "share of 16-17 year olds (not UASC) with standard needs",
+        ASSUMPTION + ": care plan is supported accommodation; 7-10% of children are in it (DfE 2024, FOI 2024)", **SHARE)
     candidates_per_search: int = param(8, "placements compared", ASSUMPTION + ": a placement team compares a handful", lo=1, hi=200)
     max_foster_search_miles: float = param(
         80.0, "miles", ASSUMPTION + ": IFA carers further away are not considered", lo=1.0)
@@ -184,12 +189,12 @@ class PlacementParams:
 class BreakdownParams:
     """Unplanned endings and planned moves, as hazards per year on each placement."""
 
-    unplanned_foster: float = param(0.14, "per year", "fitted to DfE CLA 2024: 66,070 placement changes, 55% foster", **RATE)
+    unplanned_foster: float = param(0.22, "per year", "fitted to DfE CLA 2024: 66,070 placement changes, 55% foster", **RATE)
     unplanned_kinship: float = param(0.05, "per year", ASSUMPTION + ": kinship placements are the most stable", **RATE)
-    unplanned_home: float = param(0.35, "per year", "fitted to DfE CLA 2024 placement changes", **RATE)
+    unplanned_home: float = param(0.5, "per year", "fitted to DfE CLA 2024 placement changes", **RATE)
     unplanned_supported: float = param(0.25, "per year", ASSUMPTION, **RATE)
     unplanned_other: float = param(0.05, "per year", ASSUMPTION, **RATE)
-    planned_foster: float = param(0.10, "per year", "fitted: care plan is 34% of changes (DfE 2025)", **RATE)
+    planned_foster: float = param(0.18, "per year", "fitted: care plan is 34% of changes (DfE 2025)", **RATE)
     planned_home: float = param(0.25, "per year", "fitted: step-down from residential care", **RATE)
     planned_supported: float = param(0.05, "per year", ASSUMPTION, **RATE)
     secure_order_months: float = param(4.0, "months (mean)", "ASSUMPTION: secure welfare orders last about 3 months and are renewed", lo=0.1)
@@ -217,6 +222,8 @@ class FosteringParams:
     usable_place_share: float = param(
         0.72, "share of approved places open to a new child",
         ASSUMPTION + ": 60% of approved places are filled (Ofsted 2023-24); many vacancies are not usable", **SHARE)
+    in_house_outside_la_share: float = param(
+        0.25, "share of in-house households", ASSUMPTION + ": in-house carers living in a neighbouring LA", **SHARE)
     complex_skill_share: float = param(0.25, "share of households", ASSUMPTION + ": trained for complex needs", **SHARE)
     enquiries_per_year: float = param(125195.0, "enquiries per year", "Ofsted/DfE fostering recruitment (2022-23)", **RATE)
     application_rate: float = param(0.068, "applications per enquiry", "Ofsted 2023-24: 8,485 applications", **SHARE)
@@ -225,14 +232,17 @@ class FosteringParams:
     in_house_applicant_share: float = param(
         0.50, "share of applicants choosing their LA", ASSUMPTION + ": LAs and IFAs compete for applicants", **SHARE)
     deregistration_rate: float = param(
-        0.14, "per household per year", "Ofsted 2023-24: 4,820 of 33,745 mainstream households left", **RATE)
+        0.18, "per household per year",
+        "set so that about 4,820 of 33,745 mainstream households leave a year (Ofsted 2023-24), deferrals included", **RATE)
     quit_after_breakdown: float = param(0.08, "probability", ASSUMPTION + ": strain after an unplanned ending", **SHARE)
     leave_defer_if_occupied: float = param(
-        0.8, "probability", ASSUMPTION + ": a leaving carer usually lets placed children move on first", **SHARE)
+        0.5, "probability", ASSUMPTION + ": a leaving carer often lets placed children move on first", **SHARE)
     in_house_cost_week: float = param(
-        850.0, "GBP per child per week", "PSSRU 2017 GBP 646 (allowance and social work) uprated by CPI to 2024", lo=0.0)
+        760.0, "GBP per child per week (standard needs)",
+        "set so that the average is PSSRU 2017's GBP 646 (allowance and social work) uprated by CPI (x1.3) to 2024", lo=0.0)
     ifa_price_week: float = param(
-        980.0, "GBP per child per week", "CMA 2021: GBP 820 (2020-21) uprated by CPI to 2024", lo=0.0)
+        880.0, "GBP per child per week (standard needs)",
+        "set so that the average is CMA 2021's GBP 820 (2020-21) uprated by CPI (x1.195) to 2024", lo=0.0)
     kinship_cost_week: float = param(
         300.0, "GBP per child per week", ASSUMPTION + ": fostering allowance and support for kinship carers", lo=0.0)
 
@@ -280,7 +290,8 @@ class ProvisionParams:
 @dataclass
 class MarketParams:
     home_price_week: float = param(
-        5500.0, "GBP per child per week", "County Councils Network 2024 (range 5,500-6,100)", lo=0.0)
+        5500.0, "GBP per child per week (very complex needs, the typical resident)",
+        "County Councils Network 2024 average (range 5,500-6,100)", lo=0.0)
     la_home_cost_week: float = param(
         5200.0, "GBP per child per week", ASSUMPTION + ": LA homes cost about as much as private ones", lo=0.0)
     supported_price_week: float = param(
@@ -292,7 +303,8 @@ class MarketParams:
     other_setting_price_week: float = param(
         3500.0, "GBP per child per week", ASSUMPTION + ": residential schools and other settings", lo=0.0)
     tier_price_multipliers: list[float] = param(
-        [1.0, 1.25, 1.8, 2.4], "multiplier by needs tier", ASSUMPTION + ": CMA averages hide a long upper tail", lo=0.0)
+        [1.0, 1.25, 1.8, 2.4], "multiplier by needs tier, relative to the tier a kind of placement typically takes",
+        ASSUMPTION + ": CMA averages hide a long upper tail", lo=0.0)
     price_dispersion: float = param(0.25, "sd of log price", ASSUMPTION, lo=0.0, hi=2.0)
     scarcity_elasticity: float = param(
         1.0, "log-price per unit occupancy above reference", ASSUMPTION + ": spot prices rise when places are scarce", lo=0.0)

@@ -40,7 +40,9 @@ MOVE_REASONS = (
 CARER_KINDS = ("in_house", "ifa", "kinship")
 HOME_KINDS = ("la_home", "private_home", "supported_accommodation", "secure")
 
-EXTRA_DIMS = {"placement_type": PLACEMENT_TYPES, "exit_route": EXIT_ROUTES, "move_reason": MOVE_REASONS,
+AGE_GROUPS = ("under1", "1_4", "5_9", "10_15", "16_17", "18plus")  # DfE age bands; 18plus for leavers
+
+EXTRA_DIMS = {"age_group": AGE_GROUPS, "placement_type": PLACEMENT_TYPES, "exit_route": EXIT_ROUTES, "move_reason": MOVE_REASONS,
               "carer_kind": CARER_KINDS, "home_kind": HOME_KINDS}
 
 
@@ -58,6 +60,8 @@ VARIABLES: dict[str, Var] = {
     "children_in_care": Var("stock", None, "children", "Children in care",
                             "Children looked after by the LA at the end of the week (placed + waiting).",
                             "DfE CLA: children looked after at 31 March"),
+    "uasc": Var("stock", None, "children", "Unaccompanied asylum-seeking children in care",
+                 "UASC looked after at the end of the week (included in children_in_care).", "DfE CLA: UASC at 31 March"),
     "placed": Var("stock", None, "children", "Children in a regulated or family placement",
                   "Children in care whose placement is not an emergency/unregistered holding placement."),
     "waiting": Var("stock", None, "children", "Children waiting for a suitable placement",
@@ -81,6 +85,11 @@ VARIABLES: dict[str, Var] = {
                      "Children whose placement costs GBP 10,000 a week or more."),
     "starts": Var("flow", None, "children", "Children starting to be looked after",
                   "Entries into care during the week.", "DfE CLA: started during the year"),
+    "starts_by_age": Var("flow", "age_group", "children", "Starts by age",
+                         "Entries into care during the week by age on entry.", "DfE CLA: started during the year by age"),
+    "ceased_by_age": Var("flow", "age_group", "children", "Ceased by age",
+                         "Exits from care during the week by age on leaving (18plus: left at 18).",
+                         "DfE CLA: ceased during the year by age"),
     "ceased": Var("flow", "exit_route", "children", "Children ceasing to be looked after",
                   "Exits from care during the week by route.", "DfE CLA: ceased during the year by reason"),
     "moves": Var("flow", "move_reason", "moves", "Placement moves",
@@ -115,6 +124,9 @@ VARIABLES: dict[str, Var] = {
 }
 
 ANNUAL_VARIABLES: dict[str, Var] = {
+    "children_in_care_by_age_31mar": Var("stock", "age_group", "children", "Children in care at 31 March by age",
+                                         "Children looked after at the end of the statistical year by age.",
+                                         "DfE CLA: children looked after at 31 March by age"),
     "children_in_care_31mar": Var("stock", None, "children", "Children in care at 31 March",
                                   "Children looked after at the end of the statistical year.",
                                   "DfE CLA: children looked after at 31 March"),
@@ -138,7 +150,8 @@ class Recorder:
             target = self.stock if var.kind == "stock" else self.flow
             target[name] = np.zeros(shape, dtype=np.float64)
             self.out[name] = np.zeros((n_weeks,) + shape, dtype=np.float64)
-        self.annual = {name: np.zeros((n_years, n_la)) for name in ANNUAL_VARIABLES}
+        self.annual = {name: np.zeros((n_years, n_la) if var.extra is None else (n_years, n_la, len(EXTRA_DIMS[var.extra])))
+                       for name, var in ANNUAL_VARIABLES.items()}
 
     def record_week(self, w: int) -> None:
         for name, arr in self.stock.items():
@@ -158,7 +171,8 @@ class Recorder:
             dims = ("time", "la") if var.extra is None else ("time", "la", var.extra)
             data[name] = (dims, self.out[name].astype(dtype), _attrs(var))
         for name, var in ANNUAL_VARIABLES.items():
-            data[name] = (("year", "la"), self.annual[name].astype(dtype), _attrs(var))
+            dims = ("year", "la") if var.extra is None else ("year", "la", var.extra)
+            data[name] = (dims, self.annual[name].astype(dtype), _attrs(var))
         ds = xr.Dataset(data, coords=coords, attrs=attrs)
         ds["time"].attrs.update(long_name="End of the week (the last week of a year ends on 31 March)")
         ds["stat_year"].attrs.update(long_name="DfE statistical year, named by the 31 March it ends on")

@@ -11,7 +11,8 @@ Set-up (``CareSystemModel.__init__``), in order:
 2. supply at the base date: foster households (fostering), homes, supported accommodation and
    secure homes (provision), and their providers;
 3. the children in care at the base date, placed in order of time in care (longest first);
-4. the first year's arrivals, and the weekly clock.
+4. what was under way: applicants in assessment, homes in planning and registration;
+5. the first year's arrivals, and the weekly clock.
 
 Each week, at its end (``CareSystemModel._week_end``):
 
@@ -25,6 +26,8 @@ Each week, at its end (``CareSystemModel._week_end``):
 
 from __future__ import annotations
 
+import bisect
+from collections import namedtuple
 import datetime as dt
 import math
 
@@ -104,7 +107,10 @@ class CareSystemModel(mesa.Model):
         self.market.set_reference(self.supply.usable, self.supply.filled)
         for arr in self.rec.flow.values():  # the base-date placements are not flows of week 1
             arr[:] = 0.0
-        # 4. first year's arrivals and the clock
+        # 4. what was under way at the base date: carers in assessment, homes being registered
+        self.fostering.recruit(4 * cfg.fostering.assessment_days, pipeline=True)
+        self.provision.plan_openings(cfg.provision.lead_time_days * 2, pipeline=True)
+        # 5. first year's arrivals and the clock
         self._schedule_arrivals(0)
         self.fostering.recruit(self.week_ends[0])
         self._week = 0
@@ -117,7 +123,7 @@ class CareSystemModel(mesa.Model):
 
     def schedule(self, delay: float, fn, *args) -> None:
         """Call ``fn(*args)`` after ``delay`` days."""
-        ev = simpy.Timeout(self.env, max(float(delay), 0.0))
+        ev = simpy.Timeout(self.env, delay if delay > 0.0 else 0.0)
         ev.callbacks.append(lambda _ev: fn(*args))
 
     def _clock(self):
@@ -176,10 +182,13 @@ class CareSystemModel(mesa.Model):
         ann = self.rec.annual
         ann["children_in_care_31mar"][y] = self.rec.stock["children_in_care"]
         three = ann["three_plus_placements"][y]
+        by_age = ann["children_in_care_by_age_31mar"][y]
+        t, edges = self.t, AGE_BAND_EDGES[1:-1]
         for child in self.children.values():
             if child.placements_this_year >= 3:
                 three[child.la] += 1
             child.placements_this_year = 1
+            by_age[child.la, bisect.bisect_right(edges, child.age(t))] += 1
         self.provision.provider_failures(365.0)
         if y + 1 < math.ceil(self.cfg.sim.years):
             self._schedule_arrivals(y + 1)
@@ -189,71 +198,68 @@ class CareSystemModel(mesa.Model):
 
     # ------------------------------------------------------------------ children arriving
     def _schedule_arrivals(self, year_index: int) -> None:
-        t0 = 0.0 if year_index == 0 else self.year_ends[year_index - 1] if year_index - 1 < len(self.year_ends) else self.week_ends[-1]
-        t1 = min(t0 + 366.0, self.week_ends[-1])
-        if year_index < len(self.year_ends):
-            t1 = self.year_ends[year_index]
+        t0 = 0.0 if year_index == 0 else float(self.year_ends[year_index - 1])
+        t1 = float(self.year_ends[year_index]) if year_index < len(self.year_ends) else float(self.week_ends[-1])
         for la in self.world.sim_index:
-            batch = self.demand.arrivals(int(la), t0, t1, year_index)
-            for rows in _groups(batch["group"]):
-                self.schedule(batch["t"][rows[0]] - self.t, self._arrive, batch, rows)
-
-    def _arrive(self, batch: dict, rows: list[int]) -> None:
-        self._admit({k: v[rows] for k, v in batch.items()}, initial=False)
+            for group in _records(self.demand.arrivals(int(la), t0, t1, year_index)):
+                self.schedule(group[0].t - self.t, self._admit_group, group, False)
 
     def _admit(self, cols: dict, initial: bool) -> None:
-        """Create the children of a batch (a group arriving, or the base-date stock) and place them."""
+        for group in _records(cols):
+            self._admit_group(group, initial)
+
+    def _admit_group(self, group: list, initial: bool) -> None:
+        """Create the children of an arriving group (or one of the base-date stock) and place them."""
         t = self.t
         rec = self.rec
-        kin = self.cfg.placement.kinship_at_entry
-        other = self.cfg.placement.other_setting_at_entry
-        edges = AGE_BAND_EDGES[1:-1]
-        for rows in _groups(cols["group"]):
-            group = []
-            for i in rows:
-                la = int(cols["la"][i])
-                child = Child(self, la, float(cols["lat"][i]), float(cols["lon"][i]),
-                              birth_t=t - cols["age"][i] * 365.25, entry_t=t - cols["in_care"][i],
-                              male=bool(cols["male"][i]), tier=int(cols["tier"][i]), uasc=bool(cols["uasc"][i]),
-                              group=int(cols["group"][i]), exit_t=t + cols["exit_in"][i], route=int(cols["route"][i]))
-                child.u_18 = float(cols["u_18"][i])
-                self.children[child.unique_id] = child
-                rec.stock["children_in_care"][la] += 1
-                if not initial:
-                    rec.flow["starts"][la] += 1
-                self.schedule(cols["exit_in"][i], self._exit, child)
-                group.append((child, i))
-            child, i = group[0]
-            band = int(np.searchsorted(edges, cols["age"][i], side="right"))
-            pre = [(c, self._pre_exit_plan(c, cols, j)) for c, j in group]
-            if any(p is not None and p[0] <= t for _, p in pre):  # already placed with parents / for adoption
-                for c, p in pre:
-                    if p is not None and p[0] <= t:
-                        self.placement.place_without_search(c, p[1])
-                    else:
-                        self.placement.search_and_place(c)
-            elif cols["u_other"][i] < other[band]:
-                for c, _ in group:
-                    self.placement.place_without_search(c, OTHER_SETTING)
-            elif cols["u_kin"][i] < kin[band]:
-                self.placement.place_kinship([c for c, _ in group])
-            else:
-                self.placement.place_new([c for c, _ in group])
-            for c, p in pre:
-                if p is not None and p[0] > t:
-                    self.schedule(p[0] - t, self._pre_exit_move, c, p[1])
+        children = []
+        for r in group:
+            la = int(r.la)
+            child = Child(self, la, r.lat, r.lon, birth_t=t - r.age * 365.25, entry_t=t - r.in_care,
+                          male=r.male > 0, tier=int(r.tier), uasc=r.uasc > 0, group=int(r.group),
+                          exit_t=t + r.exit_in, route=int(r.route))
+            child.u_18 = r.u_18
+            child.supported_first = r.u_plan < self.cfg.placement.supported_first_16_17
+            self.children[child.unique_id] = child
+            rec.stock["children_in_care"][la] += 1
+            rec.stock["uasc"][la] += child.uasc
+            if not initial:
+                rec.flow["starts"][la] += 1
+                rec.flow["starts_by_age"][la, bisect.bisect_right(AGE_BAND_EDGES[1:-1], r.age)] += 1
+            self.schedule(r.exit_in, self._exit, child)
+            children.append(child)
+        lead = group[0]
+        band = bisect.bisect_right(AGE_BAND_EDGES[1:-1], lead.age)
+        p = self.cfg.placement
+        pre = [self._pre_exit_plan(c, r) for c, r in zip(children, group)]
+        if any(x is not None and x[0] <= t for x in pre):  # already placed with parents / for adoption
+            for c, x in zip(children, pre):
+                if x is not None and x[0] <= t:
+                    self.placement.place_without_search(c, x[1])
+                else:
+                    self.placement.search_and_place(c)
+        elif lead.u_other < p.other_setting_at_entry[band]:
+            for c in children:
+                self.placement.place_without_search(c, OTHER_SETTING)
+        elif lead.u_kin < p.kinship_at_entry[band]:
+            self.placement.place_kinship(children)
+        else:
+            self.placement.place_new(children)
+        for c, x in zip(children, pre):
+            if x is not None and x[0] > t:
+                self.schedule(x[0] - t, self._pre_exit_move, c, x[1])
 
-    def _pre_exit_plan(self, child: Child, cols: dict, i: int) -> tuple[float, int] | None:
+    def _pre_exit_plan(self, child: Child, r) -> tuple[float, int] | None:
         """(day, placement type) of the planned move that precedes the child's exit, or None:
         placed for adoption before an adoption order; placed with parents before most returns home."""
         p = self.cfg.placement
         if child.route == ADOPTED:
             lead_years, ptype = p.adoption_placement_lead_years, ADOPTION
-        elif child.route == RETURNED_HOME and cols["u_pre"][i] < p.with_parents_before_return_home:
+        elif child.route == RETURNED_HOME and r.u_pre < p.with_parents_before_return_home:
             lead_years, ptype = p.with_parents_lead_years, WITH_PARENTS
         else:
             return None
-        lead = -math.log1p(-cols["u_lead"][i]) * lead_years * 365.25
+        lead = -math.log1p(-r.u_lead) * lead_years * 365.25
         return child.exit_t - lead, ptype
 
     def _pre_exit_move(self, child: Child, ptype: int) -> None:
@@ -277,19 +283,26 @@ class CareSystemModel(mesa.Model):
         self.placement.leave(child)
         la = child.la
         self.rec.stock["children_in_care"][la] -= 1
+        self.rec.stock["uasc"][la] -= child.uasc
         self.rec.flow["ceased"][la, route] += 1
+        age = child.age(self.t)
+        self.rec.flow["ceased_by_age"][la, 5 if age >= 17.999 else bisect.bisect_right(AGE_BAND_EDGES[1:-1], age)] += 1
         del self.children[child.unique_id]
         child.remove()
 
 
-def _groups(group_col: np.ndarray) -> list[list[int]]:
-    """Row indices of each arrival group (siblings share a group id >= 0; -1 is a lone child)."""
-    out: list[list[int]] = []
+Record = namedtuple("Record", FIELDS)
+
+
+def _records(cols: dict) -> list[list]:
+    """A column batch as groups of row records: siblings (same group id >= 0) together."""
+    rows = [Record(*r) for r in zip(*(cols[k].tolist() for k in FIELDS))]
+    out: list[list] = []
     prev = None
-    for i, g in enumerate(group_col):
-        if g >= 0 and g == prev:
-            out[-1].append(i)
+    for r in rows:
+        if r.group >= 0 and r.group == prev:
+            out[-1].append(r)
         else:
-            out.append([i])
-        prev = g
+            out.append([r])
+        prev = r.group
     return out

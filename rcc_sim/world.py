@@ -55,6 +55,12 @@ class World:
     neighbours: np.ndarray  # (153, 153) LA indices sorted by distance (self first)
     name: str
 
+    def __post_init__(self) -> None:
+        # per LA: [(other LA, miles)] nearest first, as plain Python for the search's inner loop
+        self.point_lists = [[(float(a), float(b)) for a, b in p] for p in self.points]
+        self.neighbour_list = [[(int(j), float(self.la_distance[i, j])) for j in self.neighbours[i]]
+                               for i in range(len(self.codes))]
+
     @property
     def n_la(self) -> int:
         return len(self.codes)
@@ -72,6 +78,11 @@ class World:
 
     def region_index(self) -> dict[str, np.ndarray]:
         return {r: np.flatnonzero(self.regions == r) for r in dict.fromkeys(self.regions)}
+
+    def random_point(self, la: int, rng: np.random.Generator) -> tuple[float, float]:
+        """One small-area point of the LA, uniformly (scalar fast path of :meth:`sample_points`)."""
+        pts = self.point_lists[la]
+        return pts[int(rng.random() * len(pts))]
 
     def sample_points(self, la: int, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` points drawn uniformly from the LA's small areas (approximately where people live)."""

@@ -26,7 +26,7 @@ UASC_HAZARD_MULTIPLIER = 0.3  # ASSUMPTION: unaccompanied children rarely return
 
 # columns of an arrivals/stock batch (all float64)
 FIELDS = ("t", "la", "age", "male", "tier", "uasc", "group", "lat", "lon", "exit_in", "route",
-          "u_kin", "u_other", "u_pre", "u_lead", "u_18", "in_care")
+          "u_kin", "u_other", "u_pre", "u_lead", "u_18", "u_plan", "in_care")
 
 
 class ExitSampler:
@@ -126,7 +126,7 @@ class Demand:
         years, route = self.exits.sample(cols["age"], dur0, mult, e, u)
         cols["exit_in"] = years * 365.25
         cols["route"] = route.astype(float)
-        for k in ("u_kin", "u_other", "u_pre", "u_lead", "u_18"):
+        for k in ("u_kin", "u_other", "u_pre", "u_lead", "u_18", "u_plan"):
             cols[k] = rng.random(n)
         return cols
 

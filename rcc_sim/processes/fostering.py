@@ -15,11 +15,13 @@
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from ..agents import FosterHousehold, Provider
 from ..metrics import IFA, IN_HOUSE
-from .supply import CARER_INDEX
+from .supply import CARER_INDEX, binomial
 
 N_LARGE_IFA = 6  # Ofsted 2024-25: 6 large groups own 75 IFAs
 LARGE_IFA_SHARE = 18770 / 33000  # share of IFA places held by the 6 groups (Ofsted 2024-25: 18,770 places)
@@ -35,7 +37,7 @@ class Fostering:
         self.leave_rng = model.streams("foster_leaving")
         self.defer_rng = model.streams("foster_leave_defer")
         self.kin_rng = model.streams("kinship_homes")
-        self.places_p = np.array(self.cfg.places_per_household_shares)
+        self.places_cdf = list(np.cumsum(self.cfg.places_per_household_shares)[:-1])
         self.ifa_providers: list[Provider] = []
         self.ifa_by_region: dict[str, list[Provider]] = {}
 
@@ -66,13 +68,16 @@ class Fostering:
         """An approved mainstream household located in ``la``. ``background``: outside the
         simulated world, its places are partly taken by children who are not simulated."""
         rng = self.rng
-        places = int(rng.choice(4, p=self.places_p)) + 1
-        usable = int(rng.binomial(places, self.cfg.usable_place_share))
+        places = bisect.bisect_right(self.places_cdf, rng.random()) + 1
+        usable = binomial(rng, places, self.cfg.usable_place_share)
         if background:
-            usable -= int(rng.binomial(usable, self.m.cfg.world.outside_occupancy))
-        lat, lon = self.m.world.sample_points(la, 1, rng)[0]
+            usable -= binomial(rng, usable, self.m.cfg.world.outside_occupancy)
+        home_la = la
+        if kind == IN_HOUSE and rng.random() < self.cfg.in_house_outside_la_share:
+            home_la = self.m.world.neighbour_list[la][1 + int(rng.random() * 5)][0]  # one of the 5 nearest LAs
+        lat, lon = self.m.world.random_point(home_la, rng)
         max_tier = 1 if rng.random() < self.cfg.complex_skill_share else 0
-        unit = FosterHousehold(self.m, kind, la=la, lat=float(lat), lon=float(lon), places=places, usable=usable,
+        unit = FosterHousehold(self.m, kind, la=home_la, lat=float(lat), lon=float(lon), places=places, usable=usable,
                                max_tier=max_tier, provider=provider, owner_la=la if kind == IN_HOUSE else -1,
                                price_factor=self.m.market.unit_price_factor() if kind == IFA else 1.0)
         self.m.supply.open_unit(unit)
@@ -83,23 +88,28 @@ class Fostering:
         return unit
 
     # ------------------------------------------------------------------ weekly recruitment
-    def recruit(self, days: float) -> None:
-        """Enquiries and applications for the coming ``days``; assessments end ~6 months later."""
+    def recruit(self, days: float, pipeline: bool = False) -> None:
+        """Enquiries and applications for the coming ``days``; assessments end ~6 months later.
+        ``pipeline``: applications made in the ``days`` before the base date, still in assessment."""
         w, c, rng = self.m.world, self.cfg, self.recruit_rng
         idx = w.sim_index
         share = w.child_population[idx] / w.child_population.sum()
         enquiries = rng.poisson(c.enquiries_per_year * share * days / 365.25)
         applications = rng.binomial(enquiries, c.application_rate)
-        flow = self.m.rec.flow
-        flow["foster_enquiries"][idx] += enquiries
-        flow["foster_applications"][idx] += applications
-        for la, n in zip(idx, applications):
-            for _ in range(n):
-                in_house = rng.random() < c.in_house_applicant_share
-                approved = rng.random() < c.approval_rate
-                duration = rng.gamma(4.0, c.assessment_days / 4.0)
-                if approved:
-                    self.m.schedule(duration, self._approve, int(la), in_house)
+        if not pipeline:
+            flow = self.m.rec.flow
+            flow["foster_enquiries"][idx] += enquiries
+            flow["foster_applications"][idx] += applications
+        la_of = np.repeat(idx, applications)
+        n = len(la_of)
+        in_house = rng.random(n) < c.in_house_applicant_share
+        approved = rng.random(n) < c.approval_rate
+        duration = rng.gamma(4.0, c.assessment_days / 4.0, size=n)
+        if pipeline:
+            duration -= days * rng.random(n)  # applied up to ``days`` ago
+            approved &= duration > 0
+        for la, h, d in zip(la_of[approved].tolist(), in_house[approved].tolist(), duration[approved].tolist()):
+            self.m.schedule(d, self._approve, la, h)
 
     def _approve(self, la: int, in_house: bool) -> None:
         if in_house:

@@ -36,7 +36,12 @@ class Market:
         self.base[OTHER_SETTING] = m.other_setting_price_week
         self.base[WITH_PARENTS] = 0.0  # no placement fee (social work costs are outside the model)
         self.base[ADOPTION] = 0.0
-        self.tier_mult = list(cfg.market.tier_price_multipliers)
+        # Published prices are averages over the children a kind of placement usually takes, so a
+        # tier multiplier is applied relative to that kind's typical tier (ASSUMPTION below).
+        mult = list(cfg.market.tier_price_multipliers)
+        typical = {KINSHIP: 0, IN_HOUSE: 0, IFA: 0, SUPPORTED: 0, LA_HOME: 2, PRIVATE_HOME: 2, SECURE: 3,
+                   UNREGISTERED: 2, OTHER_SETTING: 1, WITH_PARENTS: 0, ADOPTION: 0}
+        self.tier_mult = [[m / mult[typical[k]] for m in mult] for k in range(len(PLACEMENT_TYPES))]
         self.scarcity = np.ones(len(PLACEMENT_TYPES))
         self.elasticity = m.scarcity_elasticity
         self.reference = np.zeros(len(PLACEMENT_TYPES))  # occupancy at the base date, by kind
@@ -53,7 +58,7 @@ class Market:
         base = self.base[ptype]
         if ptype == KINSHIP or base == 0.0:
             return float(base)
-        return float(base * self.tier_mult[tier] * unit_factor * self.scarcity[ptype])
+        return float(base * self.tier_mult[ptype][tier] * unit_factor * self.scarcity[ptype])
 
     def set_reference(self, usable: np.ndarray, filled: np.ndarray) -> None:
         """Prices at the base date are the published averages: occupancy then is the reference."""

@@ -34,6 +34,7 @@ DAYS_PER_YEAR = 365.25
 OWNED_KINDS = (IN_HOUSE, LA_HOME)  # searched only among the commissioner's own units
 HOMES = (LA_HOME, PRIVATE_HOME)
 LOCATED = frozenset(range(len(PLACEMENT_TYPES))) - {UNREGISTERED, ADOPTION, OTHER_SETTING}
+MILES_PER_DEG_LAT = 69.09
 SEARCH_RADIUS = {IN_HOUSE: 1e9, LA_HOME: 1e9, PRIVATE_HOME: 1e9, SUPPORTED: 1e9, SECURE: 1e9}
 
 
@@ -46,7 +47,8 @@ class Placement:
         p = self.cfg.placement
         b = self.cfg.breakdown
         n = model.world.n_la
-        # pools[ptype][la] = {unit_id: unit} for open units located in la with a vacancy
+        # pools[ptype][la] = {unit_id: unit}: open units with a vacancy, run by la (in-house carers,
+        # LA homes) or located in la (everything bought from others)
         self.pools: dict[int, list[dict[int, Unit]]] = {k: [{} for _ in range(n)] for k in
                                                         (IN_HOUSE, IFA, LA_HOME, PRIVATE_HOME, SUPPORTED, SECURE)}
         self.radius = dict(SEARCH_RADIUS)
@@ -72,7 +74,8 @@ class Placement:
         pools = self.pools.get(unit.ptype)
         if pools is None:  # kinship households are approved for their own children only
             return
-        pool = pools[unit.la]
+        # the commissioner's own units are pooled by the LA that runs them, others by location
+        pool = pools[unit.owner_la if unit.ptype in OWNED_KINDS else unit.la]
         if unit.vacancies > 0:
             if unit.unique_id not in pool:
                 pool[unit.unique_id] = unit
@@ -87,7 +90,7 @@ class Placement:
         if tier == 2:
             return (HOMES,)
         if age >= 16.0:
-            if child.uasc and tier == 0:
+            if (child.uasc or child.supported_first) and tier == 0:
                 return ((SUPPORTED,), (IN_HOUSE,), (IFA,))
             return ((IN_HOUSE,), (IFA,), (SUPPORTED,) if tier == 0 else HOMES + (SUPPORTED,))
         if tier == 1 or age >= 10.0:
@@ -96,13 +99,12 @@ class Placement:
 
     def _candidates(self, kind: int, child: Child, room: int, exclude: Unit | None) -> list[Unit]:
         m = self.m
-        order = m.commissioning.own_search_order[child.la] if kind in OWNED_KINDS else m.world.neighbours[child.la]
-        dist = m.world.la_distance[child.la]
+        order = m.commissioning.own_search_order[child.la] if kind in OWNED_KINDS else m.world.neighbour_list[child.la]
         radius = self.radius[kind]
         pools = self.pools[kind]
         out: list[Unit] = []
-        for j in order:
-            if dist[j] > radius:
+        for j, dist in order:
+            if dist > radius:
                 break
             pool = pools[j]
             if not pool:
@@ -124,17 +126,21 @@ class Placement:
         p = self.cfg.placement
         for stage in stages or self.stages(child, age):
             best, best_score = None, math.inf
+            lat, lon, tier = child.lat, child.lon, child.tier
+            kx = MILES_PER_DEG_LAT * math.cos(math.radians(lat))
             for kind in stage:
                 for unit in self._candidates(kind, child, room, exclude):
-                    d = miles(child.lat, child.lon, unit.lat, unit.lon)
-                    price = market.price(kind, child.tier, unit.price_factor)
+                    # flat-earth distance for ranking (within 0.5% under 100 miles); exact below
+                    d = math.hypot((unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT)
+                    price = market.price(kind, tier, unit.price_factor)
                     score = price + p.miles_penalty_gbp * d
-                    if unit.max_tier < child.tier:
+                    if unit.max_tier < tier:
                         score += p.need_mismatch_penalty_gbp
                     if score < best_score:
-                        best, best_score = (unit, price, d), score
+                        best, best_score = (unit, price), score
             if best is not None:
-                return best
+                unit, price = best
+                return unit, price, miles(lat, lon, unit.lat, unit.lon)
         return None
 
     # ------------------------------------------------------------------ entering and leaving

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..agents import Home, Provider
 from ..metrics import LA_HOME, PRIVATE_HOME, SECURE, SUPPORTED
-from .supply import HOME_INDEX
+from .supply import HOME_INDEX, binomial
 
 N_LARGE_GROUPS = 22  # Ofsted 2024: the 22 largest providers own 968 homes
 SUPPORTED_PROVIDERS = 258  # Ofsted 2024: registered supported accommodation providers
@@ -115,10 +115,10 @@ class Provision:
         rng = self.rng
         if max_tier is None:
             max_tier = 1 if rng.random() < HOME_TIER_SHARES[1] else 2
-        usable = places if kind == SECURE else max(1, int(rng.binomial(places, self.cfg.usable_place_share)))
+        usable = places if kind == SECURE else max(1, binomial(rng, places, self.cfg.usable_place_share))
         if background:
-            usable -= int(rng.binomial(usable, self.m.cfg.world.outside_occupancy))
-        lat, lon = self.m.world.sample_points(la, 1, rng)[0]
+            usable -= binomial(rng, usable, self.m.cfg.world.outside_occupancy)
+        lat, lon = self.m.world.random_point(la, rng)
         owner = la if kind == LA_HOME else -1
         factor = 1.0 if kind == LA_HOME else self.m.market.unit_price_factor()
         home = Home(self.m, kind, la=la, lat=float(lat), lon=float(lon), places=places, usable=usable,
@@ -131,8 +131,9 @@ class Provision:
         return home
 
     # ------------------------------------------------------------------ market entry and exit
-    def plan_openings(self, days: float) -> None:
-        """Providers decide where to open homes in the coming ``days``; they open after the lead time."""
+    def plan_openings(self, days: float, pipeline: bool = False) -> None:
+        """Providers decide where to open homes in the coming ``days``; they open after the lead time.
+        ``pipeline``: homes decided before the base date, already part-way through their lead time."""
         w, c, rng = self.m.world, self.cfg, self.open_rng
         if not self.homes or c.opening_rate <= 0:
             return
@@ -159,6 +160,8 @@ class Provision:
                 provider = Provider(self.m, "private", False, la)
                 self.private_providers.append(provider)
             lead = rng.gamma(4.0, c.lead_time_days / 4.0) if c.lead_time_days > 0 else 0.0
+            if pipeline:
+                lead *= rng.random()
             self.m.schedule(lead, self._open, la, provider, self._places(mean_places))
 
     def _open(self, la: int, provider: Provider, places: int) -> None:

@@ -19,6 +19,11 @@ HOME_INDEX = {LA_HOME: HOME_KINDS.index("la_home"), PRIVATE_HOME: HOME_KINDS.ind
               SUPPORTED: HOME_KINDS.index("supported_accommodation"), SECURE: HOME_KINDS.index("secure")}
 
 
+def binomial(rng: np.random.Generator, n: int, p: float) -> int:
+    """Binomial draw for the small n of one unit's places (faster than numpy's for one value)."""
+    return sum(1 for _ in range(n) if rng.random() < p)
+
+
 class Supply:
     def __init__(self, model):
         self.m = model
@@ -99,7 +104,7 @@ class Supply:
 
     # ------------------------------------------------------------------ kinship
     def new_kinship_household(self, la: int, room: int) -> FosterHousehold:
-        lat, lon = self.m.world.sample_points(la, 1, self.m.fostering.kin_rng)[0]
+        lat, lon = self.m.world.random_point(la, self.m.fostering.kin_rng)
         unit = FosterHousehold(self.m, KINSHIP, la=la, lat=float(lat), lon=float(lon), places=room, usable=room,
                                max_tier=3, provider=None, owner_la=la, price_factor=1.0)
         unit.closing = True  # approved for these children only; closes when they leave
