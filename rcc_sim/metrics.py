@@ -101,8 +101,8 @@ VARIABLES: dict[str, Var] = {
                              "Children moved from an emergency/unregistered placement to a suitable one."),
     "days_to_placement": Var("flow", None, "days", "Days waited, summed",
                              "Sum of days waited by children placed during the week; divide by 'placements_made' for the mean."),
-    "siblings_split": Var("flow", None, "children", "Siblings placed apart",
-                          "Children of a sibling group entering together who were not placed with a sibling."),
+    "siblings_split": Var("flow", None, "children", "Children in sibling groups placed apart",
+                          "Children of a sibling group entering care together whose group was not placed in one unit."),
     "spend": Var("flow", "placement_type", "GBP", "Spend on placements",
                  "Money paid for placements during the week by type (2024 prices): spot and contract prices, in-house and LA home unit costs."),
     "carers": Var("stock", "carer_kind", "households", "Approved fostering households",
@@ -164,7 +164,9 @@ class Recorder:
                    dtype: str, attrs: dict) -> xr.Dataset:
         la = la_coords["code"]
         coords = {"time": times, "la": la, "la_name": ("la", la_coords["name"]),
-                  "region": ("la", la_coords["region"]), "stat_year": ("time", stat_year),
+                  "region": ("la", la_coords["region"]), "la_lat": ("la", la_coords["lat"]),
+                  "la_lon": ("la", la_coords["lon"]), "child_population": ("la", la_coords["child_population"]),
+                  "stat_year": ("time", stat_year),
                   "year": year_ends, **{k: list(v) for k, v in EXTRA_DIMS.items()}}
         data = {}
         for name, var in VARIABLES.items():
@@ -174,6 +176,16 @@ class Recorder:
             dims = ("year", "la") if var.extra is None else ("year", "la", var.extra)
             data[name] = (dims, self.annual[name].astype(dtype), _attrs(var))
         ds = xr.Dataset(data, coords=coords, attrs=attrs)
+        ds["la_lat"].attrs.update(units="degrees_north", long_name="LA point (mean of small-area centroids)")
+        ds["la_lon"].attrs.update(units="degrees_east", long_name="LA point (mean of small-area centroids)")
+        ds["child_population"].attrs.update(units="children", long_name="Children aged 0-17",
+                                            definition="DfE CLA count / rate per 10,000 x 10,000")
+        ds["foster_places_vacant"] = ds["foster_places"] - ds["foster_places_filled"]
+        ds["foster_places_vacant"].attrs = {"units": "places", "long_name": "Vacant approved foster places",
+                                            "definition": "foster_places - foster_places_filled (Ofsted's vacancies; "
+                                                          "many are not open to a new child)",
+                                            "cell_method": "value at end of week"}
+        ds = add_shares(ds)
         ds["time"].attrs.update(long_name="End of the week (the last week of a year ends on 31 March)")
         ds["stat_year"].attrs.update(long_name="DfE statistical year, named by the 31 March it ends on")
         ds["year"].attrs.update(long_name="31 March ending each statistical year")
@@ -188,10 +200,13 @@ def _attrs(var: Var) -> dict:
     return a
 
 
-SHARES = {  # share name -> (numerator, denominator)
+SHARES = {  # share name -> (numerator, denominator); recomputed after any aggregation
     "share_family_based": ("family_based", "children_in_care"),
     "share_over_20_miles": ("over_20_miles", "located"),
     "share_outside_la": ("outside_la", "located"),
+    "home_occupancy": ("home_places_filled", "home_places"),
+    "mean_days_to_placement": ("days_to_placement", "placements_made"),
+    "mean_miles_from_home": ("distance_sum", "located"),
 }
 
 
@@ -200,18 +215,20 @@ def add_shares(ds: xr.Dataset) -> xr.Dataset:
     out = ds.copy()
     for name, (num, den) in SHARES.items():
         share = (ds[num] / ds[den].where(ds[den] > 0))
-        share.attrs = {"units": "1", "long_name": name.replace("_", " ").capitalize(),
-                       "definition": f"{num} / {den}"}
+        units = {"mean_days_to_placement": "days", "mean_miles_from_home": "miles"}.get(name, "1")
+        share.attrs = {"units": units, "long_name": name.replace("_", " ").capitalize(),
+                       "definition": f"{num} / {den}; a ratio: sum the counts, then recompute (metrics.aggregate)"}
         out[name] = share
     return out
 
 
 def aggregate(ds: xr.Dataset, by: str = "region") -> xr.Dataset:
     """Sum counts over LAs by ``region`` (or ``'england'``) and recompute shares."""
+    ds = ds.drop_vars([v for v in SHARES if v in ds] + [c for c in ("la_name", "la_lat", "la_lon") if c in ds.coords])
     if by == "england":
-        summed = ds.drop_vars(["la_name", "region"]).sum("la", keep_attrs=True)
+        summed = ds.drop_vars(["region"]).sum("la", keep_attrs=True)
     else:
-        summed = ds.drop_vars(["la_name"]).groupby(by).sum(keep_attrs=True)
+        summed = ds.groupby(by).sum(keep_attrs=True)
     return add_shares(summed)
 
 

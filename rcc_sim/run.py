@@ -75,7 +75,8 @@ def to_dataset(model: CareSystemModel) -> xr.Dataset:
              "conventions": "counts by looking-after LA (children) or by location LA (supply); money in 2024 GBP",
              "config": config_yaml(cfg)}
     ds = model.rec.to_dataset(times, model.stat_year, year_ends,
-                              {"code": w.codes, "name": w.names, "region": w.regions},
+                              {"code": w.codes, "name": w.names, "region": w.regions, "lat": w.lat, "lon": w.lon,
+                               "child_population": w.child_population},
                               cfg.output.float_dtype, attrs)
     return ds.isel(la=idx) if len(idx) != w.n_la else ds
 

@@ -51,6 +51,7 @@ class Placement:
         # LA homes) or located in la (everything bought from others)
         self.pools: dict[int, list[dict[int, Unit]]] = {k: [{} for _ in range(n)] for k in
                                                         (IN_HOUSE, IFA, LA_HOME, PRIVATE_HOME, SUPPORTED, SECURE)}
+        self.pooled = {k: 0 for k in self.pools}  # units with a vacancy, by kind (England)
         self.radius = dict(SEARCH_RADIUS)
         self.radius[IFA] = p.max_foster_search_miles
         self.k = p.candidates_per_search
@@ -79,8 +80,9 @@ class Placement:
         if unit.vacancies > 0:
             if unit.unique_id not in pool:
                 pool[unit.unique_id] = unit
-        else:
-            pool.pop(unit.unique_id, None)
+                self.pooled[unit.ptype] += 1
+        elif pool.pop(unit.unique_id, None) is not None:
+            self.pooled[unit.ptype] -= 1
 
     # ------------------------------------------------------------------ search
     def stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
@@ -98,6 +100,8 @@ class Placement:
         return ((IN_HOUSE,), (IFA,))
 
     def _candidates(self, kind: int, child: Child, room: int, exclude: Unit | None) -> list[Unit]:
+        if not self.pooled[kind]:
+            return []
         m = self.m
         order = m.commissioning.own_search_order[child.la] if kind in OWNED_KINDS else m.world.neighbour_list[child.la]
         radius = self.radius[kind]
@@ -117,9 +121,10 @@ class Placement:
                     return out
         return out
 
-    def find(self, child: Child, room: int = 1, exclude: Unit | None = None,
+    def find(self, child: Child, group: int = 1, exclude: Unit | None = None,
              stages: tuple[tuple[int, ...], ...] | None = None):
-        """Best (unit, price, miles) for ``child`` needing ``room`` places, or None."""
+        """Best (unit, price, miles) for ``child`` (and ``group - 1`` siblings), or None. A unit
+        without room for the whole group scores a penalty per sibling who would live apart."""
         t = self.m.t
         age = child.age(t)
         market = self.m.market
@@ -129,13 +134,15 @@ class Placement:
             lat, lon, tier = child.lat, child.lon, child.tier
             kx = MILES_PER_DEG_LAT * math.cos(math.radians(lat))
             for kind in stage:
-                for unit in self._candidates(kind, child, room, exclude):
+                for unit in self._candidates(kind, child, 1, exclude):
                     # flat-earth distance for ranking (within 0.5% under 100 miles); exact below
                     d = math.hypot((unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT)
                     price = market.price(kind, tier, unit.price_factor)
                     score = price + p.miles_penalty_gbp * d
                     if unit.max_tier < tier:
                         score += p.need_mismatch_penalty_gbp
+                    if group > 1 and unit.vacancies < group:
+                        score += p.sibling_split_penalty_gbp * (group - unit.vacancies)
                     if score < best_score:
                         best, best_score = (unit, price), score
             if best is not None:
@@ -221,20 +228,30 @@ class Placement:
         return unit
 
     # ------------------------------------------------------------------ placing
-    def place_new(self, children: list[Child]) -> None:
-        """Place a child or a sibling group entering care (or in the initial stock)."""
+    def place_new(self, children: list[Child], count_split: bool = True) -> None:
+        """Place a child or a sibling group entering care (or in the initial stock): the group
+        in one unit if it scores best, otherwise as many together as fit and the rest again."""
         m = self.m
         first = children[0]
-        if len(children) > 1:
-            found = self.find(first, room=len(children))
-            if found is not None:
-                for c in children:
-                    self.enter(c, found[0].ptype, found[0], m.market.price(found[0].ptype, c.tier, found[0].price_factor),
-                               miles(c.lat, c.lon, found[0].lat, found[0].lon))
-                return
-            m.rec.flow["siblings_split"][first.la] += len(children)
-        for c in children:
-            self.search_and_place(c)
+        if len(children) == 1:
+            self.search_and_place(first)
+            return
+        found = self.find(first, group=len(children))
+        if found is None:
+            for c in children:
+                self.search_and_place(c)
+            if count_split:
+                m.rec.flow["siblings_split"][first.la] += len(children)
+            return
+        unit = found[0]
+        together, rest = children[:unit.vacancies], children[unit.vacancies:]
+        for c in together:
+            self.enter(c, unit.ptype, unit, m.market.price(unit.ptype, c.tier, unit.price_factor),
+                       miles(c.lat, c.lon, unit.lat, unit.lon))
+        if rest:
+            if count_split:
+                m.rec.flow["siblings_split"][first.la] += len(children)
+            self.place_new(rest, count_split=False)
 
     def search_and_place(self, child: Child, exclude: Unit | None = None) -> bool:
         """Search; place the child, or hold it in an emergency/unregistered placement. True if placed."""
