@@ -1,0 +1,59 @@
+"""Shared helpers for the rcc-sim tests.
+
+Runs are small (a few LAs, well under a year of simulated time) so that the whole suite stays
+fast; runs used by several tests live in module-scoped fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from rcc_sim.config import Config
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIG_DIR = REPO / "configs"
+GM3 = ["E08000001", "E08000002", "E08000003"]  # Bolton, Bury, Manchester
+
+
+def small_config(years: float = 1.0, seed: int = 0, la_codes: list[str] | None = None, **sections) -> Config:
+    """A small test world. ``sections`` are {section: {key: value}} overrides, e.g.
+    ``small_config(demand={"entry_rate_scale": 0.0})``."""
+    cfg = Config()
+    cfg.world.la_codes = list(la_codes or GM3)
+    cfg.world.name = "test"
+    cfg.sim.years = years
+    cfg.seed = seed
+    for section, values in sections.items():
+        node = getattr(cfg, section)
+        for key, value in values.items():
+            assert hasattr(node, key), f"no config key {section}.{key}"
+            setattr(node, key, value)
+    return cfg
+
+
+def rcc_sim_command() -> list[str]:
+    """The installed ``rcc-sim`` console script (the command the README tells people to run)."""
+    search = [sysconfig.get_path("scripts"), str(Path(sys.executable).parent)]
+    try:
+        search.append(sysconfig.get_path("scripts", f"{os.name}_user"))
+    except KeyError:
+        pass
+    search += os.environ.get("PATH", "").split(os.pathsep)
+    exe = shutil.which("rcc-sim", path=os.pathsep.join(p for p in search if p))
+    if exe is None:
+        pytest.fail("the rcc-sim command is not installed: run `python3 -m pip install -e .`")
+    return [exe]
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``rcc-sim`` with ``args`` in a subprocess; capture its output."""
+    env = dict(os.environ, HYDRA_FULL_ERROR="0")
+    return subprocess.run(rcc_sim_command() + list(args), cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)

@@ -1,0 +1,147 @@
+"""A bad data file stops a run with a DataError that names the file (and the column at fault)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+import rcc_sim.data as data
+from conftest import small_config
+from rcc_sim.data import LA_FILE, LOCATIONS_FILE, LSOA_FILE, DataError
+from rcc_sim.run import simulate
+
+CACHED = (data.load_las, data.load_lsoa_points, data.load_targets)
+BOLTON = "E08000001"
+
+
+def _clear_caches() -> None:
+    for fn in CACHED:
+        fn.cache_clear()
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """A private copy of rcc_sim/data that the loaders read instead of the shipped files."""
+    copy = tmp_path / "data"
+    shutil.copytree(data.DATA_DIR, copy)
+    monkeypatch.setattr(data, "DATA_DIR", copy)
+    _clear_caches()
+    yield copy
+    _clear_caches()  # monkeypatch restores DATA_DIR after this; the next load reads the real files
+
+
+def _edit_csv(path: Path, edit) -> None:
+    """Rewrite a CSV after ``edit(header, rows)`` changes the header and rows in place."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    edit(header, body)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header] + body)
+
+
+def _set_cell(column: str, code: str, value: str):
+    def edit(header, rows):
+        key, col = header.index("new_la_code"), header.index(column)
+        hit = [r for r in rows if r[key] == code]
+        assert hit, f"no row for {code}"
+        hit[0][col] = value
+    return edit
+
+
+def _drop_column(column: str):
+    def edit(header, rows):
+        col = header.index(column)
+        del header[col]
+        for r in rows:
+            del r[col]
+    return edit
+
+
+def _drop_row(code: str):
+    def edit(header, rows):
+        rows[:] = [r for r in rows if r[0] != code]
+    return edit
+
+
+LA_CASES = [
+    ("non_number_stock", _set_cell("cla31mar_2024", BOLTON, "five hundred"), "cla31mar_2024"),
+    ("negative_starts", _set_cell("starts_2023", BOLTON, "-12"), "starts_2023"),
+    ("negative_rate", _set_cell("rate10k_2024", BOLTON, "-77"), "rate10k_2024"),
+    ("missing_column", _drop_column("cla31mar_2024"), "cla31mar_2024"),
+    ("missing_la", _drop_row(BOLTON), "153"),
+]
+
+
+@pytest.mark.parametrize("edit,needle", [c[1:] for c in LA_CASES], ids=[c[0] for c in LA_CASES])
+def test_bad_la_table(data_dir, edit, needle):
+    _edit_csv(data_dir / LA_FILE, edit)
+    with pytest.raises(DataError) as err:
+        data.load_las()
+    msg = str(err.value)
+    assert LA_FILE in msg and needle in msg, msg
+
+
+def test_bad_data_stops_a_run(data_dir):
+    _edit_csv(data_dir / LA_FILE, _set_cell("cla31mar_2024", BOLTON, "-1"))
+    with pytest.raises(DataError, match=LA_FILE):
+        simulate(small_config(years=0.1))
+
+
+def test_missing_file(data_dir):
+    (data_dir / LA_FILE).unlink()
+    with pytest.raises(DataError, match="is missing") as err:
+        data.load_las()
+    assert LA_FILE in str(err.value)
+
+
+def test_non_number_latitude(data_dir):
+    _edit_csv(data_dir / LOCATIONS_FILE, _set_cell("lat", BOLTON, "north"))
+    with pytest.raises(DataError) as err:
+        data.load_las()
+    assert LOCATIONS_FILE in str(err.value)
+
+
+def test_point_outside_england(data_dir):
+    _edit_csv(data_dir / LOCATIONS_FILE, _set_cell("lat", BOLTON, "40.0"))
+    with pytest.raises(DataError, match="outside England") as err:
+        data.load_las()
+    assert LOCATIONS_FILE in str(err.value)
+
+
+# Known model bug (reported, not fixed here: rcc_sim/ belongs to another change): rcc_sim/data.py
+# parses 'lon' with a bare float() (load_las and load_lsoa_points), so a bad longitude raises a
+# plain ValueError that names neither the file nor the column. strict=True: when it is fixed these
+# start passing and the markers must be removed.
+LON_BUG = pytest.mark.xfail(strict=True, raises=ValueError,
+                            reason="rcc_sim/data.py parses lon with float(), not _number(): no DataError")
+
+
+@LON_BUG
+def test_non_number_longitude(data_dir):
+    """lat is checked by the loader's number parser; lon must be too."""
+    _edit_csv(data_dir / LOCATIONS_FILE, _set_cell("lon", BOLTON, "west"))
+    with pytest.raises(DataError) as err:
+        data.load_las()
+    assert LOCATIONS_FILE in str(err.value)
+
+
+@LON_BUG
+def test_non_number_small_area_longitude(data_dir):
+    def edit(header, rows):
+        rows[0][header.index("lon")] = "west"
+    _edit_csv(data_dir / LSOA_FILE, edit)
+    with pytest.raises(DataError) as err:
+        data.load_lsoa_points()
+    assert LSOA_FILE in str(err.value)
+
+
+def test_shipped_data_loads():
+    """Control: the real files load (and the caches were restored by the fixture above)."""
+    assert data.DATA_DIR.name == "data" and (data.DATA_DIR / LA_FILE).exists()
+    las = data.load_las()
+    assert len(las["code"]) == 153
+    assert BOLTON in set(las["code"])
