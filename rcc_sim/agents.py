@@ -63,6 +63,13 @@ class Unit(mesa.Agent):
         self.closing = False  # no new placements; closes when empty
 
     @property
+    def spare(self) -> int:
+        """Approved/registered places without a child, whether or not normally open to one."""
+        if not self.open or self.closing:
+            return 0
+        return self.places - len(self.children)
+
+    @property
     def vacancies(self) -> int:
         if not self.open or self.closing:
             return 0

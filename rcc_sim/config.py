@@ -179,6 +179,8 @@ class PlacementParams:
     supported_first_16_17: float = param(
         0.7, "share of 16-17 year olds (not UASC) with standard needs",
         ASSUMPTION + ": care plan is supported accommodation; 7-10% of children are in it (DfE 2024, FOI 2024)", **SHARE)
+    stretch_penalty_gbp: float = param(
+        1500.0, "GBP per week", ASSUMPTION + ": cost of persuading a carer or home beyond its usual availability", **RATE)
     candidates_per_search: int = param(8, "placements compared", ASSUMPTION + ": a placement team compares a handful", lo=1, hi=200)
     max_foster_search_miles: float = param(
         80.0, "miles", ASSUMPTION + ": IFA carers further away are not considered", lo=1.0)
@@ -198,6 +200,7 @@ class BreakdownParams:
     planned_home: float = param(0.25, "per year", "fitted: step-down from residential care", **RATE)
     planned_supported: float = param(0.05, "per year", ASSUMPTION, **RATE)
     secure_order_months: float = param(4.0, "months (mean)", "ASSUMPTION: secure welfare orders last about 3 months and are renewed", lo=0.1)
+    stretch_multiplier: float = param(1.3, "multiplier for a stretched placement", ASSUMPTION, **RATE)
     teen_multiplier: float = param(1.5, "multiplier at 10-17", ASSUMPTION, **RATE)
     mismatch_multiplier: float = param(2.0, "multiplier when below needs tier", ASSUMPTION, **RATE)
     distance_multiplier: float = param(1.3, "multiplier when > 20 miles from home", ASSUMPTION, **RATE)

@@ -171,7 +171,8 @@ class CareSystemModel(mesa.Model):
         assert np.array_equal(st["waiting"], placements[:, UNREGISTERED]), "waiting != unregistered"
         for unit in list(self.agents_by_type.get(FosterHousehold, [])) + list(self.agents_by_type.get(Home, [])):
             if unit.open:
-                assert len(unit.children) <= unit.usable <= unit.places, f"unit {unit.unique_id} over capacity"
+                assert len(unit.children) <= unit.places, f"unit {unit.unique_id} over its approved/registered places"
+                assert 0 <= unit.usable <= unit.places, f"unit {unit.unique_id} usable places out of range"
         self.accounts.accrue_all()
         open_cost = sum(c.price * (self.t - c.placed_t) / 7.0 for c in self.children.values())
         spent = self.rec.flow["spend"].sum() + self.rec.out["spend"].sum()

@@ -14,7 +14,10 @@ A candidate's score is its weekly price plus a price per mile from the child's h
 penalty if it is not equipped for the child's needs; sibling groups are first searched for one
 unit with room for all. Candidates are gathered from the nearest LAs outwards, up to
 ``placement.candidates_per_search`` per kind. With nothing suitable the child waits in an
-emergency/unregistered placement and the search is repeated every week.
+emergency/unregistered placement and the search is repeated every week. Before that, as in
+practice, a commissioner may persuade a foster carer to take a child into an approved place
+that is not normally open (a *stretched* placement, beyond the carer's usual availability), at a
+penalty in the score and a higher breakdown hazard.
 
 **Placement life.** Each placement draws an unplanned ending (breakdown) and a planned move
 (care plan: step-down from residential care, short- to long-term fostering); the sooner one is
@@ -52,6 +55,10 @@ class Placement:
         self.pools: dict[int, list[dict[int, Unit]]] = {k: [{} for _ in range(n)] for k in
                                                         (IN_HOUSE, IFA, LA_HOME, PRIVATE_HOME, SUPPORTED, SECURE)}
         self.pooled = {k: 0 for k in self.pools}  # units with a vacancy, by kind (England)
+        # stretch[ptype][la]: units full to their usual availability but with approved places spare
+        # (foster carers only: a home's registration and staffing cannot stretch)
+        self.stretch: dict[int, list[dict[int, Unit]]] = {k: [{} for _ in range(n)] for k in (IN_HOUSE, IFA)}
+        self.stretched = {k: 0 for k in self.stretch}
         self.radius = dict(SEARCH_RADIUS)
         self.radius[IFA] = p.max_foster_search_miles
         self.k = p.candidates_per_search
@@ -76,13 +83,24 @@ class Placement:
         if pools is None:  # kinship households are approved for their own children only
             return
         # the commissioner's own units are pooled by the LA that runs them, others by location
-        pool = pools[unit.owner_la if unit.ptype in OWNED_KINDS else unit.la]
-        if unit.vacancies > 0:
-            if unit.unique_id not in pool:
-                pool[unit.unique_id] = unit
+        key = unit.owner_la if unit.ptype in OWNED_KINDS else unit.la
+        pool, uid = pools[key], unit.unique_id
+        vacancies = unit.vacancies
+        if vacancies > 0:
+            if uid not in pool:
+                pool[uid] = unit
                 self.pooled[unit.ptype] += 1
-        elif pool.pop(unit.unique_id, None) is not None:
+        elif pool.pop(uid, None) is not None:
             self.pooled[unit.ptype] -= 1
+        stretch = self.stretch.get(unit.ptype)
+        if stretch is not None:
+            spool = stretch[key]
+            if vacancies <= 0 < unit.spare:
+                if uid not in spool:
+                    spool[uid] = unit
+                    self.stretched[unit.ptype] += 1
+            elif spool.pop(uid, None) is not None:
+                self.stretched[unit.ptype] -= 1
 
     # ------------------------------------------------------------------ search
     def stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
@@ -99,13 +117,18 @@ class Placement:
             return ((IN_HOUSE,), (IFA,), HOMES)
         return ((IN_HOUSE,), (IFA,))
 
-    def _candidates(self, kind: int, child: Child, room: int, exclude: Unit | None) -> list[Unit]:
-        if not self.pooled[kind]:
-            return []
+    def _candidates(self, kind: int, child: Child, exclude: Unit | None, stretch: bool = False) -> list[Unit]:
+        if stretch:
+            if not self.stretched.get(kind):
+                return []
+            pools = self.stretch[kind]
+        else:
+            if not self.pooled[kind]:
+                return []
+            pools = self.pools[kind]
         m = self.m
         order = m.commissioning.own_search_order[child.la] if kind in OWNED_KINDS else m.world.neighbour_list[child.la]
         radius = self.radius[kind]
-        pools = self.pools[kind]
         out: list[Unit] = []
         for j, dist in order:
             if dist > radius:
@@ -114,7 +137,7 @@ class Placement:
             if not pool:
                 continue
             for unit in pool.values():
-                if unit is exclude or unit.vacancies < room:
+                if unit is exclude:
                     continue
                 out.append(unit)
                 if len(out) >= self.k:
@@ -122,33 +145,42 @@ class Placement:
         return out
 
     def find(self, child: Child, group: int = 1, exclude: Unit | None = None,
-             stages: tuple[tuple[int, ...], ...] | None = None):
-        """Best (unit, price, miles) for ``child`` (and ``group - 1`` siblings), or None. A unit
-        without room for the whole group scores a penalty per sibling who would live apart."""
-        t = self.m.t
-        age = child.age(t)
-        market = self.m.market
-        p = self.cfg.placement
-        for stage in stages or self.stages(child, age):
-            best, best_score = None, math.inf
-            lat, lon, tier = child.lat, child.lon, child.tier
-            kx = MILES_PER_DEG_LAT * math.cos(math.radians(lat))
-            for kind in stage:
-                for unit in self._candidates(kind, child, 1, exclude):
-                    # flat-earth distance for ranking (within 0.5% under 100 miles); exact below
-                    d = math.hypot((unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT)
-                    price = market.price(kind, tier, unit.price_factor)
-                    score = price + p.miles_penalty_gbp * d
-                    if unit.max_tier < tier:
-                        score += p.need_mismatch_penalty_gbp
-                    if group > 1 and unit.vacancies < group:
-                        score += p.sibling_split_penalty_gbp * (group - unit.vacancies)
-                    if score < best_score:
-                        best, best_score = (unit, price), score
-            if best is not None:
-                unit, price = best
-                return unit, price, miles(lat, lon, unit.lat, unit.lon)
+             stages: tuple[tuple[int, ...], ...] | None = None, stretch: bool = True):
+        """Best (unit, price, miles) for ``child`` (and ``group - 1`` siblings), or None.
+
+        Stages are tried in order, first among places open to a new child, then (if ``stretch``)
+        among stretched places. A unit without room for the whole group scores a penalty per
+        sibling who would live apart."""
+        stages = stages or self.stages(child, child.age(self.m.t))
+        passes = ((False, 0.0), (True, self.cfg.placement.stretch_penalty_gbp)) if stretch else ((False, 0.0),)
+        for stretched, penalty in passes:
+            for stage in stages:
+                best = self._best(stage, child, group, exclude, stretched, penalty)
+                if best is not None:
+                    unit, price = best
+                    return unit, price, miles(child.lat, child.lon, unit.lat, unit.lon)
         return None
+
+    def _best(self, stage, child: Child, group: int, exclude, stretched: bool, penalty: float):
+        """Lowest-scoring (unit, price) among the stage's candidates, or None."""
+        p = self.cfg.placement
+        market = self.m.market
+        lat, lon, tier = child.lat, child.lon, child.tier
+        kx = MILES_PER_DEG_LAT * math.cos(math.radians(lat))
+        best, best_score = None, math.inf
+        for kind in stage:
+            for unit in self._candidates(kind, child, exclude, stretched):
+                # flat-earth distance for ranking (within 0.5% under 100 miles); exact for the chosen
+                d = math.hypot((unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT)
+                price = market.price(kind, tier, unit.price_factor)
+                score = price + p.miles_penalty_gbp * d + penalty
+                if unit.max_tier < tier:
+                    score += p.need_mismatch_penalty_gbp
+                if group > 1 and unit.vacancies < group:
+                    score += p.sibling_split_penalty_gbp * (group - max(unit.vacancies, 1))
+                if score < best_score:
+                    best, best_score = (unit, price), score
+        return best
 
     # ------------------------------------------------------------------ entering and leaving
     def enter(self, child: Child, ptype: int, unit: Unit | None, price: float, dist: float) -> None:
@@ -244,7 +276,8 @@ class Placement:
                 m.rec.flow["siblings_split"][first.la] += len(children)
             return
         unit = found[0]
-        together, rest = children[:unit.vacancies], children[unit.vacancies:]
+        room = max(unit.vacancies, 1)
+        together, rest = children[:room], children[room:]
         for c in together:
             self.enter(c, unit.ptype, unit, m.market.price(unit.ptype, c.tier, unit.price_factor),
                        miles(c.lat, c.lon, unit.lat, unit.lon))
@@ -305,6 +338,8 @@ class Placement:
             rate_u *= b.mismatch_multiplier
         if child.miles > 20.0:
             rate_u *= b.distance_multiplier
+        if child.unit is not None and len(child.unit.children) > child.unit.usable:
+            rate_u *= b.stretch_multiplier
         rate_u *= b.history_multiplier ** min(child.moves, 5)
         total = rate_u + base_p
         delay = self.rng.exponential(DAYS_PER_YEAR / total)
@@ -331,11 +366,11 @@ class Placement:
             return
         if child.ptype in HOMES and child.tier > 0:
             child.tier -= 1  # step-down: needs have eased enough for family care
-            found = self.find(child, exclude=child.unit, stages=((IN_HOUSE,), (IFA,)))
+            found = self.find(child, exclude=child.unit, stages=((IN_HOUSE,), (IFA,)), stretch=False)
         elif child.ptype in HOMES:
-            found = self.find(child, exclude=child.unit, stages=((IN_HOUSE,), (IFA,)))
+            found = self.find(child, exclude=child.unit, stages=((IN_HOUSE,), (IFA,)), stretch=False)
         else:
-            found = self.find(child, exclude=child.unit, stages=((child.ptype,),))
+            found = self.find(child, exclude=child.unit, stages=((child.ptype,),), stretch=False)
         if found is not None:
             self.move(child, CARE_PLAN, found)
         else:
