@@ -46,7 +46,7 @@ def _read(name: str, required: list[str]) -> list[dict[str, str]]:
         return list(reader)
 
 
-def _number(path: str, row: int, col: str, text: str, allow_missing: bool) -> float:
+def _number(path: str, row: int, col: str, text: str, allow_missing: bool, signed: bool = False) -> float:
     text = text.strip()
     if text in ("c", "z", "x", ""):
         if allow_missing:
@@ -56,7 +56,7 @@ def _number(path: str, row: int, col: str, text: str, allow_missing: bool) -> fl
         value = float(text)
     except ValueError:
         raise DataError(f"data file {path}, row {row}, column '{col}': {text!r} is not a number") from None
-    if value < 0:
+    if value < 0 and not signed:
         raise DataError(f"data file {path}, row {row}, column '{col}': {value} is negative")
     return value
 
@@ -86,7 +86,7 @@ def load_las() -> dict[str, np.ndarray]:
         out["name"].append(r["la_name"])
         out["region"].append(r["region9"])
         lat = _number(LOCATIONS_FILE, i, "lat", locs[code]["lat"], False)
-        lon = float(locs[code]["lon"])
+        lon = _number(LOCATIONS_FILE, i, "lon", locs[code]["lon"], False, signed=True)
         if not (49.5 < lat < 56.0 and -6.5 < lon < 2.0):
             raise DataError(f"data file {LOCATIONS_FILE}: LA {code} point ({lat}, {lon}) is outside England")
         out["lat"].append(lat)
@@ -140,7 +140,7 @@ def load_lsoa_points() -> dict[str, np.ndarray]:
     groups: dict[str, list[tuple[float, float]]] = {}
     for i, r in enumerate(rows, start=2):
         lat = _number(LSOA_FILE, i, "lat", r["lat"], False)
-        lon = float(r["lon"])
+        lon = _number(LSOA_FILE, i, "lon", r["lon"], False, signed=True)
         groups.setdefault(r["utla_code"], []).append((lat, lon))
     return {k: np.array(v) for k, v in groups.items()}
 

@@ -176,7 +176,7 @@ class CareSystemModel(mesa.Model):
         self.accounts.accrue_all()
         open_cost = sum(c.price * (self.t - c.placed_t) / 7.0 for c in self.children.values())
         spent = self.rec.flow["spend"].sum() + self.rec.out["spend"].sum()
-        assert math.isclose(spent, self.accounts.paid + open_cost, rel_tol=1e-9, abs_tol=1e-3), \
+        assert math.isclose(spent, self.accounts.paid + open_cost, rel_tol=1e-9, abs_tol=1e-6), \
             f"spend {spent} != prices paid {self.accounts.paid + open_cost}"
 
     def _year_end(self, y: int) -> None:

@@ -112,15 +112,6 @@ def test_point_outside_england(data_dir):
     assert LOCATIONS_FILE in str(err.value)
 
 
-# Known model bug (reported, not fixed here: rcc_sim/ belongs to another change): rcc_sim/data.py
-# parses 'lon' with a bare float() (load_las and load_lsoa_points), so a bad longitude raises a
-# plain ValueError that names neither the file nor the column. strict=True: when it is fixed these
-# start passing and the markers must be removed.
-LON_BUG = pytest.mark.xfail(strict=True, raises=ValueError,
-                            reason="rcc_sim/data.py parses lon with float(), not _number(): no DataError")
-
-
-@LON_BUG
 def test_non_number_longitude(data_dir):
     """lat is checked by the loader's number parser; lon must be too."""
     _edit_csv(data_dir / LOCATIONS_FILE, _set_cell("lon", BOLTON, "west"))
@@ -129,7 +120,6 @@ def test_non_number_longitude(data_dir):
     assert LOCATIONS_FILE in str(err.value)
 
 
-@LON_BUG
 def test_non_number_small_area_longitude(data_dir):
     def edit(header, rows):
         rows[0][header.index("lon")] = "west"

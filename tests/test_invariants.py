@@ -85,14 +85,6 @@ def test_every_variable_is_finite_and_non_negative(checked):
             assert (values >= 0).all(), f"{name} has a negative value"
 
 
-# Known model bug (reported, not fixed here: rcc_sim/ belongs to another change):
-# rcc_sim/processes/market.py Accounts.change keeps rate[la, ptype] as a running float sum of
-# prices added and removed, so when an LA's last child of a type leaves the rate is left at a
-# rounding residue (e.g. -9.1e-13 GBP/week for 'secure') instead of 0 and accrue_all() charges it
-# every week. Whether a run shows it depends on the draws, hence strict=False; remove the marker
-# when Accounts is fixed (e.g. reset the rate to 0.0 when the LA has no children of that type).
-@pytest.mark.xfail(strict=False, reason="rcc_sim/processes/market.py Accounts.rate float drift: "
-                                        "negative spend residue when no child of a type is placed")
 def test_spend_is_never_negative(checked):
     """Spend is prices (>= 0) times time: no LA is ever paid back for a placement type."""
     spend = checked["spend"]

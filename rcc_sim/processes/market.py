@@ -93,6 +93,8 @@ class Accounts:
         self.m.rec.flow["spend"][la, ptype] += self.rate[la, ptype] * (t - self.last[la, ptype]) / 7.0
         self.last[la, ptype] = t
         self.rate[la, ptype] += delta_per_week
+        if self.m.rec.stock["placements"][la, ptype] == 0:
+            self.rate[la, ptype] = 0.0  # no rounding residue once the last such placement has ended
 
     def accrue_all(self) -> None:
         t = self.m.t
