@@ -36,13 +36,14 @@ class Market:
         self.base[OTHER_SETTING] = m.other_setting_price_week
         self.base[WITH_PARENTS] = 0.0  # no placement fee (social work costs are outside the model)
         self.base[ADOPTION] = 0.0
+        self.base = self.base.tolist()  # plain floats: read on every candidate of every search
         # Published prices are averages over the children a kind of placement usually takes, so a
         # tier multiplier is applied relative to that kind's typical tier (ASSUMPTION below).
         mult = list(cfg.market.tier_price_multipliers)
         typical = {KINSHIP: 0, IN_HOUSE: 0, IFA: 0, SUPPORTED: 0, LA_HOME: 2, PRIVATE_HOME: 2, SECURE: 3,
                    UNREGISTERED: 2, OTHER_SETTING: 1, WITH_PARENTS: 0, ADOPTION: 0}
         self.tier_mult = [[m / mult[typical[k]] for m in mult] for k in range(len(PLACEMENT_TYPES))]
-        self.scarcity = np.ones(len(PLACEMENT_TYPES))
+        self.scarcity = [1.0] * len(PLACEMENT_TYPES)
         self.elasticity = m.scarcity_elasticity
         self.reference = np.zeros(len(PLACEMENT_TYPES))  # occupancy at the base date, by kind
         self.sigma = m.price_dispersion
@@ -57,8 +58,8 @@ class Market:
         """GBP per week for a child of needs ``tier`` in a placement of type ``ptype``."""
         base = self.base[ptype]
         if ptype == KINSHIP or base == 0.0:
-            return float(base)
-        return float(base * self.tier_mult[ptype][tier] * unit_factor * self.scarcity[ptype])
+            return base
+        return base * self.tier_mult[ptype][tier] * unit_factor * self.scarcity[ptype]
 
     def set_reference(self, usable: np.ndarray, filled: np.ndarray) -> None:
         """Prices at the base date are the published averages: occupancy then is the reference."""
@@ -69,7 +70,7 @@ class Market:
         """Weekly: spot prices respond to national occupancy of usable places by kind."""
         for k in SPOT_KINDS:
             if usable[k] > 0:
-                self.scarcity[k] = math.exp(self.elasticity * (filled[k] / usable[k] - self.reference[k]))
+                self.scarcity[k] = math.exp(self.elasticity * float(filled[k] / usable[k] - self.reference[k]))
 
 
 class Accounts:
@@ -89,7 +90,7 @@ class Accounts:
     def change(self, la: int, ptype: int, delta_per_week: float) -> None:
         if delta_per_week == 0.0:
             return
-        t = self.m.t
+        t = self.m.env.now
         self.m.rec.flow["spend"][la, ptype] += self.rate[la, ptype] * (t - self.last[la, ptype]) / 7.0
         self.last[la, ptype] = t
         self.rate[la, ptype] += delta_per_week
@@ -97,6 +98,6 @@ class Accounts:
             self.rate[la, ptype] = 0.0  # no rounding residue once the last such placement has ended
 
     def accrue_all(self) -> None:
-        t = self.m.t
+        t = self.m.env.now
         self.m.rec.flow["spend"] += self.rate * (t - self.last) / 7.0
         self.last[:] = t

@@ -75,6 +75,7 @@ class Placement:
             cum.append(acc)
         self.reason_cdf = cum
         self.waiting: dict[int, Child] = {}
+        self.high_cost = self.cfg.market.high_cost_threshold_week
 
     # ------------------------------------------------------------------ vacancy pools
     def refresh(self, unit: Unit) -> None:
@@ -85,7 +86,9 @@ class Placement:
         # the commissioner's own units are pooled by the LA that runs them, others by location
         key = unit.owner_la if unit.ptype in OWNED_KINDS else unit.la
         pool, uid = pools[key], unit.unique_id
-        vacancies = unit.vacancies
+        taking = unit.open and not unit.closing
+        occupied = len(unit.children)
+        vacancies = unit.usable - occupied if taking else 0
         if vacancies > 0:
             if uid not in pool:
                 pool[uid] = unit
@@ -95,7 +98,7 @@ class Placement:
         stretch = self.stretch.get(unit.ptype)
         if stretch is not None:
             spool = stretch[key]
-            if vacancies <= 0 < unit.spare:
+            if vacancies <= 0 and taking and occupied < unit.places:
                 if uid not in spool:
                     spool[uid] = unit
                     self.stretched[unit.ptype] += 1
@@ -151,7 +154,7 @@ class Placement:
         Stages are tried in order, first among places open to a new child, then (if ``stretch``)
         among stretched places. A unit without room for the whole group scores a penalty per
         sibling who would live apart."""
-        stages = stages or self.stages(child, child.age(self.m.t))
+        stages = stages or self.stages(child, child.age(self.m.env.now))
         passes = ((False, 0.0), (True, self.cfg.placement.stretch_penalty_gbp)) if stretch else ((False, 0.0),)
         for stretched, penalty in passes:
             for stage in stages:
@@ -164,18 +167,20 @@ class Placement:
     def _best(self, stage, child: Child, group: int, exclude, stretched: bool, penalty: float):
         """Lowest-scoring (unit, price) among the stage's candidates, or None."""
         p = self.cfg.placement
+        per_mile, mismatch = p.miles_penalty_gbp, p.need_mismatch_penalty_gbp
         market = self.m.market
         lat, lon, tier = child.lat, child.lon, child.tier
         kx = MILES_PER_DEG_LAT * math.cos(math.radians(lat))
         best, best_score = None, math.inf
         for kind in stage:
+            kind_price = market.price(kind, tier)  # x the unit's own price factor
             for unit in self._candidates(kind, child, exclude, stretched):
                 # flat-earth distance for ranking (within 0.5% under 100 miles); exact for the chosen
                 d = math.hypot((unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT)
-                price = market.price(kind, tier, unit.price_factor)
-                score = price + p.miles_penalty_gbp * d + penalty
+                price = kind_price * unit.price_factor
+                score = price + per_mile * d + penalty
                 if unit.max_tier < tier:
-                    score += p.need_mismatch_penalty_gbp
+                    score += mismatch
                 if group > 1 and unit.vacancies < group:
                     score += p.sibling_split_penalty_gbp * (group - max(unit.vacancies, 1))
                 if score < best_score:
@@ -183,40 +188,46 @@ class Placement:
         return best
 
     # ------------------------------------------------------------------ entering and leaving
+    def _count(self, child: Child, sign: int) -> None:
+        """Add (+1) or remove (-1) the child's current placement in every live counter."""
+        m = self.m
+        la, ptype, unit, price, dist = child.la, child.ptype, child.unit, child.price, child.miles
+        st = m.rec.stock
+        st["placements"][la, ptype] += sign
+        m.accounts.change(la, ptype, sign * price)
+        if ptype in FAMILY_BASED:
+            st["family_based"][la] += sign
+        if price >= self.high_cost:
+            st["high_cost"][la] += sign
+        st["waiting" if ptype == UNREGISTERED else "placed"][la] += sign
+        if ptype in LOCATED:
+            st["located"][la] += sign
+            st["distance_sum"][la] += sign * dist
+            if dist > 20.0:
+                st["over_20_miles"][la] += sign
+            if unit is not None and unit.la != la:
+                st["outside_la"][la] += sign
+
     def enter(self, child: Child, ptype: int, unit: Unit | None, price: float, dist: float) -> None:
         """Put ``child`` in a placement and update every live counter."""
         m = self.m
-        rec, la, t = m.rec, child.la, m.t
+        t = m.env.now
         child.ptype, child.unit, child.price, child.miles = ptype, unit, price, dist
         child.placed_t = t
         child.placements_this_year += 1
         child.version += 1
-        st = rec.stock
-        st["placements"][la, ptype] += 1
-        m.accounts.change(la, ptype, price)
-        if ptype in FAMILY_BASED:
-            st["family_based"][la] += 1
-        if price >= self.cfg.market.high_cost_threshold_week:
-            st["high_cost"][la] += 1
+        self._count(child, +1)
         if ptype == UNREGISTERED:
-            st["waiting"][la] += 1
             if child.wait_since < 0:
                 child.wait_since = t
             self.waiting[child.unique_id] = child
         else:
-            st["placed"][la] += 1
-            rec.flow["placements_made"][la] += 1
+            flow = m.rec.flow
+            flow["placements_made"][child.la] += 1
             if child.wait_since >= 0:
-                rec.flow["days_to_placement"][la] += t - child.wait_since
-                rec.flow["placed_after_wait"][la] += 1
+                flow["days_to_placement"][child.la] += t - child.wait_since
+                flow["placed_after_wait"][child.la] += 1
                 child.wait_since = -1.0
-        if ptype in LOCATED:
-            st["located"][la] += 1
-            st["distance_sum"][la] += dist
-            if dist > 20.0:
-                st["over_20_miles"][la] += 1
-            if unit is not None and unit.la != la:
-                st["outside_la"][la] += 1
         if unit is not None:
             unit.children.append(child)
             m.supply.occupancy_changed(unit, +1)
@@ -226,29 +237,13 @@ class Placement:
     def leave(self, child: Child) -> Unit | None:
         """Take ``child`` out of its placement; returns the unit it left (if any)."""
         m = self.m
-        rec, la, ptype, unit = m.rec, child.la, child.ptype, child.unit
-        if ptype < 0:
+        unit = child.unit
+        if child.ptype < 0:
             return None
-        st = rec.stock
-        st["placements"][la, ptype] -= 1
-        m.accounts.change(la, ptype, -child.price)
-        m.accounts.paid += child.price * (m.t - child.placed_t) / 7.0
-        if ptype in FAMILY_BASED:
-            st["family_based"][la] -= 1
-        if child.price >= self.cfg.market.high_cost_threshold_week:
-            st["high_cost"][la] -= 1
-        if ptype == UNREGISTERED:
-            st["waiting"][la] -= 1
+        self._count(child, -1)
+        m.accounts.paid += child.price * (m.env.now - child.placed_t) / 7.0
+        if child.ptype == UNREGISTERED:
             self.waiting.pop(child.unique_id, None)
-        else:
-            st["placed"][la] -= 1
-        if ptype in LOCATED:
-            st["located"][la] -= 1
-            st["distance_sum"][la] -= child.miles
-            if child.miles > 20.0:
-                st["over_20_miles"][la] -= 1
-            if unit is not None and unit.la != la:
-                st["outside_la"][la] -= 1
         child.ptype, child.unit, child.price, child.miles = -1, None, 0.0, -1.0
         child.version += 1
         if unit is not None:
@@ -332,7 +327,7 @@ class Placement:
             return
         b = self.cfg.breakdown
         rate_u = base_u
-        if child.age(self.m.t) >= 10.0:
+        if child.age(self.m.env.now) >= 10.0:
             rate_u *= b.teen_multiplier
         if child.unit is not None and child.unit.max_tier < child.tier:
             rate_u *= b.mismatch_multiplier
