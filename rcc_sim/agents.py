@@ -29,6 +29,7 @@ class Child(mesa.Agent):
         self.unit: Unit | None = None  # the foster household or home, if any
         self.ptype = -1  # placement type index (PLACEMENT_TYPES), -1 = none yet
         self.price = 0.0  # GBP per week of the current placement
+        self.cofunded = 0.0  # GBP per week of it paid by health (RCC co-commissioning)
         self.placed_t = entry_t
         self.wait_since = -1.0  # day the current wait started, -1 if not waiting
         self.miles = -1.0  # distance of the current placement from home, -1 if unknown
@@ -61,6 +62,7 @@ class Unit(mesa.Agent):
         self.children: list[Child] = []
         self.open = True
         self.closing = False  # no new placements; closes when empty
+        self.reserved_for = -1  # RCC whose members alone may use it (block contract, RCC-run), -1 = none
 
     @property
     def spare(self) -> int:

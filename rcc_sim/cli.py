@@ -39,5 +39,35 @@ def main(cfg: DictConfig) -> None:
     print(f"rcc-sim: results written to {path}")
 
 
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+def compare(cfg: DictConfig) -> None:
+    """Run the configured policy and the status quo on the same seeds; report differences."""
+    from .compare import paired, table
+
+    try:
+        obj = to_object(cfg)
+    except (ConfigError, DataError) as exc:
+        print(f"rcc-sim-compare: {exc}", file=sys.stderr)
+        sys.exit(2)
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = paired(obj, list(obj.compare.seeds), jobs=obj.compare.jobs)
+    tmp = out_dir / ".comparison.nc.tmp"
+    result.to_netcdf(tmp, engine="h5netcdf")
+    tmp.replace(out_dir / "comparison.nc")
+    from .run import CONFIG_FILE, config_yaml
+
+    (out_dir / CONFIG_FILE).write_text(config_yaml(obj))
+    report = [table(result, "England")]
+    regions = sorted({c.region for c in obj.policy.rccs.values() if c.region})
+    for area in regions + (["North West"] if "greater_manchester" in obj.policy.rccs else []):
+        if area in result.area.values:
+            report.append(table(result, area))
+    text = "\n\n".join(report)
+    (out_dir / "comparison.txt").write_text(text + "\n")
+    print(text)
+    print(f"rcc-sim-compare: results written to {out_dir}")
+
+
 if __name__ == "__main__":
     main()

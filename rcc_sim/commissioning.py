@@ -1,24 +1,264 @@
-"""Who commissions placements for each LA's children, and what they can draw on.
+"""Who commissions placements for each LA's children: LAs alone, or Regional Care Co-operatives.
 
-In the status quo every LA is its own commissioner: its in-house foster carers and its own
-children's homes are open only to its own children. A Regional Care Co-operative (issue 3) is
-a commissioner shared by several LAs; pooling is then a different ``commissioner`` mapping,
-not different code.
+In the status quo every LA is its own commissioner. A Regional Care Co-operative (RCC) is a
+commissioner shared by its member LAs from its go-live date (start + ramp-up); each of its
+functions is a lever in ``policy.rccs.<name>`` (see :class:`rcc_sim.config.RCCConfig`):
+
+(a) pooled search: members' in-house carers and homes serve any member's child;
+(b) forecasting: a yearly sufficiency plan sets the recruitment effort from a demand forecast;
+(c) market shaping: a discount on spot prices; block-contracted home places (paid when void);
+(d) health and justice: co-funding of complex-needs placements; shared secure places;
+(e) recruitment hub: more enquiries, more applicants choosing in-house, better retention;
+(f) new provision: RCC-run homes built from capital after a lead time; specialist carers.
+
+Levers act through per-LA arrays that the processes read (``spot_discount``, ``enquiry_mult``,
+``cofund_share``...), through the commissioner mapping, and through units *reserved* for an RCC's
+members (block places, RCC homes, specialist carers). The wider reform package
+(``policy.package``) is applied here too. With every lever off nothing here draws a random
+number or schedules an event, so such a run is bit-identical to the status quo.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
 import numpy as np
+
+from .config import ConfigError, RCCConfig
+from .metrics import IN_HOUSE, LA_HOME, PRIVATE_HOME, SECURE
+
+WEEK = 7.0
+
+
+@dataclass
+class RCC:
+    id: int
+    name: str
+    cfg: RCCConfig
+    members: np.ndarray  # LA indices
+    start_t: float  # model day the RCC is set up
+    live_t: float  # model day its functions take effect
+    live: bool = False
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(0))  # members' share of child population
+    block_units: list = field(default_factory=list)
+    enquiry_plan_mult: float = 1.0  # from the sufficiency plan (forecasting)
 
 
 class Commissioning:
     def __init__(self, model):
+        self.m = model
         world = model.world
         n = world.n_la
+        pol = model.cfg.policy
         self.commissioner = np.arange(n)  # LA index -> commissioner id
-        self.own_search_order = self._own_search_order(world)
+        self.own_search_order = self._own_search_order()
+        # per-LA levers read by the processes (1.0 / 0.0 = no effect)
+        self.spot_discount = [0.0] * n
+        self.enquiry_mult = np.full(n, 1.0 + pol.package.national_recruitment_uplift)
+        self.in_house_share = np.full(n, model.cfg.fostering.in_house_applicant_share)
+        self.retention = [0.0] * n
+        self.cofund_share = [0.0] * n
+        self.rcc_of = [-1] * n  # LA -> live RCC id (for reserved units)
+        self.forecast_rng = None
+        self.rccs: list[RCC] = []
+        taken: set[int] = set()
+        for i, (name, c, rollout) in enumerate(self._all_rccs(pol)):
+            rcc = self._make(i, name, c, taken if rollout else set())
+            taken |= set(rcc.members.tolist())
+            self.rccs.append(rcc)
 
-    def _own_search_order(self, world) -> list[np.ndarray]:
+    @staticmethod
+    def _all_rccs(pol) -> list[tuple[str, RCCConfig, bool]]:
+        """Named RCCs, then one per roll-out region (a copy of the template, starting in turn,
+        made of the region's LAs not already in a named RCC)."""
+        out = [(name, c, False) for name, c in sorted(pol.rccs.items())]
+        ro = pol.rollout
+        for k, region in enumerate(ro.regions):
+            c = dataclasses.replace(ro.template, region=region, members=[],
+                                    start_years=ro.first_start_years + k * ro.stagger_years)
+            out.append((f"rollout_{region.lower().replace(' ', '_')}", c, True))
+        return out
+
+    # ------------------------------------------------------------------ set-up
+    def _make(self, i: int, name: str, c: RCCConfig, taken: set[int]) -> RCC:
+        w = self.m.world
+        codes = list(w.codes)
+        if c.region and c.members:
+            raise ConfigError(f"config key 'policy.rccs.{name}': give members or region, not both")
+        if c.region:
+            members = np.flatnonzero(w.regions == c.region)
+            if not len(members):
+                raise ConfigError(f"config key 'policy.rccs.{name}.region' = {c.region!r}: no such region "
+                                  f"(regions: {sorted(set(w.regions))})")
+            members = np.array([j for j in members if j not in taken], dtype=int)
+        else:
+            bad = [x for x in c.members if x not in codes]
+            if bad:
+                raise ConfigError(f"config key 'policy.rccs.{name}.members': unknown LA codes {bad}")
+            members = np.array([codes.index(x) for x in c.members], dtype=int)
+        if not len(members):
+            raise ConfigError(f"config key 'policy.rccs.{name}': an RCC needs members or a region")
+        pop = w.child_population[members]
+        rcc = RCC(i, name, c, members, c.start_years * 365.25, (c.start_years + c.ramp_up_years) * 365.25,
+                  weights=pop / pop.sum())
+        return rcc
+
+    def start(self) -> None:
+        """Schedule each RCC's go-live and the package's capital programme (called once at t=0)."""
+        for rcc in self.rccs:
+            overlap = [o.name for o in self.rccs if o is not rcc and set(o.members) & set(rcc.members)]
+            if overlap:
+                raise ConfigError(f"config key 'policy.rccs.{rcc.name}': shares member LAs with {overlap}")
+            self.m.schedule(rcc.live_t, self._go_live, rcc)
+        pkg = self.m.cfg.policy.package
+        if pkg.capital_homes or pkg.capital_secure_places:
+            self.m.schedule(pkg.capital_start_years * 365.25, self._capital_programme)
+
+    def _own_search_order(self) -> list[list[tuple[int, float]]]:
         """For each LA, the LAs whose in-house units its commissioner may use, nearest first."""
         c = self.commissioner
-        return [[(j, d) for j, d in world.neighbour_list[i] if c[j] == c[i]] for i in range(world.n_la)]
+        w = self.m.world
+        return [[(j, d) for j, d in w.neighbour_list[i] if c[j] == c[i]] for i in range(w.n_la)]
+
+    # ------------------------------------------------------------------ go-live
+    def _go_live(self, rcc: RCC) -> None:
+        c, m = rcc.cfg, self.m
+        rcc.live = True
+        for la in rcc.members:
+            self.rcc_of[la] = rcc.id
+            self.spot_discount[la] = c.buyer_power_discount
+            self.enquiry_mult[la] *= 1.0 + c.enquiry_uplift
+            if c.in_house_applicant_share >= 0:
+                self.in_house_share[la] = c.in_house_applicant_share
+            self.retention[la] = c.retention_improvement
+            self.cofund_share[la] = c.health_cofunding_share
+        if c.pooled_search:
+            self.commissioner[rcc.members] = m.world.n_la + rcc.id
+            self.own_search_order = self._own_search_order()
+        if c.block_places:
+            self._block_contract(rcc)
+        if c.shared_secure_places:
+            m.provision.add_secure(self._central_la(rcc), c.shared_secure_places)
+        if c.homes_to_build:
+            self._build_homes(rcc)
+        if c.specialist_carers:
+            self._recruit_specialists(rcc)
+        if c.forecasting:
+            self.forecast_rng = m.streams("rcc_forecasts")
+
+    def _central_la(self, rcc: RCC) -> int:
+        """The member LA nearest to the members' population-weighted centre."""
+        w = self.m.world
+        lat = float((w.lat[rcc.members] * rcc.weights).sum())
+        lon = float((w.lon[rcc.members] * rcc.weights).sum())
+        d = [(lat - w.lat[j]) ** 2 + ((lon - w.lon[j]) * math.cos(math.radians(lat))) ** 2 for j in rcc.members]
+        return int(rcc.members[int(np.argmin(d))])
+
+    def _block_contract(self, rcc: RCC) -> None:
+        """Block-contract private home places in and near the region, nearest first: reserved for
+        members' children at a discount, paid whether filled or not."""
+        c, m = rcc.cfg, self.m
+        centre = self._central_la(rcc)
+        wanted = c.block_places
+        for j, _ in m.world.neighbour_list[centre]:
+            for unit in list(m.placement.pools[PRIVATE_HOME][j].values()):
+                if wanted <= 0:
+                    break
+                if unit.reserved_for >= 0 or unit.provider is None or unit.provider.failed:
+                    continue
+                m.placement.reserve(unit, rcc.id, price_factor=unit.price_factor * (1 - c.block_discount))
+                rcc.block_units.append(unit)
+                wanted -= unit.usable
+            if wanted <= 0:
+                break
+
+    def _build_homes(self, rcc: RCC) -> None:
+        c, m = rcc.cfg, self.m
+        n = c.homes_to_build
+        if c.home_build_cost_gbp > 0 and c.capital_funding_gbp > 0:
+            n = min(n, int(c.capital_funding_gbp // c.home_build_cost_gbp))
+        centre = self._central_la(rcc)
+        for k in range(n):
+            la = int(rcc.members[k % len(rcc.members)]) if len(rcc.members) > 1 else centre
+            self.m.rec.flow["rcc_capital"][la] += c.home_build_cost_gbp
+            m.schedule(c.home_build_lead_days, self._open_rcc_home, rcc, la)
+
+    def _open_rcc_home(self, rcc: RCC, la: int) -> None:
+        home = self.m.provision.new_home(la, LA_HOME, self.m.las[la].provider, rcc.cfg.home_places, max_tier=2,
+                                         reserved_for=rcc.id)
+        self.m.rec.flow["homes_opened"][la, 0] += 1
+        return home
+
+    def _recruit_specialists(self, rcc: RCC) -> None:
+        c, m = rcc.cfg, self.m
+        factor = c.specialist_cost_week / m.cfg.fostering.in_house_cost_week
+        for k in range(c.specialist_carers):
+            la = int(rcc.members[k % len(rcc.members)])
+            m.fostering.new_household(la, IN_HOUSE, m.las[la].provider, max_tier=2, reserved_for=rcc.id,
+                                      price_factor=factor)
+
+    def _capital_programme(self) -> None:
+        """National capital programme: LA-run homes in proportion to children in care; secure places."""
+        pkg, m = self.m.cfg.policy.package, self.m
+        w = m.world
+        stock = np.where(w.simulated, np.maximum(w.stock, 0), 0).astype(float)
+        if pkg.capital_homes and stock.sum() > 0:
+            per_la = m.streams("capital_programme").multinomial(pkg.capital_homes, stock / stock.sum())
+            for la in np.flatnonzero(per_la):
+                for _ in range(per_la[la]):
+                    m.schedule(m.provision.lead_time(), m.provision.open_la_home, int(la))
+        if pkg.capital_secure_places:
+            m.provision.add_secure(int(np.argmax(stock)), pkg.capital_secure_places)
+
+    # ------------------------------------------------------------------ weekly and yearly
+    def week(self, days: float) -> None:
+        """Accrue RCC costs and funding for the week just ended, apportioned to members."""
+        flow = self.m.rec.flow
+        t1 = self.m.env.now
+        t0 = t1 - days
+        for rcc in self.rccs:
+            c = rcc.cfg
+            setup = _overlap(t0, t1, rcc.start_t, rcc.live_t)
+            if setup and rcc.live_t > rcc.start_t:
+                flow["rcc_setup_cost"][rcc.members] += c.setup_cost_gbp * setup / (rcc.live_t - rcc.start_t) * rcc.weights
+            running = _overlap(t0, t1, rcc.live_t, math.inf)
+            if running:
+                flow["rcc_running_cost"][rcc.members] += c.running_cost_gbp_per_year * running / 365.25 * rcc.weights
+            funded = _overlap(t0, t1, rcc.start_t, rcc.start_t + 2 * 365.25)
+            if funded:
+                flow["rcc_programme_funding"][rcc.members] += c.programme_funding_gbp * funded / (2 * 365.25) * rcc.weights
+            if rcc.block_units and rcc.live:
+                void = sum(max(u.usable - len(u.children), 0) * self.m.market.price(PRIVATE_HOME, 2, u.price_factor)
+                           for u in rcc.block_units if u.open)
+                flow["rcc_void_cost"][rcc.members] += void * days / WEEK * rcc.weights
+
+    def year(self, y: int) -> None:
+        """Yearly sufficiency plan of each live RCC that forecasts demand (lever b): the
+        recruitment effort for next year is set from the forecast need for in-house foster
+        places; an under-forecast is a forecast-driven shortfall."""
+        m = self.m
+        st = m.rec.stock
+        for rcc in self.rccs:
+            if not (rcc.live and rcc.cfg.forecasting):
+                continue
+            mem = rcc.members
+            need = float(st["placements"][mem][:, [IN_HOUSE, 1]].sum())  # in-house + IFA foster now
+            forecast = need * math.exp(self.forecast_rng.normal(0.0, rcc.cfg.forecast_error_sd)) \
+                if rcc.cfg.forecast_error_sd > 0 else need
+            capacity = float(st["foster_places"][mem, 0].sum()) * m.cfg.fostering.usable_place_share
+            ann = m.rec.annual
+            ann["forecast_shortfall"][y, mem] += max(need - forecast, 0.0) * rcc.weights
+            ann["forecast_error"][y, mem] += (forecast - need) * rcc.weights
+            gap = max(forecast - capacity, 0.0) / max(capacity, 1.0)
+            new = 1.0 + min(gap, 0.5)
+            self.enquiry_mult[mem] *= new / rcc.enquiry_plan_mult
+            rcc.enquiry_plan_mult = new
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+__all__ = ["Commissioning", "RCC", "SECURE"]

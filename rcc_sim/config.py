@@ -320,9 +320,111 @@ class MarketParams:
 # Policy: who commissions, and the levers (issue 3 extends this)
 # --------------------------------------------------------------------------------------------
 @dataclass
+class RCCConfig:
+    """One Regional Care Co-operative: its members, its set-up, and its functions (levers).
+
+    Every function can be switched off (``False``/0); an RCC with every lever off and no costs
+    behaves exactly as the status quo. Effect sizes with no published source are marked
+    ASSUMPTION with a plausible range in the doc, for sensitivity studies to sweep.
+    """
+
+    members: list[str] = field(default_factory=list)  # ONS codes of member LAs
+    region: str = ""  # or: every LA of this region (DfE region name, e.g. "South East")
+    start_years: float = param(1.0, "years after the base date", "GM launched May 2025; SE pathfinder 2025-26",
+                               lo=0.0, hi=50.0)
+    ramp_up_years: float = param(1.0, "years from start to go-live", ASSUMPTION + " (range 0.5-2): set-up before functions take effect",
+                                 lo=0.0, hi=10.0)
+    # --- set-up and running costs (GBP, 2024 prices) -------------------------------------------
+    setup_cost_gbp: float = param(
+        2.5e6, "GBP over the ramp-up", ASSUMPTION + " (range 1-5m): legal, HR, commercial, IT, data, programme team", lo=0.0)
+    running_cost_gbp_per_year: float = param(
+        1.5e6, "GBP per year from go-live", ASSUMPTION + " (range 0.5-3m): the RCC's commissioning team and systems", lo=0.0)
+    programme_funding_gbp: float = param(
+        1.73e6, "GBP over two years from start", "DfE pathfinder page (Nov 2024): GBP 3.46m for both regions", lo=0.0)
+    capital_funding_gbp: float = param(
+        0.0, "GBP", "DfE pathfinder page (Nov 2024): up to GBP 5m capital per region", lo=0.0)
+    # --- (a) one placement search; in-house capacity of any member for any member's child -----
+    pooled_search: bool = False
+    # --- (b) regional forecasting feeding the yearly sufficiency plan --------------------------
+    forecasting: bool = False
+    forecast_error_sd: float = param(
+        0.10, "sd of log forecast error", ASSUMPTION + " (range 0-0.3); LAs alone: planning.la_forecast_error_sd", lo=0.0, hi=2.0)
+    # --- (c) market shaping and negotiation as one customer ------------------------------------
+    buyer_power_discount: float = param(
+        0.0, "share off spot prices", ASSUMPTION + " (range 0-0.10): CMA found LAs have little buyer power alone", lo=0.0, hi=0.5)
+    block_places: int = param(0, "children's home places on block contract", ASSUMPTION + " (range 0-100)", lo=0)
+    block_discount: float = param(0.10, "share off the spot price", ASSUMPTION + " (range 0.05-0.2)", lo=0.0, hi=0.9)
+    # --- (d) health and justice co-commissioning ----------------------------------------------
+    health_cofunding_share: float = param(
+        0.0, "share of complex-needs placement cost paid by health", ASSUMPTION + " (range 0-0.25)", lo=0.0, hi=1.0)
+    shared_secure_places: int = param(0, "secure welfare places added for the region", ASSUMPTION, lo=0)
+    # --- (e) regional foster carer recruitment and retention hub -------------------------------
+    enquiry_uplift: float = param(0.0, "fractional rise in fostering enquiries", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=5.0)
+    in_house_applicant_share: float = param(
+        -1.0, "share of applicants choosing in-house (-1: unchanged)", ASSUMPTION + " (range 0.5-0.7)", lo=-1.0, hi=1.0)
+    retention_improvement: float = param(
+        0.0, "fractional fall in in-house deregistration", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=1.0)
+    # --- (f) new provision: RCC-run homes and specialist foster care ---------------------------
+    homes_to_build: int = param(0, "children's homes", ASSUMPTION + ": built from capital within the budget", lo=0)
+    home_build_cost_gbp: float = param(
+        1.2e6, "GBP per home", ASSUMPTION + " (range 0.8-2m): purchase and adaptation of a 4-bed home", lo=0.0)
+    home_build_lead_days: float = param(540.0, "days", ASSUMPTION + " (range 365-900): purchase, planning, registration", lo=0.0)
+    home_places: int = param(4, "places per RCC home", "Ofsted 2024: about 4.1 places per home", lo=1, hi=20)
+    specialist_carers: int = param(
+        0, "specialist (therapeutic) foster households recruited", ASSUMPTION + ": new forms of care for complex needs", lo=0)
+    specialist_cost_week: float = param(
+        1800.0, "GBP per child per week", ASSUMPTION + " (range 1,200-2,500): enhanced allowance and clinical support", lo=0.0)
+
+
+@dataclass
+class PlanningConfig:
+    """The wider reform package around RCCs (DfE, *Stable Homes, Built on Love*; CWSA 2026)."""
+
+    la_forecast_error_sd: float = param(
+        0.2, "sd of log forecast error", ASSUMPTION + " (range 0.1-0.4): LAs forecasting alone", lo=0.0, hi=2.0)
+    national_recruitment_uplift: float = param(
+        0.0, "fractional rise in fostering enquiries", "GBP 27m foster carer recruitment and retention programme; "
+        "ASSUMPTION on effect (range 0-0.1)", lo=0.0, hi=5.0)
+    capital_homes: int = param(
+        0, "LA-run homes opened by the capital programme", "GBP 259m secure and open homes programme; ASSUMPTION "
+        "(GBP 259m / ~1.2m per home ~ 200 homes, range 0-200)", lo=0)
+    capital_secure_places: int = param(0, "secure welfare places added", "GBP 259m programme (part); ASSUMPTION", lo=0)
+    capital_start_years: float = param(1.0, "years after the base date", ASSUMPTION, lo=0.0)
+    financial_oversight: bool = False  # a failing large provider's homes transfer instead of closing
+    end_unregistered: bool = False  # standards reform: no unregistered placements (a child stays in a stretched registered one)
+    planning_lead_time_multiplier: float = param(
+        1.0, "multiplier on new homes' lead time", "planning reform; ASSUMPTION (range 0.5-1)", lo=0.0, hi=5.0)
+    profit_cap_margin: float = param(
+        -1.0, "maximum operating margin (-1: no cap)", "Children's Wellbeing and Schools Act 2026 s.17", lo=-1.0, hi=1.0)
+    profit_cap_entry_elasticity: float = param(
+        2.0, "fall in openings per unit of margin removed", ASSUMPTION + " (range 0-5): effect of a cap on entry", lo=0.0)
+
+
+@dataclass
+class RolloutConfig:
+    """National roll-out: one RCC per region, each a copy of ``template``, starting in turn."""
+
+    regions: list[str] = field(default_factory=list)  # DfE regions, in order of start
+    first_start_years: float = param(1.0, "years after the base date", ASSUMPTION, lo=0.0, hi=50.0)
+    stagger_years: float = param(0.5, "years between one region's start and the next", ASSUMPTION, lo=0.0, hi=10.0)
+    template: RCCConfig = field(default_factory=RCCConfig)
+
+
+@dataclass
 class PolicyConfig:
     name: str = "status_quo"
     description: str = "Each local authority commissions alone (England today)."
+    rccs: dict[str, RCCConfig] = field(default_factory=dict)
+    rollout: RolloutConfig = field(default_factory=RolloutConfig)
+    package: PlanningConfig = field(default_factory=PlanningConfig)
+
+
+@dataclass
+class CompareConfig:
+    """Paired comparison with the status quo (``rcc-sim-compare``)."""
+
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
+    jobs: int = param(2, "parallel processes", "this machine has 2 cores", lo=1, hi=256)
 
 
 @dataclass
@@ -338,6 +440,7 @@ class Config:
     provision: ProvisionParams = field(default_factory=ProvisionParams)
     market: MarketParams = field(default_factory=MarketParams)
     output: OutputConfig = field(default_factory=OutputConfig)
+    compare: CompareConfig = field(default_factory=CompareConfig)
     seed: int = 0
 
 

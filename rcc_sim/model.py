@@ -98,7 +98,8 @@ class CareSystemModel(mesa.Model):
         # processes, each owning its parameters, streams and metrics
         self.commissioning = Commissioning(self)
         self.market = Market(self)
-        self.accounts = Accounts(self, n)
+        self.accounts = Accounts(self, n, "spend")
+        self.cofunded = Accounts(self, n, "spend_cofunded")
         self.supply = Supply(self)
         self.placement = Placement(self)
         self.fostering = Fostering(self)
@@ -113,6 +114,7 @@ class CareSystemModel(mesa.Model):
         self.market.set_reference(self.supply.usable, self.supply.filled)
         for arr in self.rec.flow.values():  # the base-date placements are not flows of week 1
             arr[:] = 0.0
+        self.commissioning.start()
         # 4. what was under way at the base date: carers in assessment, homes being registered
         self.fostering.recruit(4 * cfg.fostering.assessment_days, pipeline=True)
         self.provision.plan_openings(cfg.provision.lead_time_days * 2, pipeline=True)
@@ -142,6 +144,8 @@ class CareSystemModel(mesa.Model):
         t = self.t
         self.placement.retry_waiting()
         self.accounts.accrue_all()
+        self.cofunded.accrue_all()
+        self.commissioning.week(t - (self.week_ends[w - 1] if w else 0.0))
         if self.cfg.sim.check_invariants:
             self.check_invariants()
         self.rec.record_week(w)
@@ -198,6 +202,7 @@ class CareSystemModel(mesa.Model):
             child.placements_this_year = 1
             by_age[child.la, bisect.bisect_right(edges, child.age(t))] += 1
         self.provision.provider_failures(365.0)
+        self.commissioning.year(y)
         if y + 1 < math.ceil(self.cfg.sim.years):
             self._schedule_arrivals(y + 1)
 

@@ -64,9 +64,12 @@ class Fostering:
                     region_providers[N_LARGE_IFA + rng.integers(len(region_providers) - N_LARGE_IFA)]
                 self.new_household(la, IFA, provider, background=not w.simulated[la])
 
-    def new_household(self, la: int, kind: int, provider: Provider, background: bool = False) -> FosterHousehold:
-        """An approved mainstream household located in ``la``. ``background``: outside the
-        simulated world, its places are partly taken by children who are not simulated."""
+    def new_household(self, la: int, kind: int, provider: Provider, background: bool = False,
+                      max_tier: int | None = None, reserved_for: int = -1,
+                      price_factor: float | None = None) -> FosterHousehold:
+        """An approved mainstream household of ``la`` (in-house) or located in it (IFA).
+        ``background``: outside the simulated world, its places are partly taken by children who
+        are not simulated. ``reserved_for``: an RCC's specialist carer, for its members only."""
         rng = self.rng
         places = bisect.bisect_right(self.places_cdf, rng.random()) + 1
         usable = binomial(rng, places, self.cfg.usable_place_share)
@@ -76,10 +79,13 @@ class Fostering:
         if kind == IN_HOUSE and rng.random() < self.cfg.in_house_outside_la_share:
             home_la = self.m.world.neighbour_list[la][1 + int(rng.random() * 5)][0]  # one of the 5 nearest LAs
         lat, lon = self.m.world.random_point(home_la, rng)
-        max_tier = 1 if rng.random() < self.cfg.complex_skill_share else 0
+        skilled = 1 if rng.random() < self.cfg.complex_skill_share else 0
+        if price_factor is None:
+            price_factor = self.m.market.unit_price_factor() if kind == IFA else 1.0
         unit = FosterHousehold(self.m, kind, la=home_la, lat=float(lat), lon=float(lon), places=places, usable=usable,
-                               max_tier=max_tier, provider=provider, owner_la=la if kind == IN_HOUSE else -1,
-                               price_factor=self.m.market.unit_price_factor() if kind == IFA else 1.0)
+                               max_tier=skilled if max_tier is None else max_tier, provider=provider,
+                               owner_la=la if kind == IN_HOUSE else -1, price_factor=price_factor)
+        unit.reserved_for = reserved_for
         self.m.supply.open_unit(unit)
         if not background:
             leave_in = self.leave_rng.exponential(365.25 / self.cfg.deregistration_rate) if self.cfg.deregistration_rate > 0 else np.inf
@@ -94,7 +100,7 @@ class Fostering:
         w, c, rng = self.m.world, self.cfg, self.recruit_rng
         idx = w.sim_index
         share = w.child_population[idx] / w.child_population.sum()
-        enquiries = rng.poisson(c.enquiries_per_year * share * days / 365.25)
+        enquiries = rng.poisson(c.enquiries_per_year * share * self.m.commissioning.enquiry_mult[idx] * days / 365.25)
         applications = rng.binomial(enquiries, c.application_rate)
         if not pipeline:
             flow = self.m.rec.flow
@@ -102,7 +108,7 @@ class Fostering:
             flow["foster_applications"][idx] += applications
         la_of = np.repeat(idx, applications)
         n = len(la_of)
-        in_house = rng.random(n) < c.in_house_applicant_share
+        in_house = rng.random(n) < self.m.commissioning.in_house_share[la_of]
         approved = rng.random(n) < c.approval_rate
         duration = rng.gamma(4.0, c.assessment_days / 4.0, size=n)
         if pipeline:
@@ -121,5 +127,11 @@ class Fostering:
         self.m.rec.flow["foster_approvals"][la, CARER_INDEX[kind]] += 1
 
     def _leaves(self, unit: FosterHousehold) -> None:
-        if unit.open and not unit.closing:
-            self.m.supply.deregister(unit, voluntary=True)
+        if not unit.open or unit.closing:
+            return
+        if unit.ptype == IN_HOUSE:
+            keep = self.m.commissioning.retention[unit.owner_la]
+            if keep and self.leave_rng.random() < keep:  # retention support: the hazard thinned by `keep`
+                self.m.schedule(self.leave_rng.exponential(365.25 / self.cfg.deregistration_rate), self._leaves, unit)
+                return
+        self.m.supply.deregister(unit, voluntary=True)

@@ -48,18 +48,38 @@ class Market:
         self.reference = np.zeros(len(PLACEMENT_TYPES))  # occupancy at the base date, by kind
         self.sigma = m.price_dispersion
         self.rng = model.streams("prices")
+        # profit cap (CWSA 2026 s.17): private prices cannot exceed cost x (1 + cap)
+        cap = cfg.policy.package.profit_cap_margin
+        self.cap = [1.0] * len(PLACEMENT_TYPES)
+        if cap >= 0:
+            for k, margin in ((PRIVATE_HOME, m.home_margin), (IFA, m.ifa_margin), (SUPPORTED, m.home_margin)):
+                self.cap[k] = min(1.0, (1.0 + cap) / (1.0 + margin))
 
     def unit_price_factor(self) -> float:
         """A new unit's price relative to the average, mean 1 (lognormal)."""
         s = self.sigma
         return float(math.exp(self.rng.normal(-0.5 * s * s, s))) if s > 0 else 1.0
 
-    def price(self, ptype: int, tier: int, unit_factor: float = 1.0) -> float:
-        """GBP per week for a child of needs ``tier`` in a placement of type ``ptype``."""
+    def price(self, ptype: int, tier: int, unit_factor: float = 1.0, la: int = -1) -> float:
+        """GBP per week for a child of needs ``tier`` in a placement of type ``ptype``; ``la``
+        (the buyer) gets its commissioner's negotiated discount on spot purchases."""
         base = self.base[ptype]
         if ptype == KINSHIP or base == 0.0:
             return base
-        return base * self.tier_mult[ptype][tier] * unit_factor * self.scarcity[ptype]
+        price = base * self.tier_mult[ptype][tier] * unit_factor * self.scarcity[ptype] * self.cap[ptype]
+        if la >= 0 and ptype in SPOT_KINDS:
+            discount = self.model.commissioning.spot_discount[la]
+            if discount:
+                price *= 1.0 - discount
+        return price
+
+    def entry_multiplier(self) -> float:
+        """Fall in providers' openings when the profit cap removes part of their margin."""
+        pkg = self.model.cfg.policy.package
+        if pkg.profit_cap_margin < 0:
+            return 1.0
+        removed = max(self.model.cfg.market.home_margin - pkg.profit_cap_margin, 0.0)
+        return max(0.0, 1.0 - pkg.profit_cap_entry_elasticity * removed)
 
     def set_reference(self, usable: np.ndarray, filled: np.ndarray) -> None:
         """Prices at the base date are the published averages: occupancy then is the reference."""
@@ -81,8 +101,9 @@ class Accounts:
     ``paid`` independently sums price x duration over ended placements (for the invariant tests).
     """
 
-    def __init__(self, model, n_la: int):
+    def __init__(self, model, n_la: int, flow: str):
         self.m = model
+        self.flow = flow  # the recorder flow it accrues into: (la, ptype) or (la,)
         self.rate = np.zeros((n_la, len(PLACEMENT_TYPES)))
         self.last = np.zeros((n_la, len(PLACEMENT_TYPES)))
         self.paid = 0.0
@@ -91,13 +112,22 @@ class Accounts:
         if delta_per_week == 0.0:
             return
         t = self.m.env.now
-        self.m.rec.flow["spend"][la, ptype] += self.rate[la, ptype] * (t - self.last[la, ptype]) / 7.0
+        self._add(la, ptype, self.rate[la, ptype] * (t - self.last[la, ptype]) / 7.0)
         self.last[la, ptype] = t
         self.rate[la, ptype] += delta_per_week
         if self.m.rec.stock["placements"][la, ptype] == 0:
             self.rate[la, ptype] = 0.0  # no rounding residue once the last such placement has ended
 
+    def _add(self, la: int, ptype: int, amount: float) -> None:
+        flow = self.m.rec.flow[self.flow]
+        if flow.ndim == 2:
+            flow[la, ptype] += amount
+        else:
+            flow[la] += amount
+
     def accrue_all(self) -> None:
         t = self.m.env.now
-        self.m.rec.flow["spend"] += self.rate * (t - self.last) / 7.0
+        owed = self.rate * (t - self.last) / 7.0
+        flow = self.m.rec.flow[self.flow]
+        flow += owed if flow.ndim == 2 else owed.sum(axis=1)
         self.last[:] = t

@@ -36,6 +36,7 @@ from ..world import miles
 DAYS_PER_YEAR = 365.25
 OWNED_KINDS = (IN_HOUSE, LA_HOME)  # searched only among the commissioner's own units
 HOMES = (LA_HOME, PRIVATE_HOME)
+COFUNDED = (LA_HOME, PRIVATE_HOME, SECURE, IFA, IN_HOUSE)  # complex-needs placements health may co-fund
 LOCATED = frozenset(range(len(PLACEMENT_TYPES))) - {UNREGISTERED, ADOPTION, OTHER_SETTING}
 MILES_PER_DEG_LAT = 69.09
 SEARCH_RADIUS = {IN_HOUSE: 1e9, LA_HOME: 1e9, PRIVATE_HOME: 1e9, SUPPORTED: 1e9, SECURE: 1e9}
@@ -59,6 +60,12 @@ class Placement:
         # (foster carers only: a home's registration and staffing cannot stretch)
         self.stretch: dict[int, list[dict[int, Unit]]] = {k: [{} for _ in range(n)] for k in (IN_HOUSE, IFA)}
         self.stretched = {k: 0 for k in self.stretch}
+        if model.cfg.policy.package.end_unregistered:  # standards reform: homes stretch to registration
+            for k in (LA_HOME, PRIVATE_HOME, SUPPORTED):
+                self.stretch[k] = [{} for _ in range(n)]
+                self.stretched[k] = 0
+        # reserved[rcc id][ptype] = {unit_id: unit}: block-contracted or RCC-run units with a vacancy
+        self.reserved: dict[int, dict[int, dict[int, Unit]]] = {}
         self.radius = dict(SEARCH_RADIUS)
         self.radius[IFA] = p.max_foster_search_miles
         self.k = p.candidates_per_search
@@ -83,6 +90,13 @@ class Placement:
         pools = self.pools.get(unit.ptype)
         if pools is None:  # kinship households are approved for their own children only
             return
+        if unit.reserved_for >= 0:
+            pool = self.reserved.setdefault(unit.reserved_for, {}).setdefault(unit.ptype, {})
+            if unit.open and not unit.closing and len(unit.children) < unit.usable:
+                pool[unit.unique_id] = unit
+            else:
+                pool.pop(unit.unique_id, None)
+            return
         # the commissioner's own units are pooled by the LA that runs them, others by location
         key = unit.owner_la if unit.ptype in OWNED_KINDS else unit.la
         pool, uid = pools[key], unit.unique_id
@@ -104,6 +118,21 @@ class Placement:
                     self.stretched[unit.ptype] += 1
             elif spool.pop(uid, None) is not None:
                 self.stretched[unit.ptype] -= 1
+
+    def reserve(self, unit: Unit, rcc: int, price_factor: float) -> None:
+        """Reserve ``unit`` for an RCC's members (a block contract) at ``price_factor``."""
+        self._unpool(unit)
+        unit.reserved_for = rcc
+        unit.price_factor = price_factor
+        self.refresh(unit)
+
+    def _unpool(self, unit: Unit) -> None:
+        key = unit.owner_la if unit.ptype in OWNED_KINDS else unit.la
+        if self.pools[unit.ptype][key].pop(unit.unique_id, None) is not None:
+            self.pooled[unit.ptype] -= 1
+        stretch = self.stretch.get(unit.ptype)
+        if stretch is not None and stretch[key].pop(unit.unique_id, None) is not None:
+            self.stretched[unit.ptype] -= 1
 
     # ------------------------------------------------------------------ search
     def stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
@@ -172,8 +201,19 @@ class Placement:
         lat, lon, tier = child.lat, child.lon, child.tier
         kx = MILES_PER_DEG_LAT * math.cos(math.radians(lat))
         best, best_score = None, math.inf
+        reserved = self.reserved.get(self.m.commissioning.rcc_of[child.la]) if not stretched else None
         for kind in stage:
-            kind_price = market.price(kind, tier)  # x the unit's own price factor
+            if reserved and reserved.get(kind):  # the RCC's own contracted and built places
+                contract_price = market.price(kind, tier)
+                for unit in reserved[kind].values():
+                    if unit is exclude:
+                        continue
+                    d = math.hypot((unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT)
+                    price = contract_price * unit.price_factor
+                    score = price + per_mile * d + (mismatch if unit.max_tier < tier else 0.0)
+                    if score < best_score:
+                        best, best_score = (unit, price), score
+            kind_price = market.price(kind, tier, 1.0, child.la)  # x the unit's own price factor
             for unit in self._candidates(kind, child, exclude, stretched):
                 # flat-earth distance for ranking (within 0.5% under 100 miles); exact for the chosen
                 d = math.hypot((unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT)
@@ -195,6 +235,8 @@ class Placement:
         st = m.rec.stock
         st["placements"][la, ptype] += sign
         m.accounts.change(la, ptype, sign * price)
+        if child.cofunded:
+            m.cofunded.change(la, ptype, sign * child.cofunded)
         if ptype in FAMILY_BASED:
             st["family_based"][la] += sign
         if price >= self.high_cost:
@@ -213,6 +255,8 @@ class Placement:
         m = self.m
         t = m.env.now
         child.ptype, child.unit, child.price, child.miles = ptype, unit, price, dist
+        share = m.commissioning.cofund_share[child.la]
+        child.cofunded = price * share if share and child.tier >= 1 and ptype in COFUNDED else 0.0
         child.placed_t = t
         child.placements_this_year += 1
         child.version += 1
@@ -244,7 +288,7 @@ class Placement:
         m.accounts.paid += child.price * (m.env.now - child.placed_t) / 7.0
         if child.ptype == UNREGISTERED:
             self.waiting.pop(child.unique_id, None)
-        child.ptype, child.unit, child.price, child.miles = -1, None, 0.0, -1.0
+        child.ptype, child.unit, child.price, child.miles, child.cofunded = -1, None, 0.0, -1.0, 0.0
         child.version += 1
         if unit is not None:
             unit.children.remove(child)
@@ -284,6 +328,8 @@ class Placement:
     def search_and_place(self, child: Child, exclude: Unit | None = None) -> bool:
         """Search; place the child, or hold it in an emergency/unregistered placement. True if placed."""
         found = self.find(child, exclude=exclude)
+        if found is None and self.cfg.policy.package.end_unregistered and child.tier < 3:
+            found = self.find(child, exclude=exclude, stages=(HOMES + (SUPPORTED,),))  # homes stretch too
         if found is None:
             self.enter(child, UNREGISTERED, None, self.m.market.price(UNREGISTERED, child.tier), -1.0)
             return False

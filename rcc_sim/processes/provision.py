@@ -111,7 +111,7 @@ class Provision:
             self.new_home(la, SECURE, provider, int(places), background=not w.simulated[la], max_tier=3)
 
     def new_home(self, la: int, kind: int, provider: Provider, places: int, background: bool = False,
-                 max_tier: int | None = None) -> Home:
+                 max_tier: int | None = None, reserved_for: int = -1) -> Home:
         rng = self.rng
         if max_tier is None:
             max_tier = 1 if rng.random() < HOME_TIER_SHARES[1] else 2
@@ -123,6 +123,7 @@ class Provision:
         factor = 1.0 if kind == LA_HOME else self.m.market.unit_price_factor()
         home = Home(self.m, kind, la=la, lat=float(lat), lon=float(lon), places=places, usable=usable,
                     max_tier=max_tier, provider=provider, owner_la=owner, price_factor=factor)
+        home.reserved_for = reserved_for
         self.m.supply.open_unit(home)
         if kind == PRIVATE_HOME and not background:
             self.homes[home.unique_id] = home
@@ -147,7 +148,7 @@ class Provision:
         idx_of = w.region_index()
         ret = np.array([filled[idx_of[r]].sum() / max(places[idx_of[r]].sum(), 1) / c.property_cost_index[r] for r in regions])
         weight = np.array([homes_la[idx_of[r]].sum() for r in regions]) * np.exp(c.entry_return_elasticity * (ret / ret.mean() - 1))
-        n_new = rng.poisson(c.opening_rate * len(self.homes) * days / 365.25)
+        n_new = rng.poisson(c.opening_rate * len(self.homes) * days / 365.25 * self.m.market.entry_multiplier())
         mean_places = c.childrens_home_places / max(c.childrens_homes, 1)
         for _ in range(n_new):
             r = regions[int(rng.choice(len(regions), p=weight / weight.sum()))]
@@ -159,7 +160,7 @@ class Provision:
             else:
                 provider = Provider(self.m, "private", False, la)
                 self.private_providers.append(provider)
-            lead = rng.gamma(4.0, c.lead_time_days / 4.0) if c.lead_time_days > 0 else 0.0
+            lead = self.lead_time(rng)
             if pipeline:
                 lead *= rng.random()
             self.m.schedule(lead, self._open, la, provider, self._places(mean_places))
@@ -184,10 +185,41 @@ class Provision:
                 self._close(home)
 
     def provider_failures(self, days: float) -> None:
+        """Providers fail at random. Under the financial oversight regime (CWSA 2026) a large
+        provider's homes pass to another operator in an orderly way; otherwise they close."""
         p = 1.0 - math.exp(-self.cfg.provider_failure_rate * days / 365.25)
+        oversight = self.m.cfg.policy.package.financial_oversight
         for provider in self.private_providers:
             if not provider.failed and provider.units and self.close_rng.random() < p:
                 provider.failed = True
-                for home in list(provider.units.values()):
-                    if isinstance(home, Home) and home.ptype == PRIVATE_HOME:
-                        self._close(home)
+                homes = [h for h in provider.units.values() if isinstance(h, Home) and h.ptype == PRIVATE_HOME]
+                if oversight and provider.large:
+                    successor = Provider(self.m, "private", True, -1)
+                    self.private_providers.append(successor)
+                    for home in homes:
+                        provider.units.pop(home.unique_id)
+                        home.provider = successor
+                        successor.units[home.unique_id] = home
+                        self.m.rec.flow["homes_transferred"][home.la] += 1
+                    continue
+                for home in homes:
+                    self._close(home)
+
+    # ------------------------------------------------------------------ reform package
+    def lead_time(self, rng=None) -> float:
+        """Days from a decision to open a home to its registration (planning reform shortens it)."""
+        days = self.cfg.lead_time_days * self.m.cfg.policy.package.planning_lead_time_multiplier
+        return (rng or self.open_rng).gamma(4.0, days / 4.0) if days > 0 else 0.0
+
+    def open_la_home(self, la: int) -> Home:
+        """An LA-run home from the capital programme."""
+        mean_places = self.cfg.childrens_home_places / max(self.cfg.childrens_homes, 1)
+        home = self.new_home(la, LA_HOME, self.m.las[la].provider, self._places(mean_places))
+        self.m.rec.flow["homes_opened"][la, HOME_INDEX[LA_HOME]] += 1
+        return home
+
+    def add_secure(self, la: int, places: int) -> Home:
+        """A new secure children's home (or wing) with ``places`` welfare places."""
+        home = self.new_home(la, SECURE, Provider(self.m, "la", False, la), places, max_tier=3)
+        self.m.rec.flow["homes_opened"][la, HOME_INDEX[SECURE]] += 1
+        return home

@@ -1,0 +1,151 @@
+"""Paired comparison of a scenario with the status quo on common random numbers.
+
+For each seed the scenario and the status quo are run with the same seed, so both see the same
+children arrive (same day, LA, age, needs, siblings) and leave on the same plans; the difference
+in an outcome is then the policy's effect plus much less noise than two independent runs. Across
+seeds, the mean difference and a t-interval are reported for every outcome, by LA, region and
+England (outcomes of regions and England are recomputed from summed counts, never averaged).
+
+    rcc-sim-compare policy=pathfinders sim.years=5 compare.seeds=[0,1,2,3,4]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import xarray as xr
+
+from .config import Config, PolicyConfig, to_object
+
+
+@dataclass(frozen=True)
+class Outcome:
+    units: str
+    long_name: str
+    fn: Callable[[xr.Dataset], xr.DataArray]  # Dataset with an 'area' dim -> DataArray over area
+
+
+def _last_year(ds: xr.Dataset) -> xr.Dataset:
+    return ds.isel(time=slice(-52, None))
+
+
+def _ratio(num: str, den: str, last: bool = True):
+    def f(ds):
+        d = _last_year(ds) if last else ds
+        return d[num].sum("time") / d[den].sum("time").where(d[den].sum("time") > 0)
+    return f
+
+
+def _net_cost(ds: xr.Dataset) -> xr.DataArray:
+    """Placement spend net of health co-funding, plus RCC costs, less programme funding (GBP m)."""
+    total = (ds["spend"].sum(("time", "placement_type")) - ds["spend_cofunded"].sum("time")
+             + ds["rcc_setup_cost"].sum("time") + ds["rcc_running_cost"].sum("time")
+             + ds["rcc_void_cost"].sum("time") + ds["rcc_capital"].sum("time")
+             - ds["rcc_programme_funding"].sum("time"))
+    return total / 1e6
+
+
+OUTCOMES: dict[str, Outcome] = {
+    "share_over_20_miles": Outcome("share", "Placed more than 20 miles from home (last year)",
+                                   _ratio("over_20_miles", "located")),
+    "share_outside_la": Outcome("share", "Placed outside the home LA (last year)", _ratio("outside_la", "located")),
+    "mean_miles_from_home": Outcome("miles", "Mean distance from home (last year)", _ratio("distance_sum", "located")),
+    "share_family_based": Outcome("share", "In family-based care (last year)", _ratio("family_based", "children_in_care")),
+    "waiting": Outcome("children", "Children waiting, mean over the last year",
+                       lambda ds: _last_year(ds)["waiting"].mean("time")),
+    "unregistered_share": Outcome("share", "Waiting in an unregistered placement (last year)",
+                                  _ratio("waiting", "children_in_care")),
+    "three_plus_placements_rate": Outcome(
+        "share", "Children with 3+ placements in the last year, per child in care at 31 March",
+        lambda ds: ds["three_plus_placements"].isel(year=-1) / ds["children_in_care_31mar"].isel(year=-1)),
+    "moves_per_child": Outcome("moves per child-year", "Placement moves per child in care (last year)",
+                               lambda ds: _last_year(ds)["moves"].sum(("time", "move_reason"))
+                               / _last_year(ds)["children_in_care"].mean("time")),
+    "mean_days_to_placement": Outcome("days", "Mean days waited per placement made (last year)",
+                                      _ratio("days_to_placement", "placements_made")),
+    "spend_gbp_m": Outcome("GBP m", "Placement spend over the run", lambda ds: ds["spend"].sum(("time", "placement_type")) / 1e6),
+    "net_cost_gbp_m": Outcome("GBP m", "Net cost over the run: spend - health co-funding + RCC costs - programme funding",
+                              _net_cost),
+    "spend_per_child_week": Outcome("GBP", "Spend per child-week (last year)",
+                                    lambda ds: _last_year(ds)["spend"].sum(("time", "placement_type"))
+                                    / (_last_year(ds)["children_in_care"].sum("time"))),
+    "carers_end": Outcome("households", "Approved fostering households at the end",
+                          lambda ds: ds["carers"].isel(time=-1).sum("carer_kind")),
+    "homes_end": Outcome("homes", "Open children's homes at the end",
+                         lambda ds: ds["homes"].isel(time=-1).sel(home_kind=["la_home", "private_home"]).sum("home_kind")),
+}
+
+
+def areas(ds: xr.Dataset) -> xr.Dataset:
+    """The Dataset summed to every LA, region and England along one 'area' dimension."""
+    counts = ds.drop_vars([v for v in ds.data_vars if "time" not in ds[v].dims and "year" not in ds[v].dims])
+    keep = [v for v in counts.data_vars if not v.startswith(("share_", "mean_", "home_occupancy"))]
+    counts = counts[keep].drop_vars([c for c in ("la_name", "la_lat", "la_lon", "child_population") if c in counts.coords])
+    la = counts.drop_vars("region").rename(la="area")
+    region = counts.groupby("region").sum().rename(region="area")
+    england = counts.drop_vars("region").sum("la").expand_dims(area=["England"])
+    return xr.concat([la, region, england], dim="area", coords="minimal", compat="override")
+
+
+def outcomes(ds: xr.Dataset) -> xr.Dataset:
+    a = areas(ds)
+    return xr.Dataset({name: o.fn(a).astype("float64") for name, o in OUTCOMES.items()})
+
+
+def _run_pair(args: tuple[Config, Config]) -> tuple[xr.Dataset, xr.Dataset]:
+    from .run import simulate
+
+    scenario, base = args
+    return outcomes(simulate(scenario)).load(), outcomes(simulate(base)).load()
+
+
+def baseline_of(cfg: Config) -> Config:
+    """The same config under the status quo policy (nothing else changes)."""
+    return dataclasses.replace(cfg, policy=PolicyConfig())
+
+
+def paired(cfg: Config, seeds: list[int], jobs: int = 1) -> xr.Dataset:
+    """Run ``cfg`` and its status quo for each seed; mean difference with a 95% t-interval."""
+    from scipy import stats
+
+    cfg = to_object(cfg)
+    pairs = [(dataclasses.replace(cfg, seed=s), baseline_of(dataclasses.replace(cfg, seed=s))) for s in seeds]
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as ex:
+            results = list(ex.map(_run_pair, pairs))
+    else:
+        results = [_run_pair(p) for p in pairs]
+    scn = xr.concat([r[0] for r in results], dim="replicate")
+    base = xr.concat([r[1] for r in results], dim="replicate")
+    diff = scn - base
+    n = len(seeds)
+    half = stats.t.ppf(0.975, n - 1) * diff.std("replicate", ddof=1) / np.sqrt(n) if n > 1 else diff * np.nan
+    mean = diff.mean("replicate")
+    out = xr.Dataset()
+    for name, o in OUTCOMES.items():
+        attrs = {"units": o.units, "long_name": o.long_name}
+        out[f"{name}__scenario"] = scn[name].mean("replicate").assign_attrs(attrs)
+        out[f"{name}__status_quo"] = base[name].mean("replicate").assign_attrs(attrs)
+        out[f"{name}__difference"] = mean[name].assign_attrs(attrs, definition="scenario minus status quo, mean over seeds")
+        out[f"{name}__ci_low"] = (mean[name] - half[name]).assign_attrs(attrs, definition="95% t-interval, lower")
+        out[f"{name}__ci_high"] = (mean[name] + half[name]).assign_attrs(attrs, definition="95% t-interval, upper")
+        out[f"{name}__by_seed"] = diff[name].assign_attrs(attrs, definition="scenario minus status quo, per seed")
+    out = out.assign_coords(replicate=list(seeds))
+    out.attrs.update(policy=cfg.policy.name, world=cfg.world.name, years=cfg.sim.years, seeds=str(list(seeds)),
+                     method="paired runs on common random numbers; 95% t-interval over seeds")
+    return out
+
+
+def table(cmp: xr.Dataset, area: str = "England") -> str:
+    lines = [f"{cmp.attrs.get('policy')} vs status quo - {area} ({cmp.attrs.get('years')} years, seeds {cmp.attrs.get('seeds')})",
+             f"{'outcome':52s} {'status quo':>12s} {'scenario':>12s} {'difference':>12s}  95% interval"]
+    for name, o in OUTCOMES.items():
+        v = {k: float(cmp[f"{name}__{k}"].sel(area=area)) for k in ("status_quo", "scenario", "difference", "ci_low", "ci_high")}
+        fmt = "{:12.4f}" if o.units == "share" else "{:12.2f}"
+        lines.append(f"{o.long_name[:52]:52s} {fmt.format(v['status_quo'])} {fmt.format(v['scenario'])} "
+                     f"{fmt.format(v['difference'])}  [{v['ci_low']:.4g}, {v['ci_high']:.4g}]")
+    return "\n".join(lines)
