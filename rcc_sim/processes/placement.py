@@ -136,6 +136,12 @@ class Placement:
 
     # ------------------------------------------------------------------ search
     def stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
+        stages = self._stages(child, age)
+        if self.cfg.placement.in_house_first:
+            return stages
+        return _merge_foster(stages)
+
+    def _stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
         tier = child.tier
         if tier >= 3:
             return ((SECURE,),)
@@ -434,6 +440,17 @@ class Placement:
             found = self.find(child)
             if found is not None:
                 self.move(child, CARE_PLAN, found)
+
+
+def _merge_foster(stages: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, ...], ...]:
+    """In-house and IFA carers compared in one stage (no in-house-first rule)."""
+    out: list[tuple[int, ...]] = []
+    for stage in stages:
+        if stage == (IFA,) and out and out[-1] == (IN_HOUSE,):
+            out[-1] = (IN_HOUSE, IFA)
+        else:
+            out.append(stage)
+    return tuple(out)
 
 
 __all__ = ["Placement", "FosterHousehold", "Home"]
