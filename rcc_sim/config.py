@@ -181,7 +181,8 @@ class PlacementParams:
         ASSUMPTION + ": care plan is supported accommodation; 7-10% of children are in it (DfE 2024, FOI 2024)", **SHARE)
     stretch_penalty_gbp: float = param(
         1500.0, "GBP per week", ASSUMPTION + ": cost of persuading a carer or home beyond its usual availability", **RATE)
-    in_house_first: bool = True  # LAs search their own carers before agencies (CMA 2022); False: one stage
+    in_house_first: bool = param(
+        True, "switch", "CMA 2022: LAs look to their own carers before agencies; False compares them in one stage")
     candidates_per_search: int = param(8, "placements compared", ASSUMPTION + ": a placement team compares a handful", lo=1, hi=200)
     max_foster_search_miles: float = param(
         80.0, "miles", ASSUMPTION + ": IFA carers further away are not considered", lo=1.0)
