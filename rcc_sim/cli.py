@@ -22,16 +22,23 @@ CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
 register_configs()
 
 
+def _validated(cfg: DictConfig, prog: str):
+    """The validated config and the run directory; a bad config exits with one message (code 2)."""
+    try:
+        obj = to_object(cfg)
+    except (ConfigError, DataError) as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        sys.exit(2)
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return obj, out_dir
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> None:
     from .run import run_and_write
 
-    try:
-        obj = to_object(cfg)
-    except (ConfigError, DataError) as exc:
-        print(f"rcc-sim: {exc}", file=sys.stderr)
-        sys.exit(2)
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    obj, out_dir = _validated(cfg, "rcc-sim")
     ds, path = run_and_write(obj, out_dir)
     cic = float(ds["children_in_care"].isel(time=-1).sum())
     print(f"rcc-sim: {obj.world.name} / {obj.policy.name}, seed {obj.seed}, {obj.sim.years:g} years: "
@@ -44,13 +51,7 @@ def compare(cfg: DictConfig) -> None:
     """Run the configured policy and the status quo on the same seeds; report differences."""
     from .compare import paired, table
 
-    try:
-        obj = to_object(cfg)
-    except (ConfigError, DataError) as exc:
-        print(f"rcc-sim-compare: {exc}", file=sys.stderr)
-        sys.exit(2)
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    obj, out_dir = _validated(cfg, "rcc-sim-compare")
     result = paired(obj, list(obj.compare.seeds), jobs=obj.compare.jobs)
     tmp = out_dir / ".comparison.nc.tmp"
     result.to_netcdf(tmp, engine="h5netcdf")
