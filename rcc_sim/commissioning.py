@@ -117,10 +117,16 @@ class Commissioning:
             self.m.schedule(pkg.capital_start_years * 365.25, self._capital_programme)
 
     def _own_search_order(self) -> list[list[tuple[int, float]]]:
-        """For each LA, the LAs whose in-house units its commissioner may use, nearest first."""
+        """For each LA, the LAs whose in-house units its commissioner may use, nearest first: its
+        own, and under a pooled RCC the members within the RCC's pooled-search radius."""
         c = self.commissioner
         w = self.m.world
-        return [[(j, d) for j, d in w.neighbour_list[i] if c[j] == c[i]] for i in range(w.n_la)]
+        radius = [math.inf] * w.n_la
+        for rcc in getattr(self, "rccs", []):
+            for la in rcc.members:
+                radius[la] = rcc.cfg.pooled_search_miles
+        return [[(j, d) for j, d in w.neighbour_list[i] if j == i or (c[j] == c[i] and d <= radius[i])]
+                for i in range(w.n_la)]
 
     # ------------------------------------------------------------------ go-live
     def _go_live(self, rcc: RCC) -> None:

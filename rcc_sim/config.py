@@ -118,7 +118,8 @@ class DemandParams:
         [0.74, 0.16, 0.07, 0.03], "share of entering groups of size 1, 2, 3, 4 (non-UASC under 16)",
         ASSUMPTION + ": about four in ten children enter care with a sibling", **SHARE)
     needs_escalation_on_breakdown: float = param(
-        0.15, "probability", ASSUMPTION + ": needs rise one tier after an unplanned ending", **SHARE)
+        0.05, "probability", ASSUMPTION + ": needs rise one tier after an unplanned ending (0.15 drove the share in "
+        "residential care up 30% in three years)", **SHARE)
 
 
 @dataclass
@@ -237,7 +238,7 @@ class FosteringParams:
     in_house_applicant_share: float = param(
         0.50, "share of applicants choosing their LA", ASSUMPTION + ": LAs and IFAs compete for applicants", **SHARE)
     deregistration_rate: float = param(
-        0.18, "per household per year",
+        0.15, "per household per year",
         "set so that about 4,820 of 33,745 mainstream households leave a year (Ofsted 2023-24), deferrals included", **RATE)
     quit_after_breakdown: float = param(0.08, "probability", ASSUMPTION + ": strain after an unplanned ending", **SHARE)
     leave_defer_if_occupied: float = param(
@@ -347,6 +348,9 @@ class RCCConfig:
         0.0, "GBP", "DfE pathfinder page (Nov 2024): up to GBP 5m capital per region", lo=0.0)
     # --- (a) one placement search; in-house capacity of any member for any member's child -----
     pooled_search: bool = False
+    pooled_search_miles: float = param(
+        30.0, "miles between LA points", ASSUMPTION + " (range 15-80): members' in-house carers and homes further "
+        "than this from the child's LA are not offered (the child's own LA always is)", lo=0.0)
     # --- (b) regional forecasting feeding the yearly sufficiency plan --------------------------
     forecasting: bool = False
     forecast_error_sd: float = param(
