@@ -60,10 +60,9 @@ def compare(cfg: DictConfig) -> None:
 
     (out_dir / CONFIG_FILE).write_text(config_yaml(obj))
     report = [table(result, "England")]
-    regions = sorted({c.region for c in obj.policy.rccs.values() if c.region})
-    for area in regions + (["North West"] if "greater_manchester" in obj.policy.rccs else []):
-        if area in result.area.values:
-            report.append(table(result, area))
+    for area in result.area.values:
+        if str(area).startswith("RCC "):
+            report.append(table(result, str(area)))
     text = "\n\n".join(report)
     (out_dir / "comparison.txt").write_text(text + "\n")
     print(text)

@@ -55,7 +55,7 @@ class Commissioning:
         self.commissioner = np.arange(n)  # LA index -> commissioner id
         self.own_search_order = self._own_search_order()
         # per-LA levers read by the processes (1.0 / 0.0 = no effect)
-        self.spot_discount = [0.0] * n
+        self.spot_discount = [pol.package.national_procurement_discount] * n
         self.enquiry_mult = np.full(n, 1.0 + pol.package.national_recruitment_uplift)
         self.in_house_share = np.full(n, model.cfg.fostering.in_house_applicant_share)
         self.retention = [0.0] * n
@@ -134,7 +134,7 @@ class Commissioning:
         rcc.live = True
         for la in rcc.members:
             self.rcc_of[la] = rcc.id
-            self.spot_discount[la] = c.buyer_power_discount
+            self.spot_discount[la] = max(c.buyer_power_discount, self.spot_discount[la])
             self.enquiry_mult[la] *= 1.0 + c.enquiry_uplift
             if c.in_house_applicant_share >= 0:
                 self.in_house_share[la] = c.in_house_applicant_share
@@ -251,8 +251,8 @@ class Commissioning:
                 continue
             mem = rcc.members
             need = float(st["placements"][mem][:, [IN_HOUSE, 1]].sum())  # in-house + IFA foster now
-            forecast = need * math.exp(self.forecast_rng.normal(0.0, rcc.cfg.forecast_error_sd)) \
-                if rcc.cfg.forecast_error_sd > 0 else need
+            sd = rcc.cfg.forecast_error_sd * (1.0 - m.cfg.policy.package.national_forecasting_support)
+            forecast = need * math.exp(self.forecast_rng.normal(0.0, sd)) if sd > 0 else need
             capacity = float(st["foster_places"][mem, 0].sum()) * m.cfg.fostering.usable_place_share
             ann = m.rec.annual
             ann["forecast_shortfall"][y, mem] += max(need - forecast, 0.0) * rcc.weights

@@ -80,19 +80,37 @@ OUTCOMES: dict[str, Outcome] = {
 }
 
 
-def areas(ds: xr.Dataset) -> xr.Dataset:
-    """The Dataset summed to every LA, region and England along one 'area' dimension."""
+def areas(ds: xr.Dataset, groups: dict[str, list[str]] | None = None) -> xr.Dataset:
+    """The Dataset summed to every LA, region, named group of LAs (e.g. an RCC's members) and
+    England, along one 'area' dimension."""
     counts = ds.drop_vars([v for v in ds.data_vars if "time" not in ds[v].dims and "year" not in ds[v].dims])
     keep = [v for v in counts.data_vars if not v.startswith(("share_", "mean_", "home_occupancy"))]
     counts = counts[keep].drop_vars([c for c in ("la_name", "la_lat", "la_lon", "child_population") if c in counts.coords])
     la = counts.drop_vars("region").rename(la="area")
     region = counts.groupby("region").sum().rename(region="area")
     england = counts.drop_vars("region").sum("la").expand_dims(area=["England"])
-    return xr.concat([la, region, england], dim="area", coords="minimal", compat="override")
+    parts = [la, region, england]
+    for name, codes in (groups or {}).items():
+        members = [c for c in codes if c in counts.la.values]
+        if members:
+            parts.append(counts.sel(la=members).drop_vars("region").sum("la").expand_dims(area=[name]))
+    return xr.concat(parts, dim="area", coords="minimal", compat="override")
 
 
-def outcomes(ds: xr.Dataset) -> xr.Dataset:
-    a = areas(ds)
+def rcc_groups(cfg: Config) -> dict[str, list[str]]:
+    """Member LA codes of every RCC in the policy, as 'RCC <name>' areas."""
+    from .data import load_las
+
+    las = load_las()
+    out = {}
+    for name, c in cfg.policy.rccs.items():
+        codes = list(c.members) if c.members else [code for code, r in zip(las["code"], las["region"]) if r == c.region]
+        out[f"RCC {name}"] = codes
+    return out
+
+
+def outcomes(ds: xr.Dataset, groups: dict[str, list[str]] | None = None) -> xr.Dataset:
+    a = areas(ds, groups)
     return xr.Dataset({name: o.fn(a).astype("float64") for name, o in OUTCOMES.items()})
 
 
@@ -100,7 +118,8 @@ def _run_pair(args: tuple[Config, Config]) -> tuple[xr.Dataset, xr.Dataset]:
     from .run import simulate
 
     scenario, base = args
-    return outcomes(simulate(scenario)).load(), outcomes(simulate(base)).load()
+    groups = rcc_groups(scenario)
+    return outcomes(simulate(scenario), groups).load(), outcomes(simulate(base), groups).load()
 
 
 def baseline_of(cfg: Config) -> Config:

@@ -187,7 +187,6 @@ class PlacementParams:
     candidates_per_search: int = param(8, "placements compared", ASSUMPTION + ": a placement team compares a handful", lo=1, hi=200)
     max_foster_search_miles: float = param(
         80.0, "miles", ASSUMPTION + ": IFA carers further away are not considered", lo=1.0)
-    retry_days: float = param(7.0, "days", "a waiting child's search is repeated weekly", lo=1.0, hi=90.0)
 
 
 @dataclass
@@ -354,7 +353,7 @@ class RCCConfig:
     # --- (b) regional forecasting feeding the yearly sufficiency plan --------------------------
     forecasting: bool = False
     forecast_error_sd: float = param(
-        0.10, "sd of log forecast error", ASSUMPTION + " (range 0-0.3); LAs alone: planning.la_forecast_error_sd", lo=0.0, hi=2.0)
+        0.10, "sd of log forecast error", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=2.0)
     # --- (c) market shaping and negotiation as one customer ------------------------------------
     buyer_power_discount: float = param(
         0.0, "share off spot prices", ASSUMPTION + " (range 0-0.10): CMA found LAs have little buyer power alone", lo=0.0, hi=0.5)
@@ -386,8 +385,12 @@ class RCCConfig:
 class PlanningConfig:
     """The wider reform package around RCCs (DfE, *Stable Homes, Built on Love*; CWSA 2026)."""
 
-    la_forecast_error_sd: float = param(
-        0.2, "sd of log forecast error", ASSUMPTION + " (range 0.1-0.4): LAs forecasting alone", lo=0.0, hi=2.0)
+    national_procurement_discount: float = param(
+        0.0, "share off spot prices for every LA", "national forecasting, procurement and market-shaping support; "
+        "ASSUMPTION on effect (range 0-0.05)", lo=0.0, hi=0.5)
+    national_forecasting_support: float = param(
+        0.0, "fractional cut in RCCs' forecast error", "national forecasting support; ASSUMPTION (range 0-0.5)",
+        lo=0.0, hi=1.0)
     national_recruitment_uplift: float = param(
         0.0, "fractional rise in fostering enquiries", "GBP 27m foster carer recruitment and retention programme; "
         "ASSUMPTION on effect (range 0-0.1)", lo=0.0, hi=5.0)
