@@ -107,27 +107,25 @@ class Accounts:
         self.rate = np.zeros((n_la, len(PLACEMENT_TYPES)))
         self.last = np.zeros((n_la, len(PLACEMENT_TYPES)))
         self.paid = 0.0
+        self._flow = model.rec.flow[flow]  # updated in place by the recorder, never replaced
+        self._placements = model.rec.stock["placements"]
 
     def change(self, la: int, ptype: int, delta_per_week: float) -> None:
         if delta_per_week == 0.0:
             return
         t = self.m.env.now
-        self._add(la, ptype, self.rate[la, ptype] * (t - self.last[la, ptype]) / 7.0)
+        owed = self.rate[la, ptype] * (t - self.last[la, ptype]) / 7.0
+        if self._flow.ndim == 2:
+            self._flow[la, ptype] += owed
+        else:
+            self._flow[la] += owed
         self.last[la, ptype] = t
         self.rate[la, ptype] += delta_per_week
-        if self.m.rec.stock["placements"][la, ptype] == 0:
+        if self._placements[la, ptype] == 0:
             self.rate[la, ptype] = 0.0  # no rounding residue once the last such placement has ended
-
-    def _add(self, la: int, ptype: int, amount: float) -> None:
-        flow = self.m.rec.flow[self.flow]
-        if flow.ndim == 2:
-            flow[la, ptype] += amount
-        else:
-            flow[la] += amount
 
     def accrue_all(self) -> None:
         t = self.m.env.now
         owed = self.rate * (t - self.last) / 7.0
-        flow = self.m.rec.flow[self.flow]
-        flow += owed if flow.ndim == 2 else owed.sum(axis=1)
+        self._flow += owed if self._flow.ndim == 2 else owed.sum(axis=1)
         self.last[:] = t

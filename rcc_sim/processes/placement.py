@@ -27,6 +27,7 @@ scheduled. Hazards depend on type, age, needs match, distance and the child's mo
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 from ..agents import Child, FosterHousehold, Home, Unit
 from ..metrics import (ADOPTION, CARE_PLAN, FAMILY_BASED, FOSTER_TYPES, IFA, IN_HOUSE, KINSHIP, LA_HOME,
@@ -83,6 +84,8 @@ class Placement:
         self.reason_cdf = cum
         self.waiting: dict[int, Child] = {}
         self.high_cost = self.cfg.market.high_cost_threshold_week
+        # the recorder's live counters, as attributes (they are updated in place, never replaced)
+        self.st = SimpleNamespace(**model.rec.stock)
 
     # ------------------------------------------------------------------ vacancy pools
     def refresh(self, unit: Unit) -> None:
@@ -238,23 +241,23 @@ class Placement:
         """Add (+1) or remove (-1) the child's current placement in every live counter."""
         m = self.m
         la, ptype, unit, price, dist = child.la, child.ptype, child.unit, child.price, child.miles
-        st = m.rec.stock
-        st["placements"][la, ptype] += sign
+        st = self.st
+        st.placements[la, ptype] += sign
         m.accounts.change(la, ptype, sign * price)
         if child.cofunded:
             m.cofunded.change(la, ptype, sign * child.cofunded)
         if ptype in FAMILY_BASED:
-            st["family_based"][la] += sign
+            st.family_based[la] += sign
         if price >= self.high_cost:
-            st["high_cost"][la] += sign
-        st["waiting" if ptype == UNREGISTERED else "placed"][la] += sign
+            st.high_cost[la] += sign
+        (st.waiting if ptype == UNREGISTERED else st.placed)[la] += sign
         if ptype in LOCATED:
-            st["located"][la] += sign
-            st["distance_sum"][la] += sign * dist
+            st.located[la] += sign
+            st.distance_sum[la] += sign * dist
             if dist > 20.0:
-                st["over_20_miles"][la] += sign
+                st.over_20_miles[la] += sign
             if unit is not None and unit.la != la:
-                st["outside_la"][la] += sign
+                st.outside_la[la] += sign
 
     def enter(self, child: Child, ptype: int, unit: Unit | None, price: float, dist: float) -> None:
         """Put ``child`` in a placement and update every live counter."""
