@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hydra import compose, initialize_config_dir
 
@@ -40,3 +42,18 @@ def test_default_is_england_status_quo_five_years():
 def test_overrides_compose():
     cfg = composed("world=greater_manchester", "sim.years=0.25", "seed=1", "demand.entry_rate_scale=1.1")
     assert (cfg.sim.years, cfg.seed, cfg.demand.entry_rate_scale) == (0.25, 1, 1.1)
+
+
+POLICIES = sorted(p.stem for p in (Path(CONFIG_DIR) / "policy").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_every_policy_config_composes_and_builds(policy):
+    """Each scenario file is a valid diff of the schema, and its RCCs resolve to real LAs."""
+    from rcc_sim.model import CareSystemModel
+
+    cfg = composed(f"policy={policy}", "world=greater_manchester", "sim.years=0.25")
+    assert cfg.policy.name == policy
+    model = CareSystemModel(cfg)
+    for rcc in model.commissioning.rccs:
+        assert len(rcc.members) > 0 and rcc.live_t >= rcc.start_t
