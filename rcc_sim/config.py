@@ -97,6 +97,9 @@ class OutputConfig:
 class DemandParams:
     entry_rate_scale: float = param(
         1.0, "multiplier", "1.0 = published starts per LA in the year to 31 March (DfE CLA)", **RATE)
+    published_starts_until: int = param(
+        2024, "year", "last DfE year of published starts per LA used as input; later years repeat it "
+        "(set 2023 for a back-cast that does not see 2024)", lo=2022, hi=2100)
     entry_trend_per_year: float = param(
         0.0, "fraction per year", ASSUMPTION + ": starts held at the latest published year", lo=-0.5, hi=0.5)
     start_age_shares: list[float] = param(
@@ -148,6 +151,10 @@ class ExitParams:
     independent_living_duration: list[float] = param([0.5, 1.0, 1.0, 1.0, 1.0], "multiplier by duration band", ASSUMPTION, **RATE)
     other_duration: list[float] = param([1.4, 1.0, 0.8, 0.7, 0.6], "multiplier by duration band", ASSUMPTION, **RATE)
 
+    by_la: bool = param(
+        True, "switch", "scale each LA's exit hazards by England's stock/starts over the LA's (DfE CLA, published "
+        "years used as input): LAs differ in how long children stay")
+    by_la_range: list[float] = param([0.4, 2.5], "multiplier (min, max)", ASSUMPTION + ": guards small LAs", lo=0.0)
     staying_put_if_fostered: float = param(
         0.9, "probability", "set so that staying put is 16% of ceased (DfE CLA 2024)", **SHARE)
     independent_living_at_18: float = param(

@@ -49,6 +49,8 @@ class World:
     stock: np.ndarray  # children in care at the base date, per LA
     starts_table: dict[int, np.ndarray]  # published starts per LA by year ending 31 March
     start_year: int
+    starts_until: int  # last year of published starts the run may use
+    exit_multiplier: np.ndarray  # per LA: exit hazards relative to England (time in care differs by LA)
     simulated: np.ndarray  # bool: LA simulated in full
     points: list[np.ndarray]  # per LA: (n, 2) small-area points (lat, lon)
     la_distance: np.ndarray  # (153, 153) miles between LA points
@@ -72,8 +74,8 @@ class World:
 
     def starts_by_year(self, year_index: int) -> np.ndarray:
         """Published starts per LA for simulated year ``year_index`` (0 = the year after the base
-        date); the latest published year stands in for years not yet published."""
-        year = min(self.start_year + year_index + 1, max(self.starts_table))
+        date); the latest usable published year stands in for later years."""
+        year = min(self.start_year + year_index + 1, self.starts_until)
         return self.starts_table[year]
 
     def region_index(self) -> dict[str, np.ndarray]:
@@ -90,6 +92,23 @@ class World:
         return pts[rng.integers(0, len(pts), size=n)]
 
 
+def _exit_multiplier(las: dict, cfg: Config, until: int) -> np.ndarray:
+    """Per-LA exit hazard multiplier from published stock and starts (years up to ``until``):
+    an LA whose children stay twice as long as England's on average (stock / starts) gets half
+    England's hazards. Method of moments; clipped to the configured range."""
+    n = len(las["code"])
+    if not cfg.exits.by_la:
+        return np.ones(n)
+    years = [y for y in YEARS if y <= until]
+    stock = sum(np.nan_to_num(las[f"stock_{y}"]) for y in years)
+    starts = sum(np.nan_to_num(las[f"starts_{y}"]) for y in years)
+    national = stock.sum() / starts.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mult = np.where((stock > 0) & (starts > 0), national / (stock / starts), 1.0)
+    lo, hi = cfg.exits.by_la_range
+    return np.clip(mult, lo, hi)
+
+
 def build_world(cfg: Config) -> World:
     las = load_las()
     pts_by_code = load_lsoa_points()
@@ -104,9 +123,11 @@ def build_world(cfg: Config) -> World:
     dist = haversine_miles(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
     neighbours = np.argsort(dist, axis=1, kind="stable")
     starts_table = {y: np.nan_to_num(las[f"starts_{y}"].astype(float)) for y in YEARS}
+    starts_until = max(min(cfg.demand.published_starts_until, max(YEARS)), year + 1 if year < max(YEARS) else year)
     return World(
         codes=codes, names=las["name"], regions=las["region"], lat=lat, lon=lon,
         child_population=las["child_population"], stock=np.nan_to_num(las[f"stock_{year}"]).astype(int),
         starts_table=starts_table, start_year=year, simulated=simulated,
+        starts_until=starts_until, exit_multiplier=_exit_multiplier(las, cfg, starts_until),
         points=points, la_distance=dist, neighbours=neighbours, name=cfg.world.name,
     )

@@ -122,7 +122,7 @@ class Demand:
         cols["male"] = (rng.random(n) < np.where(uasc, self.cfg.demand.uasc_male_share, self.cfg.demand.male_share)).astype(float)
         cols["tier"] = self._tiers(cols["age"], rng.random(n)).astype(float)
         e, u = rng.exponential(size=n), rng.random(n)
-        mult = np.where(uasc, UASC_HAZARD_MULTIPLIER, 1.0)
+        mult = np.where(uasc, UASC_HAZARD_MULTIPLIER, 1.0) * self.world.exit_multiplier[cols["la"].astype(int)]
         years, route = self.exits.sample(cols["age"], dur0, mult, e, u)
         cols["exit_in"] = years * 365.25
         cols["route"] = route.astype(float)
