@@ -31,6 +31,7 @@ class Child(mesa.Agent):
         self.price = 0.0  # GBP per week of the current placement
         self.cofunded = 0.0  # GBP per week of it paid by health (RCC co-commissioning)
         self.placed_t = entry_t
+        self.same_placement_since = entry_t  # start of the current placement, ignoring holding moves
         self.wait_since = -1.0  # day the current wait started, -1 if not waiting
         self.miles = -1.0  # distance of the current placement from home, -1 if unknown
         self.placements_this_year = 0

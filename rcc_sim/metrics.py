@@ -81,6 +81,10 @@ VARIABLES: dict[str, Var] = {
                       "DfE CLA: placed outside LA boundary"),
     "distance_sum": Var("stock", None, "miles", "Sum of placement distances",
                         "Sum over located children of miles from home; divide by 'located' for the mean."),
+    "no_lawful_placement": Var("stock", None, "children", "Children needing secure care with no secure place",
+                               "Children of the secure-welfare needs tier held in an unregistered placement (in "
+                               "practice under a deprivation-of-liberty order).",
+                               "President of the Family Division: 60-70 such children a day (2023)"),
     "high_cost": Var("stock", None, "children", "High-cost placements",
                      "Children whose placement costs GBP 10,000 a week or more."),
     "starts": Var("flow", None, "children", "Children starting to be looked after",
@@ -146,6 +150,12 @@ ANNUAL_VARIABLES: dict[str, Var] = {
                               "Foster placements needed but not planned for because the RCC's forecast fell short "
                               "of its best estimate (0 with perfect forecasting)."),
     "forecast_error": Var("flow", None, "placements", "Forecast error", "Forecast minus best estimate of foster need."),
+    "long_term_stable": Var("stock", None, "children", "Children in long-term stable placements",
+                            "Children under 16 at 31 March, looked after for 2.5 years or more, in the same placement "
+                            "for 2 years or more (for the base-date stock a placement is taken to have begun halfway "
+                            "through the time in care).", "DfE CLA: long-term placement stability"),
+    "long_term_eligible": Var("stock", None, "children", "Children eligible for the long-term stability measure",
+                              "Children under 16 at 31 March looked after for 2.5 years or more."),
     "three_plus_placements": Var("stock", None, "children", "Children with 3 or more placements in the year",
                                  "Children looked after at 31 March who had three or more placements during the year "
                                  "(the placement held at 1 April counts as one).",

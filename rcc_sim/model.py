@@ -111,6 +111,8 @@ class CareSystemModel(mesa.Model):
         self.provision.build()
         # 3. the children in care at the base date
         self._admit(self.demand.initial_stock(), initial=True)
+        for child in self.children.values():  # ASSUMPTION: a base-date placement began halfway through the time in care
+            child.same_placement_since = child.entry_t / 2.0
         self.market.set_reference(self.supply.usable, self.supply.filled)
         for arr in self.rec.flow.values():  # the base-date placements are not flows of week 1
             arr[:] = 0.0
@@ -195,10 +197,15 @@ class CareSystemModel(mesa.Model):
         ann["children_in_care_31mar"][y] = self.rec.stock["children_in_care"]
         three = ann["three_plus_placements"][y]
         by_age = ann["children_in_care_by_age_31mar"][y]
+        stable, eligible = ann["long_term_stable"][y], ann["long_term_eligible"][y]
         t, edges = self.t, AGE_BAND_EDGES[1:-1]
         for child in self.children.values():
             if child.placements_this_year >= 3:
                 three[child.la] += 1
+            if child.age(t) < 16.0 and t - child.entry_t >= 2.5 * 365.25:
+                eligible[child.la] += 1
+                if t - child.same_placement_since >= 2 * 365.25:
+                    stable[child.la] += 1
             child.placements_this_year = 1
             by_age[child.la, bisect.bisect_right(edges, child.age(t))] += 1
         self.provision.provider_failures(365.0)

@@ -153,3 +153,37 @@ def format_table(rows: list[Row]) -> str:
         lines.append(f"{r.label[:48]:48s} {fmt.format(r.published)} {fmt.format(r.model)} {d:>9s}  {r.unit}"
                      + (f"; {r.note}" if r.note else ""))
     return "\n".join(lines)
+
+
+def untuned(ds: xr.Dataset) -> list[tuple[str, float, str, str]]:
+    """Measures the model was not fitted to, for its first year: (label, model value, unit,
+    published reference or why there is none). Judge the model on these."""
+    tv = {k: v["value"] for k, v in load_targets().items()}
+    year1 = ds.isel(time=slice(0, 52))
+    end = year1.isel(time=-1).sum("la")
+    spend = year1["spend"].sum(("time", "la"))
+    fostering = float(spend.sel(placement_type=["kinship_foster", "in_house_foster", "ifa_foster"]).sum())
+    residential = float(spend.sel(placement_type=["la_home", "private_home", "secure"]).sum())
+    ann = ds.isel(year=0).sum("la")
+    none = "no figure in the shipped data"
+    return [
+        ("Placed more than 20 miles from home", float(end["over_20_miles"] / end["located"]), "share", none),
+        ("Placed outside the home LA", float(end["outside_la"] / end["located"]), "share", none),
+        ("3+ placements in the year", float(ann["three_plus_placements"] / ann["children_in_care_31mar"]), "share",
+         none),
+        ("Long-term stability (under 16, 2.5y+ in care, 2y+ same placement)",
+         float(ann["long_term_stable"] / ann["long_term_eligible"]), "share", none),
+        ("Placement spend in the year", float(spend.sum()) / 1e9, "GBP bn (2024 prices)", none),
+        ("  of which fostering (kinship, in-house, IFA)", fostering / float(spend.sum()), "share", none),
+        ("  of which children's homes and secure", residential / float(spend.sum()), "share", none),
+        ("High-cost placements (GBP 10k+ a week) at 31 March", float(end["high_cost"]), "children", none),
+        ("No lawful placement (secure tier, unregistered), mean", float(year1["no_lawful_placement"].sum("la").mean()),
+         "children", f"{tv['secure_welfare_shortfall']:.0f} a day (Re X [2023] EWHC 129 (Fam))"),
+    ]
+
+
+def format_untuned(rows: list[tuple[str, float, str, str]]) -> str:
+    lines = [f"{'not fitted to':66s} {'model':>10s}  unit; published", "-" * 110]
+    for label, value, unit, ref in rows:
+        lines.append(f"{label[:66]:66s} {value:10.3f}  {unit}; {ref}")
+    return "\n".join(lines)

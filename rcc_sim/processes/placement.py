@@ -248,6 +248,8 @@ class Placement:
             m.cofunded.change(la, ptype, sign * child.cofunded)
         if ptype in FAMILY_BASED:
             st.family_based[la] += sign
+        if ptype == UNREGISTERED and child.tier >= 3:
+            st.no_lawful_placement[la] += sign
         if price >= self.high_cost:
             st.high_cost[la] += sign
         (st.waiting if ptype == UNREGISTERED else st.placed)[la] += sign
@@ -264,6 +266,7 @@ class Placement:
         m = self.m
         t = m.env.now
         child.ptype, child.unit, child.price, child.miles = ptype, unit, price, dist
+        child.same_placement_since = t
         share = m.commissioning.cofund_share[child.la]
         child.cofunded = price * share if share and child.tier >= 1 and ptype in COFUNDED else 0.0
         child.placed_t = t
