@@ -117,6 +117,9 @@ class DemandParams:
         [0.46, 0.30, 0.22, 0.02], "share by needs tier", ASSUMPTION, **SHARE)
     needs_shares_16_17: list[float] = param(
         [0.58, 0.24, 0.17, 0.01], "share by needs tier", ASSUMPTION, **SHARE)
+    initial_secure_tier_children: float = param(
+        190.0, "children in England at the base date", "DfE SA1 2023: about 125 secure welfare places in use, plus "
+        "60-70 children a day without one (Re X [2023] EWHC 129 (Fam))", lo=0.0)
     sibling_group_size_shares: list[float] = param(
         [0.74, 0.16, 0.07, 0.03], "share of entering groups of size 1, 2, 3, 4 (non-UASC under 16)",
         ASSUMPTION + ": about four in ten children enter care with a sibling", **SHARE)

@@ -187,5 +187,11 @@ class Demand:
         cols = {"t": np.zeros(n), "la": la.astype(float), "age": age, "uasc": uasc.astype(float),
                 "group": np.full(n, -1.0), "lat": home[:, 0], "lon": home[:, 1], "in_care": in_care * 365.25}
         cols = self._finish(cols, rng, in_care)
+        # Secure-welfare need is transient (orders last months): entry shares would put ~900 of the
+        # stock in that tier. Keep the published number needing secure care; the rest very complex.
+        secure = np.flatnonzero(cols["tier"] == 3)
+        keep = int(round(self.cfg.demand.initial_secure_tier_children * counts.sum() / max(w.stock.sum(), 1)))
+        if len(secure) > keep:
+            cols["tier"][rng.choice(secure, size=len(secure) - keep, replace=False)] = 2.0
         order = np.argsort(-cols["in_care"], kind="stable")  # longest in care are placed first
         return {k: v[order] for k, v in cols.items()}
