@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import mesa
 
-from .metrics import IN_HOUSE, IFA, KINSHIP, LA_HOME, PRIVATE_HOME, SECURE, SUPPORTED
 
 
 class Child(mesa.Agent):
@@ -115,6 +114,3 @@ class LocalAuthority(mesa.Agent):
         self.child_population = child_population
         self.provider: Provider | None = None  # its in-house fostering service and homes
 
-
-FOSTER_KINDS = (KINSHIP, IN_HOUSE, IFA)
-HOME_PTYPES = (LA_HOME, PRIVATE_HOME, SUPPORTED, SECURE)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import ConfigError, RCCConfig
-from .metrics import IN_HOUSE, LA_HOME, PRIVATE_HOME, SECURE
+from .metrics import IN_HOUSE, LA_HOME, PRIVATE_HOME
 
 WEEK = 7.0
 
@@ -267,4 +267,4 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
     return max(0.0, min(a1, b1) - max(a0, b0))
 
 
-__all__ = ["Commissioning", "RCC", "SECURE"]
+__all__ = ["Commissioning", "RCC"]

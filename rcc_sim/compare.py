@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from .config import Config, PolicyConfig, to_object
+from .metrics import SHARES
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def areas(ds: xr.Dataset, groups: dict[str, list[str]] | None = None) -> xr.Data
     """The Dataset summed to every LA, region, named group of LAs (e.g. an RCC's members) and
     England, along one 'area' dimension."""
     counts = ds.drop_vars([v for v in ds.data_vars if "time" not in ds[v].dims and "year" not in ds[v].dims])
-    keep = [v for v in counts.data_vars if not v.startswith(("share_", "mean_", "home_occupancy"))]
+    keep = [v for v in counts.data_vars if v not in SHARES]  # ratios are recomputed, never summed
     counts = counts[keep].drop_vars([c for c in ("la_name", "la_lat", "la_lon", "child_population") if c in counts.coords])
     la = counts.drop_vars("region").rename(la="area")
     region = counts.groupby("region").sum().rename(region="area")

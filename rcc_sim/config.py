@@ -15,7 +15,7 @@ Money is in 2024 pounds (real terms); rates are per year unless the unit says ot
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -599,6 +599,6 @@ def parameter_table(cfg: Config | None = None) -> list[dict[str, Any]]:
 
 __all__ = [
     "AGE_BANDS", "AGE_BAND_EDGES", "ASSUMPTION", "Config", "ConfigError", "DURATION_BAND_EDGES",
-    "HAZARD_ROUTES", "NEEDS_TIERS", "MISSING", "parameter_table", "register_configs", "to_object",
+    "HAZARD_ROUTES", "NEEDS_TIERS", "parameter_table", "register_configs", "to_object",
     "validate",
 ]

@@ -29,8 +29,8 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
-from ..agents import Child, FosterHousehold, Home, Unit
-from ..metrics import (ADOPTION, CARE_PLAN, FAMILY_BASED, FOSTER_TYPES, IFA, IN_HOUSE, KINSHIP, LA_HOME,
+from ..agents import Child, Unit
+from ..metrics import (ADOPTION, CARE_PLAN, FAMILY_BASED, IFA, IN_HOUSE, KINSHIP, LA_HOME,
                        OTHER_SETTING, PLACEMENT_TYPES, PRIVATE_HOME, SECURE, SUPPORTED, UNREGISTERED, WITH_PARENTS)
 from ..world import miles
 
@@ -459,4 +459,4 @@ def _merge_foster(stages: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, ...],
     return tuple(out)
 
 
-__all__ = ["Placement", "FosterHousehold", "Home"]
+__all__ = ["Placement"]

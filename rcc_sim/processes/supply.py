@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..agents import FosterHousehold, Home, Unit
+from ..agents import FosterHousehold, Unit
 from ..metrics import (CARER_KINDS, HOME_KINDS, IFA, IN_HOUSE, KINSHIP, LA_HOME, PLACEMENT_TYPES, PRIVATE_HOME,
                        PROVIDER_CLOSURE, SECURE, SUPPORTED, CARER_OTHER)
 
@@ -111,4 +111,4 @@ class Supply:
         return self.open_unit(unit)
 
 
-__all__ = ["Supply", "Home"]
+__all__ = ["Supply", "binomial"]
