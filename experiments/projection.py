@@ -1,25 +1,34 @@
 """Ten-year status-quo projection ("do nothing") for England from 31 March 2024, with intervals.
 
-Runs the status quo on several seeds (in parallel) and prints, for each statistical year to
-31 March, children in care, placement spend and the placement mix, with the mean and the 2.5-97.5%
-range across seeds. Only stochastic uncertainty for now: parameter uncertainty needs the
-sensitivity study (issue 4).
+Each run draws one parameter set (Latin hypercube, ``rcc_sim.sensitivity.draw``) and its own
+seed, so the intervals hold both parameter and stochastic uncertainty:
 
-    python experiments/projection.py [--seeds 0 1 2 3 4] [--years 10] [--jobs 2]
+* every calibrated parameter within its plausible range (rcc_sim/data/calibrated.yaml), and
+* with ``--assumptions`` (the default), the unsourced parameters within the ranges of
+  configs/experiment/sensitivity.yaml (entry trend, search radius, escalation, market ...).
 
-About 55 s per seed on one core here.
+With ``--no-parameters`` only the seed varies (stochastic uncertainty alone). Prints, for each
+statistical year to 31 March, children in care, placement spend, the share placed over 20 miles
+and the placement mix: the median and the 5-95% range across runs.
+
+    python experiments/projection.py [--draws 20] [--years 10] [--jobs 2] [--no-assumptions]
+
+About 60 s per run on one core here (20 runs: ~10 min with 2 jobs).
 """
 
 from __future__ import annotations
 
 import argparse
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
+from omegaconf import OmegaConf
 
-from rcc_sim.config import Config
+from rcc_sim.config import Config, FreeParameter
 from rcc_sim.metrics import PLACEMENT_TYPES
 
+ROOT = Path(__file__).resolve().parent.parent
 GROUPS = {
     "foster (all)": ["kinship_foster", "in_house_foster", "ifa_foster"],
     "children's homes + secure": ["la_home", "private_home", "secure"],
@@ -29,11 +38,12 @@ GROUPS = {
 }
 
 
-def one_run(args: tuple[int, float]) -> dict[str, np.ndarray]:
+def one_run(args: tuple[int, float, list, dict]) -> dict[str, np.ndarray]:
+    from rcc_sim.calibration import apply
     from rcc_sim.run import simulate
 
-    seed, years = args
-    cfg = Config(seed=seed)
+    seed, years, params, x = args
+    cfg = apply(Config(seed=seed), params, x)
     cfg.sim.years = years
     ds = simulate(cfg)
     by_year = ds.groupby("stat_year").sum()
@@ -48,23 +58,46 @@ def one_run(args: tuple[int, float]) -> dict[str, np.ndarray]:
     return out
 
 
+def parameters(assumptions: bool) -> list[FreeParameter]:
+    from rcc_sim.config import CALIBRATED
+
+    params = [FreeParameter(key=k, lo=r["lo"], hi=r["hi"], scale=bool(r.get("scale")))
+              for k, r in CALIBRATED.get("ranges", {}).items()]
+    if assumptions:
+        doc = OmegaConf.load(ROOT / "configs" / "experiment" / "sensitivity.yaml")
+        params += [FreeParameter(**OmegaConf.to_container(p)) for p in doc.sensitivity.parameters]
+    return params
+
+
 def main() -> None:
+    from rcc_sim.sensitivity import draw
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--draws", type=int, default=20)
     ap.add_argument("--years", type=float, default=10.0)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0, help="first seed; run k uses seed + k")
+    ap.add_argument("--no-assumptions", dest="assumptions", action="store_false")
+    ap.add_argument("--no-parameters", dest="vary", action="store_false", help="vary the seed only")
     args = ap.parse_args()
+    params = parameters(args.assumptions) if args.vary else []
+    x = draw(params, args.draws, args.seed) if params else np.zeros((args.draws, 0))
+    jobs = [(args.seed + k, args.years, params, {p.key: float(v) for p, v in zip(params, row)})
+            for k, row in enumerate(x)]
     with ProcessPoolExecutor(max_workers=args.jobs) as ex:
-        runs = list(ex.map(one_run, [(s, args.years) for s in args.seeds]))
+        runs = list(ex.map(one_run, jobs))
     years = runs[0]["year"]
-    print(f"Status quo projection, England, seeds {args.seeds}: mean [2.5%, 97.5%] across seeds, year to 31 March")
+    what = (f"{len(params)} parameters varied ({'calibrated + assumed' if args.assumptions else 'calibrated'})"
+            if params else "seed only")
+    print(f"Status quo projection, England, {args.draws} runs, {what}: median [5%, 95%] across runs, "
+          "year to 31 March")
     for key in ["children_in_care", "spend_gbp_m", "over_20_miles", *GROUPS]:
         vals = np.array([r[key] for r in runs])
         print(f"\n{key}")
         for k, y in enumerate(years):
-            lo, hi = np.percentile(vals[:, k], [2.5, 97.5])
+            lo, med, hi = np.percentile(vals[:, k], [5, 50, 95])
             fmt = "{:,.3f}" if vals.max() < 2 else "{:,.0f}"
-            print(f"  {y}: {fmt.format(vals[:, k].mean())} [{fmt.format(lo)}, {fmt.format(hi)}]")
+            print(f"  {y}: {fmt.format(med)} [{fmt.format(lo)}, {fmt.format(hi)}]")
     assert len(PLACEMENT_TYPES) == sum(len(v) for v in GROUPS.values())
 
 

@@ -16,7 +16,8 @@ Money is in 2024 pounds (real terms); rates are per year unless the unit says ot
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
 
@@ -53,8 +54,8 @@ def param(default: Any, unit: str, source: str, lo: float | None = None, hi: flo
     return field(default=default, metadata=meta)
 
 
-FITTED = ("fitted by experiments/fit_exit_hazards.py to DfE CLA 2024: stock/starts, age mix of stock and "
-          "ceased, ceased by reason")
+FITTED = ("prior from a first steady-state fit to DfE CLA 2024 (stock/starts, age mix of stock and ceased, "
+          "ceased by reason); refitted by the calibration study (rcc_sim/data/calibrated.yaml)")
 SHARE = dict(lo=0.0, hi=1.0)
 RATE = dict(lo=0.0)
 
@@ -88,6 +89,8 @@ class OutputConfig:
     write_netcdf: bool = True
     # dtype used for counts in the Dataset: float32 keeps a ten-year England run small
     float_dtype: str = "float32"
+    # write report.html into the run directory after each run (see rcc-sim-report); unit: n/a, source: n/a
+    report: bool = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -157,6 +160,9 @@ class ExitParams:
     by_la: bool = param(
         True, "switch", "scale each LA's exit hazards by England's stock/starts over the LA's (DfE CLA, published "
         "years used as input): LAs differ in how long children stay")
+    by_la_method: str = param(
+        "ceased_rate", "method", "ceased_rate: LA's ceased per child in care over England's (DfE CLA 2022-); "
+        "stock_per_start: England's stock/starts over the LA's")
     by_la_range: list[float] = param([0.4, 2.5], "multiplier (min, max)", ASSUMPTION + ": guards small LAs", lo=0.0)
     staying_put_if_fostered: float = param(
         0.9, "probability", "set so that staying put is 16% of ceased (DfE CLA 2024)", **SHARE)
@@ -448,19 +454,119 @@ class CompareConfig:
 
 
 @dataclass
+class FreeParameter:
+    """A parameter the calibration fits (or the sensitivity analysis varies) within [lo, hi].
+
+    ``key`` is a dotted config path (``breakdown.unplanned_foster``). A list parameter is varied
+    by one multiplier on all its elements (``scale: true``; shares are clipped to [0, 1]).
+    """
+
+    key: str = ""
+    lo: float = 0.0
+    hi: float = 1.0
+    log: bool = False
+    scale: bool = False
+    note: str = ""
+
+
+@dataclass
+class CalibrationConfig:
+    """The calibration study (``rcc-sim-calibrate +experiment=calibration``)."""
+
+    study_name: str = "calibration"
+    n_trials: int = param(100, "completed trials in all (resumed runs count earlier ones)", "study design", lo=1)
+    workers: int = param(2, "parallel processes", "this machine has 2 cores", lo=1, hi=256)
+    seeds: list[int] = field(default_factory=lambda: [0])
+    sampler_seed: int = 0
+    fit_exit_hazards: bool = True  # stage 1: exit hazards by route and age to steady-state moments (scipy)
+    rescale_prices: bool = True  # stage 3: base prices rescaled so average prices match the published ones
+    count_tolerance: float = param(0.05, "relative error counted as one unit of loss", "issue 4: within 5%", lo=1e-6)
+    share_tolerance: float = param(0.02, "share error counted as one unit of loss", "issue 4: within 2 points", lo=1e-6)
+    excluded_targets: list[str] = field(default_factory=list)  # reported, not in the loss
+    confidence: float = param(0.95, "level of the profile-loss region giving plausible ranges",
+                              "chi-square with one degree of freedom per free parameter", lo=0.5, hi=0.999)
+    install: bool = False  # write the fitted values to rcc_sim/data/calibrated.yaml (the defaults)
+    parameters: list[FreeParameter] = field(default_factory=list)
+
+
+@dataclass
+class SensitivityConfig:
+    """A probabilistic sensitivity analysis (``rcc-sim-sensitivity +experiment=sensitivity``)."""
+
+    study_name: str = "sensitivity"
+    n_samples: int = param(64, "parameter sets (Latin hypercube)", "study design", lo=4)
+    workers: int = param(2, "parallel processes", "this machine has 2 cores", lo=1, hi=256)
+    sampler_seed: int = 0
+    use_calibrated_ranges: bool = True  # vary every calibrated parameter within its plausible range
+    parameters: list[FreeParameter] = field(default_factory=list)  # further (assumed) parameters
+
+
+# --------------------------------------------------------------------------------------------
+# Calibrated defaults: the model-section defaults above are priors; the calibration study
+# (``rcc-sim-calibrate +experiment=calibration``) writes the fitted values, with provenance, to
+# rcc_sim/data/calibrated.yaml, and every Config built from the schema starts from them.
+# --------------------------------------------------------------------------------------------
+CALIBRATED_FILE = Path(__file__).resolve().parent / "data" / "calibrated.yaml"
+MODEL_SECTIONS = ("demand", "exits", "placement", "breakdown", "fostering", "provision", "market")
+
+
+def load_calibrated(path: Path | None = None) -> dict[str, Any]:
+    """The calibrated file as a dict with 'values' ({section: {name: value}}), 'ranges' and
+    'provenance'; {} if there is none. A malformed file raises ConfigError naming it."""
+    import yaml
+
+    path = Path(path or CALIBRATED_FILE)
+    if not path.exists():
+        return {}
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("values", {}), dict):
+        raise ConfigError(f"{path}: expected a mapping with a 'values' section")
+    known = {"demand": DemandParams, "exits": ExitParams, "placement": PlacementParams,
+             "breakdown": BreakdownParams, "fostering": FosteringParams, "provision": ProvisionParams,
+             "market": MarketParams}
+    for section, values in doc.get("values", {}).items():
+        if section not in known:
+            raise ConfigError(f"{path}: 'values.{section}' is not a model section ({', '.join(MODEL_SECTIONS)})")
+        names = {f.name for f in fields(known[section])}
+        for name in values or {}:
+            if name not in names:
+                raise ConfigError(f"{path}: 'values.{section}.{name}' is not a parameter of '{section}'")
+    return doc
+
+
+CALIBRATED: dict[str, Any] = load_calibrated()
+
+
+def _calibrated(cls: type, section: str):
+    """Default factory: the section's priors with the calibrated values put over them."""
+    def make():
+        obj = cls()
+        for name, value in (CALIBRATED.get("values", {}).get(section) or {}).items():
+            setattr(obj, name, list(value) if isinstance(value, list) else value)
+        return obj
+    return make
+
+
+@dataclass
 class Config:
     world: WorldConfig = field(default_factory=WorldConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     sim: SimConfig = field(default_factory=SimConfig)
-    demand: DemandParams = field(default_factory=DemandParams)
-    exits: ExitParams = field(default_factory=ExitParams)
-    placement: PlacementParams = field(default_factory=PlacementParams)
-    breakdown: BreakdownParams = field(default_factory=BreakdownParams)
-    fostering: FosteringParams = field(default_factory=FosteringParams)
-    provision: ProvisionParams = field(default_factory=ProvisionParams)
-    market: MarketParams = field(default_factory=MarketParams)
+    demand: DemandParams = field(default_factory=_calibrated(DemandParams, "demand"))
+    exits: ExitParams = field(default_factory=_calibrated(ExitParams, "exits"))
+    placement: PlacementParams = field(default_factory=_calibrated(PlacementParams, "placement"))
+    breakdown: BreakdownParams = field(default_factory=_calibrated(BreakdownParams, "breakdown"))
+    fostering: FosteringParams = field(default_factory=_calibrated(FosteringParams, "fostering"))
+    provision: ProvisionParams = field(default_factory=_calibrated(ProvisionParams, "provision"))
+    market: MarketParams = field(default_factory=_calibrated(MarketParams, "market"))
     output: OutputConfig = field(default_factory=OutputConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
+    # set only by the calibration and sensitivity studies (configs/experiment/)
+    calibration: Optional[CalibrationConfig] = None
+    sensitivity: Optional[SensitivityConfig] = None
     seed: int = 0
 
 
@@ -569,6 +675,9 @@ def validate(cfg: Config) -> None:
         raise ConfigError("config key 'provision.la_run_homes' exceeds 'provision.childrens_homes'")
     if cfg.provision.childrens_home_places < cfg.provision.childrens_homes:
         raise ConfigError("config key 'provision.childrens_home_places' is below one place per home")
+    if cfg.exits.by_la_method not in ("ceased_rate", "stock_per_start"):
+        raise ConfigError(f"config key 'exits.by_la_method' = {cfg.exits.by_la_method!r}: "
+                          "use ceased_rate or stock_per_start")
     if cfg.output.float_dtype not in ("float32", "float64"):
         raise ConfigError(f"config key 'output.float_dtype' = {cfg.output.float_dtype!r}: use float32 or float64")
     unknown_regions = set(cfg.provision.region_home_shares) - set(cfg.provision.property_cost_index)
@@ -576,12 +685,55 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"config key 'provision.region_home_shares' names unknown regions {sorted(unknown_regions)}")
     if sum(cfg.provision.region_home_shares.values()) > 1.0:
         raise ConfigError("config key 'provision.region_home_shares' sums to more than 1")
+    for section in ("calibration", "sensitivity"):
+        study = getattr(cfg, section)
+        for i, fp in enumerate(study.parameters if study is not None else []):
+            where = f"config key '{section}.parameters[{i}]'"
+            try:
+                current = get_path(cfg, fp.key)
+            except ConfigError:
+                raise ConfigError(f"{where}: '{fp.key}' is not a config parameter") from None
+            if isinstance(current, list) and not fp.scale:
+                raise ConfigError(f"{where}: '{fp.key}' is a list; vary it with scale: true")
+            if isinstance(current, bool) or not isinstance(current, (int, float, list)):
+                raise ConfigError(f"{where}: '{fp.key}' is not numeric")
+            if not fp.lo < fp.hi or (fp.log and fp.lo <= 0):
+                raise ConfigError(f"{where}: range [{fp.lo}, {fp.hi}] is empty (or not positive with log: true)")
+
+
+def get_path(cfg: Any, key: str) -> Any:
+    """The value at a dotted config path; ConfigError if there is none."""
+    node = cfg
+    for part in key.split("."):
+        if not is_dataclass(node) or part not in {f.name for f in fields(node)}:
+            raise ConfigError(f"config key '{key}' does not exist")
+        node = getattr(node, part)
+    return node
+
+
+def with_values(cfg: Config, values: dict[str, Any]) -> Config:
+    """A deep copy of ``cfg`` with dotted-path values set (lists copied); validated."""
+    import copy
+
+    out = copy.deepcopy(cfg)
+    for key, value in values.items():
+        *head, last = key.split(".")
+        node = get_path(out, ".".join(head)) if head else out
+        get_path(out, key)  # raises if missing
+        setattr(node, last, list(value) if isinstance(value, (list, tuple)) else value)
+    validate(out)
+    return out
 
 
 def parameter_table(cfg: Config | None = None) -> list[dict[str, Any]]:
     """Every parameter with its value, unit and source: for codebooks and reports."""
     cfg = cfg or Config()
     rows: list[dict[str, Any]] = []
+    fitted = {f"{sec}.{name}" for sec, vals in CALIBRATED.get("values", {}).items() for name in (vals or {})}
+    prov = CALIBRATED.get("provenance", {})
+    fitted_note = (f"FITTED by the calibration study '{prov.get('study', '?')}' ({prov.get('date', '?')}, "
+                   f"commit {str(prov.get('git_commit'))[:10]}) to DfE/Ofsted national targets; "
+                   "see rcc_sim/data/calibrated.yaml")
 
     def walk(node: Any, prefix: str) -> None:
         for f in fields(node):
@@ -589,9 +741,14 @@ def parameter_table(cfg: Config | None = None) -> list[dict[str, Any]]:
             if is_dataclass(value):
                 walk(value, f"{prefix}{f.name}.")
             elif "unit" in f.metadata:
-                rows.append({"key": prefix + f.name, "value": value, "unit": f.metadata["unit"],
-                             "source": f.metadata["source"],
-                             "assumption": f.metadata["source"].startswith(ASSUMPTION)})
+                key = prefix + f.name
+                source, assumption = f.metadata["source"], f.metadata["source"].startswith(ASSUMPTION)
+                if key in fitted:
+                    source = f"{fitted_note}; prior: {source}"
+                    assumption = False
+                rows.append({"key": key, "value": value, "unit": f.metadata["unit"], "source": source,
+                             "assumption": assumption, "calibrated": key in fitted,
+                             "plausible_range": CALIBRATED.get("ranges", {}).get(key)})
 
     walk(cfg, "")
     return rows
@@ -599,6 +756,6 @@ def parameter_table(cfg: Config | None = None) -> list[dict[str, Any]]:
 
 __all__ = [
     "AGE_BANDS", "AGE_BAND_EDGES", "ASSUMPTION", "Config", "ConfigError", "DURATION_BAND_EDGES",
-    "HAZARD_ROUTES", "NEEDS_TIERS", "parameter_table", "register_configs", "to_object",
-    "validate",
+    "HAZARD_ROUTES", "NEEDS_TIERS", "get_path", "parameter_table", "register_configs", "to_object",
+    "validate", "with_values",
 ]

@@ -214,8 +214,13 @@ class CareSystemModel(mesa.Model):
             self._schedule_arrivals(y + 1)
 
     def run(self) -> None:
+        """Run to the end of the configured period (once)."""
         with gc_paused():
             self.env.run(until=self.week_ends[-1] + 1e-9)
+        # Mesa 3.3 numbers agents from a class-level defaultdict keyed by the model
+        # (``mesa.Agent._ids``), which keeps every model ever built alive: 0.3 GB per England
+        # year, so a calibration worker grew to 11 GB. No agent is created after the run.
+        mesa.Agent._ids.pop(self, None)
 
     # ------------------------------------------------------------------ children arriving
     def _schedule_arrivals(self, year_index: int) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Config
-from .data import YEARS, load_las, load_lsoa_points
+from .data import YEARS, load_las, load_lsoa_points, load_targets
 
 EARTH_RADIUS_MILES = 3958.8  # mean Earth radius (IUGG)
 
@@ -93,18 +93,31 @@ class World:
 
 
 def _exit_multiplier(las: dict, cfg: Config, until: int) -> np.ndarray:
-    """Per-LA exit hazard multiplier from published stock and starts (years up to ``until``):
-    an LA whose children stay twice as long as England's on average (stock / starts) gets half
-    England's hazards. Method of moments; clipped to the configured range."""
+    """Per-LA exit hazard multiplier relative to England, from published figures up to ``until``.
+
+    ``ceased_rate`` (default): the LA's children ceasing per child in care (ceased in the year over
+    the mean of the stocks at its two ends, years 2022 to ``until``) over the exit rate the national
+    hazards were fitted to (starts/stock of the calibration targets, DfE CLA 2024: in steady state
+    the exit rate). This follows LAs, and years, in which the stock grows or shrinks.
+    ``stock_per_start``: England's stock/starts over the LA's, both over the same years (a
+    steady-state method of moments). Clipped to ``exits.by_la_range``.
+    """
     n = len(las["code"])
     if not cfg.exits.by_la:
         return np.ones(n)
     years = [y for y in YEARS if y <= until]
-    stock = sum(np.nan_to_num(las[f"stock_{y}"]) for y in years)
-    starts = sum(np.nan_to_num(las[f"starts_{y}"]) for y in years)
-    national = stock.sum() / starts.sum()
+    if cfg.exits.by_la_method == "ceased_rate":
+        pairs = [y for y in years if y - 1 in YEARS]
+        num = sum(np.nan_to_num(las[f"ceased_{y}"]) for y in pairs)
+        den = sum((np.nan_to_num(las[f"stock_{y - 1}"]) + np.nan_to_num(las[f"stock_{y}"])) / 2 for y in pairs)
+        t = load_targets()
+        national = t["cla_starts"]["value"] / t["cla_stock"]["value"]
+    else:
+        num = sum(np.nan_to_num(las[f"starts_{y}"]) for y in years)
+        den = sum(np.nan_to_num(las[f"stock_{y}"]) for y in years)
+        national = num.sum() / den.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
-        mult = np.where((stock > 0) & (starts > 0), national / (stock / starts), 1.0)
+        mult = np.where((num > 0) & (den > 0), (num / den) / national, 1.0)
     lo, hi = cfg.exits.by_la_range
     return np.clip(mult, lo, hi)
 

@@ -1,0 +1,202 @@
+"""Calibration and sensitivity: calibrated defaults, loss, ranges, and the two studies end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rcc_sim import calibration as cal_mod
+from rcc_sim.config import (CALIBRATED, CALIBRATED_FILE, CalibrationConfig, Config, ConfigError, FreeParameter,
+                            load_calibrated, parameter_table, to_object)
+from rcc_sim.validation import Row
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cli(args: list[str], tmp: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MPLBACKEND="Agg")
+    return subprocess.run([sys.executable, "-c", f"import sys; from rcc_sim.cli import {args[0]} as f; "
+                           f"sys.argv = ['rcc-sim-{args[0]}'] + {args[1:]!r}; f()"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+# ------------------------------------------------------------------ calibrated defaults
+def test_installed_calibration_is_the_default():
+    if not CALIBRATED:
+        pytest.skip("no rcc_sim/data/calibrated.yaml installed")
+    cfg = Config()
+    for section, values in CALIBRATED["values"].items():
+        for name, value in values.items():
+            assert getattr(getattr(cfg, section), name) == value, f"{section}.{name} is not the calibrated value"
+    rows = {r["key"]: r for r in parameter_table()}
+    some = next(iter(CALIBRATED["ranges"]))
+    assert rows[some]["calibrated"] and rows[some]["source"].startswith("FITTED")
+    assert rows[some]["plausible_range"]["lo"] <= rows[some]["plausible_range"]["hi"]
+    prov = CALIBRATED["provenance"]
+    for key in ("date", "git_commit", "loss", "targets", "loss_definition"):
+        assert key in prov, f"calibrated.yaml provenance lacks {key}"
+
+
+@pytest.mark.parametrize("text, msg", [
+    ("values: [1, 2", "not valid YAML"),
+    ("values:\n  nonsense: {a: 1}\n", "'values.nonsense' is not a model section"),
+    ("values:\n  breakdown: {no_such_rate: 0.2}\n", "'values.breakdown.no_such_rate' is not a parameter"),
+    ("- just a list\n", "expected a mapping"),
+])
+def test_bad_calibrated_file_names_the_file(tmp_path, text, msg):
+    path = tmp_path / "calibrated.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_calibrated(path)
+    assert str(path) in str(err.value) and msg in str(err.value)
+
+
+def test_calibrated_file_ships_with_the_package():
+    assert CALIBRATED_FILE.parent.name == "data" and CALIBRATED_FILE.parent.parent.name == "rcc_sim"
+    text = (ROOT / "pyproject.toml").read_text()
+    assert '"data/*.yaml"' in text
+
+
+# ------------------------------------------------------------------ free parameters
+@pytest.mark.parametrize("param, msg", [
+    ({"key": "breakdown.no_such", "lo": 0.1, "hi": 0.2}, "is not a config parameter"),
+    ({"key": "breakdown.unplanned_foster", "lo": 0.3, "hi": 0.2}, "is empty"),
+    ({"key": "placement.kinship_at_entry", "lo": 0.8, "hi": 1.2}, "vary it with scale: true"),
+    ({"key": "world.name", "lo": 0.0, "hi": 1.0}, "is not numeric"),
+])
+def test_bad_free_parameter_is_rejected(param, msg):
+    with pytest.raises(ConfigError) as err:
+        to_object({"calibration": {"parameters": [param]}})
+    assert "calibration.parameters[0]" in str(err.value) and msg in str(err.value)
+
+
+def test_apply_scales_lists_and_clips_shares():
+    cfg = Config()
+    params = [FreeParameter(key="placement.kinship_at_entry", lo=0.5, hi=10.0, scale=True),
+              FreeParameter(key="breakdown.unplanned_foster", lo=0.1, hi=0.4),
+              FreeParameter(key="placement.candidates_per_search", lo=2, hi=20)]
+    out = cal_mod.apply(cfg, params, {"placement.kinship_at_entry": 5.0, "breakdown.unplanned_foster": 0.3,
+                                      "placement.candidates_per_search": 6.6})
+    base = cfg.placement.kinship_at_entry
+    assert out.placement.kinship_at_entry == [min(v * 5.0, 1.0) for v in base]
+    assert max(out.placement.kinship_at_entry) == 1.0
+    assert out.breakdown.unplanned_foster == 0.3 and out.placement.candidates_per_search == 7
+    assert cfg.breakdown.unplanned_foster != 0.3 or cfg.placement.kinship_at_entry == base  # input untouched
+
+
+def test_loss_is_in_tolerance_units():
+    cal = CalibrationConfig(count_tolerance=0.05, share_tolerance=0.02, rescale_prices=False)
+    rows = [Row("a", "a", 100.0, 105.0, "children", "count"), Row("b", "b", 0.30, 0.28, "share", "share")]
+    z = cal_mod.z_scores(rows, cal)
+    assert z["a"] == pytest.approx(1.0) and z["b"] == pytest.approx(-1.0)
+    assert cal_mod.loss(rows, cal) == pytest.approx(1.0)
+    exact = [Row("a", "a", 100.0, 100.0, "children", "count")]
+    assert cal_mod.loss(exact, cal) == 0.0
+    cal.excluded_targets = ["a"]
+    assert cal_mod.loss(rows, cal) == pytest.approx(1.0)  # only b left
+    assert "a" in cal_mod.not_in_loss(cal)
+
+
+def test_plausible_ranges_follow_the_loss_surface():
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    params = [FreeParameter(key="x", lo=0.0, hi=10.0), FreeParameter(key="y", lo=0.0, hi=10.0)]
+    cal = CalibrationConfig(parameters=params, confidence=0.95)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    # y matters sharply, x weakly: the region must be narrow in y and wide in x
+    study.optimize(lambda t: ((t.suggest_float("x", 0, 10) - 5) ** 2 * 0.01
+                              + (t.suggest_float("y", 0, 10) - 3) ** 2 * 5) / 10, n_trials=300)
+    r = cal_mod.plausible_ranges(study, cal, n_targets=10)
+    assert r["y"]["lo"] <= 3 <= r["y"]["hi"] and r["y"]["hi"] - r["y"]["lo"] < 3
+    assert r["x"]["hi"] - r["x"]["lo"] > 5
+    assert r["y"]["lo"] <= r["y"]["best"] <= r["y"]["hi"]
+
+
+# ------------------------------------------------------------------ studies end to end
+def test_calibration_study_runs_writes_provenance_and_resumes(tmp_path):
+    out = tmp_path / "cal"
+    args = ["calibrate", "+experiment=calibration", "world=greater_manchester", "calibration.workers=1",
+            "calibration.fit_exit_hazards=false", "calibration.study_name=t", f"hydra.run.dir={out}"]
+    r = _cli(args + ["calibration.n_trials=2"], tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    import yaml
+
+    doc = yaml.safe_load((out / "calibrated.yaml").read_text())
+    prov = doc["provenance"]
+    assert prov["trials_completed"] == 2 and prov["loss"] >= 0 and prov["git_commit"]
+    assert set(prov["targets"]) >= {"cla_stock", "placement_foster_all"}
+    assert "breakdown" in doc["values"] and "ranges" in doc
+    # the first trial is the starting point (the current defaults)
+    first = (out / "trials.csv").read_text().splitlines()[1].split(",")
+    assert float(first[4]) == pytest.approx(Config().breakdown.unplanned_foster)
+    # resume: one more trial, the first two kept
+    r = _cli(args + ["calibration.n_trials=3"], tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    lines = (out / "trials.csv").read_text().splitlines()[1:]
+    assert sum(",COMPLETE," in ln for ln in lines) >= 3
+    assert lines[0].split(",")[4] == first[4]
+
+
+def test_calibrate_without_experiment_is_a_clear_error(tmp_path):
+    r = _cli(["calibrate", f"hydra.run.dir={tmp_path}"], tmp_path)
+    assert r.returncode == 2 and "+experiment=calibration" in r.stderr
+
+
+def test_sensitivity_study_ranks_parameters_and_resumes(tmp_path):
+    out = tmp_path / "sa"
+    args = ["sensitivity", "+experiment=sensitivity", "world=greater_manchester", "sim.years=0.5",
+            "sensitivity.n_samples=10", "sensitivity.workers=1", "sensitivity.use_calibrated_ranges=false",
+            f"hydra.run.dir={out}"]
+    r = _cli(args, tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    doc = json.loads((out / "sensitivity.json").read_text())
+    assert doc["n_done"] == 10 and not doc["failed"]
+    entry = doc["indices"]["children_in_care_end"]
+    assert set(entry["parameters"]) == {p["key"] for p in doc["parameters"]}
+    assert entry["q05"] <= entry["mean"] <= entry["q95"]
+    # the sample really varies the parameters: all ten values of one parameter differ
+    samples = [json.loads(p.read_text()) for p in sorted((out / "samples").glob("*.json"))]
+    assert len({s["params"]["placement.miles_penalty_gbp"] for s in samples}) == 10
+    assert (out / "ranking.txt").read_text().startswith("Sensitivity:")
+    assert (out / "sensitivity.png").stat().st_size > 10_000
+    mtimes = {p: p.stat().st_mtime_ns for p in (out / "samples").glob("*.json")}
+    r = _cli(args, tmp_path)
+    assert r.returncode == 0 and "10 done" in r.stdout
+    assert all(p.stat().st_mtime_ns == t for p, t in mtimes.items())
+
+
+def test_latin_hypercube_covers_each_range_once_per_stratum():
+    params = [FreeParameter(key="a", lo=0.0, hi=1.0), FreeParameter(key="b", lo=1.0, hi=100.0, log=True)]
+    from rcc_sim.sensitivity import draw
+
+    x = draw(params, 20, seed=3)
+    assert x.shape == (20, 2)
+    assert sorted(np.floor(x[:, 0] * 20).astype(int)) == list(range(20))
+    assert x[:, 1].min() >= 1.0 and x[:, 1].max() <= 100.0
+    assert sorted(np.floor(np.log(x[:, 1]) / np.log(100) * 20).astype(int)) == list(range(20))
+
+
+def test_a_finished_model_is_freed():
+    """Workers of the calibration and sensitivity studies run hundreds of models in one process:
+    none may stay alive after its run (Mesa's Agent._ids once kept every model)."""
+    import gc
+    import weakref
+
+    from rcc_sim.model import CareSystemModel
+
+    cfg = Config()
+    cfg.world.la_codes = ["E08000001", "E08000002"]
+    cfg.sim.years = 0.1
+    model = CareSystemModel(cfg)
+    model.run()
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
