@@ -3,6 +3,10 @@
     rcc-sim                                   # default study: England, status quo
     rcc-sim world=greater_manchester sim.years=5 seed=3
     rcc-sim -m seed=0,1,2                     # a sweep (one run directory per job)
+    rcc-sim -m +experiment=smoke              # a study (configs/experiment/); re-running skips done runs
+
+Each run records its state in ``status.json`` (running, done or failed with the error); in a
+sweep a failed run does not stop the others, and the sweep exits non-zero at the end.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from .config import ConfigError, register_configs, to_object
@@ -37,13 +42,30 @@ def _validated(cfg: DictConfig, prog: str):
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> None:
     from .run import run_and_write
+    from .study import previous_run, recording
 
     obj, out_dir = _validated(cfg, "rcc-sim")
-    ds, path = run_and_write(obj, out_dir)
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode == RunMode.MULTIRUN:  # a re-run sweep skips the runs already done
+        skip, message = previous_run(out_dir, obj)
+        if message:
+            print(f"rcc-sim: {message}")
+        if skip:
+            return
+    with recording(out_dir, obj, list(hydra_cfg.overrides.task)):
+        ds, path = run_and_write(obj, out_dir)
     cic = float(ds["children_in_care"].isel(time=-1).sum())
     print(f"rcc-sim: {obj.world.name} / {obj.policy.name}, seed {obj.seed}, {obj.sim.years:g} years: "
           f"{cic:,.0f} children in care at {str(ds.time.values[-1])[:10]}")
     print(f"rcc-sim: results written to {path}")
+    if obj.output.report:
+        from .report import ReportError, write_report
+
+        try:
+            print(f"rcc-sim: report written to {write_report(path, ds=ds)}")
+        except ReportError as exc:
+            print(f"rcc-sim: no report ({exc}); the results are written: try rcc-sim-report {path}", file=sys.stderr)
+            sys.exit(1)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
@@ -67,6 +89,34 @@ def compare(cfg: DictConfig) -> None:
     (out_dir / "comparison.txt").write_text(text + "\n")
     print(text)
     print(f"rcc-sim-compare: results written to {out_dir}")
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+def calibrate(cfg: DictConfig) -> None:
+    """Fit the free parameters to the published statistics (``+experiment=calibration``)."""
+    from .calibration import run_calibration
+
+    obj, out_dir = _validated(cfg, "rcc-sim-calibrate")
+    if obj.calibration is None:
+        print("rcc-sim-calibrate: no 'calibration' section; run rcc-sim-calibrate +experiment=calibration",
+              file=sys.stderr)
+        sys.exit(2)
+    run_calibration(obj, out_dir)
+    print(f"rcc-sim-calibrate: fitted parameters written to {out_dir / 'calibrated.yaml'}")
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+def sensitivity(cfg: DictConfig) -> None:
+    """Probabilistic sensitivity analysis: rank parameters by influence (``+experiment=sensitivity``)."""
+    from .sensitivity import run_sensitivity
+
+    obj, out_dir = _validated(cfg, "rcc-sim-sensitivity")
+    if obj.sensitivity is None:
+        print("rcc-sim-sensitivity: no 'sensitivity' section; run rcc-sim-sensitivity +experiment=sensitivity",
+              file=sys.stderr)
+        sys.exit(2)
+    run_sensitivity(obj, out_dir)
+    print(f"rcc-sim-sensitivity: results written to {out_dir}")
 
 
 if __name__ == "__main__":

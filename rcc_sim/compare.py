@@ -41,6 +41,13 @@ def _ratio(num: str, den: str, last: bool = True):
     return f
 
 
+def _at_last_31_march(ds: xr.Dataset, name: str) -> xr.DataArray:
+    """An annual measure at the run's last 31 March; NaN if the run ends before its first one."""
+    if ds.sizes.get("year", 0) == 0:
+        return xr.full_like(ds["children_in_care"].isel(time=-1), np.nan, dtype="float64")
+    return ds[name].isel(year=-1)
+
+
 def _net_cost(ds: xr.Dataset) -> xr.DataArray:
     """Placement spend net of health co-funding, plus RCC costs, less programme funding (GBP m)."""
     total = (ds["spend"].sum(("time", "placement_type")) - ds["spend_cofunded"].sum("time")
@@ -62,7 +69,8 @@ OUTCOMES: dict[str, Outcome] = {
                                   _ratio("waiting", "children_in_care")),
     "three_plus_placements_rate": Outcome(
         "share", "Children with 3+ placements in the last year, per child in care at 31 March",
-        lambda ds: ds["three_plus_placements"].isel(year=-1) / ds["children_in_care_31mar"].isel(year=-1)),
+        lambda ds: _at_last_31_march(ds, "three_plus_placements")
+        / _at_last_31_march(ds, "children_in_care_31mar")),
     "moves_per_child": Outcome("moves per child-year", "Placement moves per child in care (last year)",
                                lambda ds: _last_year(ds)["moves"].sum(("time", "move_reason"))
                                / _last_year(ds)["children_in_care"].mean("time")),
@@ -128,10 +136,20 @@ def baseline_of(cfg: Config) -> Config:
     return dataclasses.replace(cfg, policy=PolicyConfig())
 
 
-def paired(cfg: Config, seeds: list[int], jobs: int = 1) -> xr.Dataset:
-    """Run ``cfg`` and its status quo for each seed; mean difference with a 95% t-interval."""
+def t_interval(diff: xr.Dataset, dim: str = "replicate", level: float = 0.95) -> tuple[xr.Dataset, xr.Dataset]:
+    """Mean over ``dim`` of paired differences and the half-width of its t-interval (NaN with one
+    replicate). Works on any already-stacked outcomes, e.g. ``outcomes(ds)`` of a study."""
     from scipy import stats
 
+    n = diff.sizes[dim]
+    mean = diff.mean(dim)
+    if n < 2:
+        return mean, mean * np.nan
+    return mean, stats.t.ppf(0.5 + level / 2, n - 1) * diff.std(dim, ddof=1) / np.sqrt(n)
+
+
+def paired(cfg: Config, seeds: list[int], jobs: int = 1) -> xr.Dataset:
+    """Run ``cfg`` and its status quo for each seed; mean difference with a 95% t-interval."""
     cfg = to_object(cfg)
     pairs = [(dataclasses.replace(cfg, seed=s), baseline_of(dataclasses.replace(cfg, seed=s))) for s in seeds]
     if jobs > 1:
@@ -142,9 +160,7 @@ def paired(cfg: Config, seeds: list[int], jobs: int = 1) -> xr.Dataset:
     scn = xr.concat([r[0] for r in results], dim="replicate")
     base = xr.concat([r[1] for r in results], dim="replicate")
     diff = scn - base
-    n = len(seeds)
-    half = stats.t.ppf(0.975, n - 1) * diff.std("replicate", ddof=1) / np.sqrt(n) if n > 1 else diff * np.nan
-    mean = diff.mean("replicate")
+    mean, half = t_interval(diff)
     out = xr.Dataset()
     for name, o in OUTCOMES.items():
         attrs = {"units": o.units, "long_name": o.long_name}

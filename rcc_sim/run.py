@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import platform
@@ -21,7 +22,8 @@ from .config import Config, to_object
 from .data import checksums
 from .model import CareSystemModel
 
-PACKAGES = ("rcc-sim", "mesa", "numpy", "simpy", "xarray", "hydra-core", "omegaconf", "matplotlib", "h5netcdf", "h5py")
+PACKAGES = ("rcc-sim", "mesa", "numpy", "simpy", "xarray", "pandas", "scipy", "hydra-core", "omegaconf", "matplotlib",
+            "h5netcdf", "h5py")
 RESULTS_FILE = "results.nc"
 MANIFEST_FILE = "manifest.json"
 CONFIG_FILE = "config.yaml"
@@ -56,6 +58,11 @@ def config_yaml(cfg: Config) -> str:
     return OmegaConf.to_yaml(OmegaConf.structured(cfg))
 
 
+def config_sha256(cfg: Config) -> str:
+    """SHA-256 of the resolved config (its YAML): two runs with the same hash ran the same config."""
+    return hashlib.sha256(config_yaml(cfg).encode()).hexdigest()
+
+
 def simulate(cfg: Config | dict | Any) -> xr.Dataset:
     """Run one simulation and return its outcomes as a labelled Dataset."""
     cfg = to_object(cfg)
@@ -81,11 +88,24 @@ def to_dataset(model: CareSystemModel) -> xr.Dataset:
     return ds.isel(la=idx) if len(idx) != w.n_la else ds
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
+def _publish(tmp: str, path: Path) -> None:
+    """Move a finished temporary file into place (readable as the umask allows, unlike mkstemp's 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     os.replace(tmp, path)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    """Write ``path`` via a ``.<name>.*.tmp`` file renamed into place: readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        _publish(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def write_run(ds: xr.Dataset, cfg: Config, out_dir: Path, seconds: float | None = None) -> Path:
@@ -93,14 +113,19 @@ def write_run(ds: xr.Dataset, cfg: Config, out_dir: Path, seconds: float | None 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if cfg.output.write_netcdf:
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".results.", suffix=".nc")
+        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".results.", suffix=".nc.tmp")
         os.close(fd)
-        ds.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, out_dir / RESULTS_FILE)
+        try:
+            ds.to_netcdf(tmp, engine="h5netcdf")
+            _publish(tmp, out_dir / RESULTS_FILE)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
     _atomic_write_text(out_dir / CONFIG_FILE, config_yaml(cfg))
     manifest = {
         "seed": cfg.seed, "world": cfg.world.name, "policy": cfg.policy.name,
-        "config": dataclasses.asdict(cfg), "packages": package_versions(), "git": git_state(),
+        "config": dataclasses.asdict(cfg), "config_sha256": config_sha256(cfg),
+        "packages": package_versions(), "git": git_state(),
         "data_checksums": checksums(), "command": sys.argv, "wall_seconds": seconds,
         "results": RESULTS_FILE if cfg.output.write_netcdf else None,
     }

@@ -165,18 +165,22 @@ def untuned(ds: xr.Dataset) -> list[tuple[str, float, str, str]]:
     fostering = float(spend.sel(placement_type=["kinship_foster", "in_house_foster", "ifa_foster"]).sum())
     residential = float(spend.sel(placement_type=["la_home", "private_home", "secure"]).sum())
     ann = ds.isel(year=0).sum("la")
-    none = "no figure in the shipped data"
+    cla = "not in the shipped data; DfE CLA national tables publish it"
     return [
-        ("Placed more than 20 miles from home", float(end["over_20_miles"] / end["located"]), "share", none),
-        ("Placed outside the home LA", float(end["outside_la"] / end["located"]), "share", none),
+        ("Placed more than 20 miles from home", float(end["over_20_miles"] / end["located"]), "share",
+         cla + " (distance from home)"),
+        ("Placed outside the home LA", float(end["outside_la"] / end["located"]), "share",
+         cla + " (placed outside the LA boundary)"),
         ("3+ placements in the year", float(ann["three_plus_placements"] / ann["children_in_care_31mar"]), "share",
-         none),
+         cla + " (placement stability)"),
         ("Long-term stability (under 16, 2.5y+ in care, 2y+ same placement)",
-         float(ann["long_term_stable"] / ann["long_term_eligible"]), "share", none),
-        ("Placement spend in the year", float(spend.sum()) / 1e9, "GBP bn (2024 prices)", none),
-        ("  of which fostering (kinship, in-house, IFA)", fostering / float(spend.sum()), "share", none),
-        ("  of which children's homes and secure", residential / float(spend.sum()), "share", none),
-        ("High-cost placements (GBP 10k+ a week) at 31 March", float(end["high_cost"]), "children", none),
+         float(ann["long_term_stable"] / ann["long_term_eligible"]), "share", cla + " (placement stability)"),
+        ("Placement spend in the year", float(spend.sum()) / 1e9, "GBP bn (2024 prices)",
+         "not in the shipped data; DfE LA expenditure (section 251 outturn) has CLA spend"),
+        ("  of which fostering (kinship, in-house, IFA)", fostering / float(spend.sum()), "share", "as above"),
+        ("  of which children's homes and secure", residential / float(spend.sum()), "share", "as above"),
+        ("High-cost placements (GBP 10k+ a week) at 31 March", float(end["high_cost"]), "children",
+         "not in the shipped data; LGA/CCN surveys of high-cost placements"),
         ("No lawful placement (secure tier, unregistered), mean", float(year1["no_lawful_placement"].sum("la").mean()),
          "children", f"{tv['secure_welfare_shortfall']:.0f} a day (Re X [2023] EWHC 129 (Fam))"),
     ]

@@ -1,0 +1,133 @@
+"""The report as a person sees it: opened offline in a real headless browser (Debian's chromium,
+driven by selenium through /usr/bin/chromedriver).
+
+Checks that every image loads, the console has no errors, nothing is fetched from the network,
+the page fits its width, and that it prints to PDF. Keeps a full-page screenshot and the PDF in
+``tests/artifacts/`` (git-ignored) for a person to look at. Skips, saying why, when chromium is
+not installed - except under CI (``CI`` set), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from test_report import make_study
+
+from rcc_sim import report
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--window-size=1000,1000",
+)
+
+
+def _need(what: str, ok: bool) -> None:
+    if ok:
+        return
+    msg = f"{what} is not installed (apt-get install -y chromium chromium-driver; pip install selenium)"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI: {msg}")
+    pytest.skip(msg)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _need("chromium", CHROMIUM is not None)
+    _need("chromedriver", CHROMEDRIVER is not None)
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _need("selenium", False)
+    profile = tempfile.mkdtemp(prefix="rcc-sim-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in FLAGS + (f"--user-data-dir={profile}",):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def page(browser, tmp_path_factory):
+    root, _ = make_study(tmp_path_factory.mktemp("browser_study"))
+    path = report.write_report(root)
+    browser.get(path.as_uri())
+    browser.execute_script("return document.readyState")
+    return browser, path
+
+
+def test_every_image_loads(page):
+    driver, _ = page
+    imgs = driver.execute_script(
+        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight, i.alt])"
+    )
+    assert len(imgs) >= 8
+    for complete, w, h, alt in imgs:
+        assert complete and w > 0 and h > 0, alt
+        assert alt, "an image without alt text"
+
+
+def test_no_console_errors_and_no_network(page):
+    driver, _path = page
+    logs = driver.get_log("browser")
+    assert [entry for entry in logs if entry["level"] in ("SEVERE", "WARNING")] == []
+    urls = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert [u for u in urls if not u.startswith(("data:", "file:"))] == []
+
+
+def test_page_fits_its_width_and_reads_as_a_report(page):
+    driver, _ = page
+    assert driver.title.startswith("Status quo and pathfinders in Greater Manchester")
+    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"page is {overflow}px wider than the window"
+    h1 = driver.execute_script("return document.querySelector('h1').innerText")
+    assert "pathfinders" in h1.lower()
+    caveat = driver.execute_script("return document.querySelector('.caveat').innerText")
+    assert "not forecasts" in caveat
+
+
+def test_screenshot_and_pdf_are_kept(page):
+    driver, _ = page
+    ARTIFACTS.mkdir(exist_ok=True)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": 1000, "height": height, "scale": 1},
+        },
+    )
+    png = base64.b64decode(shot["data"])
+    (ARTIFACTS / "report.png").write_bytes(png)
+    import io
+
+    from PIL import Image
+
+    im = Image.open(io.BytesIO(png)).convert("L")
+    assert im.size == (1000, height) and height > 5000
+    assert im.getextrema()[0] < 60  # dark text and lines on the page, not a blank capture
+    pdf = base64.b64decode(driver.print_page())
+    (ARTIFACTS / "report.pdf").write_bytes(pdf)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 5
