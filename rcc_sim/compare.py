@@ -49,12 +49,16 @@ def _at_last_31_march(ds: xr.Dataset, name: str) -> xr.DataArray:
 
 
 def _net_cost(ds: xr.Dataset) -> xr.DataArray:
-    """Placement spend net of health co-funding, plus RCC costs, less programme funding (GBP m)."""
-    total = (ds["spend"].sum(("time", "placement_type")) - ds["spend_cofunded"].sum("time")
-             + ds["rcc_setup_cost"].sum("time") + ds["rcc_running_cost"].sum("time")
-             + ds["rcc_void_cost"].sum("time") + ds["rcc_capital"].sum("time")
-             - ds["rcc_programme_funding"].sum("time"))
-    return total / 1e6
+    """Placement spend net of health co-funding, plus RCC costs, less programme funding (GBP m).
+    Summed in float64: the outputs are float32, and a difference of two sums of GBP billions in
+    float32 keeps only about four digits."""
+    def total(name: str, *dims: str) -> xr.DataArray:
+        return ds[name].astype("float64").sum(("time",) + dims)
+
+    net = (total("spend", "placement_type") - total("spend_cofunded")
+           + total("rcc_setup_cost") + total("rcc_running_cost") + total("rcc_void_cost") + total("rcc_capital")
+           - total("rcc_programme_funding"))
+    return net / 1e6
 
 
 OUTCOMES: dict[str, Outcome] = {

@@ -589,9 +589,10 @@ def text_report(summary: pd.DataFrame) -> str:
 def write_outputs(summary: pd.DataFrame, by_rep: pd.DataFrame, panel: pd.DataFrame, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     files = [out / "did_summary.csv", out / "did_by_replicate.csv", out / "panel.csv", out / "did_summary.txt"]
-    summary.to_csv(files[0], index=False, float_format="%.6g")
-    by_rep.to_csv(files[1], index=False, float_format="%.6g")
-    panel.to_csv(files[2], index=False, float_format="%.6g")
+    # full precision (no float_format): the tables must reproduce the runs exactly
+    summary.to_csv(files[0], index=False)
+    by_rep.to_csv(files[1], index=False)
+    panel.to_csv(files[2], index=False)
     files[3].write_text(text_report(summary))
     return files
 

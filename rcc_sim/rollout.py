@@ -351,7 +351,7 @@ def write_outputs(a: Appraisal, out: Path) -> list[Path]:
     files = [out / "npc_summary.csv", out / "npc_by_year.csv", out / "npc_by_replicate.csv",
              out / "outcomes_per_child.csv", out / "rollout.txt"]
     for f, df in zip(files, (a.npc, a.by_year, a.by_replicate, a.per_child)):
-        df.to_csv(f, index=False, float_format="%.6g")
+        df.to_csv(f, index=False)  # full precision: the tables must reproduce the runs exactly
     files[-1].write_text(text_report(a))
     return files
 

@@ -148,8 +148,10 @@ def test_go_live_and_post_years():
     assert share[0] == 0 and 0.85 < share[1] < 0.95 and share[2] == 1
     # live exactly at a 31 March: the next year is the first post year
     assert post_indicator(years, 2024, 2.0).tolist() == [0, 0, 1, 1]
-    # live in October 2026: half of 2026-27 -> post (>= half a year live); in December: not yet
-    assert post_indicator(years, 2024, 2.5).tolist() == [0, 0, 1, 1]
+    # live in late August 2026: 0.6 of 2026-27 -> post (>= half a year live); 30 September
+    # 2026 (2.5 years) is 182 of 365 days, just under half: not yet; December: not yet
+    assert post_indicator(years, 2024, 2.4).tolist() == [0, 0, 1, 1]
+    assert post_indicator(years, 2024, 2.5).tolist() == [0, 0, 0, 1]
     assert post_indicator(years, 2024, 2.7).tolist() == [0, 0, 0, 1]
 
 
@@ -259,9 +261,14 @@ def test_rollout_npc_end_to_end_against_the_runs(study, capsys):
     assert "Net present cost of pathfinders against status_quo" in capsys.readouterr().out
     # undiscounted difference over the run = compare's net cost (scenario - status quo), per seed
     ds = open_study(study)
+    money = ["spend", "spend_cofunded", "rcc_setup_cost", "rcc_running_cost", "rcc_void_cost", "rcc_capital",
+             "rcc_programme_funding"]
+
+    def england(scenario, seed):  # summed over LAs in float64, as the roll-out appraisal does
+        return ds[money].sel(scenario=scenario, replicate=seed).astype("float64").sum("la")
+
     for seed in (0, 1):
-        want = float(_net_cost(ds.sel(scenario="pathfinders", replicate=seed).sum("la"))
-                     - _net_cost(ds.sel(scenario="status_quo", replicate=seed).sum("la")))
+        want = float(_net_cost(england("pathfinders", seed)) - _net_cost(england("status_quo", seed)))
         got = by_rep.query("area == @total and replicate == @seed")["undiscounted_gbp_m"].item()
         assert got == pytest.approx(want, rel=1e-6, abs=1e-6)
     # NPC = the per-year mean differences discounted at 3.5%, end of each statistical year
