@@ -91,18 +91,22 @@ def compare(cfg: DictConfig) -> None:
     print(f"rcc-sim-compare: results written to {out_dir}")
 
 
+def _study_command(cfg: DictConfig, prog: str, section: str, run, written: str = "") -> None:
+    """A command that needs its experiment's ``section`` of the config (calibration, sensitivity)."""
+    obj, out_dir = _validated(cfg, prog)
+    if getattr(obj, section) is None:
+        print(f"{prog}: no '{section}' section; run {prog} +experiment={section}", file=sys.stderr)
+        sys.exit(2)
+    run(obj, out_dir)
+    print(f"{prog}: results written to {out_dir / written if written else out_dir}")
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def calibrate(cfg: DictConfig) -> None:
     """Fit the free parameters to the published statistics (``+experiment=calibration``)."""
     from .calibration import run_calibration
 
-    obj, out_dir = _validated(cfg, "rcc-sim-calibrate")
-    if obj.calibration is None:
-        print("rcc-sim-calibrate: no 'calibration' section; run rcc-sim-calibrate +experiment=calibration",
-              file=sys.stderr)
-        sys.exit(2)
-    run_calibration(obj, out_dir)
-    print(f"rcc-sim-calibrate: fitted parameters written to {out_dir / 'calibrated.yaml'}")
+    _study_command(cfg, "rcc-sim-calibrate", "calibration", run_calibration, "calibrated.yaml")
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
@@ -110,13 +114,7 @@ def sensitivity(cfg: DictConfig) -> None:
     """Probabilistic sensitivity analysis: rank parameters by influence (``+experiment=sensitivity``)."""
     from .sensitivity import run_sensitivity
 
-    obj, out_dir = _validated(cfg, "rcc-sim-sensitivity")
-    if obj.sensitivity is None:
-        print("rcc-sim-sensitivity: no 'sensitivity' section; run rcc-sim-sensitivity +experiment=sensitivity",
-              file=sys.stderr)
-        sys.exit(2)
-    run_sensitivity(obj, out_dir)
-    print(f"rcc-sim-sensitivity: results written to {out_dir}")
+    _study_command(cfg, "rcc-sim-sensitivity", "sensitivity", run_sensitivity)
 
 
 if __name__ == "__main__":

@@ -319,6 +319,18 @@ def paired_replicates(ds: xr.Dataset, path: Path, scenario: str, baseline: str) 
     return reps
 
 
+def open_paired(path: Path, scenario: str | None, baseline: str) -> tuple[xr.Dataset, str, str, list[int]]:
+    """A study opened lazily with just the reform and the status quo, on the seeds both finished:
+    (Dataset, scenario, baseline, replicates)."""
+    try:
+        ds = open_study(path)
+    except StudyError as exc:
+        raise EvaluationError(str(exc)) from None
+    scenario, baseline = choose_scenarios(ds, path, scenario, baseline)
+    reps = paired_replicates(ds, path, scenario, baseline)
+    return ds.sel(scenario=[scenario, baseline], replicate=reps), scenario, baseline, reps
+
+
 def scenario_config(ds: xr.Dataset, path: Path, scenario: str):
     """The resolved config of a finished run of ``scenario`` (its config.yaml)."""
     from omegaconf import OmegaConf
@@ -433,14 +445,8 @@ def evaluate(path: str | Path, scenario: str | None = None, baseline: str = BASE
     own estimators).
     """
     path = Path(path)
-    try:
-        ds = open_study(path)
-    except StudyError as exc:
-        raise EvaluationError(str(exc)) from None
-    scenario, baseline = choose_scenarios(ds, path, scenario, baseline)
-    reps = paired_replicates(ds, path, scenario, baseline)
+    ds, scenario, baseline, reps = open_paired(path, scenario, baseline)
     cfg = scenario_config(ds, path, scenario)
-    ds = ds.sel(scenario=[scenario, baseline], replicate=reps)
     names = list(outcomes or ANNUAL_OUTCOMES)
     bad = [n for n in names if n not in ANNUAL_OUTCOMES]
     if bad:
@@ -558,7 +564,7 @@ def text_report(summary: pd.DataFrame) -> str:
     full = summary.loc[summary.groupby(["analysis", "outcome"])["horizon_years"].transform("max")
                        == summary["horizon_years"]]
     head = (f"{'outcome':24s} {'SQ level':>10s} {'true eff.':>11s} {'DiD mean':>11s} {'bias':>10s} {'SE':>9s} "
-            f"{'MDE':>9s} {'MDE %SQ':>8s} {'power emp/an':>13s} {'placebo':>8s} {'detect':>6s}")
+            f"{'MDE':>9s} {'MDE %SQ':>8s} {'power emp/an':>13s} {'placebo':>8s} {'cover':>6s} {'detect':>6s}")
     for analysis, g in full.groupby("analysis", sort=False):
         r0 = g.iloc[0]
         lines += [f"== {analysis}: {r0['n_treated_las']} treated LAs vs {r0['n_comparison_las']} comparison LAs, "
@@ -571,7 +577,7 @@ def text_report(summary: pd.DataFrame) -> str:
                          f"{_fmt(r['bias'], u):>10s} {_fmt(r['se'], u).lstrip('+'):>9s} "
                          f"{_fmt(r['mde'], u).lstrip('+'):>9s} {r['mde_pct_of_status_quo']:7.1f}% "
                          f"{r['power_empirical']:5.2f}/{r['power_analytic']:5.2f}  {r['placebo_rejection_rate']:7.2f} "
-                         f"{'yes' if r['detectable'] else 'no':>6s}")
+                         f"{r['coverage']:6.2f} {'yes' if r['detectable'] else 'no':>6s}")
         lines.append("")
     lines.append("MDE by horizon (years of data from the base date):")
     for analysis, g in summary.groupby("analysis", sort=False):
@@ -582,19 +588,43 @@ def text_report(summary: pd.DataFrame) -> str:
             by = dict(zip(gg["horizon_years"], gg["mde"]))
             lines.append(f"    {name:22s}" + "".join(f"{_fmt(by[h], u).lstrip('+') if h in by else '':>12s}" for h in hs))
     lines += ["", "bias = noise (placebo DiD on the status quo) + contamination (DiD of the paired difference minus "
-              "the truth: spill-overs onto the comparison LAs); see did_summary.csv for every column."]
+              "the truth: spill-overs onto the comparison LAs); see did_summary.csv for every column.",
+              "cover: share of replicates whose 95% interval holds the true effect (should be ~0.95). detect: the "
+              "true effect is at least the MDE; read it with the bias, placebo and cover columns - a design whose "
+              "placebo rejects often (trends not parallel) or whose cover is low (spill-overs) detects the wrong "
+              "effect, however small its MDE."]
     return "\n".join(lines) + "\n"
 
 
-def write_outputs(summary: pd.DataFrame, by_rep: pd.DataFrame, panel: pd.DataFrame, out: Path) -> list[Path]:
+def write_tables(out: Path, tables: dict[str, pd.DataFrame], text_name: str, text: str) -> list[Path]:
+    """Write each table as ``<name>.csv`` and the text report into ``out``; the files, text last.
+    Full precision (no float_format): the tables must reproduce the runs exactly."""
     out.mkdir(parents=True, exist_ok=True)
-    files = [out / "did_summary.csv", out / "did_by_replicate.csv", out / "panel.csv", out / "did_summary.txt"]
-    # full precision (no float_format): the tables must reproduce the runs exactly
-    summary.to_csv(files[0], index=False)
-    by_rep.to_csv(files[1], index=False)
-    panel.to_csv(files[2], index=False)
-    files[3].write_text(text_report(summary))
+    files = []
+    for name, df in tables.items():
+        files.append(out / f"{name}.csv")
+        df.to_csv(files[-1], index=False)
+    files.append(out / text_name)
+    files[-1].write_text(text)
     return files
+
+
+def write_outputs(summary: pd.DataFrame, by_rep: pd.DataFrame, panel: pd.DataFrame, out: Path) -> list[Path]:
+    return write_tables(out, {"did_summary": summary, "did_by_replicate": by_rep, "panel": panel},
+                        "did_summary.txt", text_report(summary))
+
+
+def add_study_arguments(p: argparse.ArgumentParser, example: str) -> None:
+    """The arguments every study command shares: the study directory and the two scenarios."""
+    p.add_argument("study", type=Path, help=f"a study directory with status_quo and a reform scenario (e.g. {example})")
+    p.add_argument("--scenario", default=None, help="the reform scenario (default: the one that is not the status quo)")
+    p.add_argument("--baseline", default=BASELINE, help=f"the status-quo scenario (default {BASELINE})")
+
+
+def print_written(prog: str, files: list[Path]) -> None:
+    print(files[-1].read_text(), end="")
+    for f in files:
+        print(f"{prog}: wrote {f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -603,10 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Difference-in-differences evaluation of the pathfinders on simulated data, against the true effect "
         "(paired with the status quo on the same seeds): bias, power and minimum detectable effect per outcome. "
         "Writes did_summary.csv/.txt, did_by_replicate.csv and panel.csv into <study>/evaluation/."))
-    p.add_argument("study", type=Path, help="a study directory with status_quo and a reform scenario "
-                                            "(e.g. outputs/studies/pathfinder_evaluation)")
-    p.add_argument("--scenario", default=None, help="the reform scenario (default: the one that is not the status quo)")
-    p.add_argument("--baseline", default=BASELINE, help=f"the status-quo scenario (default {BASELINE})")
+    add_study_arguments(p, "outputs/studies/pathfinder_evaluation")
     p.add_argument("--outcome", action="append", default=None, choices=list(ANNUAL_OUTCOMES),
                    help="an outcome to evaluate (repeatable; default all)")
     p.add_argument("--out", type=Path, default=None, help="output directory (default <study>/evaluation)")
@@ -617,9 +644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rcc-sim-evaluate: {exc}", file=sys.stderr)
         return 2
     files = write_outputs(summary, by_rep, panel, args.out or args.study / "evaluation")
-    print(files[3].read_text(), end="")
-    for f in files:
-        print(f"rcc-sim-evaluate: wrote {f}")
+    print_written("rcc-sim-evaluate", files)
     return 0
 
 

@@ -39,8 +39,7 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from .evaluation import BASELINE, EvaluationError, choose_scenarios, paired_replicates
-from .study import StudyError, open_study
+from .evaluation import BASELINE, EvaluationError, add_study_arguments, open_paired, print_written, write_tables
 
 GREEN_BOOK_RATE = 0.035  # HM Treasury, The Green Book (2022), Table 8: STPR 3.5% (years 0-30), real terms
 DAYS_PER_YEAR = 365.25
@@ -207,13 +206,7 @@ def appraise(path: str | Path, scenario: str | None = None, baseline: str = BASE
              timing: str = "end") -> Appraisal:
     """Net present cost of ``scenario`` against the status quo, and per-child outcome changes."""
     path = Path(path)
-    try:
-        ds = open_study(path)
-    except StudyError as exc:
-        raise EvaluationError(str(exc)) from None
-    scenario, baseline = choose_scenarios(ds, path, scenario, baseline)
-    reps = paired_replicates(ds, path, scenario, baseline)
-    ds = ds.sel(scenario=[scenario, baseline], replicate=reps)
+    ds, scenario, baseline, reps = open_paired(path, scenario, baseline)
     annual, t_end, complete = annual_by_area(ds)
     years = [int(y) for y in annual["stat_year"].values]
     df = discount_factors(t_end, rate, timing)
@@ -347,13 +340,8 @@ def text_report(a: Appraisal) -> str:
 
 
 def write_outputs(a: Appraisal, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    files = [out / "npc_summary.csv", out / "npc_by_year.csv", out / "npc_by_replicate.csv",
-             out / "outcomes_per_child.csv", out / "rollout.txt"]
-    for f, df in zip(files, (a.npc, a.by_year, a.by_replicate, a.per_child)):
-        df.to_csv(f, index=False)  # full precision: the tables must reproduce the runs exactly
-    files[-1].write_text(text_report(a))
-    return files
+    return write_tables(out, {"npc_summary": a.npc, "npc_by_year": a.by_year, "npc_by_replicate": a.by_replicate,
+                              "outcomes_per_child": a.per_child}, "rollout.txt", text_report(a))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -362,10 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Net present cost of RCCs against the status quo (paired by seed, Green Book discounting) and the change "
         "per child in care; writes npc_summary.csv, npc_by_year.csv, npc_by_replicate.csv, outcomes_per_child.csv "
         "and rollout.txt into <study>/rollout/."))
-    p.add_argument("study", type=Path, help="a study directory with status_quo and a reform scenario "
-                                            "(e.g. outputs/studies/national_rollout)")
-    p.add_argument("--scenario", default=None, help="the reform scenario (default: the one that is not the status quo)")
-    p.add_argument("--baseline", default=BASELINE, help=f"the status-quo scenario (default {BASELINE})")
+    add_study_arguments(p, "outputs/studies/national_rollout")
     p.add_argument("--rate", type=float, default=GREEN_BOOK_RATE, help="discount rate a year (default 0.035)")
     p.add_argument("--timing", choices=("end", "mid"), default="end", help="discount from the end (default) or "
                                                                             "middle of each statistical year")
@@ -376,10 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EvaluationError as exc:
         print(f"rcc-sim-rollout: {exc}", file=sys.stderr)
         return 2
-    files = write_outputs(a, args.out or args.study / "rollout")
-    print(files[-1].read_text(), end="")
-    for f in files:
-        print(f"rcc-sim-rollout: wrote {f}")
+    print_written("rcc-sim-rollout", write_outputs(a, args.out or args.study / "rollout"))
     return 0
 
 
