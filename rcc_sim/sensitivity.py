@@ -19,6 +19,8 @@ where it stopped; a sample that fails is recorded and left out of the indices.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import traceback
@@ -158,8 +160,13 @@ def run_sensitivity(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
         d = {"delta": nan, "delta_conf": nan}
         if len(y) >= 50:  # Borgonovo's delta needs enough samples per conditioning bin
             try:
-                got = delta.analyze(problem, X, y, num_resamples=50, seed=study.sampler_seed, print_to_console=False)
-                d = {"delta": got.get("delta", nan), "delta_conf": got.get("delta_conf", nan)}
+                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                    # SALib prints bin-merge and bias notices for every parameter
+                    got = delta.analyze(problem, X, y, num_resamples=50, seed=study.sampler_seed,
+                                        print_to_console=False)
+                # SALib >= 1.5 returns the bias-balanced delta (and the raw one); older versions "delta"
+                key = "delta_balanced" if "delta_balanced" in got else "delta"
+                d = {"delta": got[key], "delta_conf": got[f"{key}_conf"]}
             except (ValueError, IndexError, ZeroDivisionError):
                 pass  # reported as NaN; S1 and Spearman remain
         for j, p in enumerate(params):
