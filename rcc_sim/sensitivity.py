@@ -114,9 +114,6 @@ def _run_sample(args) -> dict[str, Any]:
 
 
 def run_sensitivity(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
-    from SALib.analyze import delta, rbd_fast
-    from scipy import stats
-
     study = cfg.sensitivity
     params = free_parameters(cfg)
     out_dir = Path(out_dir)
@@ -155,25 +152,7 @@ def run_sensitivity(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
         if y.std() == 0:
             indices[name] = entry
             continue
-        s1 = rbd_fast.analyze(problem, X, y, M=4, seed=study.sampler_seed)
-        nan = [np.nan] * len(params)
-        d = {"delta": nan, "delta_conf": nan}
-        if len(y) >= 50:  # Borgonovo's delta needs enough samples per conditioning bin
-            try:
-                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                    # SALib prints bin-merge and bias notices for every parameter
-                    got = delta.analyze(problem, X, y, num_resamples=50, seed=study.sampler_seed,
-                                        print_to_console=False)
-                # SALib >= 1.5 returns the bias-balanced delta (and the raw one); older versions "delta"
-                key = "delta_balanced" if "delta_balanced" in got else "delta"
-                d = {"delta": got[key], "delta_conf": got[f"{key}_conf"]}
-            except (ValueError, IndexError, ZeroDivisionError):
-                pass  # reported as NaN; S1 and Spearman remain
-        for j, p in enumerate(params):
-            rho = stats.spearmanr(X[:, j], y).statistic
-            entry["parameters"][p.key] = {"S1": float(s1["S1"][j]), "S1_conf": float(s1["S1_conf"][j]),
-                                          "delta": float(d["delta"][j]), "delta_conf": float(d["delta_conf"][j]),
-                                          "spearman": float(rho)}
+        entry["parameters"] = parameter_indices(problem, X, y, study.sampler_seed)
         indices[name] = entry
     doc = {"n_samples": len(x), "n_done": len(ok),
            "failed": [{"sample": r["sample"], "error": r.get("error")} for r in failed],
@@ -188,6 +167,30 @@ def run_sensitivity(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
     _plot(doc, out_dir / "sensitivity.png")
     log(text)
     return doc
+
+
+def parameter_indices(problem: dict[str, Any], X: np.ndarray, y: np.ndarray, seed: int) -> dict[str, dict]:
+    """Per parameter: RBD-FAST S1 (with its bootstrap error), Borgonovo's delta (bias-balanced,
+    from 50 samples on) and Spearman's rank correlation of one outcome ``y`` with ``X``'s columns."""
+    from SALib.analyze import delta, rbd_fast
+    from scipy import stats
+
+    s1 = rbd_fast.analyze(problem, X, y, M=4, seed=seed)
+    nan = [np.nan] * problem["num_vars"]
+    d = {"delta": nan, "delta_conf": nan}
+    if len(y) >= 50:  # Borgonovo's delta needs enough samples per conditioning bin
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                # SALib prints bin-merge and bias notices for every parameter
+                got = delta.analyze(problem, X, y, num_resamples=50, seed=seed, print_to_console=False)
+            # SALib >= 1.5 returns the bias-balanced delta (and the raw one); older versions "delta"
+            key = "delta_balanced" if "delta_balanced" in got else "delta"
+            d = {"delta": got[key], "delta_conf": got[f"{key}_conf"]}
+        except (ValueError, IndexError, ZeroDivisionError):
+            pass  # reported as NaN; S1 and Spearman remain
+    return {name: {"S1": float(s1["S1"][j]), "S1_conf": float(s1["S1_conf"][j]), "delta": float(d["delta"][j]),
+                   "delta_conf": float(d["delta_conf"][j]), "spearman": float(stats.spearmanr(X[:, j], y).statistic)}
+            for j, name in enumerate(problem["names"])}
 
 
 def ranking_table(doc: dict[str, Any], top: int = 5) -> str:
