@@ -13,7 +13,7 @@ and the placement mix: the median and the 5-95% range across runs.
 
     python experiments/projection.py [--draws 20] [--years 10] [--jobs 2] [--no-assumptions]
 
-About 60 s per run on one core here (20 runs: ~10 min with 2 jobs).
+About 90 s per ten-year run on one core here (20 runs: 15.5 min with 2 jobs).
 """
 
 from __future__ import annotations

@@ -180,9 +180,16 @@ def parameter_indices(problem: dict[str, Any], X: np.ndarray, y: np.ndarray, see
     d = {"delta": nan, "delta_conf": nan}
     if len(y) >= 50:  # Borgonovo's delta needs enough samples per conditioning bin
         try:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                # SALib prints bin-merge and bias notices for every parameter
-                got = delta.analyze(problem, X, y, num_resamples=50, seed=seed, print_to_console=False)
+            # SALib's balanced delta also draws from numpy's global generator, whatever its seed
+            # argument: seed that too (and put it back), so the same samples give the same indices
+            state = np.random.get_state()
+            np.random.seed(seed)
+            try:
+                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                    # SALib prints bin-merge and bias notices for every parameter
+                    got = delta.analyze(problem, X, y, num_resamples=50, seed=seed, print_to_console=False)
+            finally:
+                np.random.set_state(state)
             # SALib >= 1.5 returns the bias-balanced delta (and the raw one); older versions "delta"
             key = "delta_balanced" if "delta_balanced" in got else "delta"
             d = {"delta": got[key], "delta_conf": got[f"{key}_conf"]}

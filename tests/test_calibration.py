@@ -205,7 +205,7 @@ def test_a_finished_model_is_freed():
 def test_indices_rank_the_parameter_that_drives_the_outcome():
     """y = 10 x0 + x1 + noise over a Latin hypercube: x0 ranks first on S1, delta and Spearman,
     delta is estimated from 50 samples on (SALib >= 1.5 names it delta_balanced), and the dummy
-    x2 explains almost nothing."""
+    x2 explains almost nothing on S1 and Spearman."""
     from rcc_sim.config import FreeParameter
     from rcc_sim.sensitivity import draw, parameter_indices
 
@@ -216,7 +216,10 @@ def test_indices_rank_the_parameter_that_drives_the_outcome():
     ind = parameter_indices(problem, X, y, seed=0)
     assert ind["a.x0"]["S1"] > 0.8 and ind["a.x2"]["S1"] < 0.1
     assert all(np.isfinite(v["delta"]) for v in ind.values())
-    assert ind["a.x0"]["delta"] > ind["a.x1"]["delta"] > ind["a.x2"]["delta"] - 0.05
+    # delta of a weak or dummy input is biased up at small n (about 0.05-0.1 here): only the driver is clear
+    assert ind["a.x0"]["delta"] > 2 * max(ind["a.x1"]["delta"], ind["a.x2"]["delta"])
     assert ind["a.x0"]["spearman"] > 0.9 and abs(ind["a.x2"]["spearman"]) < 0.3
+    np.random.seed(12345)  # SALib's delta also uses numpy's global generator: the result must not depend on it
+    assert parameter_indices(problem, X, y, seed=0) == ind
     few = parameter_indices(problem, X[:30], y[:30], seed=0)  # too few samples for delta: NaN, S1 still there
     assert all(np.isnan(v["delta"]) for v in few.values()) and few["a.x0"]["S1"] > 0.5
