@@ -4,7 +4,7 @@
     rcc-sim-report outputs/sweeps/<sweep>/      # a study: every run directory below it
 
 The report works on one Dataset with dims ``scenario`` and ``replicate`` added to a run's own
-dims (from :func:`rcc_sim.study.open_study` when present, else a small loader here). The
+dims (:func:`rcc_sim.study.open_study`). The
 baseline is the ``status_quo`` scenario; an effect is a scenario minus the status quo, paired
 by replicate (same seed = the same children, common random numbers), reported as the mean over
 replicates with a 95% t-interval - the method of ``rcc-sim-compare``, on the outcomes and areas
@@ -21,7 +21,6 @@ import dataclasses
 import datetime as _dt
 import html
 import json
-import math
 import shlex
 import sys
 import time
@@ -37,6 +36,9 @@ from . import plots
 from .compare import OUTCOMES, outcomes, rcc_groups, t_interval
 from .config import ASSUMPTION, Config, parameter_table, to_object
 from .run import CONFIG_FILE, MANIFEST_FILE, RESULTS_FILE, git_state, package_versions
+from .study import open_study
+from .wording import (DAGGER, NOISE, WORDING, diff_unit, display_scale, effect_decimals, effect_sentence, identical,
+                      level_num, level_text, level_unit, noise_cell, number_text, unit_cell, within_noise)
 
 BASELINE = "status_quo"
 REPORT_FILE = "report.html"
@@ -54,8 +56,6 @@ HEADLINE = (
     "homes_end",
 )
 AREA_OUTCOMES = ("share_over_20_miles", "share_family_based", "unregistered_share", "net_cost_gbp_m")
-NOISE = "within the noise of the simulation"
-DAGGER = " \u2020"  # marks a difference within the noise in tables
 CAVEAT = (
     "These are model outputs under the assumptions stated below, not forecasts: they show how the "
     "simulated system responds to a policy, given what the model assumes."
@@ -64,234 +64,6 @@ CAVEAT = (
 
 class ReportError(Exception):
     """The input cannot be reported on; the message names the path."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Plain-English wording of each outcome
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Wording:
-    subject: str  # the outcome as a noun phrase
-    change: str  # "{x} ... {dir} ...": the difference in words
-    up: str = "more"
-    down: str = "fewer"
-    kind: str = "share"  # share (shown as %, differences in percentage points), money (GBP m), gbp, number
-    unit: str = ""  # unit of a number
-
-
-WORDING: dict[str, Wording] = {
-    "share_over_20_miles": Wording(
-        "the share of children placed more than 20 miles from home (last year)",
-        "{x} percentage points {dir} children are placed more than 20 miles from home",
-    ),
-    "share_outside_la": Wording(
-        "the share of children placed outside their home LA (last year)",
-        "{x} percentage points {dir} children are placed outside their home LA",
-    ),
-    "mean_miles_from_home": Wording(
-        "the mean distance from home (last year)",
-        "children are placed {x} miles {dir} home on average",
-        "further from",
-        "closer to",
-        "number",
-        "miles",
-    ),
-    "share_family_based": Wording(
-        "the share of children in family-based care (last year)",
-        "{x} percentage points {dir} children live in family-based care (foster or kinship "
-        "care, with parents or placed for adoption)",
-    ),
-    "waiting": Wording(
-        "the number of children waiting for a suitable placement (mean over the last year)",
-        "{x} {dir} children are waiting in an unregistered placement for a suitable one on an average day",
-        kind="number",
-        unit="children",
-    ),
-    "unregistered_share": Wording(
-        "the share of children in care waiting in an unregistered placement (last year)",
-        "{x} percentage points {dir} children in care are waiting in an unregistered placement",
-    ),
-    "three_plus_placements_rate": Wording(
-        "the share of children with three or more placements in the last year",
-        "{x} percentage points {dir} children have three or more placements in the last year",
-    ),
-    "moves_per_child": Wording(
-        "placement moves per child in care per year (last year)",
-        "there are {x} {dir} placement moves per child in care per year",
-        kind="number",
-        unit="moves per child-year",
-    ),
-    "mean_days_to_placement": Wording(
-        "the days waited per placement made (last year)",
-        "children wait {x} days {dir} for each placement made",
-        "longer",
-        "less",
-        "number",
-        "days",
-    ),
-    "spend_gbp_m": Wording(
-        "placement spend over the run", "placement spend over the run is GBP {x}m {dir}", "higher", "lower", "money"
-    ),
-    "net_cost_gbp_m": Wording(
-        "the net cost over the run (placement spend less health co-funding, plus RCC costs, less programme funding)",
-        "the net cost over the run is GBP {x}m {dir}",
-        "higher",
-        "lower",
-        "money",
-    ),
-    "spend_per_child_week": Wording(
-        "placement spend per child per week (last year)",
-        "placement spend per child per week is GBP {x} {dir}",
-        "higher",
-        "lower",
-        "gbp",
-    ),
-    "carers_end": Wording(
-        "approved fostering households at the end",
-        "there are {x} {dir} approved fostering households at the end",
-        kind="number",
-        unit="households",
-    ),
-    "homes_end": Wording(
-        "open children's homes at the end",
-        "{x} {dir} children's homes are open at the end",
-        kind="number",
-        unit="homes",
-    ),
-}
-
-
-def _decimals(ref: float) -> int:
-    """Decimals that show two significant figures of ``ref`` (at most 4)."""
-    if not np.isfinite(ref) or ref <= 0:
-        return 1
-    return int(min(4, max(0, 1 - math.floor(math.log10(ref)))))
-
-
-def _interval_decimals(width: float) -> int:
-    """Decimals for an effect: one significant figure of its interval's width, two if that figure
-    is a 1 (the usual rule for uncertainties); at most 4."""
-    if not np.isfinite(width) or width <= 0:
-        return 1
-    e = math.floor(math.log10(width))
-    lead = int(width / 10.0**e + 1e-9)
-    return int(min(4, max(0, -e + (1 if lead == 1 else 0))))
-
-
-def _num(v: float, d: int) -> str:
-    if not np.isfinite(v):
-        return "n/a"
-    s = f"{v:,.{d}f}"
-    return s[1:] if s.startswith("-") and float(s.replace(",", "")) == 0 else s
-
-
-def _scale(name: str) -> float:
-    return 100.0 if WORDING[name].kind == "share" else 1.0
-
-
-def level_text(name: str, v: float) -> str:
-    """A level with its unit: '12.3%', 'GBP 45.6m', '1,234 households'."""
-    w = WORDING[name]
-    if not np.isfinite(v):
-        return "n/a"
-    if w.kind == "share":
-        return f"{_num(100 * v, 1)}%"
-    if w.kind == "money":
-        return f"GBP {_num(v, 1)}m"
-    if w.kind == "gbp":
-        return f"GBP {_num(v, 0)}"
-    return f"{_num(v, _decimals(abs(v)) if abs(v) < 10 else 0)} {w.unit}"
-
-
-def diff_unit(name: str) -> str:
-    w = WORDING[name]
-    return {"share": "percentage points", "money": "GBP m", "gbp": "GBP"}.get(w.kind, w.unit)
-
-
-def level_unit(name: str) -> str:
-    w = WORDING[name]
-    return {"share": "%", "money": "GBP m", "gbp": "GBP"}.get(w.kind, w.unit)
-
-
-def unit_cell(name: str) -> str:
-    """Unit of a table row: levels, and differences when they differ (shares: percentage points)."""
-    return "% / pp" if WORDING[name].kind == "share" else level_unit(name)
-
-
-def level_num(name: str, v: float) -> str:
-    """A level as a bare number in :func:`level_unit` units."""
-    w = WORDING[name]
-    if not np.isfinite(v):
-        return "n/a"
-    if w.kind == "share":
-        return _num(100 * v, 2 if 0 < abs(v) < 0.01 else 1)
-    if w.kind == "money":
-        return _num(v, 1)
-    if w.kind == "gbp" or abs(v) >= 10:
-        return _num(v, 0)
-    return _num(v, _decimals(abs(v)))
-
-
-def _effect_decimals(name: str, mean: float, lo: float, hi: float) -> int:
-    k = _scale(name)
-    width = (hi - lo) * k if np.isfinite(lo) and np.isfinite(hi) else float("nan")
-    d = _interval_decimals(width) if np.isfinite(width) and width > 0 else _decimals(abs(mean) * k)
-    while d < 4 and np.isfinite(mean) and mean != 0 and round(abs(mean) * k, d) == 0:
-        d += 1
-    return d
-
-
-def interval_text(name: str, mean: float, lo: float, hi: float, n: int) -> str:
-    if n < 2 or not (np.isfinite(lo) and np.isfinite(hi)):
-        return "no interval (one replicate)"
-    d, k = _effect_decimals(name, mean, lo, hi), _scale(name)
-    return f"95% interval {_num(lo * k, d)} to {_num(hi * k, d)}"
-
-
-def identical(mean: float, lo: float, hi: float, n: int) -> bool:
-    """True when the scenario equals the status quo in every paired run (no difference at all)."""
-    return mean == 0 and (n < 2 or (lo == 0 and hi == 0))
-
-
-def noise_cell(mean: float, lo: float, hi: float, n: int) -> str:
-    """The 'Within the noise?' column: yes / no / no difference."""
-    if identical(mean, lo, hi, n) and n > 1:
-        return "no difference"
-    return "yes" if within_noise(lo, hi, n) else "no"
-
-
-def within_noise(lo: float, hi: float, n: int) -> bool:
-    """True when the interval includes zero, or there is no interval (one replicate)."""
-    return n < 2 or not (np.isfinite(lo) and np.isfinite(hi)) or (lo <= 0.0 <= hi)
-
-
-def effect_sentence(
-    name: str, scenario: str, mean: float, lo: float, hi: float, n: int, base: float | None = None, where: str = ""
-) -> str:
-    """One plain-English sentence on the effect of ``scenario`` on outcome ``name``.
-
-    ``mean``, ``lo``, ``hi``: the mean paired difference (scenario minus status quo) and its 95%
-    interval, in the outcome's units (shares as fractions); ``n`` paired replicates; ``base``:
-    the status quo level; ``where``: e.g. 'in the Greater Manchester RCC'."""
-    w = WORDING[name]
-    who = f"Under {plots.label(scenario).lower()}" + (f" {where}" if where else "")
-    if not np.isfinite(mean):
-        return f"{who}, {w.subject} could not be computed (nothing to divide by)."
-    if identical(mean, lo, hi, n):
-        runs = "the one paired run" if n < 2 else f"every one of the {n} paired runs"
-        return f"{who}, {w.subject} is exactly the same as under the status quo in {runs}."
-    d = _effect_decimals(name, mean, lo, hi)
-    x = _num(abs(mean) * _scale(name), d)
-    change = w.change.format(x=x, dir=w.up if mean > 0 else w.down)
-    extra = [interval_text(name, mean, lo, hi, n)]
-    if base is not None and np.isfinite(base):
-        extra.append(f"status quo {level_text(name, base)}")
-    text = f"{who}, {change} ({'; '.join(extra)})."
-    if n < 2:
-        text += f" With one replicate no interval can be given, so this difference may be {NOISE}."
-    elif within_noise(lo, hi, n):
-        text += f" The interval includes zero: the difference is {NOISE}."
-    return text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,42 +115,6 @@ def find_runs(path: Path) -> list[Path]:
     if (path / RESULTS_FILE).exists():
         return [path]
     return sorted(p.parent for p in path.rglob(RESULTS_FILE) if not p.name.startswith("."))
-
-
-def _open_runs(path: Path, dirs: list[Path]) -> xr.Dataset:
-    """Fallback for :func:`rcc_sim.study.open_study`: the runs stacked by scenario (the policy)
-    and replicate (the seed), with coords ``policy`` and ``run_dir``; a second run with the same
-    policy and seed becomes a scenario named after its directory."""
-    by_scenario: dict[str, list[xr.Dataset]] = {}
-    seen = set()
-    for d in dirs:
-        ds = xr.open_dataset(d / RESULTS_FILE, engine="h5netcdf")
-        policy, seed = str(ds.attrs.get("policy", "unknown")), int(ds.attrs.get("seed", 0))
-        name = policy if (policy, seed) not in seen else f"{policy} ({d.name})"
-        seen.add((policy, seed))
-        rel = str(d.relative_to(path)) if d != path else "."
-        by_scenario.setdefault(name, []).append(
-            ds.expand_dims(replicate=[seed]).assign_coords(run_dir=("replicate", [rel]))
-        )
-    parts = []
-    for name, dss in by_scenario.items():
-        dss.sort(key=lambda x: int(x.replicate[0]))
-        s = xr.concat(dss, dim="replicate", combine_attrs="drop_conflicts") if len(dss) > 1 else dss[0]
-        s = s.expand_dims(scenario=[name]).assign_coords(policy=("scenario", [name.split(" (")[0]]))
-        parts.append(s.assign_coords(run_dir=s["run_dir"].expand_dims(scenario=[name])))
-    out = (
-        parts[0] if len(parts) == 1 else xr.concat(parts, dim="scenario", join="outer", combine_attrs="drop_conflicts")
-    )
-    return out.assign_coords(run_dir=out["run_dir"].fillna(""))
-
-
-def open_results(path: Path, dirs: list[Path]) -> xr.Dataset:
-    """The study's results: :func:`rcc_sim.study.open_study` where present, else :func:`_open_runs`."""
-    try:
-        from .study import open_study
-    except ImportError:
-        return _open_runs(path, dirs)
-    return open_study(path)
 
 
 @dataclass
@@ -434,7 +170,7 @@ def load(path: str | Path) -> Study:
             f"holding {RESULTS_FILE}, {CONFIG_FILE} and {MANIFEST_FILE}, or a directory of runs)"
         )
     try:
-        ds = open_results(path, dirs)
+        ds = open_study(path)
     except ValueError as exc:  # StudyError (a ValueError) names the path already
         raise ReportError(str(exc) if str(path) in str(exc) else f"{path}: {exc}") from exc
     except (OSError, KeyError) as exc:
@@ -841,15 +577,15 @@ def section_effects(page: Page, study: Study, res: Results) -> None:
             for name, o in OUTCOMES.items():
                 m, lo, hi, b, n = _e(res, s, name, "England")
                 sc = float(res.eff[f"{name}__scenario"].sel(scenario=s, area="England"))
-                d, k = _effect_decimals(name, m, lo, hi), _scale(name)
-                ci = f"{_num(lo * k, d)} to {_num(hi * k, d)}" if n > 1 and np.isfinite(lo) else "n/a"
+                d, k = effect_decimals(name, m, lo, hi), display_scale(name)
+                ci = f"{number_text(lo * k, d)} to {number_text(hi * k, d)}" if n > 1 and np.isfinite(lo) else "n/a"
                 rows.append(
                     [
                         o.long_name,
                         unit_cell(name),
                         level_num(name, b),
                         level_num(name, sc),
-                        _num(m * k, d),
+                        number_text(m * k, d),
                         ci,
                         noise_cell(m, lo, hi, n),
                     ]
@@ -986,7 +722,7 @@ def section_money(page: Page, study: Study, res: Results, colors: dict[str, str]
         )
     else:
         page.p("No RCC costs arise in these scenarios (no RCC is set up).")
-    rows = [[k] + [_num(costs[s][k], 2) for s in study.scenarios] for k in plots.RCC_COSTS]
+    rows = [[k] + [number_text(costs[s][k], 2) for s in study.scenarios] for k in plots.RCC_COSTS]
     page.raw(
         _table(
             ["GBP million over the run"] + [plots.label(s) for s in study.scenarios],
@@ -1115,16 +851,16 @@ def section_areas(page: Page, study: Study, res: Results, colors: dict[str, str]
                 cells = [esc(lab)]
                 for name in AREA_OUTCOMES:
                     m, lo, hi, _, n = _e(res, s, name, area)
-                    d, k = _effect_decimals(name, m, lo, hi), _scale(name)
+                    d, k = effect_decimals(name, m, lo, hi), display_scale(name)
                     if identical(m, lo, hi, n) and n > 1:
                         cells.append('0<br><span class="range">same in every run</span>')
                         continue
                     ci = (
-                        f'<br><span class="range">{_num(lo * k, d)} to {_num(hi * k, d)}</span>'
+                        f'<br><span class="range">{number_text(lo * k, d)} to {number_text(hi * k, d)}</span>'
                         if n > 1 and np.isfinite(lo)
                         else ""
                     )
-                    cells.append(f"{_num(m * k, d)}{DAGGER if within_noise(lo, hi, n) else ''}{ci}")
+                    cells.append(f"{number_text(m * k, d)}{DAGGER if within_noise(lo, hi, n) else ''}{ci}")
                 body.append(cells)
             page.raw(_table(head, body, numeric={1, 2, 3, 4}, row_classes=indents, cls="areas", escape=False))
         # a chart taller than a printed page is unreadable: past 25 areas, leave the member LAs to the table

@@ -25,7 +25,7 @@ from conftest import small_config
 from scipy import stats
 from test_worlds import composed
 
-from rcc_sim import plots, report
+from rcc_sim import plots, report, wording
 from rcc_sim.compare import OUTCOMES, outcomes, paired, rcc_groups, t_interval
 from rcc_sim.run import config_yaml, simulate, write_run
 
@@ -73,36 +73,36 @@ def _text(html: str) -> str:
 # Wording
 # ---------------------------------------------------------------------------------------------
 def test_sentence_with_interval_clear_of_zero():
-    s = report.effect_sentence("share_over_20_miles", "pathfinders", -0.003, -0.005, -0.001, 5, base=0.12)
+    s = wording.effect_sentence("share_over_20_miles", "pathfinders", -0.003, -0.005, -0.001, 5, base=0.12)
     assert s == (
         "Under pathfinders, 0.3 percentage points fewer children are placed more than 20 miles from home "
         "(95% interval -0.5 to -0.1; status quo 12.0%)."
     )
-    assert report.NOISE not in s
+    assert wording.NOISE not in s
 
 
 def test_sentence_with_interval_across_zero_says_noise():
-    s = report.effect_sentence("share_over_20_miles", "pathfinders", 0.001, -0.002, 0.004, 5)
+    s = wording.effect_sentence("share_over_20_miles", "pathfinders", 0.001, -0.002, 0.004, 5)
     assert "0.1 percentage points more children" in s and "95% interval -0.2 to 0.4" in s
-    assert report.NOISE in s
+    assert wording.NOISE in s
 
 
 def test_sentence_with_one_replicate_says_no_interval_and_noise():
-    s = report.effect_sentence("net_cost_gbp_m", "pathfinders", -12.34, float("nan"), float("nan"), 1)
-    assert "GBP 12m lower" in s and "no interval" in s and report.NOISE in s
+    s = wording.effect_sentence("net_cost_gbp_m", "pathfinders", -12.34, float("nan"), float("nan"), 1)
+    assert "GBP 12m lower" in s and "no interval" in s and wording.NOISE in s
 
 
 def test_sentence_for_no_difference_at_all():
-    s = report.effect_sentence("waiting", "pathfinders", 0.0, 0.0, 0.0, 3)
+    s = wording.effect_sentence("waiting", "pathfinders", 0.0, 0.0, 0.0, 3)
     assert "exactly the same as under the status quo in every one of the 3 paired runs" in s
-    assert report.NOISE not in s
+    assert wording.NOISE not in s
 
 
 @pytest.mark.parametrize("name", list(OUTCOMES))
 def test_every_outcome_has_wording_both_ways(name):
-    up = report.effect_sentence(name, "x", 1.0, 0.5, 1.5, 3)
-    down = report.effect_sentence(name, "x", -1.0, -1.5, -0.5, 3)
-    w = report.WORDING[name]
+    up = wording.effect_sentence(name, "x", 1.0, 0.5, 1.5, 3)
+    down = wording.effect_sentence(name, "x", -1.0, -1.5, -0.5, 3)
+    w = wording.WORDING[name]
     assert f" {w.up}" in up and f" {w.down}" in down and "{" not in up + down
 
 
@@ -158,7 +158,7 @@ def test_synthetic_effect_clear_of_zero_is_not_called_noise(base_runs):
     assert n == 3 and m == pytest.approx(0.05, abs=1e-4) and lo > 0
     s = _finding(study, "placed more than 20 miles from home")
     assert s.startswith("Under made up, 5.0 percentage points more children are placed more than 20 miles"), s
-    assert report.NOISE not in s
+    assert wording.NOISE not in s
 
 
 def test_synthetic_effect_across_zero_is_called_noise(base_runs):
@@ -167,7 +167,7 @@ def test_synthetic_effect_across_zero_is_called_noise(base_runs):
     _m, lo, hi, _, _n = report._e(res, "made_up", "share_over_20_miles", "England")
     assert lo < 0 < hi
     s = _finding(study, "placed more than 20 miles from home")
-    assert s.endswith(f"The interval includes zero: the difference is {report.NOISE}."), s
+    assert s.endswith(f"The interval includes zero: the difference is {wording.NOISE}."), s
 
 
 # ---------------------------------------------------------------------------------------------
