@@ -70,16 +70,20 @@ def main() -> None:
     for k, year in enumerate((2022, 2023, 2024)):
         actual = pub[year]
         trend = pub[2021] + (k + 1) * net_2021
-        print(f"{year:>10d} {mape(three[k], actual):8.1f} {mape(pub[2021], actual):12.1f} {mape(trend, actual):13.1f}"
-              f"   {three[k].sum():,.0f} / {actual.sum():,.0f}")
+        print(
+            f"{year:>10d} {mape(three[k], actual):8.1f} {mape(pub[2021], actual):12.1f} {mape(trend, actual):13.1f}"
+            f"   {three[k].sum():,.0f} / {actual.sum():,.0f}"
+        )
     print("\nB. One year ahead, each forecast made at the previous 31 March")
     print(f"{'31 March':>10s} {'model':>8s} {'last year':>12s} {'linear trend':>13s}   England: model / published")
     for year in (2022, 2023, 2024):
         actual = pub[year]
         trend = 2 * pub[year - 1] - pub[year - 2] if year - 2 >= 2021 else None
         t = f"{mape(trend, actual):13.1f}" if trend is not None else f"{'n/a':>13s}"
-        print(f"{year:>10d} {mape(one[year], actual):8.1f} {mape(pub[year - 1], actual):12.1f} {t}"
-              f"   {one[year].sum():,.0f} / {actual.sum():,.0f}")
+        print(
+            f"{year:>10d} {mape(one[year], actual):8.1f} {mape(pub[year - 1], actual):12.1f} {t}"
+            f"   {one[year].sum():,.0f} / {actual.sum():,.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from rcc_sim.config import Config
-from rcc_sim.model import CareSystemModel
+from rcc_sim.engine.model import CareSystemModel
 from rcc_sim.run import to_dataset
 
 
@@ -39,14 +39,18 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     wall = t_end - t0
     print(f"world england, {args.years:g} years, seed {args.seed}")
-    print(f"wall time          {wall:8.1f} s  (set-up {t_init - t0:.1f} s, run {t_run - t_init:.1f} s, "
-          f"dataset {t_end - t_run:.1f} s)")
+    print(
+        f"wall time          {wall:8.1f} s  (set-up {t_init - t0:.1f} s, run {t_run - t_init:.1f} s, "
+        f"dataset {t_end - t_run:.1f} s)"
+    )
     print(f"peak memory        {peak_mb:8.0f} MB")
     print(f"child-days         {child_days / 1e6:8.1f} million")
     print(f"child-days / s     {child_days / wall / 1e6:8.2f} million")
     print(f"events scheduled   {next(events) if not isinstance(events, float) else events}")
-    print(f"children in care at end {float(ds['children_in_care'].isel(time=-1).sum()):,.0f}; "
-          f"starts {float(ds['starts'].sum()):,.0f}; ceased {float(ds['ceased'].sum()):,.0f}")
+    print(
+        f"children in care at end {float(ds['children_in_care'].isel(time=-1).sum()):,.0f}; "
+        f"starts {float(ds['starts'].sum()):,.0f}; ceased {float(ds['ceased'].sum()):,.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     python experiments/face_validity.py [--seeds 0 1 2 3 4 5 6 7 8 9] [--jobs 2]
 
-Prints the table of rcc_sim.validation.compare (mean over seeds, with the spread across seeds),
+Prints the table of rcc_sim.studies.validation.compare (mean over seeds, with the spread across seeds),
 counts the targets outside 5% (counts) or 2 percentage points (shares) - the calibration's
 acceptance bands - and then the measures the model was not fitted to. About 15 s per seed on
 one core here.
@@ -17,7 +17,7 @@ import numpy as np
 
 from rcc_sim.config import Config
 from rcc_sim.run import simulate
-from rcc_sim.validation import compare, format_table, format_untuned, untuned
+from rcc_sim.studies.validation import compare, format_table, format_untuned, untuned
 
 
 def one_seed(seed: int):
@@ -44,8 +44,9 @@ def main() -> None:
     print(f"England, one year from 31 March 2024, mean of {len(args.seeds)} seeds {args.seeds}")
     print(format_table(rows))
     out = [r for r in rows if (abs(r.diff) > 5 if r.kind == "count" else abs(r.diff) > 2)]
-    print(f"\n{len(out)} of {len(rows)} targets outside 5% (counts) / 2 points (shares): "
-          + ", ".join(r.key for r in out))
+    print(
+        f"\n{len(out)} of {len(rows)} targets outside 5% (counts) / 2 points (shares): " + ", ".join(r.key for r in out)
+    )
     sd = max(s / abs(r.model) for s, r in zip(spread, rows) if r.kind == "count" and r.model)
     print(f"largest seed-to-seed sd of a count: {100 * sd:.2f}% of its mean\n")
     mean_other = [(r[0], float(np.mean([o[i][1] for o in others])), r[2], r[3]) for i, r in enumerate(others[0])]

@@ -21,10 +21,10 @@ import dataclasses
 import numpy as np
 from scipy.optimize import least_squares
 
-from rcc_sim.config import AGE_BAND_EDGES, HAZARD_ROUTES, Config
+from rcc_sim.config import Config
 from rcc_sim.data import load_targets
-from rcc_sim.metrics import EXIT_ROUTES
-from rcc_sim.processes.demand import AT_18, UASC_HAZARD_MULTIPLIER, ExitSampler
+from rcc_sim.engine.processes.demand import AT_18, UASC_HAZARD_MULTIPLIER, ExitSampler
+from rcc_sim.vocab import AGE_BAND_EDGES, EXIT_ROUTES, HAZARD_ROUTES
 
 N = 120_000
 T = {k: v["value"] for k, v in load_targets().items()}
@@ -32,9 +32,16 @@ MEAN_YEARS = T["cla_stock"] / T["cla_starts"]
 STOCK_AGE = np.array([T[f"age_share_{b}"] for b in ("under1", "1_4", "5_9", "10_15", "16plus")])
 CEASED_AGE = np.array([T[f"ceased_age_share_{b}"] for b in ("under1", "1_4", "5_9", "10_15", "16_17", "18plus")])
 # ceased routes before 18 and the share leaving at 18 (see the module docstring of the split)
-ROUTE_TARGET = {"returned_home": 0.20, "adopted": 0.09, "special_guardianship": 0.11,
-                "child_arrangements_order": 0.03, "lives_with_relatives": 0.06, "independent_living": 0.03,
-                "other": 0.09, "at_18": 0.39}
+ROUTE_TARGET = {
+    "returned_home": 0.20,
+    "adopted": 0.09,
+    "special_guardianship": 0.11,
+    "child_arrangements_order": 0.03,
+    "lives_with_relatives": 0.06,
+    "independent_living": 0.03,
+    "other": 0.09,
+    "at_18": 0.39,
+}
 
 
 def cohort(cfg: Config, rng: np.random.Generator):
@@ -58,8 +65,9 @@ def moments(cfg: Config, age, mult, e, u):
     years, route = ExitSampler(cfg).sample(age, np.zeros_like(age), mult, e, u)
     end = age + years
     edges = np.array(AGE_BAND_EDGES)
-    person_years = np.array([np.clip(np.minimum(end, edges[b + 1]) - np.maximum(age, edges[b]), 0, None).sum()
-                             for b in range(5)])
+    person_years = np.array(
+        [np.clip(np.minimum(end, edges[b + 1]) - np.maximum(age, edges[b]), 0, None).sum() for b in range(5)]
+    )
     exit_band = np.where(route == AT_18, 5, np.searchsorted(edges[1:-1], np.minimum(end, 17.999), side="right"))
     ceased_age = np.bincount(exit_band, minlength=6) / N
     shares = {r: float(np.mean(route == EXIT_ROUTES.index(r))) for r in HAZARD_ROUTES}
@@ -69,8 +77,12 @@ def moments(cfg: Config, age, mult, e, u):
 
 def residuals(x, cfg, draws):
     mean, stock_age, ceased_age, shares = moments(with_params(cfg, x), *draws)
-    return np.r_[3 * (mean / MEAN_YEARS - 1), stock_age - STOCK_AGE, ceased_age - CEASED_AGE,
-                 [shares[k] - v for k, v in ROUTE_TARGET.items()]]
+    return np.r_[
+        3 * (mean / MEAN_YEARS - 1),
+        stock_age - STOCK_AGE,
+        ceased_age - CEASED_AGE,
+        [shares[k] - v for k, v in ROUTE_TARGET.items()],
+    ]
 
 
 def main() -> None:

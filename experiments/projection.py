@@ -1,6 +1,6 @@
 """Ten-year status-quo projection ("do nothing") for England from 31 March 2024, with intervals.
 
-Each run draws one parameter set (Latin hypercube, ``rcc_sim.sensitivity.draw``) and its own
+Each run draws one parameter set (Latin hypercube, ``rcc_sim.studies.sensitivity.draw``) and its own
 seed, so the intervals hold both parameter and stochastic uncertainty:
 
 * every calibrated parameter within its plausible range (rcc_sim/data/calibrated.yaml), and
@@ -26,21 +26,25 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from rcc_sim.config import Config, FreeParameter
-from rcc_sim.metrics import PLACEMENT_TYPES
+from rcc_sim.vocab import PLACEMENT_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUPS = {
     "foster (all)": ["kinship_foster", "in_house_foster", "ifa_foster"],
     "children's homes + secure": ["la_home", "private_home", "secure"],
     "supported accommodation": ["supported_accommodation"],
-    "other (parents, adoption, other, unregistered)": ["with_parents", "placed_for_adoption", "other_setting",
-                                                        "unregistered"],
+    "other (parents, adoption, other, unregistered)": [
+        "with_parents",
+        "placed_for_adoption",
+        "other_setting",
+        "unregistered",
+    ],
 }
 
 
 def one_run(args: tuple[int, float, list, dict]) -> dict[str, np.ndarray]:
-    from rcc_sim.calibration import apply
     from rcc_sim.run import simulate
+    from rcc_sim.studies.calibration import apply
 
     seed, years, params, x = args
     cfg = apply(Config(seed=seed), params, x)
@@ -48,10 +52,12 @@ def one_run(args: tuple[int, float, list, dict]) -> dict[str, np.ndarray]:
     ds = simulate(cfg)
     by_year = ds.groupby("stat_year").sum()
     end = ds["placements"].sum("la").groupby("stat_year").last()
-    out = {"year": by_year["stat_year"].values,
-           "children_in_care": ds["children_in_care_31mar"].sum("la").values,
-           "spend_gbp_m": by_year["spend"].sum(("la", "placement_type")).values / 1e6,
-           "over_20_miles": (ds["over_20_miles"].sum("la") / ds["located"].sum("la")).groupby("stat_year").last().values}
+    out = {
+        "year": by_year["stat_year"].values,
+        "children_in_care": ds["children_in_care_31mar"].sum("la").values,
+        "spend_gbp_m": by_year["spend"].sum(("la", "placement_type")).values / 1e6,
+        "over_20_miles": (ds["over_20_miles"].sum("la") / ds["located"].sum("la")).groupby("stat_year").last().values,
+    }
     total = end.sum("placement_type")
     for name, types in GROUPS.items():
         out[name] = (end.sel(placement_type=types).sum("placement_type") / total).values
@@ -61,8 +67,10 @@ def one_run(args: tuple[int, float, list, dict]) -> dict[str, np.ndarray]:
 def parameters(assumptions: bool) -> list[FreeParameter]:
     from rcc_sim.config import CALIBRATED
 
-    params = [FreeParameter(key=k, lo=r["lo"], hi=r["hi"], scale=bool(r.get("scale")))
-              for k, r in CALIBRATED.get("ranges", {}).items()]
+    params = [
+        FreeParameter(key=k, lo=r["lo"], hi=r["hi"], scale=bool(r.get("scale")))
+        for k, r in CALIBRATED.get("ranges", {}).items()
+    ]
     if assumptions:
         doc = OmegaConf.load(ROOT / "configs" / "experiment" / "sensitivity.yaml")
         params += [FreeParameter(**OmegaConf.to_container(p)) for p in doc.sensitivity.parameters]
@@ -70,7 +78,7 @@ def parameters(assumptions: bool) -> list[FreeParameter]:
 
 
 def main() -> None:
-    from rcc_sim.sensitivity import draw
+    from rcc_sim.studies.sensitivity import draw
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--draws", type=int, default=20)
@@ -82,15 +90,18 @@ def main() -> None:
     args = ap.parse_args()
     params = parameters(args.assumptions) if args.vary else []
     x = draw(params, args.draws, args.seed) if params else np.zeros((args.draws, 0))
-    jobs = [(args.seed + k, args.years, params, {p.key: float(v) for p, v in zip(params, row)})
-            for k, row in enumerate(x)]
+    jobs = [
+        (args.seed + k, args.years, params, {p.key: float(v) for p, v in zip(params, row)}) for k, row in enumerate(x)
+    ]
     with ProcessPoolExecutor(max_workers=args.jobs) as ex:
         runs = list(ex.map(one_run, jobs))
     years = runs[0]["year"]
-    what = (f"{len(params)} parameters varied ({'calibrated + assumed' if args.assumptions else 'calibrated'})"
-            if params else "seed only")
-    print(f"Status quo projection, England, {args.draws} runs, {what}: median [5%, 95%] across runs, "
-          "year to 31 March")
+    what = (
+        f"{len(params)} parameters varied ({'calibrated + assumed' if args.assumptions else 'calibrated'})"
+        if params
+        else "seed only"
+    )
+    print(f"Status quo projection, England, {args.draws} runs, {what}: median [5%, 95%] across runs, year to 31 March")
     for key in ["children_in_care", "spend_gbp_m", "over_20_miles", *GROUPS]:
         vals = np.array([r[key] for r in runs])
         print(f"\n{key}")

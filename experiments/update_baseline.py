@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from rcc_sim.config import to_object
-from rcc_sim.metrics import summarize
+from rcc_sim.engine.recorder import summarize
 from rcc_sim.run import simulate
 
 BASELINE = Path(__file__).resolve().parent.parent / "tests" / "baseline.json"
@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         return 0
     doc = {
-        "about": "rcc_sim.metrics.summarize() of one run of 'config' (other parameters at their defaults). "
-                 "Checked by tests/test_baseline.py; regenerate with `python experiments/update_baseline.py`.",
+        "about": "rcc_sim.engine.recorder.summarize() of one run of 'config' (other parameters at their defaults). "
+        "Checked by tests/test_baseline.py; regenerate with `python experiments/update_baseline.py`.",
         "config": CONFIG,
         "summary": new,
     }

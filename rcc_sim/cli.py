@@ -19,8 +19,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from .config import ConfigError, register_configs, to_object
-from .data import DataError
+from rcc_sim.config import ConfigError, register_configs, to_object
+from rcc_sim.data import DataError
 
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
 
@@ -41,8 +41,8 @@ def _validated(cfg: DictConfig, prog: str):
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> None:
-    from .run import run_and_write
-    from .study import previous_run, recording
+    from rcc_sim.run import run_and_write
+    from rcc_sim.studies.study import previous_run, recording
 
     obj, out_dir = _validated(cfg, "rcc-sim")
     hydra_cfg = HydraConfig.get()
@@ -55,11 +55,13 @@ def main(cfg: DictConfig) -> None:
     with recording(out_dir, obj, list(hydra_cfg.overrides.task)):
         ds, path = run_and_write(obj, out_dir)
     cic = float(ds["children_in_care"].isel(time=-1).sum())
-    print(f"rcc-sim: {obj.world.name} / {obj.policy.name}, seed {obj.seed}, {obj.sim.years:g} years: "
-          f"{cic:,.0f} children in care at {str(ds.time.values[-1])[:10]}")
+    print(
+        f"rcc-sim: {obj.world.name} / {obj.policy.name}, seed {obj.seed}, {obj.sim.years:g} years: "
+        f"{cic:,.0f} children in care at {str(ds.time.values[-1])[:10]}"
+    )
     print(f"rcc-sim: results written to {path}")
     if obj.output.report:
-        from .report import ReportError, write_report
+        from rcc_sim.reporting.report import ReportError, write_report
 
         try:
             print(f"rcc-sim: report written to {write_report(path, ds=ds)}")
@@ -71,14 +73,14 @@ def main(cfg: DictConfig) -> None:
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def compare(cfg: DictConfig) -> None:
     """Run the configured policy and the status quo on the same seeds; report differences."""
-    from .compare import paired, table
+    from rcc_sim.studies.compare import paired, table
 
     obj, out_dir = _validated(cfg, "rcc-sim-compare")
     result = paired(obj, list(obj.compare.seeds), jobs=obj.compare.jobs)
     tmp = out_dir / ".comparison.nc.tmp"
     result.to_netcdf(tmp, engine="h5netcdf")
     tmp.replace(out_dir / "comparison.nc")
-    from .run import CONFIG_FILE, config_yaml
+    from rcc_sim.run import CONFIG_FILE, config_yaml
 
     (out_dir / CONFIG_FILE).write_text(config_yaml(obj))
     report = [table(result, "England")]
@@ -104,7 +106,7 @@ def _study_command(cfg: DictConfig, prog: str, section: str, run, written: str =
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def calibrate(cfg: DictConfig) -> None:
     """Fit the free parameters to the published statistics (``+experiment=calibration``)."""
-    from .calibration import run_calibration
+    from rcc_sim.studies.calibration import run_calibration
 
     _study_command(cfg, "rcc-sim-calibrate", "calibration", run_calibration, "calibrated.yaml")
 
@@ -112,7 +114,7 @@ def calibrate(cfg: DictConfig) -> None:
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def sensitivity(cfg: DictConfig) -> None:
     """Probabilistic sensitivity analysis: rank parameters by influence (``+experiment=sensitivity``)."""
-    from .sensitivity import run_sensitivity
+    from rcc_sim.studies.sensitivity import run_sensitivity
 
     _study_command(cfg, "rcc-sim-sensitivity", "sensitivity", run_sensitivity)
 

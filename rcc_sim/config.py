@@ -17,33 +17,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
 ASSUMPTION = "ASSUMPTION"  # marks a default with no published source; sweep it in sensitivity studies
 
-AGE_BANDS = ("under1", "1_4", "5_9", "10_15", "16_17")
-AGE_BAND_EDGES = (0.0, 1.0, 5.0, 10.0, 16.0, 18.0)  # years; DfE age bands
-NEEDS_TIERS = ("standard", "complex", "very_complex", "secure_welfare")
-DURATION_BAND_EDGES = (0.0, 0.5, 1.0, 2.0, 4.0)  # years in care; last band open-ended
-HAZARD_ROUTES = (  # exit routes with a hazard before 18; the rest happen at 18
-    "returned_home",
-    "adopted",
-    "special_guardianship",
-    "child_arrangements_order",
-    "lives_with_relatives",
-    "independent_living",
-    "other",
-)
+from rcc_sim.vocab import AGE_BAND_EDGES, AGE_BANDS, DURATION_BAND_EDGES, HAZARD_ROUTES, NEEDS_TIERS  # noqa: E402
 
 
 class ConfigError(ValueError):
     """A config value is missing, of the wrong kind or impossible. The message names the key."""
 
 
-def param(default: Any, unit: str, source: str, lo: float | None = None, hi: float | None = None,
-          doc: str = "") -> Any:
+def param(default: Any, unit: str, source: str, lo: float | None = None, hi: float | None = None, doc: str = "") -> Any:
     """Declare a parameter with its unit, source and bounds (checked by :func:`validate`).
 
     ``lo``/``hi`` apply to a number or to every element of a list of numbers.
@@ -54,8 +41,10 @@ def param(default: Any, unit: str, source: str, lo: float | None = None, hi: flo
     return field(default=default, metadata=meta)
 
 
-FITTED = ("prior from a first steady-state fit to DfE CLA 2024 (stock/starts, age mix of stock and ceased, "
-          "ceased by reason); refitted by the calibration study (rcc_sim/data/calibrated.yaml)")
+FITTED = (
+    "prior from a first steady-state fit to DfE CLA 2024 (stock/starts, age mix of stock and ceased, "
+    "ceased by reason); refitted by the calibration study (rcc_sim/data/calibrated.yaml)"
+)
 SHARE = dict(lo=0.0, hi=1.0)
 RATE = dict(lo=0.0)
 
@@ -71,15 +60,18 @@ class WorldConfig:
     # ONS codes of the LAs simulated in full; empty means all 153 English LAs
     la_codes: list[str] = field(default_factory=list)
     outside_occupancy: float = param(
-        0.8, "share of usable places", ASSUMPTION + ": outside the world, places taken by children not simulated "
-        "(about the national occupancy of usable places)", **SHARE)
+        0.8,
+        "share of usable places",
+        ASSUMPTION + ": outside the world, places taken by children not simulated "
+        "(about the national occupancy of usable places)",
+        **SHARE,
+    )
 
 
 @dataclass
 class SimConfig:
     years: float = param(5.0, "years", "run length from the base date", lo=0.02, hi=50.0)
-    start_year: int = param(2024, "year", "base date is 31 March of this year (2021-2024 published)",
-                            lo=2021, hi=2024)
+    start_year: int = param(2024, "year", "base date is 31 March of this year (2021-2024 published)", lo=2021, hi=2024)
     # recount every counter from the agents at each weekly record (slow; for tests)
     check_invariants: bool = False
 
@@ -99,36 +91,61 @@ class OutputConfig:
 @dataclass
 class DemandParams:
     entry_rate_scale: float = param(
-        1.0, "multiplier", "1.0 = published starts per LA in the year to 31 March (DfE CLA)", **RATE)
+        1.0, "multiplier", "1.0 = published starts per LA in the year to 31 March (DfE CLA)", **RATE
+    )
     published_starts_until: int = param(
-        2024, "year", "last DfE year of published starts per LA used as input; later years repeat it "
-        "(set 2023 for a back-cast that does not see 2024)", lo=2022, hi=2100)
+        2024,
+        "year",
+        "last DfE year of published starts per LA used as input; later years repeat it "
+        "(set 2023 for a back-cast that does not see 2024)",
+        lo=2022,
+        hi=2100,
+    )
     entry_trend_per_year: float = param(
-        0.0, "fraction per year", ASSUMPTION + ": starts held at the latest published year", lo=-0.5, hi=0.5)
+        0.0, "fraction per year", ASSUMPTION + ": starts held at the latest published year", lo=-0.5, hi=0.5
+    )
     start_age_shares: list[float] = param(
-        [0.16, 0.15, 0.15, 0.26, 0.28], "share of starts by age band (<1, 1-4, 5-9, 10-15, 16-17)",
-        "DfE CLA 2024 starting during the year by age", **SHARE)
+        [0.16, 0.15, 0.15, 0.26, 0.28],
+        "share of starts by age band (<1, 1-4, 5-9, 10-15, 16-17)",
+        "DfE CLA 2024 starting during the year by age",
+        **SHARE,
+    )
     male_share: float = param(0.53, "share of non-UASC children", "DfE CLA 2024 (53% of non-UASC)", **SHARE)
     uasc_male_share: float = param(0.95, "share of UASC", "DfE CLA 2024: most UASC are boys aged 16-17", **SHARE)
     uasc_share_of_starts: list[float] = param(
-        [0.0, 0.0, 0.01, 0.08, 0.50], "share of starts by age band",
-        ASSUMPTION + ": set so that the UASC stock is about 7,440 (DfE CLA 2024, 9% of stock)", **SHARE)
+        [0.0, 0.0, 0.01, 0.08, 0.50],
+        "share of starts by age band",
+        ASSUMPTION + ": set so that the UASC stock is about 7,440 (DfE CLA 2024, 9% of stock)",
+        **SHARE,
+    )
     needs_shares_under10: list[float] = param(
-        [0.90, 0.09, 0.01, 0.0], "share by needs tier (standard, complex, very complex, secure welfare)",
-        ASSUMPTION + ": tiers set so that about 11% of children live in children's homes (FOI 2024)", **SHARE)
-    needs_shares_10_15: list[float] = param(
-        [0.46, 0.30, 0.22, 0.02], "share by needs tier", ASSUMPTION, **SHARE)
-    needs_shares_16_17: list[float] = param(
-        [0.58, 0.24, 0.17, 0.01], "share by needs tier", ASSUMPTION, **SHARE)
+        [0.90, 0.09, 0.01, 0.0],
+        "share by needs tier (standard, complex, very complex, secure welfare)",
+        ASSUMPTION + ": tiers set so that about 11% of children live in children's homes (FOI 2024)",
+        **SHARE,
+    )
+    needs_shares_10_15: list[float] = param([0.46, 0.30, 0.22, 0.02], "share by needs tier", ASSUMPTION, **SHARE)
+    needs_shares_16_17: list[float] = param([0.58, 0.24, 0.17, 0.01], "share by needs tier", ASSUMPTION, **SHARE)
     initial_secure_tier_children: float = param(
-        190.0, "children in England at the base date", "DfE SA1 2023: about 125 secure welfare places in use, plus "
-        "60-70 children a day without one (Re X [2023] EWHC 129 (Fam))", lo=0.0)
+        190.0,
+        "children in England at the base date",
+        "DfE SA1 2023: about 125 secure welfare places in use, plus "
+        "60-70 children a day without one (Re X [2023] EWHC 129 (Fam))",
+        lo=0.0,
+    )
     sibling_group_size_shares: list[float] = param(
-        [0.74, 0.16, 0.07, 0.03], "share of entering groups of size 1, 2, 3, 4 (non-UASC under 16)",
-        ASSUMPTION + ": about four in ten children enter care with a sibling", **SHARE)
+        [0.74, 0.16, 0.07, 0.03],
+        "share of entering groups of size 1, 2, 3, 4 (non-UASC under 16)",
+        ASSUMPTION + ": about four in ten children enter care with a sibling",
+        **SHARE,
+    )
     needs_escalation_on_breakdown: float = param(
-        0.05, "probability", ASSUMPTION + ": needs rise one tier after an unplanned ending (0.15 drove the share in "
-        "residential care up 30% in three years)", **SHARE)
+        0.05,
+        "probability",
+        ASSUMPTION + ": needs rise one tier after an unplanned ending (0.15 drove the share in "
+        "residential care up 30% in three years)",
+        **SHARE,
+    )
 
 
 @dataclass
@@ -149,25 +166,45 @@ class ExitParams:
     independent_living: list[float] = param([0.0, 0.0, 0.0, 0.0, 0.0462], "per year", FITTED, **RATE)
     other: list[float] = param([0.0314, 0.0299, 0.0342, 0.0397, 0.1051], "per year", FITTED, **RATE)
 
-    returned_home_duration: list[float] = param([2.2, 1.0, 0.8, 0.6, 0.5], "multiplier by duration band", "ASSUMPTION: returns home are front-loaded", **RATE)
-    adopted_duration: list[float] = param([0.15, 0.9, 1.5, 1.0, 0.5], "multiplier by duration band", "ASSUMPTION: adoption orders take 1-2 years", **RATE)
-    special_guardianship_duration: list[float] = param([0.4, 1.0, 1.4, 1.0, 0.7], "multiplier by duration band", ASSUMPTION, **RATE)
-    child_arrangements_order_duration: list[float] = param([0.6, 1.0, 1.2, 1.0, 0.8], "multiplier by duration band", ASSUMPTION, **RATE)
-    lives_with_relatives_duration: list[float] = param([1.5, 1.0, 0.9, 0.8, 0.7], "multiplier by duration band", ASSUMPTION, **RATE)
-    independent_living_duration: list[float] = param([0.5, 1.0, 1.0, 1.0, 1.0], "multiplier by duration band", ASSUMPTION, **RATE)
+    returned_home_duration: list[float] = param(
+        [2.2, 1.0, 0.8, 0.6, 0.5], "multiplier by duration band", "ASSUMPTION: returns home are front-loaded", **RATE
+    )
+    adopted_duration: list[float] = param(
+        [0.15, 0.9, 1.5, 1.0, 0.5], "multiplier by duration band", "ASSUMPTION: adoption orders take 1-2 years", **RATE
+    )
+    special_guardianship_duration: list[float] = param(
+        [0.4, 1.0, 1.4, 1.0, 0.7], "multiplier by duration band", ASSUMPTION, **RATE
+    )
+    child_arrangements_order_duration: list[float] = param(
+        [0.6, 1.0, 1.2, 1.0, 0.8], "multiplier by duration band", ASSUMPTION, **RATE
+    )
+    lives_with_relatives_duration: list[float] = param(
+        [1.5, 1.0, 0.9, 0.8, 0.7], "multiplier by duration band", ASSUMPTION, **RATE
+    )
+    independent_living_duration: list[float] = param(
+        [0.5, 1.0, 1.0, 1.0, 1.0], "multiplier by duration band", ASSUMPTION, **RATE
+    )
     other_duration: list[float] = param([1.4, 1.0, 0.8, 0.7, 0.6], "multiplier by duration band", ASSUMPTION, **RATE)
 
     by_la: bool = param(
-        True, "switch", "scale each LA's exit hazards by England's stock/starts over the LA's (DfE CLA, published "
-        "years used as input): LAs differ in how long children stay")
+        True,
+        "switch",
+        "scale each LA's exit hazards by England's stock/starts over the LA's (DfE CLA, published "
+        "years used as input): LAs differ in how long children stay",
+    )
     by_la_method: str = param(
-        "ceased_rate", "method", "ceased_rate: LA's ceased per child in care over England's (DfE CLA 2022-); "
-        "stock_per_start: England's stock/starts over the LA's")
+        "ceased_rate",
+        "method",
+        "ceased_rate: LA's ceased per child in care over England's (DfE CLA 2022-); "
+        "stock_per_start: England's stock/starts over the LA's",
+    )
     by_la_range: list[float] = param([0.4, 2.5], "multiplier (min, max)", ASSUMPTION + ": guards small LAs", lo=0.0)
     staying_put_if_fostered: float = param(
-        0.9, "probability", "set so that staying put is 16% of ceased (DfE CLA 2024)", **SHARE)
+        0.9, "probability", "set so that staying put is 16% of ceased (DfE CLA 2024)", **SHARE
+    )
     independent_living_at_18: float = param(
-        0.45, "probability (not staying put)", "DfE CLA 2024: independent living 13% of ceased, mostly at 18", **SHARE)
+        0.45, "probability (not staying put)", "DfE CLA 2024: independent living 13% of ceased, mostly at 18", **SHARE
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,41 +213,70 @@ class ExitParams:
 @dataclass
 class PlacementParams:
     kinship_at_entry: list[float] = param(
-        [0.26, 0.27, 0.27, 0.16, 0.06], "probability by age band",
-        "fitted so that kinship foster care is about 15.6% of stock (Sufficiency.org.uk FOI 2024)", **SHARE)
+        [0.26, 0.27, 0.27, 0.16, 0.06],
+        "probability by age band",
+        "fitted so that kinship foster care is about 15.6% of stock (Sufficiency.org.uk FOI 2024)",
+        **SHARE,
+    )
     with_parents_before_return_home: float = param(
-        0.9, "probability", "set so that 6% of stock is placed with parents (DfE CLA 2024)", **SHARE)
+        0.9, "probability", "set so that 6% of stock is placed with parents (DfE CLA 2024)", **SHARE
+    )
     with_parents_lead_years: float = param(
-        2.0, "years (mean)", "ASSUMPTION: set with the share above (6% of stock with parents)", lo=0.0)
+        2.0, "years (mean)", "ASSUMPTION: set with the share above (6% of stock with parents)", lo=0.0
+    )
     adoption_placement_lead_years: float = param(
-        0.85, "years (mean)", "ASSUMPTION: placement for adoption to order; 2.5% of stock (DfE CLA 2024)", lo=0.0)
+        0.85, "years (mean)", "ASSUMPTION: placement for adoption to order; 2.5% of stock (DfE CLA 2024)", lo=0.0
+    )
     other_setting_at_entry: list[float] = param(
-        [0.0, 0.0, 0.02, 0.07, 0.08], "probability by age band",
-        "fitted to DfE CLA 2024: 5% of stock in other settings (residential schools, NHS, custody)", **SHARE)
+        [0.0, 0.0, 0.02, 0.07, 0.08],
+        "probability by age band",
+        "fitted to DfE CLA 2024: 5% of stock in other settings (residential schools, NHS, custody)",
+        **SHARE,
+    )
     miles_penalty_gbp: float = param(
-        12.0, "GBP per week per mile", ASSUMPTION + ": how much a commissioner pays to place a child one mile closer", **RATE)
+        12.0,
+        "GBP per week per mile",
+        ASSUMPTION + ": how much a commissioner pays to place a child one mile closer",
+        **RATE,
+    )
     need_mismatch_penalty_gbp: float = param(
-        900.0, "GBP per week", ASSUMPTION + ": a placement below the child's needs tier", **RATE)
-    sibling_split_penalty_gbp: float = param(
-        400.0, "GBP per week per sibling apart", ASSUMPTION, **RATE)
+        900.0, "GBP per week", ASSUMPTION + ": a placement below the child's needs tier", **RATE
+    )
+    sibling_split_penalty_gbp: float = param(400.0, "GBP per week per sibling apart", ASSUMPTION, **RATE)
     supported_first_16_17: float = param(
-        0.7, "share of 16-17 year olds (not UASC) with standard needs",
-        ASSUMPTION + ": care plan is supported accommodation; 7-10% of children are in it (DfE 2024, FOI 2024)", **SHARE)
+        0.7,
+        "share of 16-17 year olds (not UASC) with standard needs",
+        ASSUMPTION + ": care plan is supported accommodation; 7-10% of children are in it (DfE 2024, FOI 2024)",
+        **SHARE,
+    )
     stretch_penalty_gbp: float = param(
-        1500.0, "GBP per week", ASSUMPTION + ": cost of persuading a carer or home beyond its usual availability", **RATE)
+        1500.0,
+        "GBP per week",
+        ASSUMPTION + ": cost of persuading a carer or home beyond its usual availability",
+        **RATE,
+    )
     in_house_first: bool = param(
-        True, "switch", "CMA 2022: LAs look to their own carers before agencies; False compares them in one stage")
-    candidates_per_search: int = param(8, "placements compared", ASSUMPTION + ": a placement team compares a handful", lo=1, hi=200)
+        True, "switch", "CMA 2022: LAs look to their own carers before agencies; False compares them in one stage"
+    )
+    candidates_per_search: int = param(
+        8, "placements compared", ASSUMPTION + ": a placement team compares a handful", lo=1, hi=200
+    )
     max_foster_search_miles: float = param(
-        30.0, "miles", ASSUMPTION + " (range 20-80): IFA carers further away are not considered; at 80 the share "
-        "placed over 20 miles away rose from 11% to 30% in three years", lo=1.0)
+        30.0,
+        "miles",
+        ASSUMPTION + " (range 20-80): IFA carers further away are not considered; at 80 the share "
+        "placed over 20 miles away rose from 11% to 30% in three years",
+        lo=1.0,
+    )
 
 
 @dataclass
 class BreakdownParams:
     """Unplanned endings and planned moves, as hazards per year on each placement."""
 
-    unplanned_foster: float = param(0.22, "per year", "fitted to DfE CLA 2024: 66,070 placement changes, 55% foster", **RATE)
+    unplanned_foster: float = param(
+        0.22, "per year", "fitted to DfE CLA 2024: 66,070 placement changes, 55% foster", **RATE
+    )
     unplanned_kinship: float = param(0.05, "per year", ASSUMPTION + ": kinship placements are the most stable", **RATE)
     unplanned_home: float = param(0.5, "per year", "fitted to DfE CLA 2024 placement changes", **RATE)
     unplanned_supported: float = param(0.25, "per year", ASSUMPTION, **RATE)
@@ -218,7 +284,9 @@ class BreakdownParams:
     planned_foster: float = param(0.18, "per year", "fitted: care plan is 34% of changes (DfE 2025)", **RATE)
     planned_home: float = param(0.25, "per year", "fitted: step-down from residential care", **RATE)
     planned_supported: float = param(0.05, "per year", ASSUMPTION, **RATE)
-    secure_order_months: float = param(4.0, "months (mean)", "ASSUMPTION: secure welfare orders last about 3 months and are renewed", lo=0.1)
+    secure_order_months: float = param(
+        4.0, "months (mean)", "ASSUMPTION: secure welfare orders last about 3 months and are renewed", lo=0.1
+    )
     stretch_multiplier: float = param(1.3, "multiplier for a stretched placement", ASSUMPTION, **RATE)
     teen_multiplier: float = param(1.5, "multiplier at 10-17", ASSUMPTION, **RATE)
     mismatch_multiplier: float = param(2.0, "multiplier when below needs tier", ASSUMPTION, **RATE)
@@ -226,8 +294,11 @@ class BreakdownParams:
     history_multiplier: float = param(1.15, "multiplier per earlier move (up to 5)", ASSUMPTION, **RATE)
     reason_shares_unplanned: list[float] = param(
         [0.16, 0.14, 0.06, 0.02, 0.62],
-        "share of unplanned endings: carer request (behaviour), carer request (other), child request, standards concern, other",
-        "DfE CLA 2025 reasons for placement change (8%, 7%, 3%, 1%, 25% of all changes, rescaled)", **SHARE)
+        "share of unplanned endings: carer request (behaviour), carer request (other), child request, "
+        "standards concern, other",
+        "DfE CLA 2025 reasons for placement change (8%, 7%, 3%, 1%, 25% of all changes, rescaled)",
+        **SHARE,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -237,36 +308,60 @@ class BreakdownParams:
 class FosteringParams:
     mainstream_households: int = param(33745, "households", "Ofsted Fostering in England 2023-24 (31 Mar 2024)", lo=0)
     in_house_household_share: float = param(
-        0.53, "share of mainstream households", "derived: in-house 27.9% vs IFA 24.8% of children (FOI 2024)", **SHARE)
+        0.53, "share of mainstream households", "derived: in-house 27.9% vs IFA 24.8% of children (FOI 2024)", **SHARE
+    )
     places_per_household_shares: list[float] = param(
-        [0.28, 0.42, 0.24, 0.06], "share of households approved for 1, 2, 3, 4 places",
-        "set to give 70,465 places for 33,745 households (Ofsted 2023-24): 2.09 each", **SHARE)
+        [0.28, 0.42, 0.24, 0.06],
+        "share of households approved for 1, 2, 3, 4 places",
+        "set to give 70,465 places for 33,745 households (Ofsted 2023-24): 2.09 each",
+        **SHARE,
+    )
     usable_place_share: float = param(
-        0.72, "share of approved places open to a new child",
-        ASSUMPTION + ": 60% of approved places are filled (Ofsted 2023-24); many vacancies are not usable", **SHARE)
+        0.72,
+        "share of approved places open to a new child",
+        ASSUMPTION + ": 60% of approved places are filled (Ofsted 2023-24); many vacancies are not usable",
+        **SHARE,
+    )
     in_house_outside_la_share: float = param(
-        0.25, "share of in-house households", ASSUMPTION + ": in-house carers living in a neighbouring LA", **SHARE)
+        0.25, "share of in-house households", ASSUMPTION + ": in-house carers living in a neighbouring LA", **SHARE
+    )
     complex_skill_share: float = param(0.25, "share of households", ASSUMPTION + ": trained for complex needs", **SHARE)
-    enquiries_per_year: float = param(125195.0, "enquiries per year", "Ofsted/DfE fostering recruitment (2022-23)", **RATE)
+    enquiries_per_year: float = param(
+        125195.0, "enquiries per year", "Ofsted/DfE fostering recruitment (2022-23)", **RATE
+    )
     application_rate: float = param(0.068, "applications per enquiry", "Ofsted 2023-24: 8,485 applications", **SHARE)
-    approval_rate: float = param(0.48, "approvals per application", "Ofsted 2023-24: 4,055 joined / 8,485 applied", **SHARE)
+    approval_rate: float = param(
+        0.48, "approvals per application", "Ofsted 2023-24: 4,055 joined / 8,485 applied", **SHARE
+    )
     assessment_days: float = param(182.0, "days (mean)", "about six months (Ofsted; Fostering Network)", lo=1.0)
     in_house_applicant_share: float = param(
-        0.50, "share of applicants choosing their LA", ASSUMPTION + ": LAs and IFAs compete for applicants", **SHARE)
+        0.50, "share of applicants choosing their LA", ASSUMPTION + ": LAs and IFAs compete for applicants", **SHARE
+    )
     deregistration_rate: float = param(
-        0.15, "per household per year",
-        "set so that about 4,820 of 33,745 mainstream households leave a year (Ofsted 2023-24), deferrals included", **RATE)
+        0.15,
+        "per household per year",
+        "set so that about 4,820 of 33,745 mainstream households leave a year (Ofsted 2023-24), deferrals included",
+        **RATE,
+    )
     quit_after_breakdown: float = param(0.08, "probability", ASSUMPTION + ": strain after an unplanned ending", **SHARE)
     leave_defer_if_occupied: float = param(
-        0.5, "probability", ASSUMPTION + ": a leaving carer often lets placed children move on first", **SHARE)
+        0.5, "probability", ASSUMPTION + ": a leaving carer often lets placed children move on first", **SHARE
+    )
     in_house_cost_week: float = param(
-        760.0, "GBP per child per week (standard needs)",
-        "set so that the average is PSSRU 2017's GBP 646 (allowance and social work) uprated by CPI (x1.3) to 2024", lo=0.0)
+        760.0,
+        "GBP per child per week (standard needs)",
+        "set so that the average is PSSRU 2017's GBP 646 (allowance and social work) uprated by CPI (x1.3) to 2024",
+        lo=0.0,
+    )
     ifa_price_week: float = param(
-        880.0, "GBP per child per week (standard needs)",
-        "set so that the average is CMA 2021's GBP 820 (2020-21) uprated by CPI (x1.195) to 2024", lo=0.0)
+        880.0,
+        "GBP per child per week (standard needs)",
+        "set so that the average is CMA 2021's GBP 820 (2020-21) uprated by CPI (x1.195) to 2024",
+        lo=0.0,
+    )
     kinship_cost_week: float = param(
-        300.0, "GBP per child per week", ASSUMPTION + ": fostering allowance and support for kinship carers", lo=0.0)
+        300.0, "GBP per child per week", ASSUMPTION + ": fostering allowance and support for kinship carers", lo=0.0
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,33 +372,59 @@ class ProvisionParams:
     childrens_homes: int = param(3491, "homes", "Ofsted children's social care data 2024 (31 Mar 2024)", lo=0)
     childrens_home_places: int = param(14486, "places", "Ofsted 2024 (about 4.1 places per home)", lo=0)
     la_run_homes: int = param(404, "homes", "Ofsted 2024", lo=0)
-    voluntary_share_of_non_la_homes: float = param(0.06, "share", ASSUMPTION + ": about 4 in 5 homes are private", **SHARE)
-    large_group_share_of_private: float = param(0.35, "share of private homes", "Ofsted 2024: 22 largest own 968 homes", **SHARE)
+    voluntary_share_of_non_la_homes: float = param(
+        0.06, "share", ASSUMPTION + ": about 4 in 5 homes are private", **SHARE
+    )
+    large_group_share_of_private: float = param(
+        0.35, "share of private homes", "Ofsted 2024: 22 largest own 968 homes", **SHARE
+    )
     region_home_shares: dict[str, float] = param(
         {"North West": 0.25, "London": 0.06, "South East": 0.07, "South West": 0.06, "West Midlands": 0.15},
-        "share of homes", "Ofsted 2023-24 via CYP Now / Community Care; other regions share the rest by child population",
-        **SHARE)
+        "share of homes",
+        "Ofsted 2023-24 via CYP Now / Community Care; other regions share the rest by child population",
+        **SHARE,
+    )
     usable_place_share: float = param(
-        0.80, "share of registered places open to a new child",
-        ASSUMPTION + ": registered places exceed what matching allows (9,272 children in 14,486 places, FOI 2024)", **SHARE)
-    opening_rate: float = param(0.12, "new homes per existing home per year", "Ofsted: homes up 44% in four years to 2024", **RATE)
+        0.80,
+        "share of registered places open to a new child",
+        ASSUMPTION + ": registered places exceed what matching allows (9,272 children in 14,486 places, FOI 2024)",
+        **SHARE,
+    )
+    opening_rate: float = param(
+        0.12, "new homes per existing home per year", "Ofsted: homes up 44% in four years to 2024", **RATE
+    )
     lead_time_days: float = param(300.0, "days (mean)", ASSUMPTION + ": planning and Ofsted registration", lo=0.0)
     closure_rate: float = param(0.05, "per home per year", ASSUMPTION, **RATE)
     empty_closure_rate: float = param(0.5, "per empty home per year", ASSUMPTION, **RATE)
     provider_failure_rate: float = param(0.01, "per private provider per year", ASSUMPTION, **RATE)
     supported_places: int = param(
-        9000, "places", ASSUMPTION + ": 258 providers (Ofsted 2024); 7-10% of children in supported accommodation", lo=0)
+        9000, "places", ASSUMPTION + ": 258 providers (Ofsted 2024); 7-10% of children in supported accommodation", lo=0
+    )
     supported_places_per_setting: float = param(6.0, "places", ASSUMPTION, lo=1.0)
     secure_homes: int = param(13, "homes", "Ofsted 2023 (NYAS)", lo=0)
-    secure_welfare_places: int = param(
-        125, "places", "DfE SA1 2023: 230 places, 105 contracted to youth justice", lo=0)
+    secure_welfare_places: int = param(125, "places", "DfE SA1 2023: 230 places, 105 contracted to youth justice", lo=0)
     property_cost_index: dict[str, float] = param(
-        {"London": 1.8, "South East": 1.33, "East of England": 1.17, "South West": 1.07,
-         "West Midlands": 0.83, "East Midlands": 0.81, "Yorkshire and The Humber": 0.69,
-         "North West": 0.69, "North East": 0.52},
-        "ratio to England median house price", "ONS median house prices by region, year to March 2023 (rounded)", lo=0.0)
+        {
+            "London": 1.8,
+            "South East": 1.33,
+            "East of England": 1.17,
+            "South West": 1.07,
+            "West Midlands": 0.83,
+            "East Midlands": 0.81,
+            "Yorkshire and The Humber": 0.69,
+            "North West": 0.69,
+            "North East": 0.52,
+        },
+        "ratio to England median house price",
+        "ONS median house prices by region, year to March 2023 (rounded)",
+        lo=0.0,
+    )
     entry_return_elasticity: float = param(
-        1.5, "log-openings per unit of relative return", ASSUMPTION + ": providers open where returns are highest", lo=0.0)
+        1.5,
+        "log-openings per unit of relative return",
+        ASSUMPTION + ": providers open where returns are highest",
+        lo=0.0,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -312,27 +433,44 @@ class ProvisionParams:
 @dataclass
 class MarketParams:
     home_price_week: float = param(
-        5500.0, "GBP per child per week (very complex needs, the typical resident)",
-        "County Councils Network 2024 average (range 5,500-6,100)", lo=0.0)
+        5500.0,
+        "GBP per child per week (very complex needs, the typical resident)",
+        "County Councils Network 2024 average (range 5,500-6,100)",
+        lo=0.0,
+    )
     la_home_cost_week: float = param(
-        5200.0, "GBP per child per week", ASSUMPTION + ": LA homes cost about as much as private ones", lo=0.0)
+        5200.0, "GBP per child per week", ASSUMPTION + ": LA homes cost about as much as private ones", lo=0.0
+    )
     supported_price_week: float = param(
-        1600.0, "GBP per child per week", ASSUMPTION + ": LGA/CCN range 1,000-3,000", lo=0.0)
+        1600.0, "GBP per child per week", ASSUMPTION + ": LGA/CCN range 1,000-3,000", lo=0.0
+    )
     secure_price_week: float = param(
-        7500.0, "GBP per child per week", ASSUMPTION + ": about GBP 1,000+ a night", lo=0.0)
+        7500.0, "GBP per child per week", ASSUMPTION + ": about GBP 1,000+ a night", lo=0.0
+    )
     unregistered_price_week: float = param(
-        9000.0, "GBP per child per week", ASSUMPTION + ": emergency and unregistered placements, often GBP 10k+", lo=0.0)
+        9000.0, "GBP per child per week", ASSUMPTION + ": emergency and unregistered placements, often GBP 10k+", lo=0.0
+    )
     other_setting_price_week: float = param(
-        3500.0, "GBP per child per week", ASSUMPTION + ": residential schools and other settings", lo=0.0)
+        3500.0, "GBP per child per week", ASSUMPTION + ": residential schools and other settings", lo=0.0
+    )
     tier_price_multipliers: list[float] = param(
-        [1.0, 1.25, 1.8, 2.4], "multiplier by needs tier, relative to the tier a kind of placement typically takes",
-        ASSUMPTION + ": CMA averages hide a long upper tail", lo=0.0)
+        [1.0, 1.25, 1.8, 2.4],
+        "multiplier by needs tier, relative to the tier a kind of placement typically takes",
+        ASSUMPTION + ": CMA averages hide a long upper tail",
+        lo=0.0,
+    )
     price_dispersion: float = param(0.25, "sd of log price", ASSUMPTION, lo=0.0, hi=2.0)
     scarcity_elasticity: float = param(
-        1.0, "log-price per unit occupancy above reference", ASSUMPTION + ": spot prices rise when places are scarce", lo=0.0)
+        1.0,
+        "log-price per unit occupancy above reference",
+        ASSUMPTION + ": spot prices rise when places are scarce",
+        lo=0.0,
+    )
     home_margin: float = param(0.226, "operating margin", "CMA 2022: largest 15 providers", lo=-1.0, hi=1.0)
     ifa_margin: float = param(0.19, "operating margin", "CMA 2021", lo=-1.0, hi=1.0)
-    high_cost_threshold_week: float = param(10000.0, "GBP per week", "DfE/LGA definition of high-cost placements", lo=0.0)
+    high_cost_threshold_week: float = param(
+        10000.0, "GBP per week", "DfE/LGA definition of high-cost placements", lo=0.0
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,53 +487,93 @@ class RCCConfig:
 
     members: list[str] = field(default_factory=list)  # ONS codes of member LAs
     region: str = ""  # or: every LA of this region (DfE region name, e.g. "South East")
-    start_years: float = param(1.0, "years after the base date", "GM launched May 2025; SE pathfinder 2025-26",
-                               lo=0.0, hi=50.0)
-    ramp_up_years: float = param(1.0, "years from start to go-live", ASSUMPTION + " (range 0.5-2): set-up before functions take effect",
-                                 lo=0.0, hi=10.0)
+    start_years: float = param(
+        1.0, "years after the base date", "GM launched May 2025; SE pathfinder 2025-26", lo=0.0, hi=50.0
+    )
+    ramp_up_years: float = param(
+        1.0,
+        "years from start to go-live",
+        ASSUMPTION + " (range 0.5-2): set-up before functions take effect",
+        lo=0.0,
+        hi=10.0,
+    )
     # --- set-up and running costs (GBP, 2024 prices) -------------------------------------------
     setup_cost_gbp: float = param(
-        2.5e6, "GBP over the ramp-up", ASSUMPTION + " (range 1-5m): legal, HR, commercial, IT, data, programme team", lo=0.0)
+        2.5e6,
+        "GBP over the ramp-up",
+        ASSUMPTION + " (range 1-5m): legal, HR, commercial, IT, data, programme team",
+        lo=0.0,
+    )
     running_cost_gbp_per_year: float = param(
-        1.5e6, "GBP per year from go-live", ASSUMPTION + " (range 0.5-3m): the RCC's commissioning team and systems", lo=0.0)
+        1.5e6,
+        "GBP per year from go-live",
+        ASSUMPTION + " (range 0.5-3m): the RCC's commissioning team and systems",
+        lo=0.0,
+    )
     programme_funding_gbp: float = param(
-        1.73e6, "GBP over two years from start", "DfE pathfinder page (Nov 2024): GBP 3.46m for both regions", lo=0.0)
+        1.73e6, "GBP over two years from start", "DfE pathfinder page (Nov 2024): GBP 3.46m for both regions", lo=0.0
+    )
     capital_funding_gbp: float = param(
-        0.0, "GBP", "DfE pathfinder page (Nov 2024): up to GBP 5m capital per region", lo=0.0)
+        0.0, "GBP", "DfE pathfinder page (Nov 2024): up to GBP 5m capital per region", lo=0.0
+    )
     # --- (a) one placement search; in-house capacity of any member for any member's child -----
     pooled_search: bool = False
     pooled_search_miles: float = param(
-        30.0, "miles between LA points", ASSUMPTION + " (range 15-80): members' in-house carers and homes further "
-        "than this from the child's LA are not offered (the child's own LA always is)", lo=0.0)
+        30.0,
+        "miles between LA points",
+        ASSUMPTION + " (range 15-80): members' in-house carers and homes further "
+        "than this from the child's LA are not offered (the child's own LA always is)",
+        lo=0.0,
+    )
     # --- (b) regional forecasting feeding the yearly sufficiency plan --------------------------
     forecasting: bool = False
-    forecast_error_sd: float = param(
-        0.10, "sd of log forecast error", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=2.0)
+    forecast_error_sd: float = param(0.10, "sd of log forecast error", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=2.0)
     # --- (c) market shaping and negotiation as one customer ------------------------------------
     buyer_power_discount: float = param(
-        0.0, "share off spot prices", ASSUMPTION + " (range 0-0.10): CMA found LAs have little buyer power alone", lo=0.0, hi=0.5)
+        0.0,
+        "share off spot prices",
+        ASSUMPTION + " (range 0-0.10): CMA found LAs have little buyer power alone",
+        lo=0.0,
+        hi=0.5,
+    )
     block_places: int = param(0, "children's home places on block contract", ASSUMPTION + " (range 0-100)", lo=0)
     block_discount: float = param(0.10, "share off the spot price", ASSUMPTION + " (range 0.05-0.2)", lo=0.0, hi=0.9)
     # --- (d) health and justice co-commissioning ----------------------------------------------
     health_cofunding_share: float = param(
-        0.0, "share of complex-needs placement cost paid by health", ASSUMPTION + " (range 0-0.25)", lo=0.0, hi=1.0)
+        0.0, "share of complex-needs placement cost paid by health", ASSUMPTION + " (range 0-0.25)", lo=0.0, hi=1.0
+    )
     shared_secure_places: int = param(0, "secure welfare places added for the region", ASSUMPTION, lo=0)
     # --- (e) regional foster carer recruitment and retention hub -------------------------------
-    enquiry_uplift: float = param(0.0, "fractional rise in fostering enquiries", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=5.0)
+    enquiry_uplift: float = param(
+        0.0, "fractional rise in fostering enquiries", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=5.0
+    )
     in_house_applicant_share: float = param(
-        -1.0, "share of applicants choosing in-house (-1: unchanged)", ASSUMPTION + " (range 0.5-0.7)", lo=-1.0, hi=1.0)
+        -1.0, "share of applicants choosing in-house (-1: unchanged)", ASSUMPTION + " (range 0.5-0.7)", lo=-1.0, hi=1.0
+    )
     retention_improvement: float = param(
-        0.0, "fractional fall in in-house deregistration", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=1.0)
+        0.0, "fractional fall in in-house deregistration", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=1.0
+    )
     # --- (f) new provision: RCC-run homes and specialist foster care ---------------------------
     homes_to_build: int = param(0, "children's homes", ASSUMPTION + ": built from capital within the budget", lo=0)
     home_build_cost_gbp: float = param(
-        1.2e6, "GBP per home", ASSUMPTION + " (range 0.8-2m): purchase and adaptation of a 4-bed home", lo=0.0)
-    home_build_lead_days: float = param(540.0, "days", ASSUMPTION + " (range 365-900): purchase, planning, registration", lo=0.0)
+        1.2e6, "GBP per home", ASSUMPTION + " (range 0.8-2m): purchase and adaptation of a 4-bed home", lo=0.0
+    )
+    home_build_lead_days: float = param(
+        540.0, "days", ASSUMPTION + " (range 365-900): purchase, planning, registration", lo=0.0
+    )
     home_places: int = param(4, "places per RCC home", "Ofsted 2024: about 4.1 places per home", lo=1, hi=20)
     specialist_carers: int = param(
-        0, "specialist (therapeutic) foster households recruited", ASSUMPTION + ": new forms of care for complex needs", lo=0)
+        0,
+        "specialist (therapeutic) foster households recruited",
+        ASSUMPTION + ": new forms of care for complex needs",
+        lo=0,
+    )
     specialist_cost_week: float = param(
-        1800.0, "GBP per child per week", ASSUMPTION + " (range 1,200-2,500): enhanced allowance and clinical support", lo=0.0)
+        1800.0,
+        "GBP per child per week",
+        ASSUMPTION + " (range 1,200-2,500): enhanced allowance and clinical support",
+        lo=0.0,
+    )
 
 
 @dataclass
@@ -403,27 +581,50 @@ class PlanningConfig:
     """The wider reform package around RCCs (DfE, *Stable Homes, Built on Love*; CWSA 2026)."""
 
     national_procurement_discount: float = param(
-        0.0, "share off spot prices for every LA", "national forecasting, procurement and market-shaping support; "
-        "ASSUMPTION on effect (range 0-0.05)", lo=0.0, hi=0.5)
+        0.0,
+        "share off spot prices for every LA",
+        "national forecasting, procurement and market-shaping support; ASSUMPTION on effect (range 0-0.05)",
+        lo=0.0,
+        hi=0.5,
+    )
     national_forecasting_support: float = param(
-        0.0, "fractional cut in RCCs' forecast error", "national forecasting support; ASSUMPTION (range 0-0.5)",
-        lo=0.0, hi=1.0)
+        0.0,
+        "fractional cut in RCCs' forecast error",
+        "national forecasting support; ASSUMPTION (range 0-0.5)",
+        lo=0.0,
+        hi=1.0,
+    )
     national_recruitment_uplift: float = param(
-        0.0, "fractional rise in fostering enquiries", "GBP 27m foster carer recruitment and retention programme; "
-        "ASSUMPTION on effect (range 0-0.1)", lo=0.0, hi=5.0)
+        0.0,
+        "fractional rise in fostering enquiries",
+        "GBP 27m foster carer recruitment and retention programme; ASSUMPTION on effect (range 0-0.1)",
+        lo=0.0,
+        hi=5.0,
+    )
     capital_homes: int = param(
-        0, "LA-run homes opened by the capital programme", "GBP 259m secure and open homes programme; ASSUMPTION "
-        "(GBP 259m / ~1.2m per home ~ 200 homes, range 0-200)", lo=0)
+        0,
+        "LA-run homes opened by the capital programme",
+        "GBP 259m secure and open homes programme; ASSUMPTION (GBP 259m / ~1.2m per home ~ 200 homes, range 0-200)",
+        lo=0,
+    )
     capital_secure_places: int = param(0, "secure welfare places added", "GBP 259m programme (part); ASSUMPTION", lo=0)
     capital_start_years: float = param(1.0, "years after the base date", ASSUMPTION, lo=0.0)
     financial_oversight: bool = False  # a failing large provider's homes transfer instead of closing
-    end_unregistered: bool = False  # standards reform: no unregistered placements (a child stays in a stretched registered one)
+    end_unregistered: bool = (
+        False  # standards reform: no unregistered placements (a child stays in a stretched registered one)
+    )
     planning_lead_time_multiplier: float = param(
-        1.0, "multiplier on new homes' lead time", "planning reform; ASSUMPTION (range 0.5-1)", lo=0.0, hi=5.0)
+        1.0, "multiplier on new homes' lead time", "planning reform; ASSUMPTION (range 0.5-1)", lo=0.0, hi=5.0
+    )
     profit_cap_margin: float = param(
-        -1.0, "maximum operating margin (-1: no cap)", "Children's Wellbeing and Schools Act 2026 s.17", lo=-1.0, hi=1.0)
+        -1.0, "maximum operating margin (-1: no cap)", "Children's Wellbeing and Schools Act 2026 s.17", lo=-1.0, hi=1.0
+    )
     profit_cap_entry_elasticity: float = param(
-        2.0, "fall in openings per unit of margin removed", ASSUMPTION + " (range 0-5): effect of a cap on entry", lo=0.0)
+        2.0,
+        "fall in openings per unit of margin removed",
+        ASSUMPTION + " (range 0-5): effect of a cap on entry",
+        lo=0.0,
+    )
 
 
 @dataclass
@@ -483,8 +684,13 @@ class CalibrationConfig:
     count_tolerance: float = param(0.05, "relative error counted as one unit of loss", "issue 4: within 5%", lo=1e-6)
     share_tolerance: float = param(0.02, "share error counted as one unit of loss", "issue 4: within 2 points", lo=1e-6)
     excluded_targets: list[str] = field(default_factory=list)  # reported, not in the loss
-    confidence: float = param(0.95, "level of the profile-loss region giving plausible ranges",
-                              "chi-square with one degree of freedom per free parameter", lo=0.5, hi=0.999)
+    confidence: float = param(
+        0.95,
+        "level of the profile-loss region giving plausible ranges",
+        "chi-square with one degree of freedom per free parameter",
+        lo=0.5,
+        hi=0.999,
+    )
     install: bool = False  # write the fitted values to rcc_sim/data/calibrated.yaml (the defaults)
     parameters: list[FreeParameter] = field(default_factory=list)
 
@@ -524,9 +730,15 @@ def load_calibrated(path: Path | None = None) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("values", {}), dict):
         raise ConfigError(f"{path}: expected a mapping with a 'values' section")
-    known = {"demand": DemandParams, "exits": ExitParams, "placement": PlacementParams,
-             "breakdown": BreakdownParams, "fostering": FosteringParams, "provision": ProvisionParams,
-             "market": MarketParams}
+    known = {
+        "demand": DemandParams,
+        "exits": ExitParams,
+        "placement": PlacementParams,
+        "breakdown": BreakdownParams,
+        "fostering": FosteringParams,
+        "provision": ProvisionParams,
+        "market": MarketParams,
+    }
     for section, values in doc.get("values", {}).items():
         if section not in known:
             raise ConfigError(f"{path}: 'values.{section}' is not a model section ({', '.join(MODEL_SECTIONS)})")
@@ -542,11 +754,13 @@ CALIBRATED: dict[str, Any] = load_calibrated()
 
 def _calibrated(cls: type, section: str):
     """Default factory: the section's priors with the calibrated values put over them."""
+
     def make():
         obj = cls()
         for name, value in (CALIBRATED.get("values", {}).get(section) or {}).items():
             setattr(obj, name, list(value) if isinstance(value, list) else value)
         return obj
+
     return make
 
 
@@ -565,8 +779,8 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
     # set only by the calibration and sensitivity studies (configs/experiment/)
-    calibration: Optional[CalibrationConfig] = None
-    sensitivity: Optional[SensitivityConfig] = None
+    calibration: CalibrationConfig | None = None
+    sensitivity: SensitivityConfig | None = None
     seed: int = 0
 
 
@@ -582,16 +796,25 @@ def register_configs() -> None:
 # Validation
 # --------------------------------------------------------------------------------------------
 SHARE_VECTORS = {  # lists whose elements must sum to 1
-    "demand.start_age_shares", "demand.needs_shares_under10", "demand.needs_shares_10_15",
-    "demand.needs_shares_16_17", "demand.sibling_group_size_shares",
-    "fostering.places_per_household_shares", "breakdown.reason_shares_unplanned",
+    "demand.start_age_shares",
+    "demand.needs_shares_under10",
+    "demand.needs_shares_10_15",
+    "demand.needs_shares_16_17",
+    "demand.sibling_group_size_shares",
+    "fostering.places_per_household_shares",
+    "breakdown.reason_shares_unplanned",
 }
 VECTOR_LENGTHS = {
-    "demand.start_age_shares": len(AGE_BANDS), "demand.uasc_share_of_starts": len(AGE_BANDS),
-    "demand.needs_shares_under10": len(NEEDS_TIERS), "demand.needs_shares_10_15": len(NEEDS_TIERS),
-    "demand.needs_shares_16_17": len(NEEDS_TIERS), "demand.sibling_group_size_shares": 4,
-    "placement.kinship_at_entry": len(AGE_BANDS), "placement.other_setting_at_entry": len(AGE_BANDS),
-    "fostering.places_per_household_shares": 4, "market.tier_price_multipliers": len(NEEDS_TIERS),
+    "demand.start_age_shares": len(AGE_BANDS),
+    "demand.uasc_share_of_starts": len(AGE_BANDS),
+    "demand.needs_shares_under10": len(NEEDS_TIERS),
+    "demand.needs_shares_10_15": len(NEEDS_TIERS),
+    "demand.needs_shares_16_17": len(NEEDS_TIERS),
+    "demand.sibling_group_size_shares": 4,
+    "placement.kinship_at_entry": len(AGE_BANDS),
+    "placement.other_setting_at_entry": len(AGE_BANDS),
+    "fostering.places_per_household_shares": 4,
+    "market.tier_price_multipliers": len(NEEDS_TIERS),
     "breakdown.reason_shares_unplanned": 5,
     **{f"exits.{r}": len(AGE_BANDS) for r in HAZARD_ROUTES},
     **{f"exits.{r}_duration": len(DURATION_BAND_EDGES) for r in HAZARD_ROUTES},
@@ -643,9 +866,7 @@ def to_object(cfg: Any) -> Config:
         obj = cfg
     else:
         try:
-            if isinstance(cfg, dict):
-                cfg = OmegaConf.merge(OmegaConf.structured(Config), cfg)
-            elif isinstance(cfg, DictConfig) and OmegaConf.get_type(cfg) is not Config:
+            if isinstance(cfg, dict) or isinstance(cfg, DictConfig) and OmegaConf.get_type(cfg) is not Config:
                 cfg = OmegaConf.merge(OmegaConf.structured(Config), cfg)
             obj = OmegaConf.to_object(cfg)
         except OmegaConfBaseException as exc:
@@ -663,7 +884,7 @@ def _omegaconf_message(exc: Exception) -> str:
 def validate(cfg: Config) -> None:
     """Raise :class:`ConfigError` naming the first impossible value; check cross-field rules."""
     _validate_node(cfg, "")
-    from .data import load_las
+    from rcc_sim.data import load_las
 
     known = set(load_las()["code"])
     for i, code in enumerate(cfg.world.la_codes):
@@ -676,8 +897,9 @@ def validate(cfg: Config) -> None:
     if cfg.provision.childrens_home_places < cfg.provision.childrens_homes:
         raise ConfigError("config key 'provision.childrens_home_places' is below one place per home")
     if cfg.exits.by_la_method not in ("ceased_rate", "stock_per_start"):
-        raise ConfigError(f"config key 'exits.by_la_method' = {cfg.exits.by_la_method!r}: "
-                          "use ceased_rate or stock_per_start")
+        raise ConfigError(
+            f"config key 'exits.by_la_method' = {cfg.exits.by_la_method!r}: use ceased_rate or stock_per_start"
+        )
     if cfg.output.float_dtype not in ("float32", "float64"):
         raise ConfigError(f"config key 'output.float_dtype' = {cfg.output.float_dtype!r}: use float32 or float64")
     unknown_regions = set(cfg.provision.region_home_shares) - set(cfg.provision.property_cost_index)
@@ -685,6 +907,11 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"config key 'provision.region_home_shares' names unknown regions {sorted(unknown_regions)}")
     if sum(cfg.provision.region_home_shares.values()) > 1.0:
         raise ConfigError("config key 'provision.region_home_shares' sums to more than 1")
+    _validate_study_parameters(cfg)
+
+
+def _validate_study_parameters(cfg: Config) -> None:
+    """The free parameters of a calibration or sensitivity study name numeric config keys."""
     for section in ("calibration", "sensitivity"):
         study = getattr(cfg, section)
         for i, fp in enumerate(study.parameters if study is not None else []):
@@ -731,9 +958,11 @@ def parameter_table(cfg: Config | None = None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     fitted = {f"{sec}.{name}" for sec, vals in CALIBRATED.get("values", {}).items() for name in (vals or {})}
     prov = CALIBRATED.get("provenance", {})
-    fitted_note = (f"FITTED by the calibration study '{prov.get('study', '?')}' ({prov.get('date', '?')}, "
-                   f"commit {str(prov.get('git_commit'))[:10]}) to DfE/Ofsted national targets; "
-                   "see rcc_sim/data/calibrated.yaml")
+    fitted_note = (
+        f"FITTED by the calibration study '{prov.get('study', '?')}' ({prov.get('date', '?')}, "
+        f"commit {str(prov.get('git_commit'))[:10]}) to DfE/Ofsted national targets; "
+        "see rcc_sim/data/calibrated.yaml"
+    )
 
     def walk(node: Any, prefix: str) -> None:
         for f in fields(node):
@@ -746,16 +975,35 @@ def parameter_table(cfg: Config | None = None) -> list[dict[str, Any]]:
                 if key in fitted:
                     source = f"{fitted_note}; prior: {source}"
                     assumption = False
-                rows.append({"key": key, "value": value, "unit": f.metadata["unit"], "source": source,
-                             "assumption": assumption, "calibrated": key in fitted,
-                             "plausible_range": CALIBRATED.get("ranges", {}).get(key)})
+                rows.append(
+                    {
+                        "key": key,
+                        "value": value,
+                        "unit": f.metadata["unit"],
+                        "source": source,
+                        "assumption": assumption,
+                        "calibrated": key in fitted,
+                        "plausible_range": CALIBRATED.get("ranges", {}).get(key),
+                    }
+                )
 
     walk(cfg, "")
     return rows
 
 
 __all__ = [
-    "AGE_BANDS", "AGE_BAND_EDGES", "ASSUMPTION", "Config", "ConfigError", "DURATION_BAND_EDGES",
-    "HAZARD_ROUTES", "NEEDS_TIERS", "get_path", "parameter_table", "register_configs", "to_object",
-    "validate", "with_values",
+    "AGE_BANDS",
+    "AGE_BAND_EDGES",
+    "ASSUMPTION",
+    "Config",
+    "ConfigError",
+    "DURATION_BAND_EDGES",
+    "HAZARD_ROUTES",
+    "NEEDS_TIERS",
+    "get_path",
+    "parameter_table",
+    "register_configs",
+    "to_object",
+    "validate",
+    "with_values",
 ]

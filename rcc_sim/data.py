@@ -22,8 +22,10 @@ YEARS = (2021, 2022, 2023, 2024)
 # Former LAs replaced by successors (DfE marks them 'z' in later years). For years before the
 # split, a successor's figures are the former LA's, apportioned by the successors' shares in
 # their first published year (ASSUMPTION: documented in SOURCES.md).
-FORMER_LAS = {"E10000021": ("E06000061", "E06000062"),  # Northamptonshire, split April 2021
-              "E10000006": ("E06000063", "E06000064")}  # Cumbria, split April 2023
+FORMER_LAS = {
+    "E10000021": ("E06000061", "E06000062"),  # Northamptonshire, split April 2021
+    "E10000006": ("E06000063", "E06000064"),
+}  # Cumbria, split April 2023
 # Isles of Scilly: all 2024 figures 'z'; children in care are a handful and its children
 # population is about 300 (ONS mid-2023 estimate, ASSUMPTION rounded); no children in care.
 SCILLY = "E06000053"
@@ -69,7 +71,9 @@ def load_las() -> dict[str, np.ndarray]:
     YEARS ``stock_Y``, ``starts_Y``, ``ceased_Y`` (children; NaN where not published).
     Child population = stock / (rate per 10,000) * 10,000, from the latest year with both.
     """
-    cols = ["new_la_code", "la_name", "region9"] + [f"{k}_{y}" for k in ("cla31mar", "starts", "ceased", "rate10k") for y in YEARS]
+    cols = ["new_la_code", "la_name", "region9"] + [
+        f"{k}_{y}" for k in ("cla31mar", "starts", "ceased", "rate10k") for y in YEARS
+    ]
     rows = _read(LA_FILE, cols)
     locs = {r["new_la_code"]: r for r in _read(LOCATIONS_FILE, ["new_la_code", "lat", "lon"])}
     out: dict[str, list] = {k: [] for k in ["code", "name", "region", "lat", "lon", "child_population"]}
@@ -157,5 +161,8 @@ def load_targets() -> dict[str, dict[str, str | float]]:
 
 def checksums() -> dict[str, str]:
     """SHA-256 of every shipped data file, for the run manifest."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(DATA_DIR.iterdir())
-            if p.suffix in (".csv", ".geojson", ".md")}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(DATA_DIR.iterdir())
+        if p.suffix in (".csv", ".geojson", ".md")
+    }

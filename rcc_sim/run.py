@@ -18,12 +18,24 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .config import Config, to_object
-from .data import checksums
-from .model import CareSystemModel
+from rcc_sim.config import Config, to_object
+from rcc_sim.data import checksums
+from rcc_sim.engine.model import CareSystemModel
 
-PACKAGES = ("rcc-sim", "mesa", "numpy", "simpy", "xarray", "pandas", "scipy", "hydra-core", "omegaconf", "matplotlib",
-            "h5netcdf", "h5py")
+PACKAGES = (
+    "rcc-sim",
+    "mesa",
+    "numpy",
+    "simpy",
+    "xarray",
+    "pandas",
+    "scipy",
+    "hydra-core",
+    "omegaconf",
+    "matplotlib",
+    "h5netcdf",
+    "h5py",
+)
 RESULTS_FILE = "results.nc"
 MANIFEST_FILE = "manifest.json"
 CONFIG_FILE = "config.yaml"
@@ -43,10 +55,18 @@ def git_state() -> dict[str, Any]:
     """Commit of the source tree (if it is a git checkout) and whether it had uncommitted changes."""
     root = Path(__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                                    capture_output=True, text=True, timeout=10).stdout.strip())
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+        )
         return {"commit": commit, "dirty": dirty}
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
@@ -77,14 +97,30 @@ def to_dataset(model: CareSystemModel) -> xr.Dataset:
     times = base + model.week_ends.astype("timedelta64[D]")
     year_ends = base + model.year_ends.astype("timedelta64[D]")
     idx = w.sim_index
-    attrs = {"title": "rcc-sim outcomes", "world": cfg.world.name, "policy": cfg.policy.name,
-             "seed": cfg.seed, "base_date": f"{cfg.sim.start_year}-03-31",
-             "conventions": "counts by looking-after LA (children) or by location LA (supply); money in 2024 GBP",
-             "config": config_yaml(cfg)}
-    ds = model.rec.to_dataset(times, model.stat_year, year_ends,
-                              {"code": w.codes, "name": w.names, "region": w.regions, "lat": w.lat, "lon": w.lon,
-                               "child_population": w.child_population},
-                              cfg.output.float_dtype, attrs)
+    attrs = {
+        "title": "rcc-sim outcomes",
+        "world": cfg.world.name,
+        "policy": cfg.policy.name,
+        "seed": cfg.seed,
+        "base_date": f"{cfg.sim.start_year}-03-31",
+        "conventions": "counts by looking-after LA (children) or by location LA (supply); money in 2024 GBP",
+        "config": config_yaml(cfg),
+    }
+    ds = model.rec.to_dataset(
+        times,
+        model.stat_year,
+        year_ends,
+        {
+            "code": w.codes,
+            "name": w.names,
+            "region": w.regions,
+            "lat": w.lat,
+            "lon": w.lon,
+            "child_population": w.child_population,
+        },
+        cfg.output.float_dtype,
+        attrs,
+    )
     return ds.isel(la=idx) if len(idx) != w.n_la else ds
 
 
@@ -123,10 +159,16 @@ def write_run(ds: xr.Dataset, cfg: Config, out_dir: Path, seconds: float | None 
                 os.unlink(tmp)
     _atomic_write_text(out_dir / CONFIG_FILE, config_yaml(cfg))
     manifest = {
-        "seed": cfg.seed, "world": cfg.world.name, "policy": cfg.policy.name,
-        "config": dataclasses.asdict(cfg), "config_sha256": config_sha256(cfg),
-        "packages": package_versions(), "git": git_state(),
-        "data_checksums": checksums(), "command": sys.argv, "wall_seconds": seconds,
+        "seed": cfg.seed,
+        "world": cfg.world.name,
+        "policy": cfg.policy.name,
+        "config": dataclasses.asdict(cfg),
+        "config_sha256": config_sha256(cfg),
+        "packages": package_versions(),
+        "git": git_state(),
+        "data_checksums": checksums(),
+        "command": sys.argv,
+        "wall_seconds": seconds,
         "results": RESULTS_FILE if cfg.output.write_netcdf else None,
     }
     _atomic_write_text(out_dir / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))

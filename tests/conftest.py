@@ -6,6 +6,7 @@ fast; runs used by several tests live in module-scoped fixtures.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -41,10 +42,8 @@ def small_config(years: float = 1.0, seed: int = 0, la_codes: list[str] | None =
 def rcc_sim_command() -> list[str]:
     """The installed ``rcc-sim`` console script (the command the README tells people to run)."""
     search = [sysconfig.get_path("scripts"), str(Path(sys.executable).parent)]
-    try:
+    with contextlib.suppress(KeyError):
         search.append(sysconfig.get_path("scripts", f"{os.name}_user"))
-    except KeyError:
-        pass
     search += os.environ.get("PATH", "").split(os.pathsep)
     exe = shutil.which("rcc-sim", path=os.pathsep.join(p for p in search if p))
     if exe is None:
@@ -55,5 +54,6 @@ def rcc_sim_command() -> list[str]:
 def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run ``rcc-sim`` with ``args`` in a subprocess; capture its output."""
     env = dict(os.environ, HYDRA_FULL_ERROR="0")
-    return subprocess.run(rcc_sim_command() + list(args), cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        rcc_sim_command() + list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )

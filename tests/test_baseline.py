@@ -7,12 +7,14 @@ import math
 from pathlib import Path
 
 from rcc_sim.config import to_object
-from rcc_sim.metrics import summarize
+from rcc_sim.engine.recorder import summarize
 from rcc_sim.run import simulate
 
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
-HOW_TO_UPDATE = ("If this change to the model's results is intended, run `python experiments/update_baseline.py` "
-                 "(it prints old vs new) and commit tests/baseline.json with the change.")
+HOW_TO_UPDATE = (
+    "If this change to the model's results is intended, run `python experiments/update_baseline.py` "
+    "(it prints old vs new) and commit tests/baseline.json with the change."
+)
 
 
 def test_baseline_summary_unchanged():
@@ -27,5 +29,6 @@ def test_baseline_summary_unchanged():
             problems.append(f"  {key}: (not in baseline) -> {new[key]!r}")
         elif not math.isclose(old[key], new[key], rel_tol=1e-9, abs_tol=0.0):
             problems.append(f"  {key}: {old[key]!r} -> {new[key]!r}")
-    assert not problems, ("run summary differs from tests/baseline.json (baseline -> now):\n" + "\n".join(problems)
-                          + "\n" + HOW_TO_UPDATE)
+    assert not problems, (
+        "run summary differs from tests/baseline.json (baseline -> now):\n" + "\n".join(problems) + "\n" + HOW_TO_UPDATE
+    )

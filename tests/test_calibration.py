@@ -11,19 +11,37 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rcc_sim import calibration as cal_mod
-from rcc_sim.config import (CALIBRATED, CALIBRATED_FILE, CalibrationConfig, Config, ConfigError, FreeParameter,
-                            load_calibrated, parameter_table, to_object)
-from rcc_sim.validation import Row
+from rcc_sim.studies import calibration as cal_mod
+from rcc_sim.config import (
+    CALIBRATED,
+    CALIBRATED_FILE,
+    CalibrationConfig,
+    Config,
+    ConfigError,
+    FreeParameter,
+    load_calibrated,
+    parameter_table,
+    to_object,
+)
+from rcc_sim.studies.validation import Row
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _cli(args: list[str], tmp: Path, timeout: int = 600) -> subprocess.CompletedProcess:
     env = dict(os.environ, MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-c", f"import sys; from rcc_sim.cli import {args[0]} as f; "
-                           f"sys.argv = ['rcc-sim-{args[0]}'] + {args[1:]!r}; f()"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; from rcc_sim.cli import {args[0]} as f; sys.argv = ['rcc-sim-{args[0]}'] + {args[1:]!r}; f()",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 # ------------------------------------------------------------------ calibrated defaults
@@ -43,12 +61,15 @@ def test_installed_calibration_is_the_default():
         assert key in prov, f"calibrated.yaml provenance lacks {key}"
 
 
-@pytest.mark.parametrize("text, msg", [
-    ("values: [1, 2", "not valid YAML"),
-    ("values:\n  nonsense: {a: 1}\n", "'values.nonsense' is not a model section"),
-    ("values:\n  breakdown: {no_such_rate: 0.2}\n", "'values.breakdown.no_such_rate' is not a parameter"),
-    ("- just a list\n", "expected a mapping"),
-])
+@pytest.mark.parametrize(
+    "text, msg",
+    [
+        ("values: [1, 2", "not valid YAML"),
+        ("values:\n  nonsense: {a: 1}\n", "'values.nonsense' is not a model section"),
+        ("values:\n  breakdown: {no_such_rate: 0.2}\n", "'values.breakdown.no_such_rate' is not a parameter"),
+        ("- just a list\n", "expected a mapping"),
+    ],
+)
 def test_bad_calibrated_file_names_the_file(tmp_path, text, msg):
     path = tmp_path / "calibrated.yaml"
     path.write_text(text)
@@ -64,12 +85,15 @@ def test_calibrated_file_ships_with_the_package():
 
 
 # ------------------------------------------------------------------ free parameters
-@pytest.mark.parametrize("param, msg", [
-    ({"key": "breakdown.no_such", "lo": 0.1, "hi": 0.2}, "is not a config parameter"),
-    ({"key": "breakdown.unplanned_foster", "lo": 0.3, "hi": 0.2}, "is empty"),
-    ({"key": "placement.kinship_at_entry", "lo": 0.8, "hi": 1.2}, "vary it with scale: true"),
-    ({"key": "world.name", "lo": 0.0, "hi": 1.0}, "is not numeric"),
-])
+@pytest.mark.parametrize(
+    "param, msg",
+    [
+        ({"key": "breakdown.no_such", "lo": 0.1, "hi": 0.2}, "is not a config parameter"),
+        ({"key": "breakdown.unplanned_foster", "lo": 0.3, "hi": 0.2}, "is empty"),
+        ({"key": "placement.kinship_at_entry", "lo": 0.8, "hi": 1.2}, "vary it with scale: true"),
+        ({"key": "world.name", "lo": 0.0, "hi": 1.0}, "is not numeric"),
+    ],
+)
 def test_bad_free_parameter_is_rejected(param, msg):
     with pytest.raises(ConfigError) as err:
         to_object({"calibration": {"parameters": [param]}})
@@ -78,11 +102,16 @@ def test_bad_free_parameter_is_rejected(param, msg):
 
 def test_apply_scales_lists_and_clips_shares():
     cfg = Config()
-    params = [FreeParameter(key="placement.kinship_at_entry", lo=0.5, hi=10.0, scale=True),
-              FreeParameter(key="breakdown.unplanned_foster", lo=0.1, hi=0.4),
-              FreeParameter(key="placement.candidates_per_search", lo=2, hi=20)]
-    out = cal_mod.apply(cfg, params, {"placement.kinship_at_entry": 5.0, "breakdown.unplanned_foster": 0.3,
-                                      "placement.candidates_per_search": 6.6})
+    params = [
+        FreeParameter(key="placement.kinship_at_entry", lo=0.5, hi=10.0, scale=True),
+        FreeParameter(key="breakdown.unplanned_foster", lo=0.1, hi=0.4),
+        FreeParameter(key="placement.candidates_per_search", lo=2, hi=20),
+    ]
+    out = cal_mod.apply(
+        cfg,
+        params,
+        {"placement.kinship_at_entry": 5.0, "breakdown.unplanned_foster": 0.3, "placement.candidates_per_search": 6.6},
+    )
     base = cfg.placement.kinship_at_entry
     assert out.placement.kinship_at_entry == [min(v * 5.0, 1.0) for v in base]
     assert max(out.placement.kinship_at_entry) == 1.0
@@ -111,8 +140,10 @@ def test_plausible_ranges_follow_the_loss_surface():
     cal = CalibrationConfig(parameters=params, confidence=0.95)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
     # y matters sharply, x weakly: the region must be narrow in y and wide in x
-    study.optimize(lambda t: ((t.suggest_float("x", 0, 10) - 5) ** 2 * 0.01
-                              + (t.suggest_float("y", 0, 10) - 3) ** 2 * 5) / 10, n_trials=300)
+    study.optimize(
+        lambda t: ((t.suggest_float("x", 0, 10) - 5) ** 2 * 0.01 + (t.suggest_float("y", 0, 10) - 3) ** 2 * 5) / 10,
+        n_trials=300,
+    )
     r = cal_mod.plausible_ranges(study, cal, n_targets=10)
     assert r["y"]["lo"] <= 3 <= r["y"]["hi"] and r["y"]["hi"] - r["y"]["lo"] < 3
     assert r["x"]["hi"] - r["x"]["lo"] > 5
@@ -122,8 +153,15 @@ def test_plausible_ranges_follow_the_loss_surface():
 # ------------------------------------------------------------------ studies end to end
 def test_calibration_study_runs_writes_provenance_and_resumes(tmp_path):
     out = tmp_path / "cal"
-    args = ["calibrate", "+experiment=calibration", "world=greater_manchester", "calibration.workers=1",
-            "calibration.fit_exit_hazards=false", "calibration.study_name=t", f"hydra.run.dir={out}"]
+    args = [
+        "calibrate",
+        "+experiment=calibration",
+        "world=greater_manchester",
+        "calibration.workers=1",
+        "calibration.fit_exit_hazards=false",
+        "calibration.study_name=t",
+        f"hydra.run.dir={out}",
+    ]
     r = _cli(args + ["calibration.n_trials=2"], tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     import yaml
@@ -151,9 +189,16 @@ def test_calibrate_without_experiment_is_a_clear_error(tmp_path):
 
 def test_sensitivity_study_ranks_parameters_and_resumes(tmp_path):
     out = tmp_path / "sa"
-    args = ["sensitivity", "+experiment=sensitivity", "world=greater_manchester", "sim.years=0.5",
-            "sensitivity.n_samples=10", "sensitivity.workers=1", "sensitivity.use_calibrated_ranges=false",
-            f"hydra.run.dir={out}"]
+    args = [
+        "sensitivity",
+        "+experiment=sensitivity",
+        "world=greater_manchester",
+        "sim.years=0.5",
+        "sensitivity.n_samples=10",
+        "sensitivity.workers=1",
+        "sensitivity.use_calibrated_ranges=false",
+        f"hydra.run.dir={out}",
+    ]
     r = _cli(args, tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     doc = json.loads((out / "sensitivity.json").read_text())
@@ -174,7 +219,7 @@ def test_sensitivity_study_ranks_parameters_and_resumes(tmp_path):
 
 def test_latin_hypercube_covers_each_range_once_per_stratum():
     params = [FreeParameter(key="a", lo=0.0, hi=1.0), FreeParameter(key="b", lo=1.0, hi=100.0, log=True)]
-    from rcc_sim.sensitivity import draw
+    from rcc_sim.studies.sensitivity import draw
 
     x = draw(params, 20, seed=3)
     assert x.shape == (20, 2)
@@ -189,7 +234,7 @@ def test_a_finished_model_is_freed():
     import gc
     import weakref
 
-    from rcc_sim.model import CareSystemModel
+    from rcc_sim.engine.model import CareSystemModel
 
     cfg = Config()
     cfg.world.la_codes = ["E08000001", "E08000002"]
@@ -207,7 +252,7 @@ def test_indices_rank_the_parameter_that_drives_the_outcome():
     delta is estimated from 50 samples on (SALib >= 1.5 names it delta_balanced), and the dummy
     x2 explains almost nothing on S1 and Spearman."""
     from rcc_sim.config import FreeParameter
-    from rcc_sim.sensitivity import draw, parameter_indices
+    from rcc_sim.studies.sensitivity import draw, parameter_indices
 
     params = [FreeParameter(key=k, lo=0.0, hi=1.0) for k in ("a.x0", "a.x1", "a.x2")]
     X = draw(params, 120, 0)

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
-
 from conftest import REPO, run_cli
+from test_worlds import composed
+
 from rcc_sim.data import DATA_DIR
 from rcc_sim.run import simulate
-from test_worlds import composed
 
 ARGS = ("world=greater_manchester", "sim.years=0.25", "seed=1")
 
@@ -77,8 +77,11 @@ def test_writes_manifest(cli_run):
     assert set(man["git"]) >= {"commit", "dirty"}
     if (REPO / ".git").exists():
         assert man["git"]["commit"] and len(man["git"]["commit"]) == 40
-    shipped = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in DATA_DIR.iterdir()
-               if p.suffix in (".csv", ".geojson", ".md")}
+    shipped = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in DATA_DIR.iterdir()
+        if p.suffix in (".csv", ".geojson", ".md")
+    }
     assert man["data_checksums"] == shipped
     assert man["config"]["world"]["name"] == "greater_manchester"
 
@@ -92,8 +95,9 @@ def test_nothing_written_outside_run_dir(cli_run):
 def test_sweep_writes_one_run_per_seed(tmp_path):
     """`rcc-sim -m seed=0,1` (the README's sweep) gives one complete run directory per job."""
     sweep = tmp_path / "sweep"
-    out = run_cli("-m", "world=greater_manchester", "sim.years=0.05", "seed=0,1", f"hydra.sweep.dir={sweep}",
-                  cwd=tmp_path)
+    out = run_cli(
+        "-m", "world=greater_manchester", "sim.years=0.05", "seed=0,1", f"hydra.sweep.dir={sweep}", cwd=tmp_path
+    )
     assert out.returncode == 0, f"{out.stdout}\n{out.stderr}"
     manifests = sorted(sweep.rglob("manifest.json"))
     assert len(manifests) == 2, manifests

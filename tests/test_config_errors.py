@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import fields, is_dataclass
 
 import pytest
-
 from conftest import run_cli
+
 from rcc_sim.config import Config, ConfigError, parameter_table, to_object
 
 BAD = [  # (override, key the message must name)

@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import small_config
 
 import rcc_sim.data as data
-from conftest import small_config
 from rcc_sim.data import LA_FILE, LOCATIONS_FILE, LSOA_FILE, DataError
 from rcc_sim.run import simulate
 
@@ -49,6 +49,7 @@ def _set_cell(column: str, code: str, value: str):
         hit = [r for r in rows if r[key] == code]
         assert hit, f"no row for {code}"
         hit[0][col] = value
+
     return edit
 
 
@@ -58,12 +59,14 @@ def _drop_column(column: str):
         del header[col]
         for r in rows:
             del r[col]
+
     return edit
 
 
 def _drop_row(code: str):
     def edit(header, rows):
         rows[:] = [r for r in rows if r[0] != code]
+
     return edit
 
 
@@ -123,6 +126,7 @@ def test_non_number_longitude(data_dir):
 def test_non_number_small_area_longitude(data_dir):
     def edit(header, rows):
         rows[0][header.index("lon")] = "west"
+
     _edit_csv(data_dir / LSOA_FILE, edit)
     with pytest.raises(DataError) as err:
         data.load_lsoa_points()

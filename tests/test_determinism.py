@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 import xarray as xr
-
 from conftest import REPO, small_config
+
 from rcc_sim.run import simulate
 
 YEARS = 0.5
@@ -65,7 +65,13 @@ def test_independent_of_python_hash_seed(run_a):
     want = digest(run_a)
     for hash_seed in ("1", "2"):
         env = dict(os.environ, PYTHONHASHSEED=hash_seed)
-        out = subprocess.run([sys.executable, "-c", code, str(REPO / "tests")], env=env, cwd=REPO,
-                             capture_output=True, text=True, timeout=300)
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(REPO / "tests")],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert out.returncode == 0, out.stderr
         assert out.stdout.strip().splitlines()[-1] == want, f"run differs with PYTHONHASHSEED={hash_seed}"

@@ -18,15 +18,22 @@ import pytest
 from conftest import CONFIG_DIR
 from hydra import compose, initialize_config_dir
 
-from rcc_sim.compare import _net_cost
 from rcc_sim.config import register_configs, to_object
-from rcc_sim.evaluation import (MDE_FACTOR, EvaluationError, analytic_power, did, evaluate, live_share,
-                                post_indicator)
-from rcc_sim.evaluation import main as evaluate_main
-from rcc_sim.rollout import GREEN_BOOK_RATE, appraise, discount_factors, interval, present_value
-from rcc_sim.rollout import main as rollout_main
 from rcc_sim.run import simulate, write_run
-from rcc_sim.study import open_study
+from rcc_sim.studies.compare import _net_cost
+from rcc_sim.studies.evaluation import (
+    MDE_FACTOR,
+    EvaluationError,
+    analytic_power,
+    did,
+    evaluate,
+    live_share,
+    post_indicator,
+)
+from rcc_sim.studies.evaluation import main as evaluate_main
+from rcc_sim.studies.rollout import GREEN_BOOK_RATE, appraise, discount_factors, interval, present_value
+from rcc_sim.studies.rollout import main as rollout_main
+from rcc_sim.studies.study import open_study
 
 GM = [f"E080000{i:02d}" for i in range(1, 11)]  # the ten Greater Manchester LAs (pathfinder members)
 NW_OTHERS = ["E06000007", "E06000008", "E06000009", "E06000049", "E06000050", "E10000017"]  # comparison LAs
@@ -41,7 +48,7 @@ def panel(rng, effect=0.0, units=100, periods=5, treated=30, start=2, rho=0.0):
     with autocorrelation ``rho`` within an LA (what clustering is for)."""
     e = rng.normal(0.0, 0.5, (units, periods))
     for t in range(1, periods):
-        e[:, t] = rho * e[:, t - 1] + np.sqrt(1 - rho ** 2) * e[:, t]
+        e[:, t] = rho * e[:, t - 1] + np.sqrt(1 - rho**2) * e[:, t]
     d = np.zeros((units, periods))
     d[:treated, start:] = 1.0
     y = rng.normal(0, 1, (units, 1)) + rng.normal(0, 1, (1, periods)) + effect * d + e
@@ -67,7 +74,7 @@ def dummy_ols(y, d, cohort):
     np.add.at(s, uu, x * e[:, None])
     k = n_t + len(labels)
     v = n_u / (n_u - 1) * (len(uu) - 1) / (len(uu) - k) * bread @ s.T @ s @ bread
-    return b[-len(labels):], np.sqrt(np.diag(v)[-len(labels):])
+    return b[-len(labels) :], np.sqrt(np.diag(v)[-len(labels) :])
 
 
 def test_did_recovers_a_known_effect_within_its_interval():
@@ -86,7 +93,7 @@ def test_did_with_no_effect_rejects_about_five_percent_and_se_matches_the_spread
     rejections = np.mean([r.p < 0.05 for r in results])
     assert 0.02 <= rejections <= 0.10, rejections
     spread = np.std([r.estimate for r in results], ddof=1)
-    se = np.sqrt(np.mean([r.se ** 2 for r in results]))
+    se = np.sqrt(np.mean([r.se**2 for r in results]))
     assert 0.85 < spread / se < 1.2, (spread, se)  # clustered SE ~ the true sampling SD
     assert abs(np.mean([r.estimate for r in results])) < 3 * spread / np.sqrt(400)
 
@@ -106,7 +113,7 @@ def test_clustering_matters_when_errors_persist_within_an_la():
         yd = y - y.mean(0) - y.mean(1, keepdims=True) + y.mean()
         dd = d - d.mean(0) - d.mean(1, keepdims=True) + d.mean()
         resid = yd - r.estimate * dd
-        iid.append(np.sqrt((resid ** 2).sum() / (y.size - 100 - 8) / (dd ** 2).sum()))
+        iid.append(np.sqrt((resid**2).sum() / (y.size - 100 - 8) / (dd**2).sum()))
     spread = np.std(est, ddof=1)
     assert spread > 1.5 * np.mean(iid)
     assert 0.8 < spread / np.sqrt(np.mean(np.square(se))) < 1.25
@@ -119,8 +126,12 @@ def test_staggered_cohorts_match_brute_force_ols_with_clustered_se():
     cohort[:10], cohort[10:25] = 0, 1
     d = np.zeros((units, periods))
     d[:10, 2:], d[10:25, 4:] = 1, 1
-    y = (rng.normal(0, 1, (units, 1)) + rng.normal(0, 1, (1, periods)) + np.where(cohort[:, None] == 0, 0.6, 0.2) * d
-         + rng.normal(0, 0.3, (units, periods)))
+    y = (
+        rng.normal(0, 1, (units, 1))
+        + rng.normal(0, 1, (1, periods))
+        + np.where(cohort[:, None] == 0, 0.6, 0.2) * d
+        + rng.normal(0, 0.3, (units, periods))
+    )
     y[7, 3] = np.nan  # unbalanced: the dummy-regression path
     r = did(y, d, cohort)
     b, se = dummy_ols(y, d, cohort)
@@ -167,11 +178,11 @@ def test_power_and_mde():
 # --------------------------------------------------------------------------------------------
 def test_green_book_discounting_of_a_constant_series():
     t = np.arange(1, 11)
-    expected = sum(1 / 1.035 ** k for k in range(1, 11))
+    expected = sum(1 / 1.035**k for k in range(1, 11))
     assert GREEN_BOOK_RATE == 0.035
     assert present_value([1.0e6] * 10, t) == pytest.approx(1.0e6 * expected, rel=1e-12)
     assert expected == pytest.approx(8.316605, abs=1e-6)
-    assert present_value([1.0e6] * 10, t, timing="mid") == pytest.approx(1.0e6 * expected * 1.035 ** 0.5, rel=1e-12)
+    assert present_value([1.0e6] * 10, t, timing="mid") == pytest.approx(1.0e6 * expected * 1.035**0.5, rel=1e-12)
     assert discount_factors([0.0])[0] == 1.0
     with pytest.raises(ValueError, match="timing"):
         discount_factors(t, timing="start")
@@ -188,16 +199,27 @@ def test_interval_over_replicates():
 # --------------------------------------------------------------------------------------------
 # A small study end to end
 # --------------------------------------------------------------------------------------------
-def make_study(root: Path, la_codes: list[str], years: float, seeds: list[int],
-               policies=("status_quo", "pathfinders")) -> Path:
+def make_study(
+    root: Path, la_codes: list[str], years: float, seeds: list[int], policies=("status_quo", "pathfinders")
+) -> Path:
     """Runs laid out as a study is (``<root>/<policy>/seed<n>/``), through the Python API."""
     register_configs()
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
         for policy in policies:
             for seed in seeds:
-                cfg = to_object(compose("config", overrides=[
-                    f"policy={policy}", f"seed={seed}", f"sim.years={years}", "world.name=test",
-                    f"world.la_codes=[{','.join(la_codes)}]", "output.report=false"]))
+                cfg = to_object(
+                    compose(
+                        "config",
+                        overrides=[
+                            f"policy={policy}",
+                            f"seed={seed}",
+                            f"sim.years={years}",
+                            "world.name=test",
+                            f"world.la_codes=[{','.join(la_codes)}]",
+                            "output.report=false",
+                        ],
+                    )
+                )
                 write_run(simulate(cfg), cfg, root / policy / f"seed{seed}")
     return root
 
@@ -216,15 +238,24 @@ def test_evaluate_end_to_end_against_the_runs(study, capsys):
     by_rep = pd.read_csv(out / "did_by_replicate.csv")
     panel_df = pd.read_csv(out / "panel.csv")
     assert (out / "did_summary.txt").read_text() in text
-    assert set(summary["outcome"]) >= {"share_family_based", "share_over_20_miles", "moves_per_child",
-                                       "spend_per_child_week", "cic_per_10k"}
+    assert set(summary["outcome"]) >= {
+        "share_family_based",
+        "share_over_20_miles",
+        "moves_per_child",
+        "spend_per_child_week",
+        "cic_per_10k",
+    }
     assert set(summary["analysis"]) == {"greater_manchester"}  # the South East RCC has no simulated LA
     assert (summary["n_replicates"] == 2).all() and (summary["horizon_years"] == 2).all()
     assert np.allclose(summary["mde"], MDE_FACTOR * summary["se"], equal_nan=True)
     assert np.allclose(summary["bias"], summary["did_mean"] - summary["true_effect"], equal_nan=True)
     # the DiD decomposes exactly: estimate - truth = placebo (status quo) + contamination
-    assert np.allclose(by_rep["did"] - by_rep["true_effect"], by_rep["placebo_did"] + by_rep["contamination"],
-                       atol=1e-9, equal_nan=True)
+    assert np.allclose(
+        by_rep["did"] - by_rep["true_effect"],
+        by_rep["placebo_did"] + by_rep["contamination"],
+        atol=1e-9,
+        equal_nan=True,
+    )
 
     # the panel is the study: family-based share of Bolton in 2025-26 from the weekly counts
     ds = open_study(study)
@@ -239,7 +270,8 @@ def test_evaluate_end_to_end_against_the_runs(study, capsys):
     name = "spend_per_child_week"
     p = panel_df.pivot_table(index=["scenario", "replicate", "la"], columns="stat_year", values=name)
     post = panel_df.query("scenario == 'pathfinders' and replicate == 0").pivot_table(
-        index="la", columns="stat_year", values="post")
+        index="la", columns="stat_year", values="post"
+    )
     y = p.loc[("pathfinders", 0)].loc[post.index].values
     cohort = np.where(post.index.isin(GM), 0, -1)
     r = did(y, post.values, cohort)
@@ -261,8 +293,15 @@ def test_rollout_npc_end_to_end_against_the_runs(study, capsys):
     assert "Net present cost of pathfinders against status_quo" in capsys.readouterr().out
     # undiscounted difference over the run = compare's net cost (scenario - status quo), per seed
     ds = open_study(study)
-    money = ["spend", "spend_cofunded", "rcc_setup_cost", "rcc_running_cost", "rcc_void_cost", "rcc_capital",
-             "rcc_programme_funding"]
+    money = [
+        "spend",
+        "spend_cofunded",
+        "rcc_setup_cost",
+        "rcc_running_cost",
+        "rcc_void_cost",
+        "rcc_capital",
+        "rcc_programme_funding",
+    ]
 
     def england(scenario, seed):  # summed over LAs in float64, as the roll-out appraisal does
         return ds[money].sel(scenario=scenario, replicate=seed).astype("float64").sum("la")
@@ -273,17 +312,26 @@ def test_rollout_npc_end_to_end_against_the_runs(study, capsys):
         assert got == pytest.approx(want, rel=1e-6, abs=1e-6)
     # NPC = the per-year mean differences discounted at 3.5%, end of each statistical year
     y = by_year[by_year["area"] == total]
-    assert y["stat_year"].tolist() == [2025, 2026] and y["discount_factor"].tolist() == pytest.approx([1 / 1.035, 1 / 1.035 ** 2])
+    assert y["stat_year"].tolist() == [2025, 2026] and y["discount_factor"].tolist() == pytest.approx(
+        [1 / 1.035, 1 / 1.035**2]
+    )
     assert npc.loc[total, "npc_gbp_m_mean"] == pytest.approx(present_value(y["net_cost_diff_gbp_m_mean"], [1, 2]))
     # the components add up to the NPC; the RCC costs fall on Greater Manchester (North West)
     comps = [c for c in npc.columns if c.startswith("npc_") and c.endswith("_gbp_m") and "public" not in c]
     assert npc.loc[total, comps].sum() == pytest.approx(npc.loc[total, "npc_gbp_m_mean"], rel=1e-6)
     assert npc.loc[total, "npc_rcc_setup_gbp_m"] > 0 and npc.loc[total, "npc_programme_funding_gbp_m"] < 0
-    assert set(per_child["outcome"]) >= {"moves_per_child_year", "days_waiting_per_child_year", "mean_miles_from_home",
-                                         "share_family_based", "share_over_20_miles", "spend_per_child_year"}
+    assert set(per_child["outcome"]) >= {
+        "moves_per_child_year",
+        "days_waiting_per_child_year",
+        "mean_miles_from_home",
+        "share_family_based",
+        "share_over_20_miles",
+        "spend_per_child_year",
+    }
     cic = per_child.query("area == @total and outcome == 'children_in_care_end'").iloc[0]
-    assert cic["status_quo"] == pytest.approx(float(ds["children_in_care"].sel(scenario="status_quo").isel(time=-1)
-                                                    .sum("la").mean()))
+    assert cic["status_quo"] == pytest.approx(
+        float(ds["children_in_care"].sel(scenario="status_quo").isel(time=-1).sum("la").mean())
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,17 +344,23 @@ def test_study_without_a_status_quo_is_one_clear_error(tmp_path):
     with pytest.raises(EvaluationError, match="no 'status_quo' scenario"):
         appraise(root)
     # the command: one line on stderr naming the path, exit code 2, no traceback
-    out = subprocess.run([sys.executable, "-m", "rcc_sim.evaluation", str(root)], capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "rcc_sim.studies.evaluation", str(root)], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr
-    assert out.stderr.strip() == (f"rcc-sim-evaluate: {root}: no 'status_quo' scenario (scenarios: ['pathfinders']); "
-                                  "the evaluation needs the status quo run on the same seeds as the reform")
+    assert out.stderr.strip() == (
+        f"rcc-sim-evaluate: {root}: no 'status_quo' scenario (scenarios: ['pathfinders']); "
+        "the evaluation needs the status quo run on the same seeds as the reform"
+    )
 
 
 def test_study_without_pathfinder_or_comparison_las_is_one_clear_error(tmp_path):
     root = make_study(tmp_path / "cumbria", CUMBRIA, 0.05, [0])
-    with pytest.raises(EvaluationError, match=r"cumbria: none of the simulated LAs is in an RCC .*greater_manchester "
-                                              r"\(10 LAs\).*no pathfinder LAs"):
+    with pytest.raises(
+        EvaluationError,
+        match=r"cumbria: none of the simulated LAs is in an RCC .*greater_manchester "
+        r"\(10 LAs\).*no pathfinder LAs",
+    ):
         evaluate(root)
     root = make_study(tmp_path / "gm_only", GM[:3], 0.05, [0])
     with pytest.raises(EvaluationError, match="gm_only: every simulated LA is in an RCC: no comparison LAs"):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
-
 from conftest import GM3, small_config
+
 from rcc_sim.data import load_las
-from rcc_sim.metrics import (ADOPTION, EXIT_ROUTES, FAMILY_BASED, OTHER_SETTING, PLACEMENT_TYPES, SHARES,
-                             UNREGISTERED, VARIABLES)
+from rcc_sim.engine.recorder import SHARES, VARIABLES
 from rcc_sim.run import simulate
+from rcc_sim.vocab import ADOPTION, EXIT_ROUTES, FAMILY_BASED, OTHER_SETTING, PLACEMENT_TYPES, UNREGISTERED
 
 FOSTER_NAMES = ["kinship_foster", "in_house_foster", "ifa_foster"]
 
@@ -61,7 +61,9 @@ def test_family_based_and_located_match_placement_types(checked):
     family = p.isel(placement_type=list(FAMILY_BASED)).sum("placement_type")
     np.testing.assert_array_equal(checked["family_based"], family)
     unlocated = [UNREGISTERED, ADOPTION, OTHER_SETTING]
-    located = p.isel(placement_type=[i for i in range(len(PLACEMENT_TYPES)) if i not in unlocated]).sum("placement_type")
+    located = p.isel(placement_type=[i for i in range(len(PLACEMENT_TYPES)) if i not in unlocated]).sum(
+        "placement_type"
+    )
     np.testing.assert_array_equal(checked["located"], located)
     assert (checked["over_20_miles"] <= checked["located"]).all()
     assert (checked["outside_la"] <= checked["located"]).all()
@@ -89,8 +91,7 @@ def test_spend_is_never_negative(checked):
     """Spend is prices (>= 0) times time: no LA is ever paid back for a placement type."""
     spend = checked["spend"]
     negative = spend.where(spend < 0, drop=True).to_series().dropna()
-    assert negative.empty, (f"{len(negative)} negative weekly spend cells, min {negative.min()!r}:\n"
-                            f"{negative.head(10)}")
+    assert negative.empty, f"{len(negative)} negative weekly spend cells, min {negative.min()!r}:\n{negative.head(10)}"
     assert float(spend.sum()) > 0
 
 
@@ -104,11 +105,14 @@ def test_status_quo_own_units_serve_only_own_children(checked):
     and kinship carers live in the child's LA, so placements of those types equal the filled
     places located in the LA. (In-house foster carers may live in a neighbouring LA, so their
     places are not comparable by LA.)"""
-    pairs = [("kinship_foster", "foster_places_filled", "carer_kind", "kinship"),
-             ("la_home", "home_places_filled", "home_kind", "la_home")]
+    pairs = [
+        ("kinship_foster", "foster_places_filled", "carer_kind", "kinship"),
+        ("la_home", "home_places_filled", "home_kind", "la_home"),
+    ]
     for ptype, var, dim, kind in pairs:
-        np.testing.assert_array_equal(checked["placements"].sel(placement_type=ptype),
-                                      checked[var].sel({dim: kind}), err_msg=ptype)
+        np.testing.assert_array_equal(
+            checked["placements"].sel(placement_type=ptype), checked[var].sel({dim: kind}), err_msg=ptype
+        )
 
 
 def test_stock_and_flows_add_up(checked):
@@ -125,8 +129,9 @@ def test_stock_and_flows_add_up(checked):
 
 def test_annual_stock_is_31_march_week(checked):
     assert str(checked["time"].values[-1])[:10] == "2025-03-31"
-    np.testing.assert_array_equal(checked["children_in_care_31mar"].isel(year=0),
-                                  checked["children_in_care"].isel(time=-1))
+    np.testing.assert_array_equal(
+        checked["children_in_care_31mar"].isel(year=0), checked["children_in_care"].isel(time=-1)
+    )
     assert (checked["three_plus_placements"] <= checked["children_in_care_31mar"]).all()
 
 
@@ -144,9 +149,12 @@ def test_flows_happen(checked):
 # Limiting cases
 # ------------------------------------------------------------------------------------------------
 def test_zero_foster_supply_gives_no_foster_placements():
-    cfg = small_config(years=0.5, sim={"check_invariants": True},
-                       fostering={"mainstream_households": 0, "enquiries_per_year": 0.0},
-                       placement={"kinship_at_entry": [0.0, 0.0, 0.0, 0.0, 0.0]})
+    cfg = small_config(
+        years=0.5,
+        sim={"check_invariants": True},
+        fostering={"mainstream_households": 0, "enquiries_per_year": 0.0},
+        placement={"kinship_at_entry": [0.0, 0.0, 0.0, 0.0, 0.0]},
+    )
     ds = simulate(cfg)
     foster = ds["placements"].sel(placement_type=FOSTER_NAMES)
     assert float(abs(foster).max()) == 0.0, "foster placements without any foster carers"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
-
 from conftest import small_config
-from rcc_sim.metrics import ANNUAL_VARIABLES, EXTRA_DIMS, SHARES, VARIABLES, aggregate, summarize
+
+from rcc_sim.engine.recorder import ANNUAL_VARIABLES, EXTRA_DIMS, SHARES, VARIABLES, aggregate, summarize
 from rcc_sim.run import simulate
 
 # two LAs in the North West and one in the East Midlands, so that regions really group

@@ -9,13 +9,23 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from rcc_sim.compare import paired
 from rcc_sim.config import Config, PlanningConfig, PolicyConfig, RCCConfig, to_object
-from rcc_sim.model import CareSystemModel
+from rcc_sim.engine.model import CareSystemModel
 from rcc_sim.run import simulate
+from rcc_sim.studies.compare import paired
 
-GM = ["E08000001", "E08000002", "E08000003", "E08000004", "E08000005",
-      "E08000006", "E08000007", "E08000008", "E08000009", "E08000010"]
+GM = [
+    "E08000001",
+    "E08000002",
+    "E08000003",
+    "E08000004",
+    "E08000005",
+    "E08000006",
+    "E08000007",
+    "E08000008",
+    "E08000009",
+    "E08000010",
+]
 SEEDS = [0, 1, 2]
 AREA = "North West"  # the GM world's region total = the ten GM LAs
 
@@ -31,16 +41,28 @@ def gm_config(years: float = 2.0, **policy) -> Config:
 
 def rcc(**levers) -> dict[str, RCCConfig]:
     """One GM RCC live from day 0 with no costs unless given; every lever off unless given."""
-    base = dict(members=list(GM), start_years=0.0, ramp_up_years=0.0, setup_cost_gbp=0.0,
-                running_cost_gbp_per_year=0.0, programme_funding_gbp=0.0)
+    base = dict(
+        members=list(GM),
+        start_years=0.0,
+        ramp_up_years=0.0,
+        setup_cost_gbp=0.0,
+        running_cost_gbp_per_year=0.0,
+        programme_funding_gbp=0.0,
+    )
     return {"gm": RCCConfig(**{**base, **levers})}
 
 
 def test_same_children_arrive_under_any_policy():
     """Common random numbers: same seed -> same arrivals (day, LA, age, needs, siblings, UASC, sex)."""
     base = CareSystemModel(gm_config(1.0))
-    scen = CareSystemModel(gm_config(1.0, rccs=rcc(pooled_search=True, buyer_power_discount=0.05,
-                                                    enquiry_uplift=0.3, block_places=10, homes_to_build=2)))
+    scen = CareSystemModel(
+        gm_config(
+            1.0,
+            rccs=rcc(
+                pooled_search=True, buyer_power_discount=0.05, enquiry_uplift=0.3, block_places=10, homes_to_build=2
+            ),
+        )
+    )
     fields = ("t", "la", "age", "tier", "group", "uasc", "male", "lat", "lon", "exit_in", "route")
     a = [tuple(getattr(r, f) for f in fields) for g in base._arrivals for r in g]
     b = [tuple(getattr(r, f) for f in fields) for g in scen._arrivals for r in g]
@@ -64,8 +86,18 @@ def test_rcc_with_every_lever_off_is_the_status_quo_bit_for_bit():
 
 
 def test_setup_costs_and_funding_appear_in_the_outputs():
-    ds = simulate(gm_config(2.0, rccs=rcc(start_years=0.0, ramp_up_years=1.0, setup_cost_gbp=2e6,
-                                          running_cost_gbp_per_year=1e6, programme_funding_gbp=1.73e6)))
+    ds = simulate(
+        gm_config(
+            2.0,
+            rccs=rcc(
+                start_years=0.0,
+                ramp_up_years=1.0,
+                setup_cost_gbp=2e6,
+                running_cost_gbp_per_year=1e6,
+                programme_funding_gbp=1.73e6,
+            ),
+        )
+    )
     assert float(ds["rcc_setup_cost"].sum()) == pytest.approx(2e6, rel=1e-6)
     # running costs from go-live (day 365.25) to the end of year 2 (day 730): one year less 0.25 day
     assert float(ds["rcc_running_cost"].sum()) == pytest.approx(1e6 * (730 - 365.25) / 365.25, rel=1e-6)
@@ -109,11 +141,15 @@ def test_perfect_forecasting_removes_forecast_driven_shortfall():
 SPARE = 50000  # mainstream households nationally (33,745 published): spare in-house capacity in GM
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The model disagrees: LAs search in-house carers before IFAs, and score distance at only GBP 12 a "
-    "mile a week against in-house being cheaper, so pooling puts a child with a member's in-house carer "
-    "some miles away rather than a nearer IFA carer: mean distance rises by about 1 mile "
-    "(see test_pooled_search_with_distance_led_search_is_not_further)."))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "The model disagrees: LAs search in-house carers before IFAs, and score distance at only GBP 12 a "
+        "mile a week against in-house being cheaper, so pooling puts a child with a member's in-house carer "
+        "some miles away rather than a nearer IFA carer: mean distance rises by about 1 mile "
+        "(see test_pooled_search_with_distance_led_search_is_not_further)."
+    ),
+)
 def test_pooled_search_with_spare_capacity_is_not_further_from_home():
     """Tolerance: mean miles from home (last year) no more than 0.25 miles higher, every seed."""
     cfg = gm_config(2.0)
@@ -147,8 +183,9 @@ def test_block_contract_void_places_are_paid_for():
 def test_financial_oversight_keeps_a_failing_providers_homes_open():
     cfg = gm_config(2.0)
     cfg.provision.provider_failure_rate = 0.5  # make failures common enough to see
-    with_regime = dataclasses.replace(cfg, policy=dataclasses.replace(
-        cfg.policy, package=PlanningConfig(financial_oversight=True)))
+    with_regime = dataclasses.replace(
+        cfg, policy=dataclasses.replace(cfg.policy, package=PlanningConfig(financial_oversight=True))
+    )
     a, b = simulate(cfg), simulate(with_regime)
     assert float(b["homes_transferred"].sum()) > 0
     closures = lambda ds: float(ds["moves"].sel(move_reason="provider_closure").sum())  # noqa: E731

@@ -25,9 +25,9 @@ from conftest import small_config
 from scipy import stats
 from test_worlds import composed
 
-from rcc_sim import plots, report, wording
-from rcc_sim.compare import OUTCOMES, outcomes, paired, rcc_groups, t_interval
+from rcc_sim.reporting import plots, report, wording
 from rcc_sim.run import config_yaml, simulate, write_run
+from rcc_sim.studies.compare import OUTCOMES, outcomes, paired, rcc_groups, t_interval
 
 GM_ARGS = ("world=greater_manchester", "sim.years=1")
 EARLY_RCC = ("policy.rccs.greater_manchester.ramp_up_years=0.2",)  # live within the year: effects to report
@@ -357,7 +357,11 @@ def test_report_of_a_comparison_written_by_rcc_sim_compare(tmp_path):
 def test_command_writes_report_next_to_results(study):
     root, _ = study
     out = subprocess.run(
-        [sys.executable, "-m", "rcc_sim.report", str(root)], capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-m", "rcc_sim.reporting.report", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     assert str(root / "report.html") in out.stdout
@@ -370,7 +374,11 @@ def test_bad_input_gives_one_clear_error_naming_the_path(tmp_path, what):
     if what == "empty":
         path.mkdir()
     out = subprocess.run(
-        [sys.executable, "-m", "rcc_sim.report", str(path)], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "rcc_sim.reporting.report", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert out.returncode == 2
     assert "Traceback" not in out.stderr

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from test_report import make_study
 
-from rcc_sim import report
+from rcc_sim.reporting import report
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

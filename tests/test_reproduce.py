@@ -18,8 +18,8 @@ from conftest import run_cli
 from omegaconf import OmegaConf
 
 from rcc_sim.config import to_object
-from rcc_sim.reproduce import compare_datasets, main
 from rcc_sim.run import config_sha256
+from rcc_sim.studies.reproduce import compare_datasets, main
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,9 @@ def test_manifest_holds_what_reproduction_needs(run_dir):
 
 
 def test_command_reproduces_a_run_bit_for_bit(run_dir):
-    exe = shutil.which("rcc-sim-reproduce", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    exe = shutil.which(
+        "rcc-sim-reproduce", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    )
     assert exe, "rcc-sim-reproduce is not installed: run `python3 -m pip install -e .`"
     out = subprocess.run([exe, str(run_dir)], capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -81,16 +83,22 @@ def test_study_with_a_failed_run_does_not_pass(run_dir, tmp_path, capsys):
     shutil.copytree(run_dir, study / "status_quo" / "seed2")
     failed = study / "status_quo" / "seed3"
     failed.mkdir(parents=True)
-    (failed / "status.json").write_text(json.dumps({"state": "failed", "policy": "status_quo", "seed": 3,
-                                                    "error": {"type": "RuntimeError", "message": "boom"}}))
+    (failed / "status.json").write_text(
+        json.dumps(
+            {"state": "failed", "policy": "status_quo", "seed": 3, "error": {"type": "RuntimeError", "message": "boom"}}
+        )
+    )
     assert main([str(study)]) == 1
     out = capsys.readouterr().out
     assert "SKIPPED" in out and "RuntimeError: boom" in out and "1 of 2 runs reproduced" in out
 
 
 def test_compare_datasets_exact_including_nan_positions():
-    a = xr.Dataset({"x": ("t", np.array([1.0, np.nan, 3.0], "float32"))}, coords={"t": [0, 1, 2], "name": ("t", ["a", "b", "c"])},
-                   attrs={"history": "written today"})
+    a = xr.Dataset(
+        {"x": ("t", np.array([1.0, np.nan, 3.0], "float32"))},
+        coords={"t": [0, 1, 2], "name": ("t", ["a", "b", "c"])},
+        attrs={"history": "written today"},
+    )
     assert compare_datasets(a, a.copy(deep=True)) == []
     b = a.copy(deep=True)
     b.attrs["history"] = "written tomorrow"  # ignored: records when a file was written

@@ -18,15 +18,16 @@ from conftest import CONFIG_DIR, run_cli
 from hydra import compose, initialize_config_dir
 
 from rcc_sim.config import register_configs, to_object
-from rcc_sim.study import STATUS_FILE, StudyError, open_study, runs, summary, write_sweep_summary
+from rcc_sim.studies.study import STATUS_FILE, StudyError, open_study, runs, summary, write_sweep_summary
 
 YEARS = "sim.years=0.05"  # three weeks: the smallest runs that still have a few weeks of data
-SUB = "sim.years=0.05"    # the directory level the command-line override adds
+SUB = "sim.years=0.05"  # the directory level the command-line override adds
 
 
 def gather(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    exe = shutil.which("rcc-sim-gather", path=os.pathsep.join([str(Path(sys.executable).parent),
-                                                               os.environ.get("PATH", "")]))
+    exe = shutil.which(
+        "rcc-sim-gather", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    )
     assert exe, "rcc-sim-gather is not installed: run `python3 -m pip install -e .`"
     return subprocess.run([exe, *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
@@ -36,7 +37,9 @@ def smoke(tmp_path_factory):
     """The smoke study (2 policies x 2 seeds, Greater Manchester) run in parallel with joblib."""
     tmp = tmp_path_factory.mktemp("study")
     sweep = tmp / "smoke"
-    out = run_cli("-m", "+experiment=smoke", "hydra/launcher=local_parallel", YEARS, f"hydra.sweep.dir={sweep}", cwd=tmp)
+    out = run_cli(
+        "-m", "+experiment=smoke", "hydra/launcher=local_parallel", YEARS, f"hydra.sweep.dir={sweep}", cwd=tmp
+    )
     return out, sweep
 
 
@@ -63,7 +66,11 @@ def test_runs_lists_every_run_done(smoke):
     assert out.returncode == 0, out.stderr
     infos = runs(sweep)
     assert [(i.scenario, i.seed, i.state) for i in infos] == [
-        ("pathfinders", 0, "done"), ("pathfinders", 1, "done"), ("status_quo", 0, "done"), ("status_quo", 1, "done")]
+        ("pathfinders", 0, "done"),
+        ("pathfinders", 1, "done"),
+        ("status_quo", 0, "done"),
+        ("status_quo", 1, "done"),
+    ]
 
 
 def test_open_study_is_lazy_and_labelled(smoke):
@@ -101,8 +108,9 @@ def test_summary_mean_median_and_bands(smoke):
     assert "replicate" not in s.dims
     values = total["children_in_care"].values  # (scenario, replicate, time)
     np.testing.assert_allclose(s["children_in_care"].sel(statistic="mean").values, values.mean(axis=1), rtol=1e-6)
-    np.testing.assert_allclose(s["children_in_care"].sel(statistic="p5").values,
-                               np.quantile(values, 0.05, axis=1), rtol=1e-6)
+    np.testing.assert_allclose(
+        s["children_in_care"].sel(statistic="p5").values, np.quantile(values, 0.05, axis=1), rtol=1e-6
+    )
     assert (s.sel(statistic="p5") <= s.sel(statistic="median")).all().to_array().all()
     assert (s.sel(statistic="median") <= s.sel(statistic="p95")).all().to_array().all()
     assert list(summary(total, quantiles=(0.25,))["statistic"].values) == ["mean", "median", "p25"]
@@ -145,8 +153,14 @@ def test_failed_run_does_not_stop_the_sweep(tmp_path, launcher):
     """A run that raises is recorded as failed with its traceback; the others finish; the sweep
     exits non-zero; re-running it after the cause is fixed runs only the failed one."""
     sweep = tmp_path / "s"
-    args = ["-m", "+experiment=smoke", "policy=status_quo", "sim.years=0.02", f"hydra.sweep.dir={sweep}",
-            f"hydra/launcher={launcher}"]
+    args = [
+        "-m",
+        "+experiment=smoke",
+        "policy=status_quo",
+        "sim.years=0.02",
+        f"hydra.sweep.dir={sweep}",
+        f"hydra/launcher={launcher}",
+    ]
     broken = sweep / "status_quo" / "sim.years=0.02" / "seed0"
     (broken / "results.nc").mkdir(parents=True)  # writing the results fails at the end of the run
     out = run_cli(*args, cwd=tmp_path)
@@ -173,8 +187,16 @@ def test_failed_run_does_not_stop_the_sweep(tmp_path, launcher):
 
 def test_submitit_local_launcher(tmp_path):
     sweep = tmp_path / "s"
-    out = run_cli("-m", "+experiment=smoke", "policy=status_quo", "seed=0", "sim.years=0.02",
-                  "hydra/launcher=submitit_local", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    out = run_cli(
+        "-m",
+        "+experiment=smoke",
+        "policy=status_quo",
+        "seed=0",
+        "sim.years=0.02",
+        "hydra/launcher=submitit_local",
+        f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, f"{out.stdout}\n{out.stderr}"
     assert (sweep / ".submitit").is_dir()  # submitit ran the job
     [info] = runs(sweep)  # its .submitit folder is not mistaken for a run
@@ -193,8 +215,10 @@ def test_swept_parameters_label_scenarios(smoke, tmp_path):
         status["overrides"] += [f"demand.entry_rate_scale={scale}"]
         (d / STATUS_FILE).write_text(json.dumps(status))
     ds = open_study(study)
-    assert list(ds["scenario"].values) == ["status_quo,demand.entry_rate_scale=1.0",
-                                           "status_quo,demand.entry_rate_scale=2.0"]
+    assert list(ds["scenario"].values) == [
+        "status_quo,demand.entry_rate_scale=1.0",
+        "status_quo,demand.entry_rate_scale=2.0",
+    ]
     assert list(ds["policy"].values) == ["status_quo", "status_quo"]
     assert list(ds["replicate"].values) == [0, 1]
     assert np.isnan(ds["children_in_care"].sel(scenario="status_quo,demand.entry_rate_scale=1.0", replicate=1)).all()
@@ -232,11 +256,14 @@ def test_no_runs_is_one_clear_error(tmp_path):
     assert g.returncode == 2 and str(tmp_path / "missing") in g.stderr and "Traceback" not in g.stderr
 
 
-@pytest.mark.parametrize("name,policies,seeds,years", [
-    ("pathfinder_evaluation", ["status_quo", "pathfinders"], "range(0,10)", 5.0),
-    ("national_rollout", ["status_quo", "national_rollout"], "range(0,10)", 10.0),
-    ("smoke", ["status_quo", "pathfinders"], "0,1", 1.0),
-])
+@pytest.mark.parametrize(
+    "name,policies,seeds,years",
+    [
+        ("pathfinder_evaluation", ["status_quo", "pathfinders"], "range(0,10)", 5.0),
+        ("national_rollout", ["status_quo", "national_rollout"], "range(0,10)", 10.0),
+        ("smoke", ["status_quo", "pathfinders"], "0,1", 1.0),
+    ],
+)
 def test_experiment_configs_compose(name, policies, seeds, years):
     """Each study composes, sweeps what its header says into outputs/studies/<name>, and every
     job of it is a valid config."""
@@ -253,15 +280,21 @@ def test_experiment_configs_compose(name, policies, seeds, years):
             assert obj.sim.years == years and obj.policy.name == policy
 
 
-@pytest.mark.parametrize("launcher,target", [
-    ("local_parallel", "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"),
-    ("slurm", "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"),
-])
+@pytest.mark.parametrize(
+    "launcher,target",
+    [
+        ("local_parallel", "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"),
+        ("slurm", "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"),
+    ],
+)
 def test_launcher_configs_compose(launcher, target):
     register_configs()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=["+experiment=smoke", f"hydra/launcher={launcher}"],
-                      return_hydra_config=True)
+        cfg = compose(
+            config_name="config",
+            overrides=["+experiment=smoke", f"hydra/launcher={launcher}"],
+            return_hydra_config=True,
+        )
     assert cfg.hydra.launcher._target_ == target
     if launcher == "slurm":
         assert {"partition", "timeout_min", "cpus_per_task", "mem_gb", "setup"} <= set(cfg.hydra.launcher)

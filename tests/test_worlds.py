@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import CONFIG_DIR
 from hydra import compose, initialize_config_dir
 
-from conftest import CONFIG_DIR
 from rcc_sim.config import Config, register_configs, to_object
 from rcc_sim.data import load_las
 
@@ -50,7 +50,7 @@ POLICIES = sorted(p.stem for p in (Path(CONFIG_DIR) / "policy").glob("*.yaml"))
 @pytest.mark.parametrize("policy", POLICIES)
 def test_every_policy_config_composes_and_builds(policy):
     """Each scenario file is a valid diff of the schema, and its RCCs resolve to real LAs."""
-    from rcc_sim.model import CareSystemModel
+    from rcc_sim.engine.model import CareSystemModel
 
     cfg = composed(f"policy={policy}", "world=greater_manchester", "sim.years=0.25")
     assert cfg.policy.name == policy

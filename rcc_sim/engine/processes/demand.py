@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import AGE_BAND_EDGES, DURATION_BAND_EDGES, HAZARD_ROUTES, Config
-from ..metrics import EXIT_ROUTES
+from rcc_sim.config import Config
+from rcc_sim.vocab import AGE_BAND_EDGES, DAYS_PER_YEAR, DURATION_BAND_EDGES, EXIT_ROUTES, HAZARD_ROUTES
 
 DT = 1.0 / 12.0  # years: grid step of the cumulative hazard
 MAX_STEPS = int(round(18 / DT))
@@ -25,8 +25,26 @@ AT_18 = -1
 UASC_HAZARD_MULTIPLIER = 0.3  # ASSUMPTION: unaccompanied children rarely return home or are adopted; most leave at 18
 
 # columns of an arrivals/stock batch (all float64)
-FIELDS = ("t", "la", "age", "male", "tier", "uasc", "group", "lat", "lon", "exit_in", "route",
-          "u_kin", "u_other", "u_pre", "u_lead", "u_18", "u_plan", "in_care")
+FIELDS = (
+    "t",
+    "la",
+    "age",
+    "male",
+    "tier",
+    "uasc",
+    "group",
+    "lat",
+    "lon",
+    "exit_in",
+    "route",
+    "u_kin",
+    "u_other",
+    "u_pre",
+    "u_lead",
+    "u_18",
+    "u_plan",
+    "in_care",
+)
 
 
 class ExitSampler:
@@ -35,8 +53,12 @@ class ExitSampler:
     def __init__(self, cfg: Config):
         e = cfg.exits
         # rate[route, age band, duration band]
-        self.rate = np.array([[np.array(getattr(e, r)) [a] * np.array(getattr(e, f"{r}_duration"))
-                               for a in range(5)] for r in HAZARD_ROUTES])
+        self.rate = np.array(
+            [
+                [np.array(getattr(e, r))[a] * np.array(getattr(e, f"{r}_duration")) for a in range(5)]
+                for r in HAZARD_ROUTES
+            ]
+        )
         self.total = self.rate.sum(axis=0)  # (age band, duration band)
         with np.errstate(invalid="ignore", divide="ignore"):
             self.route_cdf = np.cumsum(self.rate / np.where(self.total > 0, self.total, 1), axis=0)
@@ -94,8 +116,18 @@ class Demand:
         d = cfg.demand
         self.age_shares = np.array(d.start_age_shares)
         self.uasc_share = np.array(d.uasc_share_of_starts)
-        self.tier_cdf = np.cumsum(np.array([d.needs_shares_under10, d.needs_shares_under10, d.needs_shares_under10,
-                                            d.needs_shares_10_15, d.needs_shares_16_17]), axis=1)
+        self.tier_cdf = np.cumsum(
+            np.array(
+                [
+                    d.needs_shares_under10,
+                    d.needs_shares_under10,
+                    d.needs_shares_under10,
+                    d.needs_shares_10_15,
+                    d.needs_shares_16_17,
+                ]
+            ),
+            axis=1,
+        )
         self.group_p = np.array(d.sibling_group_size_shares)
         # Siblings arrive with the child they come with and are under 16; the first child's age
         # mix is set so that all entrants together follow the published start age mix.
@@ -119,12 +151,14 @@ class Demand:
         """Draw the per-child attributes shared by arrivals and stock (same order of draws)."""
         n = len(cols["age"])
         uasc = cols["uasc"].astype(bool)
-        cols["male"] = (rng.random(n) < np.where(uasc, self.cfg.demand.uasc_male_share, self.cfg.demand.male_share)).astype(float)
+        cols["male"] = (
+            rng.random(n) < np.where(uasc, self.cfg.demand.uasc_male_share, self.cfg.demand.male_share)
+        ).astype(float)
         cols["tier"] = self._tiers(cols["age"], rng.random(n)).astype(float)
         e, u = rng.exponential(size=n), rng.random(n)
         mult = np.where(uasc, UASC_HAZARD_MULTIPLIER, 1.0) * self.world.exit_multiplier[cols["la"].astype(int)]
         years, route = self.exits.sample(cols["age"], dur0, mult, e, u)
-        cols["exit_in"] = years * 365.25
+        cols["exit_in"] = years * DAYS_PER_YEAR
         cols["route"] = route.astype(float)
         for k in ("u_kin", "u_other", "u_pre", "u_lead", "u_18", "u_plan"):
             cols[k] = rng.random(n)
@@ -135,8 +169,10 @@ class Demand:
         """Children entering care in LA ``la`` between model days ``t0`` and ``t1``."""
         rng = self.streams(f"arrivals/{self.world.codes[la]}")
         d = self.cfg.demand
-        rate = self.world.starts_by_year(year_index)[la] * d.entry_rate_scale * (1 + d.entry_trend_per_year) ** year_index
-        rate *= (t1 - t0) / 365.25
+        rate = (
+            self.world.starts_by_year(year_index)[la] * d.entry_rate_scale * (1 + d.entry_trend_per_year) ** year_index
+        )
+        rate *= (t1 - t0) / DAYS_PER_YEAR
         n_events = rng.poisson(rate / (self.lead_shares * self.children_per_lead).sum())
         band = rng.choice(5, size=n_events, p=self.lead_shares)
         age = self._uniform_age(band, rng)
@@ -150,8 +186,16 @@ class Demand:
         sib_age = np.where(size[rep] > 1, sib_age, age[rep])
         groups = np.where(size[rep] > 1, self._group_counter + rep, -1)
         self._group_counter += n_events
-        cols = {"t": t[rep], "la": np.full(n, float(la)), "age": sib_age, "uasc": uasc[rep].astype(float),
-                "group": groups.astype(float), "lat": home[rep, 0], "lon": home[rep, 1], "in_care": np.zeros(n)}
+        cols = {
+            "t": t[rep],
+            "la": np.full(n, float(la)),
+            "age": sib_age,
+            "uasc": uasc[rep].astype(float),
+            "group": groups.astype(float),
+            "lat": home[rep, 0],
+            "lon": home[rep, 1],
+            "in_care": np.zeros(n),
+        }
         return self._finish(cols, rng, np.zeros(n))
 
     # ------------------------------------------------------------------ initial stock
@@ -167,7 +211,9 @@ class Demand:
         width = np.diff(AGE_BAND_EDGES)[band]
         weights, keys = [], []
         for uasc in (0, 1):
-            p_entry = self.age_shares[band] / width * DT * (self.uasc_share[band] if uasc else 1 - self.uasc_share[band])
+            p_entry = (
+                self.age_shares[band] / width * DT * (self.uasc_share[band] if uasc else 1 - self.uasc_share[band])
+            )
             surv = self.exits.survival_grid(entry_ages, UASC_HAZARD_MULTIPLIER if uasc else 1.0)
             weights.append((p_entry[:, None] * surv).ravel())
             keys.append(uasc)
@@ -184,8 +230,16 @@ class Demand:
         for i in np.flatnonzero(counts):
             idx = np.flatnonzero(la == i)
             home[idx] = w.sample_points(i, len(idx), rng)
-        cols = {"t": np.zeros(n), "la": la.astype(float), "age": age, "uasc": uasc.astype(float),
-                "group": np.full(n, -1.0), "lat": home[:, 0], "lon": home[:, 1], "in_care": in_care * 365.25}
+        cols = {
+            "t": np.zeros(n),
+            "la": la.astype(float),
+            "age": age,
+            "uasc": uasc.astype(float),
+            "group": np.full(n, -1.0),
+            "lat": home[:, 0],
+            "lon": home[:, 1],
+            "in_care": in_care * DAYS_PER_YEAR,
+        }
         cols = self._finish(cols, rng, in_care)
         # Secure-welfare need is transient (orders last months): entry shares would put ~900 of the
         # stock in that tier. Keep the published number needing secure care; the rest very complex.

@@ -37,23 +37,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from .study import StudyError, open_study
+from rcc_sim.studies.study import StudyError, open_study
+from rcc_sim.vocab import DAYS_PER_YEAR
 
 Z_ALPHA = 1.96  # 5% two-sided
 Z_POWER = 0.84  # 80% power
 MDE_FACTOR = Z_ALPHA + Z_POWER
 BASELINE = "status_quo"
-DAYS_PER_YEAR = 365.25  # the model's year (commissioning.py: go-live day = years x 365.25)
 
 
 class EvaluationError(ValueError):
@@ -135,7 +134,7 @@ def did(y: np.ndarray, treated: np.ndarray, cohort: np.ndarray | None = None) ->
     else:
         z = _fe_residuals(np.concatenate([y[ok][:, None], dcols[ok]], axis=1), ok)
     ry, rd = z[:, 0], z[:, 1:]
-    ident = (rd ** 2).sum(0) > 1e-9 * max(1.0, (dcols[ok] ** 2).sum())  # a cohort with no pre (or no post) years
+    ident = (rd**2).sum(0) > 1e-9 * max(1.0, (dcols[ok] ** 2).sum())  # a cohort with no pre (or no post) years
     if not ident.any():
         return nan
     labels = [g for g, k in zip(labels, ident) if k]
@@ -169,9 +168,16 @@ def analytic_power(effect: float, se: float) -> float:
 # --------------------------------------------------------------------------------------------
 # weekly variable -> dimension summed away (None: none); summed over each statistical year's weeks
 WEEKLY_COUNTS: dict[str, str | None] = {
-    "children_in_care": None, "family_based": None, "located": None, "over_20_miles": None,
-    "distance_sum": None, "moves": "move_reason", "waiting": None, "days_to_placement": None,
-    "placements_made": None, "spend": "placement_type",
+    "children_in_care": None,
+    "family_based": None,
+    "located": None,
+    "over_20_miles": None,
+    "distance_sum": None,
+    "moves": "move_reason",
+    "waiting": None,
+    "days_to_placement": None,
+    "placements_made": None,
+    "spend": "placement_type",
 }
 
 
@@ -189,28 +195,46 @@ def _over(num: str, den: str, scale: float = 1.0):
 
 ANNUAL_OUTCOMES: dict[str, AnnualOutcome] = {
     "share_family_based": AnnualOutcome(
-        "share", "In family-based care (share of child-weeks in the year)", _over("family_based", "children_in_care"),
-        "DfE CLA: foster + placed for adoption + with parents, at 31 March"),
+        "share",
+        "In family-based care (share of child-weeks in the year)",
+        _over("family_based", "children_in_care"),
+        "DfE CLA: foster + placed for adoption + with parents, at 31 March",
+    ),
     "share_over_20_miles": AnnualOutcome(
-        "share", "Placed more than 20 miles from home (share of located child-weeks)", _over("over_20_miles", "located"),
-        "DfE CLA: placed more than 20 miles from home, at 31 March"),
-    "mean_miles_from_home": AnnualOutcome("miles", "Mean distance from home (located child-weeks)",
-                                          _over("distance_sum", "located")),
+        "share",
+        "Placed more than 20 miles from home (share of located child-weeks)",
+        _over("over_20_miles", "located"),
+        "DfE CLA: placed more than 20 miles from home, at 31 March",
+    ),
+    "mean_miles_from_home": AnnualOutcome(
+        "miles", "Mean distance from home (located child-weeks)", _over("distance_sum", "located")
+    ),
     "moves_per_child": AnnualOutcome(
-        "moves per child-year", "Placement moves per child in care (moves / child-years)",
+        "moves per child-year",
+        "Placement moves per child in care (moves / child-years)",
         lambda a: a["moves"] / (a["children_in_care"] / a["weeks"]).where(a["children_in_care"] > 0),
-        "DfE CLA: placement changes in the year"),
-    "mean_days_to_placement": AnnualOutcome("days", "Mean days waited per placement made",
-                                            _over("days_to_placement", "placements_made")),
-    "share_waiting": AnnualOutcome("share", "Waiting in an emergency/unregistered placement (share of child-weeks)",
-                                   _over("waiting", "children_in_care")),
-    "spend_per_child_week": AnnualOutcome("GBP", "Placement spend per child-week in care",
-                                          _over("spend", "children_in_care"),
-                                          "DfE s251 outturn: looked-after children spend / CLA"),
+        "DfE CLA: placement changes in the year",
+    ),
+    "mean_days_to_placement": AnnualOutcome(
+        "days", "Mean days waited per placement made", _over("days_to_placement", "placements_made")
+    ),
+    "share_waiting": AnnualOutcome(
+        "share",
+        "Waiting in an emergency/unregistered placement (share of child-weeks)",
+        _over("waiting", "children_in_care"),
+    ),
+    "spend_per_child_week": AnnualOutcome(
+        "GBP",
+        "Placement spend per child-week in care",
+        _over("spend", "children_in_care"),
+        "DfE s251 outturn: looked-after children spend / CLA",
+    ),
     "cic_per_10k": AnnualOutcome(
-        "per 10,000 children", "Children in care at 31 March per 10,000 children aged 0-17",
+        "per 10,000 children",
+        "Children in care at 31 March per 10,000 children aged 0-17",
         lambda a: 1e4 * a["children_in_care_31mar"] / a["child_population"],
-        "DfE CLA: rate per 10,000 children at 31 March"),
+        "DfE CLA: rate per 10,000 children at 31 March",
+    ),
 }
 
 
@@ -218,10 +242,16 @@ def annual_counts(ds: xr.Dataset) -> xr.Dataset:
     """Counts summed over each complete DfE statistical year, by LA (float64, loaded): the weekly
     variables of :data:`WEEKLY_COUNTS`, ``weeks``, ``children_in_care_31mar`` and
     ``child_population``; dimension ``stat_year`` (named by the 31 March it ends on)."""
-    weekly = xr.Dataset({v: ds[v].astype("float64").sum(extra) if extra else ds[v].astype("float64")
-                         for v, extra in WEEKLY_COUNTS.items()})
+    weekly = xr.Dataset(
+        {
+            v: ds[v].astype("float64").sum(extra) if extra else ds[v].astype("float64")
+            for v, extra in WEEKLY_COUNTS.items()
+        }
+    )
     weekly["weeks"] = xr.ones_like(ds["time"], dtype=np.float64)
-    weekly = weekly.drop_vars([c for c in weekly.coords if c not in ("time", "stat_year", "la", "scenario", "replicate")])
+    weekly = weekly.drop_vars(
+        [c for c in weekly.coords if c not in ("time", "stat_year", "la", "scenario", "replicate")]
+    )
     out = weekly.groupby("stat_year").sum("time").compute()
     ends = pd.to_datetime(ds["time"].values).to_series().groupby(ds["stat_year"].values).max()
     complete = [int(y) for y, end in ends.items() if (end.month, end.day) == (3, 31) and end.year == y]
@@ -229,8 +259,11 @@ def annual_counts(ds: xr.Dataset) -> xr.Dataset:
     cic = ds["children_in_care_31mar"].astype("float64").compute()
     cic = cic.assign_coords(year=pd.to_datetime(cic["year"].values).year).rename(year="stat_year")
     out["children_in_care_31mar"] = cic.reindex(stat_year=out["stat_year"].values)
-    out = out.assign_coords(child_population=("la", ds["child_population"].values.astype(np.float64)),
-                            region=("la", ds["region"].values), la_name=("la", ds["la_name"].values))
+    out = out.assign_coords(
+        child_population=("la", ds["child_population"].values.astype(np.float64)),
+        region=("la", ds["region"].values),
+        la_name=("la", ds["la_name"].values),
+    )
     return out
 
 
@@ -248,6 +281,7 @@ def annual_outcomes(counts: xr.Dataset) -> xr.Dataset:
 @dataclass(frozen=True)
 class Cohort:
     """One RCC: its member LA codes and when it starts set-up and goes live (years after the base date)."""
+
     name: str
     members: tuple[str, ...]
     start_years: float
@@ -257,8 +291,8 @@ class Cohort:
 def rcc_cohorts(cfg) -> list[Cohort]:
     """Every RCC of ``cfg.policy`` - the named ones, then the roll-out regions in turn - with its
     members among all 153 LAs (whatever the world), in the order the model sets them up."""
-    from .commissioning import Commissioning
-    from .data import load_las
+    from rcc_sim.data import load_las
+    from rcc_sim.engine.commissioning import Commissioning
 
     las = load_las()
     out, taken = [], set()
@@ -266,8 +300,11 @@ def rcc_cohorts(cfg) -> list[Cohort]:
         if c.members:
             codes = [str(x) for x in c.members]
         else:
-            codes = [str(code) for code, r in zip(las["code"], las["region"]) if r == c.region
-                     and (not rollout or code not in taken)]
+            codes = [
+                str(code)
+                for code, r in zip(las["code"], las["region"])
+                if r == c.region and (not rollout or code not in taken)
+            ]
         taken |= set(codes)
         out.append(Cohort(name, tuple(codes), c.start_years, c.start_years + c.ramp_up_years))
     return out
@@ -297,8 +334,10 @@ def choose_scenarios(ds: xr.Dataset, path: Path, scenario: str | None, baseline:
     """The reform scenario and the status-quo scenario of a study (exactly one of each, or named)."""
     labels = [str(s) for s in ds["scenario"].values]
     if baseline not in labels:
-        raise EvaluationError(f"{path}: no {baseline!r} scenario (scenarios: {labels}); the evaluation needs the "
-                              f"status quo run on the same seeds as the reform")
+        raise EvaluationError(
+            f"{path}: no {baseline!r} scenario (scenarios: {labels}); the evaluation needs the "
+            f"status quo run on the same seeds as the reform"
+        )
     if scenario is None:
         others = [s for s in labels if s != baseline]
         if len(others) != 1:
@@ -312,8 +351,11 @@ def choose_scenarios(ds: xr.Dataset, path: Path, scenario: str | None, baseline:
 def paired_replicates(ds: xr.Dataset, path: Path, scenario: str, baseline: str) -> list[int]:
     """Seeds finished in both scenarios (the common random numbers pair on these)."""
     rd = ds["run_dir"]
-    reps = [int(r) for r in ds["replicate"].values
-            if rd.sel(scenario=scenario, replicate=r).item() and rd.sel(scenario=baseline, replicate=r).item()]
+    reps = [
+        int(r)
+        for r in ds["replicate"].values
+        if rd.sel(scenario=scenario, replicate=r).item() and rd.sel(scenario=baseline, replicate=r).item()
+    ]
     if not reps:
         raise EvaluationError(f"{path}: no seed is finished in both {scenario!r} and {baseline!r}; nothing to pair")
     return reps
@@ -335,8 +377,8 @@ def scenario_config(ds: xr.Dataset, path: Path, scenario: str):
     """The resolved config of a finished run of ``scenario`` (its config.yaml)."""
     from omegaconf import OmegaConf
 
-    from .config import to_object
-    from .run import CONFIG_FILE
+    from rcc_sim.config import to_object
+    from rcc_sim.run import CONFIG_FILE
 
     for rel in ds["run_dir"].sel(scenario=scenario).values:
         if rel:
@@ -352,6 +394,7 @@ def scenario_config(ds: xr.Dataset, path: Path, scenario: str):
 @dataclass
 class Design:
     """One analysis: the LAs in it, which are treated (cohort index, -1 = comparison) and when."""
+
     name: str
     la: list[str]
     cohort: np.ndarray  # (la,) index into cohorts, -1 for comparison LAs
@@ -367,21 +410,26 @@ class Design:
         return int((self.cohort < 0).sum())
 
 
-def designs(cohorts: list[Cohort], la: Sequence[str], stat_years: Sequence[int], base_year: int,
-            path: Path | str = "study") -> list[Design]:
+def designs(
+    cohorts: list[Cohort], la: Sequence[str], stat_years: Sequence[int], base_year: int, path: Path | str = "study"
+) -> list[Design]:
     """The pooled analysis (every RCC with simulated members against LAs in no RCC) and one per
     RCC (its members against LAs in no RCC; other RCCs' members left out)."""
     la = [str(x) for x in la]
     present = [c for c in cohorts if set(c.members) & set(la)]
     if not present:
         names = ", ".join(f"{c.name} ({len(c.members)} LAs)" for c in cohorts) or "none"
-        raise EvaluationError(f"{path}: none of the simulated LAs is in an RCC (RCCs of the policy: {names}); "
-                              f"no pathfinder LAs to evaluate")
+        raise EvaluationError(
+            f"{path}: none of the simulated LAs is in an RCC (RCCs of the policy: {names}); "
+            f"no pathfinder LAs to evaluate"
+        )
     in_any = {m for c in cohorts for m in c.members}
     comparison = [x for x in la if x not in in_any]
     if not comparison:
-        raise EvaluationError(f"{path}: every simulated LA is in an RCC: no comparison LAs; run the study in a "
-                              f"world with LAs outside the RCCs (e.g. world=england)")
+        raise EvaluationError(
+            f"{path}: every simulated LA is in an RCC: no comparison LAs; run the study in a "
+            f"world with LAs outside the RCCs (e.g. world=england)"
+        )
     posts = {c.name: post_indicator(stat_years, base_year, c.live_years) for c in present}
 
     def make(name: str, chosen: list[Cohort]) -> Design:
@@ -405,8 +453,11 @@ def _mean_where(x: np.ndarray, mask: np.ndarray) -> float:
 def _horizon_rows(design: Design, y_pf: np.ndarray, y_sq: np.ndarray, h: int) -> list[dict] | None:
     """DiD per replicate for one design, outcome and horizon (first h years). y_*: (rep, la, year)."""
     post = design.post[:, :h]
-    treated_cohorts = [k for k in range(len(design.cohorts)) if (post[design.cohort == k] > 0).any()
-                       and (post[design.cohort == k] == 0).any()]
+    treated_cohorts = [
+        k
+        for k in range(len(design.cohorts))
+        if (post[design.cohort == k] > 0).any() and (post[design.cohort == k] == 0).any()
+    ]
     if not treated_cohorts:
         return None
     # members of an RCC live throughout the window have no pre-period: not identified, left out
@@ -423,21 +474,34 @@ def _horizon_rows(design: Design, y_pf: np.ndarray, y_sq: np.ndarray, h: int) ->
         on_diff = did(diff[r], post, cohort)
         lo, hi = res.ci()
         truth = _mean_where(diff[r], tmask)
-        rows.append({"did": res.estimate, "se": res.se, "ci_low": lo, "ci_high": hi, "p": res.p,
-                     "reject": bool(res.p < 0.05) if np.isfinite(res.p) else False,
-                     "true_effect": truth, "covered": bool(lo <= truth <= hi) if np.isfinite(lo) else False,
-                     "placebo_did": placebo.estimate, "placebo_p": placebo.p,
-                     "placebo_reject": bool(placebo.p < 0.05) if np.isfinite(placebo.p) else False,
-                     "contamination": on_diff.estimate - truth,
-                     "comparison_change": _mean_where(diff[r], cmask),
-                     "status_quo_level": _mean_where(y_sq[r], tmask),
-                     "n_obs": res.n_obs, "n_clusters": res.n_clusters, "treated_la_years": res.n_treated_obs,
-                     **{f"did_{design.cohorts[k].name}": res.by_cohort.get(k, (np.nan,))[0] for k in treated_cohorts}})
+        rows.append(
+            {
+                "did": res.estimate,
+                "se": res.se,
+                "ci_low": lo,
+                "ci_high": hi,
+                "p": res.p,
+                "reject": bool(res.p < 0.05) if np.isfinite(res.p) else False,
+                "true_effect": truth,
+                "covered": bool(lo <= truth <= hi) if np.isfinite(lo) else False,
+                "placebo_did": placebo.estimate,
+                "placebo_p": placebo.p,
+                "placebo_reject": bool(placebo.p < 0.05) if np.isfinite(placebo.p) else False,
+                "contamination": on_diff.estimate - truth,
+                "comparison_change": _mean_where(diff[r], cmask),
+                "status_quo_level": _mean_where(y_sq[r], tmask),
+                "n_obs": res.n_obs,
+                "n_clusters": res.n_clusters,
+                "treated_la_years": res.n_treated_obs,
+                **{f"did_{design.cohorts[k].name}": res.by_cohort.get(k, (np.nan,))[0] for k in treated_cohorts},
+            }
+        )
     return rows
 
 
-def evaluate(path: str | Path, scenario: str | None = None, baseline: str = BASELINE,
-             outcomes: Sequence[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def evaluate(
+    path: str | Path, scenario: str | None = None, baseline: str = BASELINE, outcomes: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Run the DiD evaluation on a study: (summary, by_replicate, panel) tables.
 
     ``summary`` has one row per analysis, outcome and horizon; ``by_replicate`` one per replicate
@@ -460,11 +524,15 @@ def evaluate(path: str | Path, scenario: str | None = None, baseline: str = BASE
     ann = annual_outcomes(counts)
     all_designs = designs(cohorts, [str(x) for x in counts["la"].values], years, cfg.sim.start_year, path)
     first = all_designs[0]
-    if not any((first.post[first.cohort == k] == 0).any() and (first.post[first.cohort == k] > 0).any()
-               for k in range(len(first.cohorts))):
+    if not any(
+        (first.post[first.cohort == k] == 0).any() and (first.post[first.cohort == k] > 0).any()
+        for k in range(len(first.cohorts))
+    ):
         lives = ", ".join(f"{c.name} live {c.live_years:g} years after the base date" for c in first.cohorts)
-        raise EvaluationError(f"{path}: statistical years {years[0]}-{years[-1]} hold no RCC with both a year before "
-                              f"and a year after its go-live ({lives}); run the study for longer")
+        raise EvaluationError(
+            f"{path}: statistical years {years[0]}-{years[-1]} hold no RCC with both a year before "
+            f"and a year after its go-live ({lives}); run the study for longer"
+        )
 
     rep_rows, sum_rows = [], []
     for design in all_designs:
@@ -476,18 +544,31 @@ def evaluate(path: str | Path, scenario: str | None = None, baseline: str = BASE
                 rows = _horizon_rows(design, y_pf, y_sq, h)
                 if rows is None:
                     continue
-                key = {"analysis": design.name, "outcome": name, "units": ANNUAL_OUTCOMES[name].units,
-                       "horizon_years": h, "last_stat_year": years[h - 1],
-                       "pre_years": int((design.post[design.cohort >= 0, :h] == 0).all(0).sum()),
-                       "post_years": int((design.post[design.cohort >= 0, :h] > 0).any(0).sum()),
-                       "n_treated_las": design.n_treated, "n_comparison_las": design.n_comparison}
+                key = {
+                    "analysis": design.name,
+                    "outcome": name,
+                    "units": ANNUAL_OUTCOMES[name].units,
+                    "horizon_years": h,
+                    "last_stat_year": years[h - 1],
+                    "pre_years": int((design.post[design.cohort >= 0, :h] == 0).all(0).sum()),
+                    "post_years": int((design.post[design.cohort >= 0, :h] > 0).any(0).sum()),
+                    "n_treated_las": design.n_treated,
+                    "n_comparison_las": design.n_comparison,
+                }
                 for r, row in zip(reps, rows):
                     rep_rows.append({**key, "replicate": r, **row})
                 sum_rows.append({**key, **_summarise(pd.DataFrame(rows))})
     panel = _panel(ann, counts, all_designs[0], years)
     summary = pd.DataFrame(sum_rows)
-    summary.attrs.update(study=str(path), scenario=scenario, baseline=baseline, replicates=reps,
-                         cohorts=all_designs[0].cohorts, base_year=cfg.sim.start_year, stat_years=years)
+    summary.attrs.update(
+        study=str(path),
+        scenario=scenario,
+        baseline=baseline,
+        replicates=reps,
+        cohorts=all_designs[0].cohorts,
+        base_year=cfg.sim.start_year,
+        stat_years=years,
+    )
     return summary, pd.DataFrame(rep_rows), panel
 
 
@@ -501,16 +582,24 @@ def _summarise(rows: pd.DataFrame) -> dict:
     mde = MDE_FACTOR * se_rms
     power = analytic_power(truth, se_rms)
     return {
-        "n_replicates": n, "status_quo_level": sq,
-        "true_effect": truth, "true_effect_sd": float(rows["true_effect"].std(ddof=1)) if n > 1 else np.nan,
-        "did_mean": float(rows["did"].mean()), "did_sd": did_sd,
-        "bias": float(bias.mean()), "bias_se": float(bias.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan,
-        "bias_noise": float(rows["placebo_did"].mean()), "bias_contamination": float(rows["contamination"].mean()),
+        "n_replicates": n,
+        "status_quo_level": sq,
+        "true_effect": truth,
+        "true_effect_sd": float(rows["true_effect"].std(ddof=1)) if n > 1 else np.nan,
+        "did_mean": float(rows["did"].mean()),
+        "did_sd": did_sd,
+        "bias": float(bias.mean()),
+        "bias_se": float(bias.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan,
+        "bias_noise": float(rows["placebo_did"].mean()),
+        "bias_contamination": float(rows["contamination"].mean()),
         "comparison_change": float(rows["comparison_change"].mean()),
-        "se": se_rms, "se_ratio": did_sd / se_rms if se_rms > 0 else np.nan,
+        "se": se_rms,
+        "se_ratio": did_sd / se_rms if se_rms > 0 else np.nan,
         "true_effect_pct_of_status_quo": 100 * truth / abs(sq) if sq else np.nan,
-        "mde": mde, "mde_pct_of_status_quo": 100 * mde / abs(sq) if sq else np.nan,
-        "power_empirical": float(rows["reject"].mean()), "power_analytic": power,
+        "mde": mde,
+        "mde_pct_of_status_quo": 100 * mde / abs(sq) if sq else np.nan,
+        "power_empirical": float(rows["reject"].mean()),
+        "power_analytic": power,
         "placebo_rejection_rate": float(rows["placebo_reject"].mean()),
         "coverage": float(rows["covered"].mean()),
         "detectable": bool(np.isfinite(truth) and mde > 0 and abs(truth) >= mde),
@@ -522,16 +611,26 @@ def _panel(ann: xr.Dataset, counts: xr.Dataset, design: Design, years: list[int]
     statistical year, with the LA's RCC ("" for a comparison LA) and whether the year is post."""
     rcc = {x: design.cohorts[k].name if k >= 0 else "" for x, k in zip(design.la, design.cohort)}
     post = {x: p for x, p in zip(design.la, design.post)}
-    data = xr.merge([ann, counts[["children_in_care", "children_in_care_31mar", "weeks"]].rename(
-        children_in_care="child_weeks_in_care")])
+    data = xr.merge(
+        [
+            ann,
+            counts[["children_in_care", "children_in_care_31mar", "weeks"]].rename(
+                children_in_care="child_weeks_in_care"
+            ),
+        ]
+    )
     data = data.drop_vars([c for c in data.coords if c not in ("scenario", "replicate", "la", "stat_year")])
     df = data.to_dataframe().reset_index()
     df = df[df["la"].isin(rcc)]
     names = dict(zip(counts["la"].values, counts["la_name"].values))
     regions = dict(zip(counts["la"].values, counts["region"].values))
     pos = {y: i for i, y in enumerate(years)}
-    df = df.assign(la_name=df["la"].map(names), region=df["la"].map(regions), rcc=df["la"].map(rcc),
-                   post=[int(post[x][pos[y]]) for x, y in zip(df["la"], df["stat_year"])])
+    df = df.assign(
+        la_name=df["la"].map(names),
+        region=df["la"].map(regions),
+        rcc=df["la"].map(rcc),
+        post=[int(post[x][pos[y]]) for x, y in zip(df["la"], df["stat_year"])],
+    )
     first = ["scenario", "replicate", "la", "la_name", "region", "rcc", "stat_year", "post"]
     df = df[first + [c for c in df.columns if c not in first]]
     return df.sort_values(["scenario", "replicate", "la", "stat_year"]).reset_index(drop=True)
@@ -551,33 +650,44 @@ def _fmt(v: float, units: str) -> str:
 def text_report(summary: pd.DataFrame) -> str:
     a = summary.attrs
     cohorts = a.get("cohorts", [])
-    lines = [f"Difference-in-differences on simulated data: {a.get('scenario')} vs {a.get('baseline')}",
-             f"study {a.get('study')}; replicates (seeds) {a.get('replicates')}; statistical years "
-             f"{a.get('stat_years', ['?'])[0]}-{a.get('stat_years', ['?'])[-1]} (April-March)",
-             "go-live: " + "; ".join(f"{c.name} {c.live_years:g} years after 31 March {a.get('base_year')}"
-                                     for c in cohorts),
-             "Estimator: TWFE (LA + year), one term per RCC, LA-clustered SE (CR1), t(G-1). Truth: paired "
-             "difference with the status quo (same seeds) over the treated post LA-years.",
-             f"MDE = {MDE_FACTOR:.2f} x SE (80% power, 5% two-sided); power: share of replicates rejecting 0 at 5% "
-             "(emp.) and analytic from SE and the true effect (an.); placebo: rejection rate of the same design "
-             "on the status-quo runs (should be ~5%).", ""]
-    full = summary.loc[summary.groupby(["analysis", "outcome"])["horizon_years"].transform("max")
-                       == summary["horizon_years"]]
-    head = (f"{'outcome':24s} {'SQ level':>10s} {'true eff.':>11s} {'DiD mean':>11s} {'bias':>10s} {'SE':>9s} "
-            f"{'MDE':>9s} {'MDE %SQ':>8s} {'power emp/an':>13s} {'placebo':>8s} {'cover':>6s} {'detect':>6s}")
+    lines = [
+        f"Difference-in-differences on simulated data: {a.get('scenario')} vs {a.get('baseline')}",
+        f"study {a.get('study')}; replicates (seeds) {a.get('replicates')}; statistical years "
+        f"{a.get('stat_years', ['?'])[0]}-{a.get('stat_years', ['?'])[-1]} (April-March)",
+        "go-live: "
+        + "; ".join(f"{c.name} {c.live_years:g} years after 31 March {a.get('base_year')}" for c in cohorts),
+        "Estimator: TWFE (LA + year), one term per RCC, LA-clustered SE (CR1), t(G-1). Truth: paired "
+        "difference with the status quo (same seeds) over the treated post LA-years.",
+        f"MDE = {MDE_FACTOR:.2f} x SE (80% power, 5% two-sided); power: share of replicates rejecting 0 at 5% "
+        "(emp.) and analytic from SE and the true effect (an.); placebo: rejection rate of the same design "
+        "on the status-quo runs (should be ~5%).",
+        "",
+    ]
+    full = summary.loc[
+        summary.groupby(["analysis", "outcome"])["horizon_years"].transform("max") == summary["horizon_years"]
+    ]
+    head = (
+        f"{'outcome':24s} {'SQ level':>10s} {'true eff.':>11s} {'DiD mean':>11s} {'bias':>10s} {'SE':>9s} "
+        f"{'MDE':>9s} {'MDE %SQ':>8s} {'power emp/an':>13s} {'placebo':>8s} {'cover':>6s} {'detect':>6s}"
+    )
     for analysis, g in full.groupby("analysis", sort=False):
         r0 = g.iloc[0]
-        lines += [f"== {analysis}: {r0['n_treated_las']} treated LAs vs {r0['n_comparison_las']} comparison LAs, "
-                  f"{r0['pre_years']} pre / {r0['post_years']} post years (horizon {r0['horizon_years']} years, to "
-                  f"31 March {r0['last_stat_year']}) ==", head]
+        lines += [
+            f"== {analysis}: {r0['n_treated_las']} treated LAs vs {r0['n_comparison_las']} comparison LAs, "
+            f"{r0['pre_years']} pre / {r0['post_years']} post years (horizon {r0['horizon_years']} years, to "
+            f"31 March {r0['last_stat_year']}) ==",
+            head,
+        ]
         for _, r in g.iterrows():
             u = r["units"]
             lvl = f"{100 * r['status_quo_level']:.1f}%" if u == "share" else f"{r['status_quo_level']:,.3g}"
-            lines.append(f"{r['outcome']:24s} {lvl:>10s} {_fmt(r['true_effect'], u):>11s} {_fmt(r['did_mean'], u):>11s} "
-                         f"{_fmt(r['bias'], u):>10s} {_fmt(r['se'], u).lstrip('+'):>9s} "
-                         f"{_fmt(r['mde'], u).lstrip('+'):>9s} {r['mde_pct_of_status_quo']:7.1f}% "
-                         f"{r['power_empirical']:5.2f}/{r['power_analytic']:5.2f}  {r['placebo_rejection_rate']:7.2f} "
-                         f"{r['coverage']:6.2f} {'yes' if r['detectable'] else 'no':>6s}")
+            lines.append(
+                f"{r['outcome']:24s} {lvl:>10s} {_fmt(r['true_effect'], u):>11s} {_fmt(r['did_mean'], u):>11s} "
+                f"{_fmt(r['bias'], u):>10s} {_fmt(r['se'], u).lstrip('+'):>9s} "
+                f"{_fmt(r['mde'], u).lstrip('+'):>9s} {r['mde_pct_of_status_quo']:7.1f}% "
+                f"{r['power_empirical']:5.2f}/{r['power_analytic']:5.2f}  {r['placebo_rejection_rate']:7.2f} "
+                f"{r['coverage']:6.2f} {'yes' if r['detectable'] else 'no':>6s}"
+            )
         lines.append("")
     lines.append("MDE by horizon (years of data from the base date):")
     for analysis, g in summary.groupby("analysis", sort=False):
@@ -586,13 +696,18 @@ def text_report(summary: pd.DataFrame) -> str:
         for name, gg in g.groupby("outcome", sort=False):
             u = gg["units"].iloc[0]
             by = dict(zip(gg["horizon_years"], gg["mde"]))
-            lines.append(f"    {name:22s}" + "".join(f"{_fmt(by[h], u).lstrip('+') if h in by else '':>12s}" for h in hs))
-    lines += ["", "bias = noise (placebo DiD on the status quo) + contamination (DiD of the paired difference minus "
-              "the truth: spill-overs onto the comparison LAs); see did_summary.csv for every column.",
-              "cover: share of replicates whose 95% interval holds the true effect (should be ~0.95). detect: the "
-              "true effect is at least the MDE; read it with the bias, placebo and cover columns - a design whose "
-              "placebo rejects often (trends not parallel) or whose cover is low (spill-overs) detects the wrong "
-              "effect, however small its MDE."]
+            lines.append(
+                f"    {name:22s}" + "".join(f"{_fmt(by[h], u).lstrip('+') if h in by else '':>12s}" for h in hs)
+            )
+    lines += [
+        "",
+        "bias = noise (placebo DiD on the status quo) + contamination (DiD of the paired difference minus "
+        "the truth: spill-overs onto the comparison LAs); see did_summary.csv for every column.",
+        "cover: share of replicates whose 95% interval holds the true effect (should be ~0.95). detect: the "
+        "true effect is at least the MDE; read it with the bias, placebo and cover columns - a design whose "
+        "placebo rejects often (trends not parallel) or whose cover is low (spill-overs) detects the wrong "
+        "effect, however small its MDE.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -610,8 +725,12 @@ def write_tables(out: Path, tables: dict[str, pd.DataFrame], text_name: str, tex
 
 
 def write_outputs(summary: pd.DataFrame, by_rep: pd.DataFrame, panel: pd.DataFrame, out: Path) -> list[Path]:
-    return write_tables(out, {"did_summary": summary, "did_by_replicate": by_rep, "panel": panel},
-                        "did_summary.txt", text_report(summary))
+    return write_tables(
+        out,
+        {"did_summary": summary, "did_by_replicate": by_rep, "panel": panel},
+        "did_summary.txt",
+        text_report(summary),
+    )
 
 
 def add_study_arguments(p: argparse.ArgumentParser, example: str) -> None:
@@ -629,13 +748,22 @@ def print_written(prog: str, files: list[Path]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``rcc-sim-evaluate <study_dir>``: DiD evaluation design tried on a study's simulated data."""
-    p = argparse.ArgumentParser(prog="rcc-sim-evaluate", description=(
-        "Difference-in-differences evaluation of the pathfinders on simulated data, against the true effect "
-        "(paired with the status quo on the same seeds): bias, power and minimum detectable effect per outcome. "
-        "Writes did_summary.csv/.txt, did_by_replicate.csv and panel.csv into <study>/evaluation/."))
+    p = argparse.ArgumentParser(
+        prog="rcc-sim-evaluate",
+        description=(
+            "Difference-in-differences evaluation of the pathfinders on simulated data, against the true effect "
+            "(paired with the status quo on the same seeds): bias, power and minimum detectable effect per outcome. "
+            "Writes did_summary.csv/.txt, did_by_replicate.csv and panel.csv into <study>/evaluation/."
+        ),
+    )
     add_study_arguments(p, "outputs/studies/pathfinder_evaluation")
-    p.add_argument("--outcome", action="append", default=None, choices=list(ANNUAL_OUTCOMES),
-                   help="an outcome to evaluate (repeatable; default all)")
+    p.add_argument(
+        "--outcome",
+        action="append",
+        default=None,
+        choices=list(ANNUAL_OUTCOMES),
+        help="an outcome to evaluate (repeatable; default all)",
+    )
     p.add_argument("--out", type=Path, default=None, help="output directory (default <study>/evaluation)")
     args = p.parse_args(argv)
     try:

@@ -13,7 +13,7 @@ writing one run directory per job under ``outputs/studies/<name>/``. This module
 * backs the ``rcc-sim-gather`` command, which writes ``sweep_summary.json``/``.txt`` and the
   combined ``study.nc``.
 
-    from rcc_sim.study import open_study, summary
+    from rcc_sim.studies.study import open_study, summary
     ds = open_study("outputs/studies/pathfinder_evaluation")     # lazy (dask)
     band = summary(ds["children_in_care"].sum("la").to_dataset())
 """
@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .run import MANIFEST_FILE, RESULTS_FILE, _atomic_write_text, config_sha256, git_state
+from rcc_sim.run import MANIFEST_FILE, RESULTS_FILE, _atomic_write_text, config_sha256, git_state
 
 STATUS_FILE = "status.json"
 SUMMARY_JSON = "sweep_summary.json"
@@ -108,18 +108,31 @@ def recording(run_dir: Path, cfg, overrides: Sequence[str] = ()) -> Iterator[Non
     label the run's scenario when parameters are swept.
     """
     status = {
-        "state": "running", "pid": os.getpid(), "host": socket.gethostname(), "started": _now(),
-        "policy": cfg.policy.name, "seed": cfg.seed, "overrides": list(overrides),
-        "config_sha256": config_sha256(cfg), "git_commit": _code_commit(),
+        "state": "running",
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": _now(),
+        "policy": cfg.policy.name,
+        "seed": cfg.seed,
+        "overrides": list(overrides),
+        "config_sha256": config_sha256(cfg),
+        "git_commit": _code_commit(),
     }
     _write_status(run_dir, status)
     t0 = time.perf_counter()
     try:
         yield
     except BaseException as exc:  # KeyboardInterrupt and SystemExit too: the run did not finish
-        status.update(state="failed", finished=_now(), wall_seconds=round(time.perf_counter() - t0, 3),
-                      error={"type": type(exc).__name__, "message": str(exc),
-                             "traceback": "".join(traceback.format_exception(exc))})
+        status.update(
+            state="failed",
+            finished=_now(),
+            wall_seconds=round(time.perf_counter() - t0, 3),
+            error={
+                "type": type(exc).__name__,
+                "message": str(exc),
+                "traceback": "".join(traceback.format_exception(exc)),
+            },
+        )
         _write_status(run_dir, status)
         raise
     status.update(state="done", finished=_now(), wall_seconds=round(time.perf_counter() - t0, 3))
@@ -133,13 +146,13 @@ def recording(run_dir: Path, cfg, overrides: Sequence[str] = ()) -> Iterator[Non
 class RunInfo:
     """One run of a study and its state."""
 
-    path: Path                   # the run directory
-    state: str                   # done | failed | running | incomplete
+    path: Path  # the run directory
+    state: str  # done | failed | running | incomplete
     policy: str | None
     seed: int | None
     overrides: list[str] = field(default_factory=list)
-    scenario: str = ""           # policy name, plus the parameters swept in the study
-    error: str | None = None     # failed: "<Type>: <message>"; incomplete: what is missing
+    scenario: str = ""  # policy name, plus the parameters swept in the study
+    error: str | None = None  # failed: "<Type>: <message>"; incomplete: what is missing
     traceback: str | None = None
     wall_seconds: float | None = None
     started: str | None = None
@@ -200,10 +213,17 @@ def _run_info(d: Path) -> RunInfo:
     overrides = status.get("overrides")
     if overrides is None:
         overrides = _load_yaml(d / ".hydra" / "overrides.yaml") or []
-    info = RunInfo(path=d, state="incomplete", policy=policy, seed=None if seed is None else int(seed),
-                   overrides=[str(o) for o in overrides], wall_seconds=status.get("wall_seconds"),
-                   started=status.get("started"), host=status.get("host"),
-                   leftover_tmp=sorted(p.name for p in d.glob("*.tmp")))
+    info = RunInfo(
+        path=d,
+        state="incomplete",
+        policy=policy,
+        seed=None if seed is None else int(seed),
+        overrides=[str(o) for o in overrides],
+        wall_seconds=status.get("wall_seconds"),
+        started=status.get("started"),
+        host=status.get("host"),
+        leftover_tmp=sorted(p.name for p in d.glob("*.tmp")),
+    )
     has_results = (d / RESULTS_FILE).is_file()
     state = status.get("state")
     if state == "failed":
@@ -220,8 +240,10 @@ def _run_info(d: Path) -> RunInfo:
         if status.get("host") == socket.gethostname() and _pid_alive(int(status.get("pid", -1))):
             info.state = "running"
         else:
-            info.error = (f"status 'running' since {status.get('started')} on {status.get('host')} "
-                          f"(pid {status.get('pid')}) but no finished results: killed, or still running elsewhere")
+            info.error = (
+                f"status 'running' since {status.get('started')} on {status.get('host')} "
+                f"(pid {status.get('pid')}) but no finished results: killed, or still running elsewhere"
+            )
     else:
         info.error = "no status.json and no finished results: killed before it began, or not a run"
     return info
@@ -230,6 +252,7 @@ def _run_info(d: Path) -> RunInfo:
 def _label_scenarios(infos: list[RunInfo]) -> None:
     """Scenario label = policy name, plus the overrides that differ between runs of the study
     (seed, policy and experiment excluded), e.g. 'status_quo,demand.entry_rate_scale=1.1'."""
+
     def params(info: RunInfo) -> dict[str, str]:
         out = {}
         for o in info.overrides:
@@ -258,8 +281,9 @@ def runs(path: str | Path) -> list[RunInfo]:
         raise StudyError(f"{path}: no such directory")
     infos = [_run_info(d) for d in _run_dirs(path)]
     if not infos:
-        raise StudyError(f"{path}: no runs found (no directory with {STATUS_FILE}, {MANIFEST_FILE} or "
-                         f"{RESULTS_FILE} at or below it)")
+        raise StudyError(
+            f"{path}: no runs found (no directory with {STATUS_FILE}, {MANIFEST_FILE} or {RESULTS_FILE} at or below it)"
+        )
     _label_scenarios(infos)
     return sorted(infos, key=lambda i: (i.scenario, -1 if i.seed is None else i.seed, str(i.path)))
 
@@ -304,23 +328,42 @@ def open_study(path: str | Path) -> xr.Dataset:
         if len(set(seeds)) != len(seeds):
             dup = [str(i.path) for i in group if seeds.count(i.seed) > 1]
             raise StudyError(f"{path}: scenario {label!r} has the same seed in several runs: {dup}")
-        ds = xr.open_mfdataset([str(i.path / RESULTS_FILE) for i in group], engine="h5netcdf", chunks={},
-                               combine="nested", concat_dim="replicate", data_vars="all", coords="minimal",
-                               compat="override", join="outer", combine_attrs="drop_conflicts",
-                               preprocess=_without_run_attrs, parallel=False)
+        ds = xr.open_mfdataset(
+            [str(i.path / RESULTS_FILE) for i in group],
+            engine="h5netcdf",
+            chunks={},
+            combine="nested",
+            concat_dim="replicate",
+            data_vars="all",
+            coords="minimal",
+            compat="override",
+            join="outer",
+            combine_attrs="drop_conflicts",
+            preprocess=_without_run_attrs,
+            parallel=False,
+        )
         ds = ds.assign_coords(replicate=seeds).expand_dims(scenario=[label])
         parts.append(ds.assign_coords(policy=("scenario", [group[0].policy])).sortby("replicate"))
     las = {tuple(p["la"].values) for p in parts}
     if len(las) > 1:
         raise StudyError(f"{path}: scenarios cover different LAs (different worlds?); open them separately")
-    out = xr.concat(parts, dim="scenario", data_vars="all", coords="minimal", compat="override", join="outer",
-                    combine_attrs="drop_conflicts")
+    out = xr.concat(
+        parts,
+        dim="scenario",
+        data_vars="all",
+        coords="minimal",
+        compat="override",
+        join="outer",
+        combine_attrs="drop_conflicts",
+    )
     where = {(i.scenario, i.seed): str(i.path.relative_to(path)) if i.path != path else "." for i in done}
-    run_dir = np.array([[where.get((s, int(r)), "") for r in out["replicate"].values] for s in out["scenario"].values],
-                       dtype=object)
+    run_dir = np.array(
+        [[where.get((s, int(r)), "") for r in out["replicate"].values] for s in out["scenario"].values], dtype=object
+    )
     small = {c: out[c].compute() for c in out.coords if c not in out.dims}  # LA names, regions: not lazy
-    out = out.assign_coords(small).assign_coords(scenario=np.array(out["scenario"].values, dtype=str),
-                                                 run_dir=(("scenario", "replicate"), run_dir))
+    out = out.assign_coords(small).assign_coords(
+        scenario=np.array(out["scenario"].values, dtype=str), run_dir=(("scenario", "replicate"), run_dir)
+    )
     out["replicate"].attrs.update(long_name="Replicate: the run's random seed (common across scenarios)")
     out["scenario"].attrs.update(long_name="Scenario: policy name, plus the parameters swept in the study")
     out.attrs = {k: v for k, v in out.attrs.items() if k not in RUN_ATTRS}
@@ -366,12 +409,26 @@ def summary(ds: xr.Dataset, dim: str = "replicate", quantiles: Sequence[float] =
     with warnings.catch_warnings():  # a period no replicate reached is NaN, silently
         warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
         mean = ds.mean(dim, keep_attrs=True)
-    q = xr.apply_ufunc(_nanquantile, ds, input_core_dims=[[dim]], output_core_dims=[["statistic"]],
-                       kwargs={"qs": [0.5, *qs]}, dask="parallelized", output_dtypes=[np.float64],
-                       dask_gufunc_kwargs={"output_sizes": {"statistic": len(qs) + 1}}, keep_attrs=True)
+    q = xr.apply_ufunc(
+        _nanquantile,
+        ds,
+        input_core_dims=[[dim]],
+        output_core_dims=[["statistic"]],
+        kwargs={"qs": [0.5, *qs]},
+        dask="parallelized",
+        output_dtypes=[np.float64],
+        dask_gufunc_kwargs={"output_sizes": {"statistic": len(qs) + 1}},
+        keep_attrs=True,
+    )
     labels = ["mean", "median"] + [f"p{v * 100:g}" for v in qs]
-    out = xr.concat([mean.expand_dims(statistic=1), q], dim="statistic", data_vars="all", coords="minimal",
-                    compat="override", join="outer").transpose("statistic", ...)
+    out = xr.concat(
+        [mean.expand_dims(statistic=1), q],
+        dim="statistic",
+        data_vars="all",
+        coords="minimal",
+        compat="override",
+        join="outer",
+    ).transpose("statistic", ...)
     out = out.assign_coords(statistic=labels)
     out["statistic"].attrs.update(long_name=f"Statistic over {dim}")
     out.attrs.update(ds.attrs, summarised_over=dim)
@@ -424,10 +481,14 @@ def write_study(ds: xr.Dataset, out: Path) -> Path:
 
 def gather_main(argv: Sequence[str] | None = None) -> int:
     """``rcc-sim-gather <sweep_dir>``: list the runs, write the sweep summary and ``study.nc``."""
-    p = argparse.ArgumentParser(prog="rcc-sim-gather", description=(
-        "Gather a study's finished runs into one Dataset (scenario x replicate x ...): writes "
-        f"{SUMMARY_JSON} and {SUMMARY_TXT} (every run: done, failed with its error, incomplete) and "
-        f"{STUDY_FILE} into the study directory."))
+    p = argparse.ArgumentParser(
+        prog="rcc-sim-gather",
+        description=(
+            "Gather a study's finished runs into one Dataset (scenario x replicate x ...): writes "
+            f"{SUMMARY_JSON} and {SUMMARY_TXT} (every run: done, failed with its error, incomplete) and "
+            f"{STUDY_FILE} into the study directory."
+        ),
+    )
     p.add_argument("path", type=Path, help="a study (sweep) directory, or one run directory")
     p.add_argument("--output", type=Path, default=None, help=f"combined NetCDF file (default: <path>/{STUDY_FILE})")
     p.add_argument("--no-netcdf", action="store_true", help="only write the sweep summary")

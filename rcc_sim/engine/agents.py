@@ -1,6 +1,6 @@
 """The agents: children, foster households, homes, providers, local authorities.
 
-Agents hold state only; the processes in :mod:`rcc_sim.processes` change it. All are
+Agents hold state only; the processes in :mod:`rcc_sim.engine.processes` change it. All are
 ``mesa.Agent`` subclasses, so the model's ``agents_by_type`` gives each population as an
 AgentSet. Hot aggregates (counts by LA and type) are kept in the model's recorder rather than
 recomputed from agents.
@@ -10,13 +10,27 @@ from __future__ import annotations
 
 import mesa
 
+from rcc_sim.vocab import DAYS_PER_YEAR
 
 
 class Child(mesa.Agent):
     """A child in care. Created on entry, removed on exit: no record outlives the run's memory."""
 
-    def __init__(self, model, la: int, lat: float, lon: float, birth_t: float, entry_t: float,
-                 male: bool, tier: int, uasc: bool, group: int, exit_t: float, route: int):
+    def __init__(
+        self,
+        model,
+        la: int,
+        lat: float,
+        lon: float,
+        birth_t: float,
+        entry_t: float,
+        male: bool,
+        tier: int,
+        uasc: bool,
+        group: int,
+        exit_t: float,
+        route: int,
+    ):
         super().__init__(model)
         self.la = la  # index of the LA that looks after the child
         self.lat, self.lon = lat, lon  # home point
@@ -40,7 +54,7 @@ class Child(mesa.Agent):
         self.version = 0  # bumped on every placement change; stale scheduled events check it
 
     def age(self, t: float) -> float:
-        return (t - self.birth_t) / 365.25
+        return (t - self.birth_t) / DAYS_PER_YEAR
 
 
 class Unit(mesa.Agent):
@@ -48,8 +62,19 @@ class Unit(mesa.Agent):
 
     ptype: int  # the placement type a child placed here is in
 
-    def __init__(self, model, la: int, lat: float, lon: float, places: int, usable: int,
-                 max_tier: int, provider: Provider | None, owner_la: int, price_factor: float):
+    def __init__(
+        self,
+        model,
+        la: int,
+        lat: float,
+        lon: float,
+        places: int,
+        usable: int,
+        max_tier: int,
+        provider: Provider | None,
+        owner_la: int,
+        price_factor: float,
+    ):
         super().__init__(model)
         self.la = la  # LA the unit is located in
         self.lat, self.lon = lat, lon
@@ -113,4 +138,3 @@ class LocalAuthority(mesa.Agent):
         self.index, self.code, self.name, self.region = index, code, name, region
         self.child_population = child_population
         self.provider: Provider | None = None  # its in-house fostering service and homes
-

@@ -32,11 +32,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .metrics import SHARES, add_shares
-from .study import StudyError, open_study, summary
+from rcc_sim.engine.recorder import SHARES, add_shares
+from rcc_sim.studies.study import StudyError, open_study, summary
 
 CLA = "DfE 'Children looked after in England including adoptions' (SSDA903)"
-CLA_31MAR = f"{CLA}, national/LA data set 'Children looked after at 31 March by characteristics' (formerly tables A1-A2)"
+CLA_31MAR = (
+    f"{CLA}, national/LA data set 'Children looked after at 31 March by characteristics' (formerly tables A1-A2)"
+)
 CLA_STARTS = f"{CLA}, data set 'CLA starting during the year by characteristics' (formerly table C1)"
 CLA_CEASED = f"{CLA}, data set 'CLA ceasing during the year by characteristics' (formerly table D1)"
 FOSTERING = "Ofsted 'Fostering in England' (year to 31 March, by LA and independent fostering agencies)"
@@ -58,7 +60,7 @@ PUBLISHED: dict[str, str] = {
     "outside_la": f"{CLA_31MAR}: placed outside the LA boundary at 31 March",
     "distance_sum": MODEL_ONLY,
     "no_lawful_placement": MODEL_ONLY + "; nearest: Nuffield FJO monitoring of deprivation-of-liberty applications "
-                                        "(60-70 children a day, 2023)",
+    "(60-70 children a day, 2023)",
     "high_cost": MODEL_ONLY,
     "starts": f"{CLA_STARTS}: children who started to be looked after during the year",
     "starts_by_age": f"{CLA_STARTS}: started during the year by age on starting",
@@ -70,7 +72,7 @@ PUBLISHED: dict[str, str] = {
     "days_to_placement": MODEL_ONLY,
     "siblings_split": MODEL_ONLY,
     "spend": "DfE 'LA and school expenditure' (section 251 outturn): children looked after spend by line "
-             "(fostering, residential care, ...); a different split from the model's placement types",
+    "(fostering, residential care, ...); a different split from the model's placement types",
     "spend_cofunded": MODEL_ONLY,
     "rcc_setup_cost": MODEL_ONLY,
     "rcc_running_cost": MODEL_ONLY,
@@ -94,7 +96,7 @@ PUBLISHED: dict[str, str] = {
     "forecast_shortfall": MODEL_ONLY,
     "forecast_error": MODEL_ONLY,
     "long_term_stable": f"{CLA}: long-term placement stability (under 16, looked after 2.5 years or more, in the "
-                        "same placement 2 years or more), numerator",
+    "same placement 2 years or more), numerator",
     "long_term_eligible": f"{CLA}: long-term placement stability, denominator (under 16, looked after 2.5+ years)",
     "three_plus_placements": f"{CLA_31MAR}: looked after at 31 March with 3 or more placements during the year",
     "share_family_based": f"derived from {CLA_31MAR}: share of placements that are family-based",
@@ -109,12 +111,12 @@ KEY_COLUMNS: dict[str, str] = {  # column -> definition
     "scenario": "Scenario: the policy name, plus the parameters swept in the study",
     "policy": "Policy config (configs/policy/<policy>.yaml)",
     "replicate": "Replicate: the run's random seed; the same seed gives every scenario the same children "
-                 "(outcomes file only)",
+    "(outcomes file only)",
     "statistic": "mean, median or percentile (p5, p95) over replicates of the scenario (summary file only)",
     "period": "DfE statistical year, 1 April to 31 March (e.g. 2024-25)",
     "year_ending": "31 March ending the period",
     "weeks": "Weeks of the period simulated: 52 for a complete year; fewer if the run ended within it "
-             "(stocks are then at the run's last week, and annual measures are empty)",
+    "(stocks are then at the run's last week, and annual measures are empty)",
     "area": "ONS code of an LA, a region name, 'England', or 'RCC <name>' (an RCC's member LAs)",
     "area_name": "LA name, region name, 'England' or 'RCC <name>'",
     "area_type": "la, region, england or rcc (the LAs simulated in full only: the world's LAs)",
@@ -126,8 +128,10 @@ FLOW_PERIOD = "sum over the period"
 def _is_stock(da: xr.DataArray) -> bool:
     method = da.attrs.get("cell_method")
     if method not in ("value at end of week", "sum over week"):
-        raise StudyError(f"variable {da.name!r} has cell_method {method!r}: cannot tell whether it is a stock or a "
-                         "flow (declare it in rcc_sim/metrics.py)")
+        raise StudyError(
+            f"variable {da.name!r} has cell_method {method!r}: cannot tell whether it is a stock or a "
+            "flow (declare it in rcc_sim/metrics.py)"
+        )
     return method == "value at end of week"
 
 
@@ -147,15 +151,23 @@ def annual(ds: xr.Dataset) -> xr.Dataset:
     years = np.unique(stat_year)
     last = [int(np.flatnonzero(stat_year == y)[-1]) for y in years]
     weeks = [int((stat_year == y).sum()) for y in years]
-    s = (ds[stocks].astype("float64").isel(time=last).drop_vars(["time", "stat_year"])
-         .rename_dims(time="year").assign_coords(year=years))
+    s = (
+        ds[stocks]
+        .astype("float64")
+        .isel(time=last)
+        .drop_vars(["time", "stat_year"])
+        .rename_dims(time="year")
+        .assign_coords(year=years)
+    )
     f = ds[flows].astype("float64").groupby("stat_year").sum("time").rename(stat_year="year")
     per_year = [v for v in ds.data_vars if "year" in ds[v].dims]
     a = ds[per_year].astype("float64").assign_coords(year=ds["year"].dt.year.values.astype(int))
-    out = xr.merge([s, f.assign_coords(year=years.astype(int)), a], join="outer", compat="override",
-                   combine_attrs="override")
-    out = out.assign_coords(weeks=("year", pd.Series(weeks, index=years).reindex(out["year"].values)
-                                   .fillna(0).astype(int).values))
+    out = xr.merge(
+        [s, f.assign_coords(year=years.astype(int)), a], join="outer", compat="override", combine_attrs="override"
+    )
+    out = out.assign_coords(
+        weeks=("year", pd.Series(weeks, index=years).reindex(out["year"].values).fillna(0).astype(int).values)
+    )
     for v in stocks:
         out[v].attrs.update(ds[v].attrs, cell_method=STOCK_PERIOD)
     for v in flows:
@@ -170,7 +182,7 @@ def annual(ds: xr.Dataset) -> xr.Dataset:
 def area_table(ds: xr.Dataset, groups: dict[str, list[str]]) -> xr.Dataset:
     """Annual outcomes of one run (dims year, la, ...) by area: LAs, regions, England, RCC groups;
     counts summed, ratios recomputed from the sums."""
-    from .compare import areas
+    from rcc_sim.studies.compare import areas
 
     yearly = annual(ds)
     out = areas(yearly, groups)
@@ -189,8 +201,17 @@ def _area_labels(ds: xr.Dataset, study: xr.Dataset) -> tuple[list[str], list[str
     kinds, labels = [], []
     for a in ds["area"].values:
         a = str(a)
-        kind = ("la" if a in names else "region" if a in regions else "england" if a == "England"
-                else "rcc" if a.startswith("RCC ") else "group")
+        kind = (
+            "la"
+            if a in names
+            else "region"
+            if a in regions
+            else "england"
+            if a == "England"
+            else "rcc"
+            if a.startswith("RCC ")
+            else "group"
+        )
         kinds.append(kind)
         labels.append(str(names[a]) if kind == "la" else a)
     return labels, kinds
@@ -223,10 +244,14 @@ def _frame(ds: xr.Dataset, study: xr.Dataset, fixed: dict[str, object]) -> pd.Da
     if "statistic" in keys:
         head["statistic"] = index["statistic"].astype(str).values
     years = index["year"].astype(int).values
-    head.update(period=[f"{y - 1}-{y % 100:02d}" for y in years], year_ending=[f"{y}-03-31" for y in years],
-                weeks=[int(weeks[y]) for y in years], area=index["area"].astype(str).values,
-                area_name=[by_area[a][0] for a in index["area"].values],
-                area_type=[by_area[a][1] for a in index["area"].values])
+    head.update(
+        period=[f"{y - 1}-{y % 100:02d}" for y in years],
+        year_ending=[f"{y}-03-31" for y in years],
+        weeks=[int(weeks[y]) for y in years],
+        area=index["area"].astype(str).values,
+        area_name=[by_area[a][0] for a in index["area"].values],
+        area_type=[by_area[a][1] for a in index["area"].values],
+    )
     return pd.DataFrame({**head, **_columns(ds, keys)})
 
 
@@ -263,9 +288,9 @@ def _groups(study: xr.Dataset, root: Path) -> dict[str, list[str]]:
     quo is reported on the same groups of LAs)."""
     from omegaconf import OmegaConf
 
-    from .compare import rcc_groups
-    from .config import to_object
-    from .run import CONFIG_FILE
+    from rcc_sim.config import to_object
+    from rcc_sim.run import CONFIG_FILE
+    from rcc_sim.studies.compare import rcc_groups
 
     groups: dict[str, list[str]] = {}
     for s in study["scenario"].values:
@@ -276,25 +301,46 @@ def _groups(study: xr.Dataset, root: Path) -> dict[str, list[str]]:
 
 def codebook(table: xr.Dataset) -> pd.DataFrame:
     """Every exported column: definition, units, period and area aggregation, published statistic."""
-    rows = [{"column": k, "variable": k, "category": "", "units": "", "long_name": k, "definition": d,
-             "period_aggregation": "", "area_aggregation": "", "published_statistic": ""}
-            for k, d in KEY_COLUMNS.items()]
+    rows = [
+        {
+            "column": k,
+            "variable": k,
+            "category": "",
+            "units": "",
+            "long_name": k,
+            "definition": d,
+            "period_aggregation": "",
+            "area_aggregation": "",
+            "published_statistic": "",
+        }
+        for k, d in KEY_COLUMNS.items()
+    ]
     for name, da in table.data_vars.items():
         if name not in PUBLISHED:
-            raise StudyError(f"variable {name!r} has no entry in rcc_sim/export.py PUBLISHED: add the published "
-                             f"statistic it corresponds to, or {MODEL_ONLY!r}")
+            raise StudyError(
+                f"variable {name!r} has no entry in rcc_sim/export.py PUBLISHED: add the published "
+                f"statistic it corresponds to, or {MODEL_ONLY!r}"
+            )
         extra = [d for d in da.dims if d not in ("year", "area")]
         cats = [str(c) for c in da[extra[0]].values] if extra else [""]
         for c in cats:
-            rows.append({
-                "column": f"{name}__{c}" if c else name, "variable": name,
-                "category": f"{extra[0]}={c}" if c else "", "units": da.attrs.get("units", ""),
-                "long_name": da.attrs.get("long_name", ""), "definition": da.attrs.get("definition", ""),
-                "period_aggregation": da.attrs.get("cell_method", ""),
-                "area_aggregation": ("ratio recomputed from the area's summed counts (never averaged)"
-                                     if name in SHARES else "sum over the area's LAs"),
-                "published_statistic": PUBLISHED[name],
-            })
+            rows.append(
+                {
+                    "column": f"{name}__{c}" if c else name,
+                    "variable": name,
+                    "category": f"{extra[0]}={c}" if c else "",
+                    "units": da.attrs.get("units", ""),
+                    "long_name": da.attrs.get("long_name", ""),
+                    "definition": da.attrs.get("definition", ""),
+                    "period_aggregation": da.attrs.get("cell_method", ""),
+                    "area_aggregation": (
+                        "ratio recomputed from the area's summed counts (never averaged)"
+                        if name in SHARES
+                        else "sum over the area's LAs"
+                    ),
+                    "published_statistic": PUBLISHED[name],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -302,22 +348,32 @@ def _codebook_md(cb: pd.DataFrame) -> str:
     def cell(x: object) -> str:
         return str(x).replace("|", "/").replace("\n", " ")
 
-    lines = ["# Codebook: rcc-sim study exports", "",
-             ("Files: `outcomes_annual` (one row per scenario, replicate, period, area) and "
-              "`outcomes_annual_summary` (one row per scenario, statistic, period, area; statistics over "
-              "replicates of each replicate's values), each as CSV and Parquet. Periods are DfE statistical "
-              "years (1 April - 31 March). A variable with categories is one column per category "
-              "(`<variable>__<category>`). Money is in 2024 GBP."), "",
-             "| column | units | definition | period | area | published statistic |", "|---|---|---|---|---|---|"]
+    lines = [
+        "# Codebook: rcc-sim study exports",
+        "",
+        (
+            "Files: `outcomes_annual` (one row per scenario, replicate, period, area) and "
+            "`outcomes_annual_summary` (one row per scenario, statistic, period, area; statistics over "
+            "replicates of each replicate's values), each as CSV and Parquet. Periods are DfE statistical "
+            "years (1 April - 31 March). A variable with categories is one column per category "
+            "(`<variable>__<category>`). Money is in 2024 GBP."
+        ),
+        "",
+        "| column | units | definition | period | area | published statistic |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in cb.itertuples():
         definition = r.definition if r.column in KEY_COLUMNS else f"{r.long_name}. {r.definition}"
-        lines.append(f"| `{r.column}` | {cell(r.units)} | {cell(definition)} | {cell(r.period_aggregation)} | "
-                     f"{cell(r.area_aggregation)} | {cell(r.published_statistic)} |")
+        lines.append(
+            f"| `{r.column}` | {cell(r.units)} | {cell(definition)} | {cell(r.period_aggregation)} | "
+            f"{cell(r.area_aggregation)} | {cell(r.published_statistic)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
-def export_study(path: str | Path, out_dir: str | Path | None = None,
-                 quantiles: Sequence[float] = (0.05, 0.95)) -> list[Path]:
+def export_study(
+    path: str | Path, out_dir: str | Path | None = None, quantiles: Sequence[float] = (0.05, 0.95)
+) -> list[Path]:
     """Write the tidy tables and the codebook of the study at ``path``; return the files written."""
     path = Path(path)
     study = open_study(path)
@@ -349,9 +405,13 @@ def export_study(path: str | Path, out_dir: str | Path | None = None,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``rcc-sim-export <sweep_dir>``; returns the exit code."""
-    p = argparse.ArgumentParser(prog="rcc-sim-export", description=(
-        "Export a study's outcomes as tidy CSV and Parquet tables by scenario, replicate, DfE year and area "
-        "(LA, region, England, RCC), with a codebook."))
+    p = argparse.ArgumentParser(
+        prog="rcc-sim-export",
+        description=(
+            "Export a study's outcomes as tidy CSV and Parquet tables by scenario, replicate, DfE year and area "
+            "(LA, region, England, RCC), with a codebook."
+        ),
+    )
     p.add_argument("path", type=Path, help="a study (sweep) directory, or one run directory")
     p.add_argument("--out", type=Path, default=None, help="output directory (default: <path>/export)")
     args = p.parse_args(argv)

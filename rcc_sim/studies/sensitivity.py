@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import CALIBRATED, Config, ConfigError, FreeParameter
+from rcc_sim.config import CALIBRATED, Config, ConfigError, FreeParameter
 
 # Outcomes (England) written for every sample: name -> (unit, label)
 KEY_OUTCOMES = {
@@ -51,10 +51,17 @@ def free_parameters(cfg: Config) -> list[FreeParameter]:
     params: list[FreeParameter] = []
     if study is None or study.use_calibrated_ranges:
         for key, r in CALIBRATED.get("ranges", {}).items():
-            params.append(FreeParameter(key=key, lo=float(r["lo"]), hi=float(r["hi"]), scale=bool(r.get("scale")),
-                                        note="calibrated: plausible range from the fit"))
+            params.append(
+                FreeParameter(
+                    key=key,
+                    lo=float(r["lo"]),
+                    hi=float(r["hi"]),
+                    scale=bool(r.get("scale")),
+                    note="calibrated: plausible range from the fit",
+                )
+            )
     seen = {p.key for p in params}
-    for p in (study.parameters if study is not None else []):
+    for p in study.parameters if study is not None else []:
         if p.key in seen:
             raise ConfigError(f"config key 'sensitivity.parameters': '{p.key}' is also a calibrated parameter")
         params.append(p)
@@ -67,8 +74,11 @@ def draw(params: list[FreeParameter], n: int, seed: int) -> np.ndarray:
     """Latin hypercube sample, shape (n, len(params)); log-uniform where ``log``."""
     from SALib.sample import latin
 
-    problem = {"num_vars": len(params), "names": [p.key for p in params],
-               "bounds": [[np.log(p.lo), np.log(p.hi)] if p.log else [p.lo, p.hi] for p in params]}
+    problem = {
+        "num_vars": len(params),
+        "names": [p.key for p in params],
+        "bounds": [[np.log(p.lo), np.log(p.hi)] if p.log else [p.lo, p.hi] for p in params],
+    }
     x = latin.sample(problem, n, seed=seed)
     for j, p in enumerate(params):
         if p.log:
@@ -95,8 +105,8 @@ def key_outcomes(ds) -> dict[str, float]:
 
 
 def _run_sample(args) -> dict[str, Any]:
-    from .calibration import apply
-    from .run import simulate
+    from rcc_sim.run import simulate
+    from rcc_sim.studies.calibration import apply
 
     cfg, params, i, row, path = args
     out: dict[str, Any] = {"sample": i, "params": {p.key: float(v) for p, v in zip(params, row)}}
@@ -125,8 +135,10 @@ def run_sensitivity(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
         if path.exists() and json.loads(path.read_text()).get("status") == "done":
             continue
         todo.append((cfg, params, i, row, path))
-    log(f"sensitivity: {len(params)} parameters, {study.n_samples} samples, {study.n_samples - len(todo)} done, "
-        f"{study.workers} workers")
+    log(
+        f"sensitivity: {len(params)} parameters, {study.n_samples} samples, {study.n_samples - len(todo)} done, "
+        f"{study.workers} workers"
+    )
     if todo:
         if study.workers > 1:
             import multiprocessing as mp
@@ -147,18 +159,29 @@ def run_sensitivity(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
     indices: dict[str, Any] = {}
     for name in KEY_OUTCOMES:
         y = np.array([r["outcomes"][name] for r in ok])
-        entry = {"mean": float(y.mean()), "sd": float(y.std(ddof=1)), "q05": float(np.quantile(y, 0.05)),
-                 "q95": float(np.quantile(y, 0.95)), "parameters": {}}
+        entry = {
+            "mean": float(y.mean()),
+            "sd": float(y.std(ddof=1)),
+            "q05": float(np.quantile(y, 0.05)),
+            "q95": float(np.quantile(y, 0.95)),
+            "parameters": {},
+        }
         if y.std() == 0:
             indices[name] = entry
             continue
         entry["parameters"] = parameter_indices(problem, X, y, study.sampler_seed)
         indices[name] = entry
-    doc = {"n_samples": len(x), "n_done": len(ok),
-           "failed": [{"sample": r["sample"], "error": r.get("error")} for r in failed],
-           "parameters": [{"key": p.key, "lo": p.lo, "hi": p.hi, "scale": p.scale, "note": p.note} for p in params],
-           "world": cfg.world.name, "policy": cfg.policy.name, "years": cfg.sim.years,
-           "start_year": cfg.sim.start_year, "indices": indices}
+    doc = {
+        "n_samples": len(x),
+        "n_done": len(ok),
+        "failed": [{"sample": r["sample"], "error": r.get("error")} for r in failed],
+        "parameters": [{"key": p.key, "lo": p.lo, "hi": p.hi, "scale": p.scale, "note": p.note} for p in params],
+        "world": cfg.world.name,
+        "policy": cfg.policy.name,
+        "years": cfg.sim.years,
+        "start_year": cfg.sim.start_year,
+        "indices": indices,
+    }
     tmp = out_dir / ".sensitivity.json.tmp"
     tmp.write_text(json.dumps(doc, indent=1))
     tmp.replace(out_dir / "sensitivity.json")
@@ -195,24 +218,37 @@ def parameter_indices(problem: dict[str, Any], X: np.ndarray, y: np.ndarray, see
             d = {"delta": got[key], "delta_conf": got[f"{key}_conf"]}
         except (ValueError, IndexError, ZeroDivisionError):
             pass  # reported as NaN; S1 and Spearman remain
-    return {name: {"S1": float(s1["S1"][j]), "S1_conf": float(s1["S1_conf"][j]), "delta": float(d["delta"][j]),
-                   "delta_conf": float(d["delta_conf"][j]), "spearman": float(stats.spearmanr(X[:, j], y).statistic)}
-            for j, name in enumerate(problem["names"])}
+    return {
+        name: {
+            "S1": float(s1["S1"][j]),
+            "S1_conf": float(s1["S1_conf"][j]),
+            "delta": float(d["delta"][j]),
+            "delta_conf": float(d["delta_conf"][j]),
+            "spearman": float(stats.spearmanr(X[:, j], y).statistic),
+        }
+        for j, name in enumerate(problem["names"])
+    }
 
 
 def ranking_table(doc: dict[str, Any], top: int = 5) -> str:
-    lines = [f"Sensitivity: {doc['n_done']} of {doc['n_samples']} parameter sets "
-             f"({doc['world']}, {doc['policy']}, {doc['years']:g} years from 31 March {doc['start_year']}); "
-             f"ranked by RBD-FAST first-order index S1"]
+    lines = [
+        f"Sensitivity: {doc['n_done']} of {doc['n_samples']} parameter sets "
+        f"({doc['world']}, {doc['policy']}, {doc['years']:g} years from 31 March {doc['start_year']}); "
+        f"ranked by RBD-FAST first-order index S1"
+    ]
     if doc["failed"]:
         lines.append(f"failed samples: {[f['sample'] for f in doc['failed']]}")
     for name, entry in doc["indices"].items():
         unit, label = KEY_OUTCOMES[name]
-        lines.append(f"\n{label} ({unit}): mean {entry['mean']:.4g}, 90% range [{entry['q05']:.4g}, {entry['q95']:.4g}]")
+        lines.append(
+            f"\n{label} ({unit}): mean {entry['mean']:.4g}, 90% range [{entry['q05']:.4g}, {entry['q95']:.4g}]"
+        )
         ranked = sorted(entry["parameters"].items(), key=lambda kv: -kv[1]["S1"])
         for key, v in ranked[:top]:
-            lines.append(f"  {key:42s} S1 {v['S1']:5.2f} (+-{v['S1_conf']:.2f})  delta {v['delta']:5.2f}  "
-                         f"Spearman {v['spearman']:+.2f}")
+            lines.append(
+                f"  {key:42s} S1 {v['S1']:5.2f} (+-{v['S1_conf']:.2f})  delta {v['delta']:5.2f}  "
+                f"Spearman {v['spearman']:+.2f}"
+            )
     return "\n".join(lines)
 
 

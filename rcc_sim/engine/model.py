@@ -28,27 +28,37 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import gc
-from collections import namedtuple
 import datetime as dt
+import gc
 import math
+from collections import namedtuple
 
 import mesa
 import numpy as np
 import simpy
 
-from .agents import Child, LocalAuthority, Provider
-from .commissioning import Commissioning
-from .config import AGE_BAND_EDGES, Config
-from .metrics import (ADOPTION, EXIT_ROUTES, FOSTER_TYPES, OTHER_SETTING, WITH_PARENTS, CARE_PLAN, Recorder)
-from .processes.demand import AT_18, FIELDS, Demand
-from .processes.fostering import Fostering
-from .processes.market import Accounts, Market
-from .processes.placement import Placement
-from .processes.provision import Provision
-from .processes.supply import Supply
-from .streams import Streams
-from .world import World, build_world
+from rcc_sim.config import Config
+from rcc_sim.engine.agents import Child, LocalAuthority, Provider
+from rcc_sim.engine.commissioning import Commissioning
+from rcc_sim.engine.processes.demand import AT_18, FIELDS, Demand
+from rcc_sim.engine.processes.fostering import Fostering
+from rcc_sim.engine.processes.market import Accounts, Market
+from rcc_sim.engine.processes.placement import Placement
+from rcc_sim.engine.processes.provision import Provision
+from rcc_sim.engine.processes.supply import Supply
+from rcc_sim.engine.recorder import Recorder
+from rcc_sim.engine.streams import Streams
+from rcc_sim.engine.world import World, build_world
+from rcc_sim.vocab import (
+    ADOPTION,
+    AGE_BAND_EDGES,
+    CARE_PLAN,
+    DAYS_PER_YEAR,
+    EXIT_ROUTES,
+    FOSTER_TYPES,
+    OTHER_SETTING,
+    WITH_PARENTS,
+)
 
 STAYING_PUT = EXIT_ROUTES.index("staying_put")
 INDEPENDENT = EXIT_ROUTES.index("independent_living")
@@ -91,8 +101,10 @@ class CareSystemModel(mesa.Model):
         self.rec = Recorder(n, len(self.week_ends), len(self.year_ends))
         self.children: dict[int, Child] = {}
         w = self.world
-        self.las = [LocalAuthority(self, i, w.codes[i], w.names[i], w.regions[i], float(w.child_population[i]))
-                    for i in range(n)]
+        self.las = [
+            LocalAuthority(self, i, w.codes[i], w.names[i], w.regions[i], float(w.child_population[i]))
+            for i in range(n)
+        ]
         for la in self.las:
             la.provider = Provider(self, "la", False, la.index)
         # processes, each owning its parameters, streams and metrics
@@ -166,8 +178,8 @@ class CareSystemModel(mesa.Model):
     def check_invariants(self) -> None:
         """Recount everything from the agents and compare with the live counters; raise on any
         difference. Run at every weekly record when ``sim.check_invariants`` is set (tests)."""
-        from .agents import FosterHousehold, Home
-        from .metrics import PLACEMENT_TYPES, UNREGISTERED
+        from rcc_sim.engine.agents import FosterHousehold, Home
+        from rcc_sim.vocab import PLACEMENT_TYPES, UNREGISTERED
 
         st = self.rec.stock
         n = self.world.n_la
@@ -189,8 +201,9 @@ class CareSystemModel(mesa.Model):
         self.accounts.accrue_all()
         open_cost = sum(c.price * (self.t - c.placed_t) / 7.0 for c in self.children.values())
         spent = self.rec.flow["spend"].sum() + self.rec.out["spend"].sum()
-        assert math.isclose(spent, self.accounts.paid + open_cost, rel_tol=1e-9, abs_tol=1e-6), \
+        assert math.isclose(spent, self.accounts.paid + open_cost, rel_tol=1e-9, abs_tol=1e-6), (
             f"spend {spent} != prices paid {self.accounts.paid + open_cost}"
+        )
 
     def _year_end(self, y: int) -> None:
         ann = self.rec.annual
@@ -202,9 +215,9 @@ class CareSystemModel(mesa.Model):
         for child in self.children.values():
             if child.placements_this_year >= 3:
                 three[child.la] += 1
-            if child.age(t) < 16.0 and t - child.entry_t >= 2.5 * 365.25:
+            if child.age(t) < 16.0 and t - child.entry_t >= 2.5 * DAYS_PER_YEAR:
                 eligible[child.la] += 1
-                if t - child.same_placement_since >= 2 * 365.25:
+                if t - child.same_placement_since >= 2 * DAYS_PER_YEAR:
                     stable[child.la] += 1
             child.placements_this_year = 1
             by_age[child.la, bisect.bisect_right(edges, child.age(t))] += 1
@@ -249,9 +262,20 @@ class CareSystemModel(mesa.Model):
         children = []
         for r in group:
             la = int(r.la)
-            child = Child(self, la, r.lat, r.lon, birth_t=t - r.age * 365.25, entry_t=t - r.in_care,
-                          male=r.male > 0, tier=int(r.tier), uasc=r.uasc > 0, group=int(r.group),
-                          exit_t=t + r.exit_in, route=int(r.route))
+            child = Child(
+                self,
+                la,
+                r.lat,
+                r.lon,
+                birth_t=t - r.age * DAYS_PER_YEAR,
+                entry_t=t - r.in_care,
+                male=r.male > 0,
+                tier=int(r.tier),
+                uasc=r.uasc > 0,
+                group=int(r.group),
+                exit_t=t + r.exit_in,
+                route=int(r.route),
+            )
             child.u_18 = r.u_18
             child.supported_first = r.u_plan < self.cfg.placement.supported_first_16_17
             self.children[child.unique_id] = child
@@ -293,7 +317,7 @@ class CareSystemModel(mesa.Model):
             lead_years, ptype = p.with_parents_lead_years, WITH_PARENTS
         else:
             return None
-        lead = -math.log1p(-r.u_lead) * lead_years * 365.25
+        lead = -math.log1p(-r.u_lead) * lead_years * DAYS_PER_YEAR
         return child.exit_t - lead, ptype
 
     def _pre_exit_move(self, child: Child, ptype: int) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .run import CONFIG_FILE, MANIFEST_FILE, RESULTS_FILE, config_sha256, git_state, package_versions
+from rcc_sim.run import CONFIG_FILE, MANIFEST_FILE, RESULTS_FILE, config_sha256, git_state, package_versions
 
 # attributes that may legitimately differ between two writes of the same results
 IGNORED_ATTRS = frozenset({"history", "date_created", "date_modified", "_NCProperties"})
@@ -41,7 +41,7 @@ class Check:
     """The outcome of reproducing one run."""
 
     path: Path
-    status: str                                   # match | differ | error | skipped
+    status: str  # match | differ | error | skipped
     differences: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -61,8 +61,10 @@ def _describe(name: str, a: np.ndarray, b: np.ndarray) -> str:
         with np.errstate(invalid="ignore"):
             diff = np.abs(a.astype("float64") - b.astype("float64"))
         biggest = float(np.nanmax(np.where(differ, diff, np.nan))) if n > nan_moved else float("nan")
-        return (f"{name}: {n} of {a.size} values differ (max abs difference {biggest:.6g}; "
-                f"{nan_moved} NaN in different places)")
+        return (
+            f"{name}: {n} of {a.size} values differ (max abs difference {biggest:.6g}; "
+            f"{nan_moved} NaN in different places)"
+        )
     n = int((a != b).sum()) if a.shape == b.shape else a.size
     return f"{name}: {n} of {a.size} values differ"
 
@@ -81,8 +83,10 @@ def compare_datasets(original: xr.Dataset, new: xr.Dataset) -> list[str]:
     out = []
     if dict(original.sizes) != dict(new.sizes):
         out.append(f"dimensions differ: {dict(original.sizes)} vs {dict(new.sizes)}")
-    for kind, a_names, b_names in (("data variable", original.data_vars, new.data_vars),
-                                   ("coordinate", original.coords, new.coords)):
+    for kind, a_names, b_names in (
+        ("data variable", original.data_vars, new.data_vars),
+        ("coordinate", original.coords, new.coords),
+    ):
         missing, extra = set(a_names) - set(b_names), set(b_names) - set(a_names)
         if missing:
             out.append(f"{kind}s missing from the re-run: {sorted(missing)}")
@@ -100,7 +104,9 @@ def compare_datasets(original: xr.Dataset, new: xr.Dataset) -> list[str]:
             out.append(_describe(name, av, bv) if av.shape == bv.shape else f"{name}: shape {av.shape} vs {bv.shape}")
         aa, ba = _attrs(a.attrs), _attrs(b.attrs)
         if set(aa) != set(ba) or any(not _same_attr(aa[k], ba[k]) for k in aa):
-            out.append(f"{name}: attributes differ: {sorted(k for k in set(aa) | set(ba) if str(aa.get(k)) != str(ba.get(k)))}")
+            out.append(
+                f"{name}: attributes differ: {sorted(k for k in set(aa) | set(ba) if str(aa.get(k)) != str(ba.get(k)))}"
+            )
     aa, ba = _attrs(original.attrs), _attrs(new.attrs)
     changed = sorted(k for k in set(aa) | set(ba) if k not in aa or k not in ba or not _same_attr(aa[k], ba[k]))
     if changed:
@@ -110,13 +116,15 @@ def compare_datasets(original: xr.Dataset, new: xr.Dataset) -> list[str]:
 
 def environment_warnings(manifest: dict) -> list[str]:
     """How the current environment differs from the one recorded in a run's manifest."""
-    from .data import checksums
+    from rcc_sim.data import checksums
 
     out = []
     then, now = manifest.get("packages") or {}, package_versions()
     for name in sorted(set(then) | set(now)):
         if then.get(name) != now.get(name):
-            out.append(f"package {name}: {then.get(name, 'not recorded')} in the manifest, {now.get(name, 'not recorded')} now")
+            out.append(
+                f"package {name}: {then.get(name, 'not recorded')} in the manifest, {now.get(name, 'not recorded')} now"
+            )
     then_sums, now_sums = manifest.get("data_checksums") or {}, checksums()
     for name in sorted(set(then_sums) | set(now_sums)):
         if then_sums.get(name) != now_sums.get(name):
@@ -135,7 +143,7 @@ def environment_warnings(manifest: dict) -> list[str]:
 def _load_config(run_dir: Path, manifest: dict, warnings: list[str]):
     from omegaconf import OmegaConf
 
-    from .config import to_object
+    from rcc_sim.config import to_object
 
     cfg = to_object(OmegaConf.load(run_dir / CONFIG_FILE))
     if manifest.get("config_sha256") and manifest["config_sha256"] != config_sha256(cfg):
@@ -145,7 +153,7 @@ def _load_config(run_dir: Path, manifest: dict, warnings: list[str]):
 
 def reproduce_run(run_dir: str | Path) -> Check:
     """Re-run one finished run from its config.yaml in a temporary directory; compare outputs."""
-    from .run import simulate, write_run
+    from rcc_sim.run import simulate, write_run
 
     run_dir = Path(run_dir)
     t0 = time.perf_counter()
@@ -156,8 +164,10 @@ def reproduce_run(run_dir: str | Path) -> Check:
         cfg = _load_config(run_dir, manifest, check.warnings)
         with tempfile.TemporaryDirectory(prefix="rcc-sim-reproduce-") as tmp:
             write_run(simulate(cfg), cfg, Path(tmp))
-            with (xr.open_dataset(run_dir / RESULTS_FILE, engine="h5netcdf") as old,
-                  xr.open_dataset(Path(tmp) / RESULTS_FILE, engine="h5netcdf") as new):
+            with (
+                xr.open_dataset(run_dir / RESULTS_FILE, engine="h5netcdf") as old,
+                xr.open_dataset(Path(tmp) / RESULTS_FILE, engine="h5netcdf") as new,
+            ):
                 check.differences = compare_datasets(old.load(), new.load())
         check.status = "differ" if check.differences else "match"
     except Exception as exc:  # one run's error is reported with the rest, not raised
@@ -168,11 +178,15 @@ def reproduce_run(run_dir: str | Path) -> Check:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``rcc-sim-reproduce <run_dir or sweep_dir>``; returns the exit code."""
-    from .study import StudyError, runs
+    from rcc_sim.studies.study import StudyError, runs
 
-    p = argparse.ArgumentParser(prog="rcc-sim-reproduce", description=(
-        "Re-run each finished run from its config.yaml and check its results match bit for bit. "
-        "Exit code 0 only when every run was reproduced and matched."))
+    p = argparse.ArgumentParser(
+        prog="rcc-sim-reproduce",
+        description=(
+            "Re-run each finished run from its config.yaml and check its results match bit for bit. "
+            "Exit code 0 only when every run was reproduced and matched."
+        ),
+    )
     p.add_argument("path", type=Path, help="one run directory, or a study (sweep) directory")
     p.add_argument("--jobs", type=int, default=1, help="runs re-run at once (processes)")
     args = p.parse_args(argv)
@@ -182,9 +196,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rcc-sim-reproduce: {exc}", file=sys.stderr)
         return 2
     done = [i.path for i in infos if i.state == "done"]
-    checks = [Check(path=i.path, status="skipped", differences=[f"not reproducible: run is {i.state}"
-                                                                + (f" ({i.error})" if i.error else "")])
-              for i in infos if i.state != "done"]
+    checks = [
+        Check(
+            path=i.path,
+            status="skipped",
+            differences=[f"not reproducible: run is {i.state}" + (f" ({i.error})" if i.error else "")],
+        )
+        for i in infos
+        if i.state != "done"
+    ]
     if args.jobs > 1 and len(done) > 1:
         with ProcessPoolExecutor(max_workers=args.jobs) as ex:
             checks += list(ex.map(reproduce_run, done))

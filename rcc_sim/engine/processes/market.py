@@ -13,8 +13,20 @@ import math
 
 import numpy as np
 
-from ..metrics import (ADOPTION, IFA, IN_HOUSE, KINSHIP, LA_HOME, OTHER_SETTING, PLACEMENT_TYPES, PRIVATE_HOME,
-                       SECURE, SUPPORTED, UNREGISTERED, WITH_PARENTS)
+from rcc_sim.vocab import (
+    ADOPTION,
+    IFA,
+    IN_HOUSE,
+    KINSHIP,
+    LA_HOME,
+    OTHER_SETTING,
+    PLACEMENT_TYPES,
+    PRIVATE_HOME,
+    SECURE,
+    SUPPORTED,
+    UNREGISTERED,
+    WITH_PARENTS,
+)
 
 SPOT_KINDS = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)
 
@@ -40,8 +52,19 @@ class Market:
         # Published prices are averages over the children a kind of placement usually takes, so a
         # tier multiplier is applied relative to that kind's typical tier (ASSUMPTION below).
         mult = list(cfg.market.tier_price_multipliers)
-        typical = {KINSHIP: 0, IN_HOUSE: 0, IFA: 0, SUPPORTED: 0, LA_HOME: 2, PRIVATE_HOME: 2, SECURE: 3,
-                   UNREGISTERED: 2, OTHER_SETTING: 1, WITH_PARENTS: 0, ADOPTION: 0}
+        typical = {
+            KINSHIP: 0,
+            IN_HOUSE: 0,
+            IFA: 0,
+            SUPPORTED: 0,
+            LA_HOME: 2,
+            PRIVATE_HOME: 2,
+            SECURE: 3,
+            UNREGISTERED: 2,
+            OTHER_SETTING: 1,
+            WITH_PARENTS: 0,
+            ADOPTION: 0,
+        }
         self.tier_mult = [[m / mult[typical[k]] for m in mult] for k in range(len(PLACEMENT_TYPES))]
         self.scarcity = [1.0] * len(PLACEMENT_TYPES)
         self.elasticity = m.scarcity_elasticity

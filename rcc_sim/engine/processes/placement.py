@@ -29,12 +29,26 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
-from ..agents import Child, Unit
-from ..metrics import (ADOPTION, CARE_PLAN, FAMILY_BASED, IFA, IN_HOUSE, KINSHIP, LA_HOME,
-                       OTHER_SETTING, PLACEMENT_TYPES, PRIVATE_HOME, SECURE, SUPPORTED, UNREGISTERED, WITH_PARENTS)
-from ..world import miles
+from rcc_sim.engine.agents import Child, Unit
+from rcc_sim.engine.world import miles
+from rcc_sim.vocab import (
+    ADOPTION,
+    CARE_PLAN,
+    DAYS_PER_YEAR,
+    FAMILY_BASED,
+    IFA,
+    IN_HOUSE,
+    KINSHIP,
+    LA_HOME,
+    OTHER_SETTING,
+    PLACEMENT_TYPES,
+    PRIVATE_HOME,
+    SECURE,
+    SUPPORTED,
+    UNREGISTERED,
+    WITH_PARENTS,
+)
 
-DAYS_PER_YEAR = 365.25
 OWNED_KINDS = (IN_HOUSE, LA_HOME)  # searched only among the commissioner's own units
 HOMES = (LA_HOME, PRIVATE_HOME)
 COFUNDED = (LA_HOME, PRIVATE_HOME, SECURE, IFA, IN_HOUSE)  # complex-needs placements health may co-fund
@@ -54,8 +68,9 @@ class Placement:
         n = model.world.n_la
         # pools[ptype][la] = {unit_id: unit}: open units with a vacancy, run by la (in-house carers,
         # LA homes) or located in la (everything bought from others)
-        self.pools: dict[int, list[dict[int, Unit]]] = {k: [{} for _ in range(n)] for k in
-                                                        (IN_HOUSE, IFA, LA_HOME, PRIVATE_HOME, SUPPORTED, SECURE)}
+        self.pools: dict[int, list[dict[int, Unit]]] = {
+            k: [{} for _ in range(n)] for k in (IN_HOUSE, IFA, LA_HOME, PRIVATE_HOME, SUPPORTED, SECURE)
+        }
         self.pooled = {k: 0 for k in self.pools}  # units with a vacancy, by kind (England)
         # stretch[ptype][la]: units full to their usual availability but with approved places spare
         # (foster carers only: a home's registration and staffing cannot stretch)
@@ -72,11 +87,22 @@ class Placement:
         self.k = p.candidates_per_search
         self.rng = model.streams("placement_life")
         self.reason_rng = model.streams("move_reasons")
-        self.unplanned = {KINSHIP: b.unplanned_kinship, IN_HOUSE: b.unplanned_foster, IFA: b.unplanned_foster,
-                          LA_HOME: b.unplanned_home, PRIVATE_HOME: b.unplanned_home,
-                          SUPPORTED: b.unplanned_supported, OTHER_SETTING: b.unplanned_other}
-        self.planned = {IN_HOUSE: b.planned_foster, IFA: b.planned_foster, LA_HOME: b.planned_home,
-                        PRIVATE_HOME: b.planned_home, SUPPORTED: b.planned_supported}
+        self.unplanned = {
+            KINSHIP: b.unplanned_kinship,
+            IN_HOUSE: b.unplanned_foster,
+            IFA: b.unplanned_foster,
+            LA_HOME: b.unplanned_home,
+            PRIVATE_HOME: b.unplanned_home,
+            SUPPORTED: b.unplanned_supported,
+            OTHER_SETTING: b.unplanned_other,
+        }
+        self.planned = {
+            IN_HOUSE: b.planned_foster,
+            IFA: b.planned_foster,
+            LA_HOME: b.planned_home,
+            PRIVATE_HOME: b.planned_home,
+            SUPPORTED: b.planned_supported,
+        }
         cum, acc = [], 0.0
         for s in b.reason_shares_unplanned:
             acc += s
@@ -185,8 +211,14 @@ class Placement:
                     return out
         return out
 
-    def find(self, child: Child, group: int = 1, exclude: Unit | None = None,
-             stages: tuple[tuple[int, ...], ...] | None = None, stretch: bool = True):
+    def find(
+        self,
+        child: Child,
+        group: int = 1,
+        exclude: Unit | None = None,
+        stages: tuple[tuple[int, ...], ...] | None = None,
+        stretch: bool = True,
+    ):
         """Best (unit, price, miles) for ``child`` (and ``group - 1`` siblings), or None.
 
         Stages are tried in order, first among places open to a new child, then (if ``stretch``)
@@ -330,8 +362,13 @@ class Placement:
         room = max(unit.vacancies, 1)
         together, rest = children[:room], children[room:]
         for c in together:
-            self.enter(c, unit.ptype, unit, m.market.price(unit.ptype, c.tier, unit.price_factor),
-                       miles(c.lat, c.lon, unit.lat, unit.lon))
+            self.enter(
+                c,
+                unit.ptype,
+                unit,
+                m.market.price(unit.ptype, c.tier, unit.price_factor),
+                miles(c.lat, c.lon, unit.lat, unit.lon),
+            )
         if rest:
             if count_split:
                 m.rec.flow["siblings_split"][first.la] += len(children)
@@ -409,9 +446,12 @@ class Placement:
         if child.tier < 2 and self.reason_rng.random() < demand.needs_escalation_on_breakdown:
             child.tier += 1
         unit = child.unit
-        if unit is not None and child.ptype in (IN_HOUSE, IFA):
-            if self.reason_rng.random() < self.cfg.fostering.quit_after_breakdown:
-                self.m.supply.deregister(unit, voluntary=False)
+        if (
+            unit is not None
+            and child.ptype in (IN_HOUSE, IFA)
+            and self.reason_rng.random() < self.cfg.fostering.quit_after_breakdown
+        ):
+            self.m.supply.deregister(unit, voluntary=False)
         self.move(child, reason + 1, None)  # reasons after CARE_PLAN, in MOVE_REASONS order
 
     def _planned_move(self, child: Child, version: int) -> None:

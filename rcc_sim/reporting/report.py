@@ -4,11 +4,11 @@
     rcc-sim-report outputs/sweeps/<sweep>/      # a study: every run directory below it
 
 The report works on one Dataset with dims ``scenario`` and ``replicate`` added to a run's own
-dims (:func:`rcc_sim.study.open_study`). The
+dims (:func:`rcc_sim.studies.study.open_study`). The
 baseline is the ``status_quo`` scenario; an effect is a scenario minus the status quo, paired
 by replicate (same seed = the same children, common random numbers), reported as the mean over
 replicates with a 95% t-interval - the method of ``rcc-sim-compare``, on the outcomes and areas
-of :mod:`rcc_sim.compare`. Numbers in the text are generated from the results; where an
+of :mod:`rcc_sim.studies.compare`. Numbers in the text are generated from the results; where an
 interval includes zero, or there is one replicate, the text says the difference is within the
 noise of the simulation. Images are embedded PNGs; nothing is fetched from the network.
 """
@@ -32,13 +32,28 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from . import plots
-from .compare import OUTCOMES, outcomes, rcc_groups, t_interval
-from .config import ASSUMPTION, Config, parameter_table, to_object
-from .run import CONFIG_FILE, MANIFEST_FILE, RESULTS_FILE, git_state, package_versions
-from .study import open_study
-from .wording import (DAGGER, NOISE, WORDING, diff_unit, display_scale, effect_decimals, effect_sentence, identical,
-                      level_num, level_text, level_unit, noise_cell, number_text, unit_cell, within_noise)
+from rcc_sim.config import ASSUMPTION, Config, parameter_table, to_object
+from rcc_sim.reporting import plots
+from rcc_sim.reporting.wording import (
+    DAGGER,
+    NOISE,
+    WORDING,
+    diff_unit,
+    display_scale,
+    effect_decimals,
+    effect_sentence,
+    identical,
+    level_num,
+    level_text,
+    level_unit,
+    noise_cell,
+    number_text,
+    unit_cell,
+    within_noise,
+)
+from rcc_sim.run import CONFIG_FILE, MANIFEST_FILE, RESULTS_FILE, git_state, package_versions
+from rcc_sim.studies.compare import OUTCOMES, outcomes, rcc_groups, t_interval
+from rcc_sim.studies.study import open_study
 
 BASELINE = "status_quo"
 REPORT_FILE = "report.html"
@@ -242,7 +257,7 @@ def compute(study: Study) -> Results:
         eff["n_pairs"] = ("scenario", [cmp.sizes.get("replicate", 0)])
         eff = eff.drop_dims([d for d in ("replicate",) if d in eff.dims])
         areas = [str(a) for a in cmp.area.values]
-        from .data import load_las
+        from rcc_sim.data import load_las
 
         las = load_las()
         names = dict(zip(las["code"], las["name"]))
@@ -741,7 +756,7 @@ def section_map(page: Page, study: Study, res: Results) -> None:
         lat = study.ds.la_lat.sel(la=codes).values
         lon = study.ds.la_lon.sel(la=codes).values
     else:
-        from .data import load_las
+        from rcc_sim.data import load_las
 
         las = load_las()
         idx = [las["code"].tolist().index(c) for c in codes]

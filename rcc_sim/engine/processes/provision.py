@@ -19,16 +19,28 @@ import math
 
 import numpy as np
 
-from ..agents import Home, Provider
-from ..metrics import LA_HOME, PRIVATE_HOME, SECURE, SUPPORTED
-from .supply import HOME_INDEX, binomial
+from rcc_sim.engine.agents import Home, Provider
+from rcc_sim.engine.processes.supply import HOME_INDEX, binomial
+from rcc_sim.vocab import DAYS_PER_YEAR, LA_HOME, PRIVATE_HOME, SECURE, SUPPORTED
 
 N_LARGE_GROUPS = 22  # Ofsted 2024: the 22 largest providers own 968 homes
 SUPPORTED_PROVIDERS = 258  # Ofsted 2024: registered supported accommodation providers
 # Secure children's homes (ASSUMPTION: LAs known to host one, Ofsted register as recalled; 13 homes in 2023)
-SECURE_HOME_LAS = ("Salford", "St. Helens", "Leeds", "Sheffield", "Nottinghamshire", "Lincolnshire",
-                   "South Gloucestershire", "Hampshire", "County Durham", "Northumberland", "Devon", "Essex",
-                   "Birmingham")
+SECURE_HOME_LAS = (
+    "Salford",
+    "St. Helens",
+    "Leeds",
+    "Sheffield",
+    "Nottinghamshire",
+    "Lincolnshire",
+    "South Gloucestershire",
+    "Hampshire",
+    "County Durham",
+    "Northumberland",
+    "Devon",
+    "Essex",
+    "Birmingham",
+)
 HOME_TIER_SHARES = (0.0, 0.4, 0.6)  # ASSUMPTION: share of homes equipped up to complex / very complex needs
 
 
@@ -95,8 +107,14 @@ class Provision:
         for la in range(w.n_la):
             for _ in range(per_la[la]):
                 places = 1 + int(rng.poisson(c.supported_places_per_setting - 1.0))
-                self.new_home(la, SUPPORTED, providers[int(rng.integers(len(providers)))], places,
-                              background=not w.simulated[la], max_tier=1)
+                self.new_home(
+                    la,
+                    SUPPORTED,
+                    providers[int(rng.integers(len(providers)))],
+                    places,
+                    background=not w.simulated[la],
+                    max_tier=1,
+                )
 
     def _build_secure(self) -> None:
         w, c = self.m.world, self.cfg
@@ -110,8 +128,16 @@ class Provision:
             provider = Provider(self.m, "la", False, la)
             self.new_home(la, SECURE, provider, int(places), background=not w.simulated[la], max_tier=3)
 
-    def new_home(self, la: int, kind: int, provider: Provider, places: int, background: bool = False,
-                 max_tier: int | None = None, reserved_for: int = -1) -> Home:
+    def new_home(
+        self,
+        la: int,
+        kind: int,
+        provider: Provider,
+        places: int,
+        background: bool = False,
+        max_tier: int | None = None,
+        reserved_for: int = -1,
+    ) -> Home:
         rng = self.rng
         if max_tier is None:
             max_tier = 1 if rng.random() < HOME_TIER_SHARES[1] else 2
@@ -121,14 +147,25 @@ class Provision:
         lat, lon = self.m.world.random_point(la, rng)
         owner = la if kind == LA_HOME else -1
         factor = 1.0 if kind == LA_HOME else self.m.market.unit_price_factor()
-        home = Home(self.m, kind, la=la, lat=float(lat), lon=float(lon), places=places, usable=usable,
-                    max_tier=max_tier, provider=provider, owner_la=owner, price_factor=factor)
+        home = Home(
+            self.m,
+            kind,
+            la=la,
+            lat=float(lat),
+            lon=float(lon),
+            places=places,
+            usable=usable,
+            max_tier=max_tier,
+            provider=provider,
+            owner_la=owner,
+            price_factor=factor,
+        )
         home.reserved_for = reserved_for
         self.m.supply.open_unit(home)
         if kind == PRIVATE_HOME and not background:
             self.homes[home.unique_id] = home
             if self.cfg.closure_rate > 0:
-                self.m.schedule(self.close_rng.exponential(365.25 / self.cfg.closure_rate), self._close, home)
+                self.m.schedule(self.close_rng.exponential(DAYS_PER_YEAR / self.cfg.closure_rate), self._close, home)
         return home
 
     # ------------------------------------------------------------------ market entry and exit
@@ -146,9 +183,13 @@ class Provision:
         if not regions:
             return
         idx_of = w.region_index()
-        ret = np.array([filled[idx_of[r]].sum() / max(places[idx_of[r]].sum(), 1) / c.property_cost_index[r] for r in regions])
-        weight = np.array([homes_la[idx_of[r]].sum() for r in regions]) * np.exp(c.entry_return_elasticity * (ret / ret.mean() - 1))
-        n_new = rng.poisson(c.opening_rate * len(self.homes) * days / 365.25 * self.m.market.entry_multiplier())
+        ret = np.array(
+            [filled[idx_of[r]].sum() / max(places[idx_of[r]].sum(), 1) / c.property_cost_index[r] for r in regions]
+        )
+        weight = np.array([homes_la[idx_of[r]].sum() for r in regions]) * np.exp(
+            c.entry_return_elasticity * (ret / ret.mean() - 1)
+        )
+        n_new = rng.poisson(c.opening_rate * len(self.homes) * days / DAYS_PER_YEAR * self.m.market.entry_multiplier())
         mean_places = c.childrens_home_places / max(c.childrens_homes, 1)
         for _ in range(n_new):
             r = regions[int(rng.choice(len(regions), p=weight / weight.sum()))]
@@ -179,7 +220,7 @@ class Provision:
 
     def close_empty(self, days: float) -> None:
         """Empty homes close at a higher rate (no income)."""
-        p = 1.0 - math.exp(-self.cfg.empty_closure_rate * days / 365.25)
+        p = 1.0 - math.exp(-self.cfg.empty_closure_rate * days / DAYS_PER_YEAR)
         for home in [h for h in self.homes.values() if not h.children]:
             if self.close_rng.random() < p:
                 self._close(home)
@@ -187,7 +228,7 @@ class Provision:
     def provider_failures(self, days: float) -> None:
         """Providers fail at random. Under the financial oversight regime (CWSA 2026) a large
         provider's homes pass to another operator in an orderly way; otherwise they close."""
-        p = 1.0 - math.exp(-self.cfg.provider_failure_rate * days / 365.25)
+        p = 1.0 - math.exp(-self.cfg.provider_failure_rate * days / DAYS_PER_YEAR)
         oversight = self.m.cfg.policy.package.financial_oversight
         for provider in self.private_providers:
             if not provider.failed and provider.units and self.close_rng.random() < p:

@@ -29,20 +29,26 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from .evaluation import BASELINE, EvaluationError, add_study_arguments, open_paired, print_written, write_tables
+from rcc_sim.studies.evaluation import (
+    BASELINE,
+    EvaluationError,
+    add_study_arguments,
+    open_paired,
+    print_written,
+    write_tables,
+)
+from rcc_sim.vocab import DAYS_PER_YEAR
 
 GREEN_BOOK_RATE = 0.035  # HM Treasury, The Green Book (2022), Table 8: STPR 3.5% (years 0-30), real terms
-DAYS_PER_YEAR = 365.25
 WEEK_DAYS = 7.0
 
 # component -> (variable, sign in the net cost, summed-away dimension, label)
@@ -59,6 +65,7 @@ COST_COMPONENTS: dict[str, tuple[str, float, str | None, str]] = {
 # money moved between public bodies (NHS -> LA, DfE -> LA): a saving to LAs, not to the public sector
 TRANSFERS = ("health_cofunding", "programme_funding")
 
+
 # --------------------------------------------------------------------------------------------
 # Discounting
 # --------------------------------------------------------------------------------------------
@@ -73,8 +80,9 @@ def discount_factors(t_end: Sequence[float], rate: float = GREEN_BOOK_RATE, timi
     return 1.0 / (1.0 + rate) ** t
 
 
-def present_value(values: Sequence[float], t_end: Sequence[float], rate: float = GREEN_BOOK_RATE,
-                  timing: str = "end") -> float:
+def present_value(
+    values: Sequence[float], t_end: Sequence[float], rate: float = GREEN_BOOK_RATE, timing: str = "end"
+) -> float:
     """Sum of ``values`` (one per year) discounted to the base date."""
     return float(np.sum(np.asarray(values, dtype=np.float64) * discount_factors(t_end, rate, timing)))
 
@@ -86,7 +94,7 @@ def interval(x: Sequence[float], level: float = 0.95) -> dict[str, float]:
     n = len(x)
     mean = float(x.mean()) if n else np.nan
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
-    p5, p95 = (np.percentile(x, [5, 95]) if n else (np.nan, np.nan))
+    p5, p95 = np.percentile(x, [5, 95]) if n else (np.nan, np.nan)
     return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "p5": float(p5), "p95": float(p95), "n": n}
 
 
@@ -94,8 +102,14 @@ def interval(x: Sequence[float], level: float = 0.95) -> dict[str, float]:
 # Annual costs and counts by area
 # --------------------------------------------------------------------------------------------
 PER_CHILD_COUNTS: dict[str, str | None] = {
-    "children_in_care": None, "family_based": None, "located": None, "over_20_miles": None,
-    "distance_sum": None, "moves": "move_reason", "waiting": None, "days_to_placement": None,
+    "children_in_care": None,
+    "family_based": None,
+    "located": None,
+    "over_20_miles": None,
+    "distance_sum": None,
+    "moves": "move_reason",
+    "waiting": None,
+    "days_to_placement": None,
     "placements_made": None,
 }
 
@@ -115,20 +129,32 @@ def annual_by_area(ds: xr.Dataset) -> tuple[xr.Dataset, np.ndarray, list[bool]]:
     """Cost components and outcome counts summed over each statistical year and area (loaded, GBP
     and counts), the years' ``t_end`` (years from the base date to the end of each year) and
     whether each year is complete."""
-    data = {c: ds[v].astype("float64").sum(extra) if extra else ds[v].astype("float64")
-            for c, (v, _, extra, _) in COST_COMPONENTS.items()}
-    data.update({v: ds[v].astype("float64").sum(extra) if extra else ds[v].astype("float64")
-                 for v, extra in PER_CHILD_COUNTS.items()})
+    data = {
+        c: ds[v].astype("float64").sum(extra) if extra else ds[v].astype("float64")
+        for c, (v, _, extra, _) in COST_COMPONENTS.items()
+    }
+    data.update(
+        {
+            v: ds[v].astype("float64").sum(extra) if extra else ds[v].astype("float64")
+            for v, extra in PER_CHILD_COUNTS.items()
+        }
+    )
     weekly = xr.Dataset(data)
-    weekly = weekly.drop_vars([c for c in weekly.coords if c not in ("time", "stat_year", "la", "scenario", "replicate")])
+    weekly = weekly.drop_vars(
+        [c for c in weekly.coords if c not in ("time", "stat_year", "la", "scenario", "replicate")]
+    )
     weekly = weekly.assign_coords(region=("la", ds["region"].values))
     annual = _by_area(weekly.groupby("stat_year").sum("time")).compute()
     # stocks at the end of each statistical year (its last week)
     sy = ds["stat_year"].values
     years = [int(y) for y in annual["stat_year"].values]
     last = [int(np.flatnonzero(sy == y)[-1]) for y in years]
-    end = xr.Dataset({"over_20_miles_end": ds["over_20_miles"].astype("float64"),
-                      "children_in_care_end": ds["children_in_care"].astype("float64")}).isel(time=last)
+    end = xr.Dataset(
+        {
+            "over_20_miles_end": ds["over_20_miles"].astype("float64"),
+            "children_in_care_end": ds["children_in_care"].astype("float64"),
+        }
+    ).isel(time=last)
     end = end.drop_vars([c for c in end.coords if c not in ("time", "la", "scenario", "replicate")])
     end = end.rename(time="stat_year").assign_coords(stat_year=years, region=("la", ds["region"].values))
     annual = xr.merge([annual, _by_area(end).compute()])
@@ -159,27 +185,44 @@ def _child_years(a: xr.Dataset) -> xr.DataArray:
 
 
 PER_CHILD: dict[str, PerChild] = {
-    "moves_per_child_year": PerChild("moves", "Placement moves per child in care per year",
-                                     lambda a: a["moves"] / _child_years(a)),
-    "days_waiting_per_child_year": PerChild("days", "Days spent waiting (emergency/unregistered) per child in care "
-                                                    "per year", lambda a: a["waiting"] * WEEK_DAYS / _child_years(a)),
-    "mean_days_to_placement": PerChild("days", "Mean days waited per placement made",
-                                       lambda a: a["days_to_placement"] / a["placements_made"]),
-    "mean_miles_from_home": PerChild("miles", "Mean distance from home (located child-weeks)",
-                                     lambda a: a["distance_sum"] / a["located"]),
-    "share_family_based": PerChild("share", "Share of child-weeks in family-based care",
-                                   lambda a: a["family_based"] / a["children_in_care"]),
-    "share_over_20_miles": PerChild("share", "Share of located child-weeks placed over 20 miles from home",
-                                    lambda a: a["over_20_miles"] / a["located"]),
-    "over_20_miles_per_1000_end": PerChild("per 1,000 children in care", "Placed over 20 miles from home at the "
-                                                                       "period's last 31 March, per 1,000 in care",
-                                           lambda a: 1e3 * a["over_20_miles_end"] / a["children_in_care_end"]),
-    "children_in_care_end": PerChild("children", "Children in care at the period's last 31 March",
-                                     lambda a: a["children_in_care_end"]),
-    "spend_per_child_year": PerChild("GBP", "Placement spend per child in care per year",
-                                     lambda a: a["placement_spend"] / _child_years(a)),
-    "net_cost_per_child_year": PerChild("GBP", "Net cost (spend - co-funding + RCC costs - programme funding) per "
-                                               "child in care per year", lambda a: net_cost(a) / _child_years(a)),
+    "moves_per_child_year": PerChild(
+        "moves", "Placement moves per child in care per year", lambda a: a["moves"] / _child_years(a)
+    ),
+    "days_waiting_per_child_year": PerChild(
+        "days",
+        "Days spent waiting (emergency/unregistered) per child in care per year",
+        lambda a: a["waiting"] * WEEK_DAYS / _child_years(a),
+    ),
+    "mean_days_to_placement": PerChild(
+        "days", "Mean days waited per placement made", lambda a: a["days_to_placement"] / a["placements_made"]
+    ),
+    "mean_miles_from_home": PerChild(
+        "miles", "Mean distance from home (located child-weeks)", lambda a: a["distance_sum"] / a["located"]
+    ),
+    "share_family_based": PerChild(
+        "share", "Share of child-weeks in family-based care", lambda a: a["family_based"] / a["children_in_care"]
+    ),
+    "share_over_20_miles": PerChild(
+        "share",
+        "Share of located child-weeks placed over 20 miles from home",
+        lambda a: a["over_20_miles"] / a["located"],
+    ),
+    "over_20_miles_per_1000_end": PerChild(
+        "per 1,000 children in care",
+        "Placed over 20 miles from home at the period's last 31 March, per 1,000 in care",
+        lambda a: 1e3 * a["over_20_miles_end"] / a["children_in_care_end"],
+    ),
+    "children_in_care_end": PerChild(
+        "children", "Children in care at the period's last 31 March", lambda a: a["children_in_care_end"]
+    ),
+    "spend_per_child_year": PerChild(
+        "GBP", "Placement spend per child in care per year", lambda a: a["placement_spend"] / _child_years(a)
+    ),
+    "net_cost_per_child_year": PerChild(
+        "GBP",
+        "Net cost (spend - co-funding + RCC costs - programme funding) per child in care per year",
+        lambda a: net_cost(a) / _child_years(a),
+    ),
 }
 
 
@@ -202,8 +245,13 @@ class Appraisal:
     attrs: dict
 
 
-def appraise(path: str | Path, scenario: str | None = None, baseline: str = BASELINE, rate: float = GREEN_BOOK_RATE,
-             timing: str = "end") -> Appraisal:
+def appraise(
+    path: str | Path,
+    scenario: str | None = None,
+    baseline: str = BASELINE,
+    rate: float = GREEN_BOOK_RATE,
+    timing: str = "end",
+) -> Appraisal:
     """Net present cost of ``scenario`` against the status quo, and per-child outcome changes."""
     path = Path(path)
     ds, scenario, baseline, reps = open_paired(path, scenario, baseline)
@@ -222,11 +270,14 @@ def appraise(path: str | Path, scenario: str | None = None, baseline: str = BASE
     for area in areas:
         npc = pv_diff["net_cost"].sel(area=area).values / 1e6
         und = diff["net_cost"].sel(area=area).sum("stat_year").values / 1e6
-        row = {"area": area, **{f"npc_gbp_m_{k}": v for k, v in interval(npc).items() if k != "n"},
-               "n_replicates": len(npc),
-               **{f"undiscounted_gbp_m_{k}": v for k, v in interval(und).items() if k in ("mean", "ci_low", "ci_high")},
-               "pv_status_quo_gbp_m": float(pv["net_cost"].sel(area=area, scenario=baseline).mean()) / 1e6,
-               "pv_scenario_gbp_m": float(pv["net_cost"].sel(area=area, scenario=scenario).mean()) / 1e6}
+        row = {
+            "area": area,
+            **{f"npc_gbp_m_{k}": v for k, v in interval(npc).items() if k != "n"},
+            "n_replicates": len(npc),
+            **{f"undiscounted_gbp_m_{k}": v for k, v in interval(und).items() if k in ("mean", "ci_low", "ci_high")},
+            "pv_status_quo_gbp_m": float(pv["net_cost"].sel(area=area, scenario=baseline).mean()) / 1e6,
+            "pv_scenario_gbp_m": float(pv["net_cost"].sel(area=area, scenario=scenario).mean()) / 1e6,
+        }
         row["npc_pct_of_status_quo"] = 100 * row["npc_gbp_m_mean"] / row["pv_status_quo_gbp_m"]
         for c in COST_COMPONENTS:
             row[f"npc_{c}_gbp_m"] = float(pv_diff[c].sel(area=area).mean()) / 1e6
@@ -234,38 +285,74 @@ def appraise(path: str | Path, scenario: str | None = None, baseline: str = BASE
         row.update({f"npc_public_sector_gbp_m_{k}": v for k, v in interval(public).items() if k != "n"})
         npc_rows.append(row)
         for j, r in enumerate(reps):
-            rep_rows.append({"area": area, "replicate": r, "npc_gbp_m": npc[j], "undiscounted_gbp_m": und[j],
-                             **{f"npc_{c}_gbp_m": float(pv_diff[c].sel(area=area).values[j]) / 1e6
-                                for c in COST_COMPONENTS}})
+            rep_rows.append(
+                {
+                    "area": area,
+                    "replicate": r,
+                    "npc_gbp_m": npc[j],
+                    "undiscounted_gbp_m": und[j],
+                    **{f"npc_{c}_gbp_m": float(pv_diff[c].sel(area=area).values[j]) / 1e6 for c in COST_COMPONENTS},
+                }
+            )
         for i, y in enumerate(years):
             d = diff["net_cost"].sel(area=area, stat_year=y).values / 1e6
-            year_rows.append({"area": area, "stat_year": y, "complete_year": complete[i], "t_end": t_end[i],
-                              "discount_factor": df[i],
-                              **{f"net_cost_diff_gbp_m_{k}": v for k, v in interval(d).items() if k != "n"},
-                              "discounted_diff_gbp_m_mean": float(d.mean() * df[i]),
-                              "status_quo_net_cost_gbp_m": float(cost["net_cost"].sel(area=area, stat_year=y,
-                                                                                       scenario=baseline).mean()) / 1e6,
-                              **{f"{c}_diff_gbp_m": float(diff[c].sel(area=area, stat_year=y).mean()) / 1e6
-                                 for c in COST_COMPONENTS}})
+            year_rows.append(
+                {
+                    "area": area,
+                    "stat_year": y,
+                    "complete_year": complete[i],
+                    "t_end": t_end[i],
+                    "discount_factor": df[i],
+                    **{f"net_cost_diff_gbp_m_{k}": v for k, v in interval(d).items() if k != "n"},
+                    "discounted_diff_gbp_m_mean": float(d.mean() * df[i]),
+                    "status_quo_net_cost_gbp_m": float(
+                        cost["net_cost"].sel(area=area, stat_year=y, scenario=baseline).mean()
+                    )
+                    / 1e6,
+                    **{
+                        f"{c}_diff_gbp_m": float(diff[c].sel(area=area, stat_year=y).mean()) / 1e6
+                        for c in COST_COMPONENTS
+                    },
+                }
+            )
 
     per_child_rows = []
-    periods = {f"{years[0] - 1}-{str(years[-1])[2:]} (whole run)": years,
-               f"{years[-1] - 1}-{str(years[-1])[2:]} (last year)": [years[-1]]}
+    periods = {
+        f"{years[0] - 1}-{str(years[-1])[2:]} (whole run)": years,
+        f"{years[-1] - 1}-{str(years[-1])[2:]} (last year)": [years[-1]],
+    }
     for label, ys in periods.items():
         totals = _period(annual, ys)
         for name, o in PER_CHILD.items():
             v = o.fn(totals)
             for area in areas:
                 s, b = v.sel(scenario=scenario, area=area).values, v.sel(scenario=baseline, area=area).values
-                per_child_rows.append({"area": area, "period": label, "outcome": name, "units": o.units,
-                                       "long_name": o.long_name, "status_quo": float(np.nanmean(b)),
-                                       "scenario": float(np.nanmean(s)),
-                                       **{f"difference_{k}": val for k, val in interval(s - b).items()}})
-    attrs = {"study": str(path), "scenario": scenario, "baseline": baseline, "replicates": reps, "rate": rate,
-             "timing": timing, "stat_years": years, "complete": complete,
-             "base_date": str(ds.attrs.get("base_date", ""))}
-    return Appraisal(pd.DataFrame(npc_rows), pd.DataFrame(year_rows), pd.DataFrame(rep_rows),
-                     pd.DataFrame(per_child_rows), attrs)
+                per_child_rows.append(
+                    {
+                        "area": area,
+                        "period": label,
+                        "outcome": name,
+                        "units": o.units,
+                        "long_name": o.long_name,
+                        "status_quo": float(np.nanmean(b)),
+                        "scenario": float(np.nanmean(s)),
+                        **{f"difference_{k}": val for k, val in interval(s - b).items()},
+                    }
+                )
+    attrs = {
+        "study": str(path),
+        "scenario": scenario,
+        "baseline": baseline,
+        "replicates": reps,
+        "rate": rate,
+        "timing": timing,
+        "stat_years": years,
+        "complete": complete,
+        "base_date": str(ds.attrs.get("base_date", "")),
+    }
+    return Appraisal(
+        pd.DataFrame(npc_rows), pd.DataFrame(year_rows), pd.DataFrame(rep_rows), pd.DataFrame(per_child_rows), attrs
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -295,65 +382,94 @@ def text_report(a: Appraisal) -> str:
     at = a.attrs
     years = at["stat_years"]
     n_years = sum(at["complete"])
-    lines = [f"Net present cost of {at['scenario']} against {at['baseline']} ({at['study']})",
-             f"replicates (seeds, paired) {at['replicates']}; statistical years {years[0] - 1}-{str(years[-1])[2:]}"
-             f" ({n_years} complete); money in 2024 prices",
-             f"discounting: HM Treasury Green Book (2022) {100 * at['rate']:.1f}% a year, 1/(1+r)^t, t from "
-             f"{at['base_date']} to the {'end' if at['timing'] == 'end' else 'middle'} of each statistical year",
-             "net cost = placement spend - health co-funding + RCC set-up + running + void + capital - programme "
-             "funding; NPC = sum of discounted (reform - status quo); positive = the reform costs more", ""]
+    lines = [
+        f"Net present cost of {at['scenario']} against {at['baseline']} ({at['study']})",
+        f"replicates (seeds, paired) {at['replicates']}; statistical years {years[0] - 1}-{str(years[-1])[2:]}"
+        f" ({n_years} complete); money in 2024 prices",
+        f"discounting: HM Treasury Green Book (2022) {100 * at['rate']:.1f}% a year, 1/(1+r)^t, t from "
+        f"{at['base_date']} to the {'end' if at['timing'] == 'end' else 'middle'} of each statistical year",
+        "net cost = placement spend - health co-funding + RCC set-up + running + void + capital - programme "
+        "funding; NPC = sum of discounted (reform - status quo); positive = the reform costs more",
+        "",
+    ]
     total = a.npc["area"].iloc[0]
     e = a.npc.set_index("area").loc[total]
-    lines += [f"{total}: NPC {_m(e['npc_gbp_m_mean'])} GBP m (95% CI {_m(e['npc_gbp_m_ci_low'])} to "
-              f"{_m(e['npc_gbp_m_ci_high'])}; 5-95% of replicates {_m(e['npc_gbp_m_p5'])} to {_m(e['npc_gbp_m_p95'])})"
-              f" = {e['npc_pct_of_status_quo']:+.2f}% of the status quo's present value "
-              f"({e['pv_status_quo_gbp_m']:,.0f} GBP m); undiscounted {_m(e['undiscounted_gbp_m_mean'])} GBP m",
-              "  contributions (present value, GBP m; income negative): " + ", ".join(
-                  f"{COST_COMPONENTS[c][3]} {_m(e[f'npc_{c}_gbp_m'])}" for c in COST_COMPONENTS),
-              f"  public-sector view (health co-funding and programme funding are transfers, left out): NPC "
-              f"{_m(e['npc_public_sector_gbp_m_mean'])} GBP m (95% CI {_m(e['npc_public_sector_gbp_m_ci_low'])} to "
-              f"{_m(e['npc_public_sector_gbp_m_ci_high'])})", ""]
+    lines += [
+        f"{total}: NPC {_m(e['npc_gbp_m_mean'])} GBP m (95% CI {_m(e['npc_gbp_m_ci_low'])} to "
+        f"{_m(e['npc_gbp_m_ci_high'])}; 5-95% of replicates {_m(e['npc_gbp_m_p5'])} to {_m(e['npc_gbp_m_p95'])})"
+        f" = {e['npc_pct_of_status_quo']:+.2f}% of the status quo's present value "
+        f"({e['pv_status_quo_gbp_m']:,.0f} GBP m); undiscounted {_m(e['undiscounted_gbp_m_mean'])} GBP m",
+        "  contributions (present value, GBP m; income negative): "
+        + ", ".join(f"{COST_COMPONENTS[c][3]} {_m(e[f'npc_{c}_gbp_m'])}" for c in COST_COMPONENTS),
+        f"  public-sector view (health co-funding and programme funding are transfers, left out): NPC "
+        f"{_m(e['npc_public_sector_gbp_m_mean'])} GBP m (95% CI {_m(e['npc_public_sector_gbp_m_ci_low'])} to "
+        f"{_m(e['npc_public_sector_gbp_m_ci_high'])})",
+        "",
+    ]
     lines.append(f"{'year':>9s} {'t':>5s} {'factor':>7s} {'diff GBP m':>11s} {'95% CI':>19s} {'discounted':>11s}")
     for _, r in a.by_year[a.by_year["area"] == total].iterrows():
         y = int(r["stat_year"])
-        lines.append(f"{y - 1}-{str(y)[2:]:>2s}{'' if r['complete_year'] else '*'} {r['t_end']:5.2f} "
-                     f"{r['discount_factor']:7.4f} {_m(r['net_cost_diff_gbp_m_mean']):>11s} "
-                     f"{'[' + _m(r['net_cost_diff_gbp_m_ci_low']) + ', ' + _m(r['net_cost_diff_gbp_m_ci_high']) + ']':>19s}"
-                     f" {_m(r['discounted_diff_gbp_m_mean']):>11s}")
+        lines.append(
+            f"{y - 1}-{str(y)[2:]:>2s}{'' if r['complete_year'] else '*'} {r['t_end']:5.2f} "
+            f"{r['discount_factor']:7.4f} {_m(r['net_cost_diff_gbp_m_mean']):>11s} "
+            f"{'[' + _m(r['net_cost_diff_gbp_m_ci_low']) + ', ' + _m(r['net_cost_diff_gbp_m_ci_high']) + ']':>19s}"
+            f" {_m(r['discounted_diff_gbp_m_mean']):>11s}"
+        )
     lines += ["", "NPC by region (GBP m, mean [95% CI]):"]
     for _, r in a.npc[a.npc["area"] != total].iterrows():
-        lines.append(f"  {r['area']:26s} {_m(r['npc_gbp_m_mean']):>9s} [{_m(r['npc_gbp_m_ci_low'])}, "
-                     f"{_m(r['npc_gbp_m_ci_high'])}]")
+        lines.append(
+            f"  {r['area']:26s} {_m(r['npc_gbp_m_mean']):>9s} [{_m(r['npc_gbp_m_ci_low'])}, "
+            f"{_m(r['npc_gbp_m_ci_high'])}]"
+        )
     lines += ["", f"Per child in care, {total} (status quo -> reform, difference [95% CI] (5-95% of replicates)):"]
     pc = a.per_child[a.per_child["area"] == total]
     for period, g in pc.groupby("period", sort=False):
         lines.append(f"  {period}")
         for _, r in g.iterrows():
             u = r["units"]
-            lines.append(f"    {r['outcome']:28s} {_val(r['status_quo'], u):>10s} -> {_val(r['scenario'], u):>10s}  "
-                         f"{_diff(r['difference_mean'], u):>10s} [{_diff(r['difference_ci_low'], u)}, "
-                         f"{_diff(r['difference_ci_high'], u)}] ({_diff(r['difference_p5'], u)} to "
-                         f"{_diff(r['difference_p95'], u)})")
+            lines.append(
+                f"    {r['outcome']:28s} {_val(r['status_quo'], u):>10s} -> {_val(r['scenario'], u):>10s}  "
+                f"{_diff(r['difference_mean'], u):>10s} [{_diff(r['difference_ci_low'], u)}, "
+                f"{_diff(r['difference_ci_high'], u)}] ({_diff(r['difference_p5'], u)} to "
+                f"{_diff(r['difference_p95'], u)})"
+            )
     if not all(at["complete"]):
         lines += ["", "* incomplete statistical year (the run ends before 31 March): discounted from its last week"]
     return "\n".join(lines) + "\n"
 
 
 def write_outputs(a: Appraisal, out: Path) -> list[Path]:
-    return write_tables(out, {"npc_summary": a.npc, "npc_by_year": a.by_year, "npc_by_replicate": a.by_replicate,
-                              "outcomes_per_child": a.per_child}, "rollout.txt", text_report(a))
+    return write_tables(
+        out,
+        {
+            "npc_summary": a.npc,
+            "npc_by_year": a.by_year,
+            "npc_by_replicate": a.by_replicate,
+            "outcomes_per_child": a.per_child,
+        },
+        "rollout.txt",
+        text_report(a),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``rcc-sim-rollout <study_dir>``: ten-year net present cost of a reform against the status quo."""
-    p = argparse.ArgumentParser(prog="rcc-sim-rollout", description=(
-        "Net present cost of RCCs against the status quo (paired by seed, Green Book discounting) and the change "
-        "per child in care; writes npc_summary.csv, npc_by_year.csv, npc_by_replicate.csv, outcomes_per_child.csv "
-        "and rollout.txt into <study>/rollout/."))
+    p = argparse.ArgumentParser(
+        prog="rcc-sim-rollout",
+        description=(
+            "Net present cost of RCCs against the status quo (paired by seed, Green Book discounting) and the change "
+            "per child in care; writes npc_summary.csv, npc_by_year.csv, npc_by_replicate.csv, outcomes_per_child.csv "
+            "and rollout.txt into <study>/rollout/."
+        ),
+    )
     add_study_arguments(p, "outputs/studies/national_rollout")
     p.add_argument("--rate", type=float, default=GREEN_BOOK_RATE, help="discount rate a year (default 0.035)")
-    p.add_argument("--timing", choices=("end", "mid"), default="end", help="discount from the end (default) or "
-                                                                            "middle of each statistical year")
+    p.add_argument(
+        "--timing",
+        choices=("end", "mid"),
+        default="end",
+        help="discount from the end (default) or middle of each statistical year",
+    )
     p.add_argument("--out", type=Path, default=None, help="output directory (default <study>/rollout)")
     args = p.parse_args(argv)
     try:

@@ -19,9 +19,9 @@ import bisect
 
 import numpy as np
 
-from ..agents import FosterHousehold, Provider
-from ..metrics import IFA, IN_HOUSE
-from .supply import CARER_INDEX, binomial
+from rcc_sim.engine.agents import FosterHousehold, Provider
+from rcc_sim.engine.processes.supply import CARER_INDEX, binomial
+from rcc_sim.vocab import DAYS_PER_YEAR, IFA, IN_HOUSE
 
 N_LARGE_IFA = 6  # Ofsted 2024-25: 6 large groups own 75 IFAs
 LARGE_IFA_SHARE = 18770 / 33000  # share of IFA places held by the 6 groups (Ofsted 2024-25: 18,770 places)
@@ -45,12 +45,19 @@ class Fostering:
     def build(self) -> None:
         w, c, rng = self.m.world, self.cfg, self.rng
         weight = np.maximum(w.stock, 1).astype(float)
-        n_in_house = rng.multinomial(int(round(c.mainstream_households * c.in_house_household_share)), weight / weight.sum())
-        n_ifa = rng.multinomial(int(round(c.mainstream_households * (1 - c.in_house_household_share))), weight / weight.sum())
+        n_in_house = rng.multinomial(
+            int(round(c.mainstream_households * c.in_house_household_share)), weight / weight.sum()
+        )
+        n_ifa = rng.multinomial(
+            int(round(c.mainstream_households * (1 - c.in_house_household_share))), weight / weight.sum()
+        )
         large = [Provider(self.m, "ifa", True, -1) for _ in range(N_LARGE_IFA)]
         self.ifa_providers = list(large)
         for region, idx in w.region_index().items():
-            small = [Provider(self.m, "ifa", False, int(idx[0])) for _ in range(max(1, round(N_SMALL_IFA * len(idx) / w.n_la)))]
+            small = [
+                Provider(self.m, "ifa", False, int(idx[0]))
+                for _ in range(max(1, round(N_SMALL_IFA * len(idx) / w.n_la)))
+            ]
             self.ifa_providers += small
             self.ifa_by_region[region] = large + small
         for la in range(w.n_la):
@@ -60,13 +67,23 @@ class Fostering:
                     self.new_household(la, IN_HOUSE, provider)
             region_providers = self.ifa_by_region[w.regions[la]]
             for _ in range(n_ifa[la]):
-                provider = large[rng.integers(N_LARGE_IFA)] if rng.random() < LARGE_IFA_SHARE else \
-                    region_providers[N_LARGE_IFA + rng.integers(len(region_providers) - N_LARGE_IFA)]
+                provider = (
+                    large[rng.integers(N_LARGE_IFA)]
+                    if rng.random() < LARGE_IFA_SHARE
+                    else region_providers[N_LARGE_IFA + rng.integers(len(region_providers) - N_LARGE_IFA)]
+                )
                 self.new_household(la, IFA, provider, background=not w.simulated[la])
 
-    def new_household(self, la: int, kind: int, provider: Provider, background: bool = False,
-                      max_tier: int | None = None, reserved_for: int = -1,
-                      price_factor: float | None = None) -> FosterHousehold:
+    def new_household(
+        self,
+        la: int,
+        kind: int,
+        provider: Provider,
+        background: bool = False,
+        max_tier: int | None = None,
+        reserved_for: int = -1,
+        price_factor: float | None = None,
+    ) -> FosterHousehold:
         """An approved mainstream household of ``la`` (in-house) or located in it (IFA).
         ``background``: outside the simulated world, its places are partly taken by children who
         are not simulated. ``reserved_for``: an RCC's specialist carer, for its members only."""
@@ -82,13 +99,27 @@ class Fostering:
         skilled = 1 if rng.random() < self.cfg.complex_skill_share else 0
         if price_factor is None:
             price_factor = self.m.market.unit_price_factor() if kind == IFA else 1.0
-        unit = FosterHousehold(self.m, kind, la=home_la, lat=float(lat), lon=float(lon), places=places, usable=usable,
-                               max_tier=skilled if max_tier is None else max_tier, provider=provider,
-                               owner_la=la if kind == IN_HOUSE else -1, price_factor=price_factor)
+        unit = FosterHousehold(
+            self.m,
+            kind,
+            la=home_la,
+            lat=float(lat),
+            lon=float(lon),
+            places=places,
+            usable=usable,
+            max_tier=skilled if max_tier is None else max_tier,
+            provider=provider,
+            owner_la=la if kind == IN_HOUSE else -1,
+            price_factor=price_factor,
+        )
         unit.reserved_for = reserved_for
         self.m.supply.open_unit(unit)
         if not background:
-            leave_in = self.leave_rng.exponential(365.25 / self.cfg.deregistration_rate) if self.cfg.deregistration_rate > 0 else np.inf
+            leave_in = (
+                self.leave_rng.exponential(DAYS_PER_YEAR / self.cfg.deregistration_rate)
+                if self.cfg.deregistration_rate > 0
+                else np.inf
+            )
             if np.isfinite(leave_in):
                 self.m.schedule(leave_in, self._leaves, unit)
         return unit
@@ -100,7 +131,9 @@ class Fostering:
         w, c, rng = self.m.world, self.cfg, self.recruit_rng
         idx = w.sim_index
         share = w.child_population[idx] / w.child_population.sum()
-        enquiries = rng.poisson(c.enquiries_per_year * share * self.m.commissioning.enquiry_mult[idx] * days / 365.25)
+        enquiries = rng.poisson(
+            c.enquiries_per_year * share * self.m.commissioning.enquiry_mult[idx] * days / DAYS_PER_YEAR
+        )
         applications = rng.binomial(enquiries, c.application_rate)
         if not pipeline:
             flow = self.m.rec.flow
@@ -132,6 +165,8 @@ class Fostering:
         if unit.ptype == IN_HOUSE:
             keep = self.m.commissioning.retention[unit.owner_la]
             if keep and self.leave_rng.random() < keep:  # retention support: the hazard thinned by `keep`
-                self.m.schedule(self.leave_rng.exponential(365.25 / self.cfg.deregistration_rate), self._leaves, unit)
+                self.m.schedule(
+                    self.leave_rng.exponential(DAYS_PER_YEAR / self.cfg.deregistration_rate), self._leaves, unit
+                )
                 return
         self.m.supply.deregister(unit, voluntary=True)

@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .data import DATA_DIR
+from rcc_sim.data import DATA_DIR
 
 WIDTH = 7.0  # inches: A4 with 15 mm margins holds 7.09 in
 MIN_FONT = 10.0  # points, at print size
@@ -525,7 +525,7 @@ def fig_forest(
     n = len(rows)
     fig, axes = _figure(0.3 * n + 2.0, 1, len(panels), sharey=True)
     y = np.arange(n)
-    for ax, (title, unit, data) in zip(axes[0], panels):
+    for ax, (_title, unit, data) in zip(axes[0], panels):
         k = len(data)
         for i, (s, (m, lo, hi)) in enumerate(data.items()):
             off = (i - (k - 1) / 2) * min(0.25, 0.7 / k)

@@ -12,15 +12,15 @@ England (outcomes of regions and England are recomputed from summed counts, neve
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import xarray as xr
 
-from .config import Config, PolicyConfig, to_object
-from .metrics import SHARES
+from rcc_sim.config import Config, PolicyConfig, to_object
+from rcc_sim.engine.recorder import SHARES
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ def _ratio(num: str, den: str, last: bool = True):
     def f(ds):
         d = _last_year(ds) if last else ds
         return d[num].sum("time") / d[den].sum("time").where(d[den].sum("time") > 0)
+
     return f
 
 
@@ -52,44 +53,75 @@ def _net_cost(ds: xr.Dataset) -> xr.DataArray:
     """Placement spend net of health co-funding, plus RCC costs, less programme funding (GBP m).
     Summed in float64: the outputs are float32, and a difference of two sums of GBP billions in
     float32 keeps only about four digits."""
+
     def total(name: str, *dims: str) -> xr.DataArray:
         return ds[name].astype("float64").sum(("time",) + dims)
 
-    net = (total("spend", "placement_type") - total("spend_cofunded")
-           + total("rcc_setup_cost") + total("rcc_running_cost") + total("rcc_void_cost") + total("rcc_capital")
-           - total("rcc_programme_funding"))
+    net = (
+        total("spend", "placement_type")
+        - total("spend_cofunded")
+        + total("rcc_setup_cost")
+        + total("rcc_running_cost")
+        + total("rcc_void_cost")
+        + total("rcc_capital")
+        - total("rcc_programme_funding")
+    )
     return net / 1e6
 
 
 OUTCOMES: dict[str, Outcome] = {
-    "share_over_20_miles": Outcome("share", "Placed more than 20 miles from home (last year)",
-                                   _ratio("over_20_miles", "located")),
+    "share_over_20_miles": Outcome(
+        "share", "Placed more than 20 miles from home (last year)", _ratio("over_20_miles", "located")
+    ),
     "share_outside_la": Outcome("share", "Placed outside the home LA (last year)", _ratio("outside_la", "located")),
     "mean_miles_from_home": Outcome("miles", "Mean distance from home (last year)", _ratio("distance_sum", "located")),
-    "share_family_based": Outcome("share", "In family-based care (last year)", _ratio("family_based", "children_in_care")),
-    "waiting": Outcome("children", "Children waiting, mean over the last year",
-                       lambda ds: _last_year(ds)["waiting"].mean("time")),
-    "unregistered_share": Outcome("share", "Waiting in an unregistered placement (last year)",
-                                  _ratio("waiting", "children_in_care")),
+    "share_family_based": Outcome(
+        "share", "In family-based care (last year)", _ratio("family_based", "children_in_care")
+    ),
+    "waiting": Outcome(
+        "children", "Children waiting, mean over the last year", lambda ds: _last_year(ds)["waiting"].mean("time")
+    ),
+    "unregistered_share": Outcome(
+        "share", "Waiting in an unregistered placement (last year)", _ratio("waiting", "children_in_care")
+    ),
     "three_plus_placements_rate": Outcome(
-        "share", "Children with 3+ placements in the last year, per child in care at 31 March",
-        lambda ds: _at_last_31_march(ds, "three_plus_placements")
-        / _at_last_31_march(ds, "children_in_care_31mar")),
-    "moves_per_child": Outcome("moves per child-year", "Placement moves per child in care (last year)",
-                               lambda ds: _last_year(ds)["moves"].sum(("time", "move_reason"))
-                               / _last_year(ds)["children_in_care"].mean("time")),
-    "mean_days_to_placement": Outcome("days", "Mean days waited per placement made (last year)",
-                                      _ratio("days_to_placement", "placements_made")),
-    "spend_gbp_m": Outcome("GBP m", "Placement spend over the run", lambda ds: ds["spend"].sum(("time", "placement_type")) / 1e6),
-    "net_cost_gbp_m": Outcome("GBP m", "Net cost over the run: spend - health co-funding + RCC costs - programme funding",
-                              _net_cost),
-    "spend_per_child_week": Outcome("GBP", "Spend per child-week (last year)",
-                                    lambda ds: _last_year(ds)["spend"].sum(("time", "placement_type"))
-                                    / (_last_year(ds)["children_in_care"].sum("time"))),
-    "carers_end": Outcome("households", "Approved fostering households at the end",
-                          lambda ds: ds["carers"].isel(time=-1).sum("carer_kind")),
-    "homes_end": Outcome("homes", "Open children's homes at the end",
-                         lambda ds: ds["homes"].isel(time=-1).sel(home_kind=["la_home", "private_home"]).sum("home_kind")),
+        "share",
+        "Children with 3+ placements in the last year, per child in care at 31 March",
+        lambda ds: _at_last_31_march(ds, "three_plus_placements") / _at_last_31_march(ds, "children_in_care_31mar"),
+    ),
+    "moves_per_child": Outcome(
+        "moves per child-year",
+        "Placement moves per child in care (last year)",
+        lambda ds: (
+            _last_year(ds)["moves"].sum(("time", "move_reason")) / _last_year(ds)["children_in_care"].mean("time")
+        ),
+    ),
+    "mean_days_to_placement": Outcome(
+        "days", "Mean days waited per placement made (last year)", _ratio("days_to_placement", "placements_made")
+    ),
+    "spend_gbp_m": Outcome(
+        "GBP m", "Placement spend over the run", lambda ds: ds["spend"].sum(("time", "placement_type")) / 1e6
+    ),
+    "net_cost_gbp_m": Outcome(
+        "GBP m", "Net cost over the run: spend - health co-funding + RCC costs - programme funding", _net_cost
+    ),
+    "spend_per_child_week": Outcome(
+        "GBP",
+        "Spend per child-week (last year)",
+        lambda ds: (
+            _last_year(ds)["spend"].sum(("time", "placement_type")) / (_last_year(ds)["children_in_care"].sum("time"))
+        ),
+    ),
+    "carers_end": Outcome(
+        "households",
+        "Approved fostering households at the end",
+        lambda ds: ds["carers"].isel(time=-1).sum("carer_kind"),
+    ),
+    "homes_end": Outcome(
+        "homes",
+        "Open children's homes at the end",
+        lambda ds: ds["homes"].isel(time=-1).sel(home_kind=["la_home", "private_home"]).sum("home_kind"),
+    ),
 }
 
 
@@ -98,7 +130,9 @@ def areas(ds: xr.Dataset, groups: dict[str, list[str]] | None = None) -> xr.Data
     England, along one 'area' dimension."""
     counts = ds.drop_vars([v for v in ds.data_vars if "time" not in ds[v].dims and "year" not in ds[v].dims])
     keep = [v for v in counts.data_vars if v not in SHARES]  # ratios are recomputed, never summed
-    counts = counts[keep].drop_vars([c for c in ("la_name", "la_lat", "la_lon", "child_population") if c in counts.coords])
+    counts = counts[keep].drop_vars(
+        [c for c in ("la_name", "la_lat", "la_lon", "child_population") if c in counts.coords]
+    )
     la = counts.drop_vars("region").rename(la="area")
     region = counts.groupby("region").sum().rename(region="area")
     england = counts.drop_vars("region").sum("la").expand_dims(area=["England"])
@@ -112,7 +146,7 @@ def areas(ds: xr.Dataset, groups: dict[str, list[str]] | None = None) -> xr.Data
 
 def rcc_groups(cfg: Config) -> dict[str, list[str]]:
     """Member LA codes of every RCC in the policy, as 'RCC <name>' areas."""
-    from .data import load_las
+    from rcc_sim.data import load_las
 
     las = load_las()
     out = {}
@@ -128,7 +162,7 @@ def outcomes(ds: xr.Dataset, groups: dict[str, list[str]] | None = None) -> xr.D
 
 
 def _run_pair(args: tuple[Config, Config]) -> tuple[xr.Dataset, xr.Dataset]:
-    from .run import simulate
+    from rcc_sim.run import simulate
 
     scenario, base = args
     groups = rcc_groups(scenario)
@@ -170,22 +204,37 @@ def paired(cfg: Config, seeds: list[int], jobs: int = 1) -> xr.Dataset:
         attrs = {"units": o.units, "long_name": o.long_name}
         out[f"{name}__scenario"] = scn[name].mean("replicate").assign_attrs(attrs)
         out[f"{name}__status_quo"] = base[name].mean("replicate").assign_attrs(attrs)
-        out[f"{name}__difference"] = mean[name].assign_attrs(attrs, definition="scenario minus status quo, mean over seeds")
+        out[f"{name}__difference"] = mean[name].assign_attrs(
+            attrs, definition="scenario minus status quo, mean over seeds"
+        )
         out[f"{name}__ci_low"] = (mean[name] - half[name]).assign_attrs(attrs, definition="95% t-interval, lower")
         out[f"{name}__ci_high"] = (mean[name] + half[name]).assign_attrs(attrs, definition="95% t-interval, upper")
         out[f"{name}__by_seed"] = diff[name].assign_attrs(attrs, definition="scenario minus status quo, per seed")
     out = out.assign_coords(replicate=list(seeds))
-    out.attrs.update(policy=cfg.policy.name, world=cfg.world.name, years=cfg.sim.years, seeds=str(list(seeds)),
-                     method="paired runs on common random numbers; 95% t-interval over seeds")
+    out.attrs.update(
+        policy=cfg.policy.name,
+        world=cfg.world.name,
+        years=cfg.sim.years,
+        seeds=str(list(seeds)),
+        method="paired runs on common random numbers; 95% t-interval over seeds",
+    )
     return out
 
 
 def table(cmp: xr.Dataset, area: str = "England") -> str:
-    lines = [f"{cmp.attrs.get('policy')} vs status quo - {area} ({cmp.attrs.get('years')} years, seeds {cmp.attrs.get('seeds')})",
-             f"{'outcome':52s} {'status quo':>12s} {'scenario':>12s} {'difference':>12s}  95% interval"]
+    lines = [
+        f"{cmp.attrs.get('policy')} vs status quo - {area} "
+        f"({cmp.attrs.get('years')} years, seeds {cmp.attrs.get('seeds')})",
+        f"{'outcome':52s} {'status quo':>12s} {'scenario':>12s} {'difference':>12s}  95% interval",
+    ]
     for name, o in OUTCOMES.items():
-        v = {k: float(cmp[f"{name}__{k}"].sel(area=area)) for k in ("status_quo", "scenario", "difference", "ci_low", "ci_high")}
+        v = {
+            k: float(cmp[f"{name}__{k}"].sel(area=area))
+            for k in ("status_quo", "scenario", "difference", "ci_low", "ci_high")
+        }
         fmt = "{:12.4f}" if o.units == "share" else "{:12.2f}"
-        lines.append(f"{o.long_name[:52]:52s} {fmt.format(v['status_quo'])} {fmt.format(v['scenario'])} "
-                     f"{fmt.format(v['difference'])}  [{v['ci_low']:.4g}, {v['ci_high']:.4g}]")
+        lines.append(
+            f"{o.long_name[:52]:52s} {fmt.format(v['status_quo'])} {fmt.format(v['scenario'])} "
+            f"{fmt.format(v['difference'])}  [{v['ci_low']:.4g}, {v['ci_high']:.4g}]"
+        )
     return "\n".join(lines)

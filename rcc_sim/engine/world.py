@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import Config
-from .data import YEARS, load_las, load_lsoa_points, load_targets
+from rcc_sim.config import Config
+from rcc_sim.data import YEARS, load_las, load_lsoa_points, load_targets
 
 EARTH_RADIUS_MILES = 3958.8  # mean Earth radius (IUGG)
 
@@ -60,8 +60,9 @@ class World:
     def __post_init__(self) -> None:
         # per LA: [(other LA, miles)] nearest first, as plain Python for the search's inner loop
         self.point_lists = [[(float(a), float(b)) for a, b in p] for p in self.points]
-        self.neighbour_list = [[(int(j), float(self.la_distance[i, j])) for j in self.neighbours[i]]
-                               for i in range(len(self.codes))]
+        self.neighbour_list = [
+            [(int(j), float(self.la_distance[i, j])) for j in self.neighbours[i]] for i in range(len(self.codes))
+        ]
 
     @property
     def n_la(self) -> int:
@@ -138,9 +139,20 @@ def build_world(cfg: Config) -> World:
     starts_table = {y: np.nan_to_num(las[f"starts_{y}"].astype(float)) for y in YEARS}
     starts_until = max(min(cfg.demand.published_starts_until, max(YEARS)), year + 1 if year < max(YEARS) else year)
     return World(
-        codes=codes, names=las["name"], regions=las["region"], lat=lat, lon=lon,
-        child_population=las["child_population"], stock=np.nan_to_num(las[f"stock_{year}"]).astype(int),
-        starts_table=starts_table, start_year=year, simulated=simulated,
-        starts_until=starts_until, exit_multiplier=_exit_multiplier(las, cfg, starts_until),
-        points=points, la_distance=dist, neighbours=neighbours, name=cfg.world.name,
+        codes=codes,
+        names=las["name"],
+        regions=las["region"],
+        lat=lat,
+        lon=lon,
+        child_population=las["child_population"],
+        stock=np.nan_to_num(las[f"stock_{year}"]).astype(int),
+        starts_table=starts_table,
+        start_year=year,
+        simulated=simulated,
+        starts_until=starts_until,
+        exit_multiplier=_exit_multiplier(las, cfg, starts_until),
+        points=points,
+        la_distance=dist,
+        neighbours=neighbours,
+        name=cfg.world.name,
     )

@@ -9,14 +9,33 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..agents import FosterHousehold, Unit
-from ..metrics import (CARER_KINDS, HOME_KINDS, IFA, IN_HOUSE, KINSHIP, LA_HOME, PLACEMENT_TYPES, PRIVATE_HOME,
-                       PROVIDER_CLOSURE, SECURE, SUPPORTED, CARER_OTHER)
+from rcc_sim.engine.agents import FosterHousehold, Unit
+from rcc_sim.vocab import (
+    CARER_KINDS,
+    CARER_OTHER,
+    HOME_KINDS,
+    IFA,
+    IN_HOUSE,
+    KINSHIP,
+    LA_HOME,
+    PLACEMENT_TYPES,
+    PRIVATE_HOME,
+    PROVIDER_CLOSURE,
+    SECURE,
+    SUPPORTED,
+)
 
-CARER_INDEX = {IN_HOUSE: CARER_KINDS.index("in_house"), IFA: CARER_KINDS.index("ifa"),
-               KINSHIP: CARER_KINDS.index("kinship")}
-HOME_INDEX = {LA_HOME: HOME_KINDS.index("la_home"), PRIVATE_HOME: HOME_KINDS.index("private_home"),
-              SUPPORTED: HOME_KINDS.index("supported_accommodation"), SECURE: HOME_KINDS.index("secure")}
+CARER_INDEX = {
+    IN_HOUSE: CARER_KINDS.index("in_house"),
+    IFA: CARER_KINDS.index("ifa"),
+    KINSHIP: CARER_KINDS.index("kinship"),
+}
+HOME_INDEX = {
+    LA_HOME: HOME_KINDS.index("la_home"),
+    PRIVATE_HOME: HOME_KINDS.index("private_home"),
+    SUPPORTED: HOME_KINDS.index("supported_accommodation"),
+    SECURE: HOME_KINDS.index("secure"),
+}
 
 
 def binomial(rng: np.random.Generator, n: int, p: float) -> int:
@@ -105,8 +124,19 @@ class Supply:
     # ------------------------------------------------------------------ kinship
     def new_kinship_household(self, la: int, room: int) -> FosterHousehold:
         lat, lon = self.m.world.random_point(la, self.m.fostering.kin_rng)
-        unit = FosterHousehold(self.m, KINSHIP, la=la, lat=float(lat), lon=float(lon), places=room, usable=room,
-                               max_tier=3, provider=None, owner_la=la, price_factor=1.0)
+        unit = FosterHousehold(
+            self.m,
+            KINSHIP,
+            la=la,
+            lat=float(lat),
+            lon=float(lon),
+            places=room,
+            usable=room,
+            max_tier=3,
+            provider=None,
+            owner_la=la,
+            price_factor=1.0,
+        )
         unit.closing = True  # approved for these children only; closes when they leave
         return self.open_unit(unit)
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import ConfigError, RCCConfig
-from .metrics import IN_HOUSE, LA_HOME, PRIVATE_HOME
+from rcc_sim.config import ConfigError, RCCConfig
+from rcc_sim.vocab import DAYS_PER_YEAR, IN_HOUSE, LA_HOME, PRIVATE_HOME
 
 WEEK = 7.0
 
@@ -76,8 +76,9 @@ class Commissioning:
         out = [(name, c, False) for name, c in sorted(pol.rccs.items())]
         ro = pol.rollout
         for k, region in enumerate(ro.regions):
-            c = dataclasses.replace(ro.template, region=region, members=[],
-                                    start_years=ro.first_start_years + k * ro.stagger_years)
+            c = dataclasses.replace(
+                ro.template, region=region, members=[], start_years=ro.first_start_years + k * ro.stagger_years
+            )
             out.append((f"rollout_{region.lower().replace(' ', '_')}", c, True))
         return out
 
@@ -90,8 +91,10 @@ class Commissioning:
         if c.region:
             members = np.flatnonzero(w.regions == c.region)
             if not len(members):
-                raise ConfigError(f"config key 'policy.rccs.{name}.region' = {c.region!r}: no such region "
-                                  f"(regions: {sorted(set(w.regions))})")
+                raise ConfigError(
+                    f"config key 'policy.rccs.{name}.region' = {c.region!r}: no such region "
+                    f"(regions: {sorted(set(w.regions))})"
+                )
             members = np.array([j for j in members if j not in taken], dtype=int)
         else:
             bad = [x for x in c.members if x not in codes]
@@ -101,8 +104,15 @@ class Commissioning:
         if not len(members):
             raise ConfigError(f"config key 'policy.rccs.{name}': an RCC needs members or a region")
         pop = w.child_population[members]
-        rcc = RCC(i, name, c, members, c.start_years * 365.25, (c.start_years + c.ramp_up_years) * 365.25,
-                  weights=pop / pop.sum())
+        rcc = RCC(
+            i,
+            name,
+            c,
+            members,
+            c.start_years * DAYS_PER_YEAR,
+            (c.start_years + c.ramp_up_years) * DAYS_PER_YEAR,
+            weights=pop / pop.sum(),
+        )
         return rcc
 
     def start(self) -> None:
@@ -114,7 +124,7 @@ class Commissioning:
             self.m.schedule(rcc.live_t, self._go_live, rcc)
         pkg = self.m.cfg.policy.package
         if pkg.capital_homes or pkg.capital_secure_places:
-            self.m.schedule(pkg.capital_start_years * 365.25, self._capital_programme)
+            self.m.schedule(pkg.capital_start_years * DAYS_PER_YEAR, self._capital_programme)
 
     def _own_search_order(self) -> list[list[tuple[int, float]]]:
         """For each LA, the LAs whose in-house units its commissioner may use, nearest first: its
@@ -125,8 +135,10 @@ class Commissioning:
         for rcc in getattr(self, "rccs", []):
             for la in rcc.members:
                 radius[la] = rcc.cfg.pooled_search_miles
-        return [[(j, d) for j, d in w.neighbour_list[i] if j == i or (c[j] == c[i] and d <= radius[i])]
-                for i in range(w.n_la)]
+        return [
+            [(j, d) for j, d in w.neighbour_list[i] if j == i or (c[j] == c[i] and d <= radius[i])]
+            for i in range(w.n_la)
+        ]
 
     # ------------------------------------------------------------------ go-live
     def _go_live(self, rcc: RCC) -> None:
@@ -192,8 +204,9 @@ class Commissioning:
             m.schedule(c.home_build_lead_days, self._open_rcc_home, rcc, la)
 
     def _open_rcc_home(self, rcc: RCC, la: int) -> None:
-        home = self.m.provision.new_home(la, LA_HOME, self.m.las[la].provider, rcc.cfg.home_places, max_tier=2,
-                                         reserved_for=rcc.id)
+        home = self.m.provision.new_home(
+            la, LA_HOME, self.m.las[la].provider, rcc.cfg.home_places, max_tier=2, reserved_for=rcc.id
+        )
         self.m.rec.flow["homes_opened"][la, 0] += 1
         return home
 
@@ -202,8 +215,9 @@ class Commissioning:
         factor = c.specialist_cost_week / m.cfg.fostering.in_house_cost_week
         for k in range(c.specialist_carers):
             la = int(rcc.members[k % len(rcc.members)])
-            m.fostering.new_household(la, IN_HOUSE, m.las[la].provider, max_tier=2, reserved_for=rcc.id,
-                                      price_factor=factor)
+            m.fostering.new_household(
+                la, IN_HOUSE, m.las[la].provider, max_tier=2, reserved_for=rcc.id, price_factor=factor
+            )
 
     def _capital_programme(self) -> None:
         """National capital programme: LA-run homes in proportion to children in care; secure places."""
@@ -228,16 +242,25 @@ class Commissioning:
             c = rcc.cfg
             setup = _overlap(t0, t1, rcc.start_t, rcc.live_t)
             if setup and rcc.live_t > rcc.start_t:
-                flow["rcc_setup_cost"][rcc.members] += c.setup_cost_gbp * setup / (rcc.live_t - rcc.start_t) * rcc.weights
+                flow["rcc_setup_cost"][rcc.members] += (
+                    c.setup_cost_gbp * setup / (rcc.live_t - rcc.start_t) * rcc.weights
+                )
             running = _overlap(t0, t1, rcc.live_t, math.inf)
             if running:
-                flow["rcc_running_cost"][rcc.members] += c.running_cost_gbp_per_year * running / 365.25 * rcc.weights
-            funded = _overlap(t0, t1, rcc.start_t, rcc.start_t + 2 * 365.25)
+                flow["rcc_running_cost"][rcc.members] += (
+                    c.running_cost_gbp_per_year * running / DAYS_PER_YEAR * rcc.weights
+                )
+            funded = _overlap(t0, t1, rcc.start_t, rcc.start_t + 2 * DAYS_PER_YEAR)
             if funded:
-                flow["rcc_programme_funding"][rcc.members] += c.programme_funding_gbp * funded / (2 * 365.25) * rcc.weights
+                flow["rcc_programme_funding"][rcc.members] += (
+                    c.programme_funding_gbp * funded / (2 * DAYS_PER_YEAR) * rcc.weights
+                )
             if rcc.block_units and rcc.live:
-                void = sum(max(u.usable - len(u.children), 0) * self.m.market.price(PRIVATE_HOME, 2, u.price_factor)
-                           for u in rcc.block_units if u.open)
+                void = sum(
+                    max(u.usable - len(u.children), 0) * self.m.market.price(PRIVATE_HOME, 2, u.price_factor)
+                    for u in rcc.block_units
+                    if u.open
+                )
                 flow["rcc_void_cost"][rcc.members] += void * days / WEEK * rcc.weights
 
     def year(self, y: int) -> None:

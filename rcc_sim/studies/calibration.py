@@ -3,7 +3,7 @@
     rcc-sim-calibrate +experiment=calibration                 # fit, write outputs/calibration/<study>/
     rcc-sim-calibrate +experiment=calibration calibration.install=true   # ... and make it the default
 
-Targets are the rows of :func:`rcc_sim.validation.compare` (DfE CLA, Ofsted fostering and
+Targets are the rows of :func:`rcc_sim.studies.validation.compare` (DfE CLA, Ofsted fostering and
 children's homes, FOI placement shares, CMA/CCN/PSSRU prices; ``rcc_sim/data/SOURCES.md``): a
 one-year England run from the configured base date (31 March 2024) is set against the latest
 published year.
@@ -59,16 +59,23 @@ from typing import Any
 
 import numpy as np
 
-from .config import (AGE_BAND_EDGES, CALIBRATED_FILE, HAZARD_ROUTES, CalibrationConfig, Config, ConfigError,
-                     FreeParameter, get_path, with_values)
-from .data import load_targets
+from rcc_sim.config import CALIBRATED_FILE, CalibrationConfig, Config, ConfigError, FreeParameter, get_path, with_values
+from rcc_sim.data import load_targets
+from rcc_sim.vocab import AGE_BAND_EDGES, HAZARD_ROUTES
 
 # Stage 1 targets: the split of ceased by route into exits before 18 and at 18 (DfE CLA 2024:
 # staying put 16%, independent living 13% of which about 10 points at 18, other 22% of which
 # about 13 points at 18, mostly "care taken by another LA" and "moved to adult care").
-ROUTE_TARGET = {"returned_home": 0.20, "adopted": 0.09, "special_guardianship": 0.11,
-                "child_arrangements_order": 0.03, "lives_with_relatives": 0.06, "independent_living": 0.03,
-                "other": 0.09, "at_18": 0.39}
+ROUTE_TARGET = {
+    "returned_home": 0.20,
+    "adopted": 0.09,
+    "special_guardianship": 0.11,
+    "child_arrangements_order": 0.03,
+    "lives_with_relatives": 0.06,
+    "independent_living": 0.03,
+    "other": 0.09,
+    "at_18": 0.39,
+}
 COHORT_SIZE = 120_000
 COHORT_SEED = 20240331
 
@@ -77,15 +84,17 @@ PRICE_TARGETS = {  # validation row -> base price parameter rescaled in stage 3
     "price_childrens_home_week_2024": "market.home_price_week",
     "cost_in_house_foster_week": "fostering.in_house_cost_week",
 }
-LOSS_DEFINITION = ("mean over targets of z^2, z = (model/published - 1)/count_tolerance for counts and "
-                   "(model - published)/share_tolerance for shares")
+LOSS_DEFINITION = (
+    "mean over targets of z^2, z = (model/published - 1)/count_tolerance for counts and "
+    "(model - published)/share_tolerance for shares"
+)
 
 
 # --------------------------------------------------------------------------------------------
 # Stage 1: exit hazards
 # --------------------------------------------------------------------------------------------
 def _cohort(cfg: Config, rng: np.random.Generator):
-    from .processes.demand import UASC_HAZARD_MULTIPLIER
+    from rcc_sim.engine.processes.demand import UASC_HAZARD_MULTIPLIER
 
     d = cfg.demand
     band = rng.choice(5, size=COHORT_SIZE, p=np.array(d.start_age_shares))
@@ -104,14 +113,15 @@ def _exits_with(cfg: Config, x: np.ndarray) -> Config:
 
 
 def _exit_moments(cfg: Config, age, mult, e, u):
-    from .metrics import EXIT_ROUTES
-    from .processes.demand import AT_18, ExitSampler
+    from rcc_sim.engine.processes.demand import AT_18, ExitSampler
+    from rcc_sim.vocab import EXIT_ROUTES
 
     years, route = ExitSampler(cfg).sample(age, np.zeros_like(age), mult, e, u)
     end = age + years
     edges = np.array(AGE_BAND_EDGES)
-    person_years = np.array([np.clip(np.minimum(end, edges[b + 1]) - np.maximum(age, edges[b]), 0, None).sum()
-                             for b in range(5)])
+    person_years = np.array(
+        [np.clip(np.minimum(end, edges[b + 1]) - np.maximum(age, edges[b]), 0, None).sum() for b in range(5)]
+    )
     exit_band = np.where(route == AT_18, 5, np.searchsorted(edges[1:-1], np.minimum(end, 17.999), side="right"))
     ceased_age = np.bincount(exit_band, minlength=6) / len(age)
     shares = {r: float(np.mean(route == EXIT_ROUTES.index(r))) for r in HAZARD_ROUTES}
@@ -132,8 +142,12 @@ def fit_exit_hazards(cfg: Config) -> tuple[dict[str, list[float]], float]:
 
     def residuals(x):
         mean, s_age, c_age, shares = _exit_moments(_exits_with(cfg, x), *draws)
-        return np.r_[3 * (mean / mean_years - 1), s_age - stock_age, c_age - ceased_age,
-                     [shares[k] - v for k, v in ROUTE_TARGET.items()]]
+        return np.r_[
+            3 * (mean / mean_years - 1),
+            s_age - stock_age,
+            c_age - ceased_age,
+            [shares[k] - v for k, v in ROUTE_TARGET.items()],
+        ]
 
     fit = least_squares(residuals, np.zeros(11), diff_step=1e-3, max_nfev=400)
     best = _exits_with(cfg, fit.x)
@@ -167,8 +181,8 @@ def _upper_bound(key: str) -> float | None:
 
 def evaluate(cfg: Config, seeds: list[int]):
     """Validation rows (model values averaged over seeds) of one-year runs of ``cfg``."""
-    from .run import simulate
-    from .validation import compare
+    from rcc_sim.run import simulate
+    from rcc_sim.studies.validation import compare
 
     tables = [compare(simulate(dataclasses.replace(cfg, seed=s))) for s in seeds]
     rows = copy.deepcopy(tables[0])
@@ -178,8 +192,7 @@ def evaluate(cfg: Config, seeds: list[int]):
 
 
 def z_scores(rows, cal: CalibrationConfig) -> dict[str, float]:
-    return {r.key: (r.diff / 100.0) / (cal.share_tolerance if r.kind == "share" else cal.count_tolerance)
-            for r in rows}
+    return {r.key: (r.diff / 100.0) / (cal.share_tolerance if r.kind == "share" else cal.count_tolerance) for r in rows}
 
 
 def not_in_loss(cal: CalibrationConfig) -> set[str]:
@@ -193,7 +206,7 @@ def not_in_loss(cal: CalibrationConfig) -> set[str]:
 def loss(rows, cal: CalibrationConfig) -> float:
     z = z_scores(rows, cal)
     skip = not_in_loss(cal)
-    vals = [v ** 2 for k, v in z.items() if k not in skip and math.isfinite(v)]
+    vals = [v**2 for k, v in z.items() if k not in skip and math.isfinite(v)]
     return float(np.mean(vals))
 
 
@@ -208,10 +221,13 @@ def _worker(args) -> int:
     storage_path, study_name, cfg, worker_id, n_trials = args
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     cal = cfg.calibration
-    study = optuna.load_study(study_name=study_name, storage=_storage(storage_path),
-                              sampler=optuna.samplers.TPESampler(seed=cal.sampler_seed + 1000 * worker_id,
-                                                                 n_startup_trials=min(16, n_trials // 4 + 1),
-                                                                 multivariate=True))
+    study = optuna.load_study(
+        study_name=study_name,
+        storage=_storage(storage_path),
+        sampler=optuna.samplers.TPESampler(
+            seed=cal.sampler_seed + 1000 * worker_id, n_startup_trials=min(16, n_trials // 4 + 1), multivariate=True
+        ),
+    )
 
     def objective(trial):
         x = {p.key: trial.suggest_float(p.key, p.lo, p.hi, log=p.log) for p in cal.parameters}
@@ -220,15 +236,16 @@ def _worker(args) -> int:
         value = loss(rows, cal)
         trial.set_user_attr("z", {k: round(v, 4) for k, v in z_scores(rows, cal).items()})
         trial.set_user_attr("seconds", round(time.perf_counter() - t0, 1))
-        print(f"  worker {worker_id} trial {trial.number}: loss {value:.3f} ({time.perf_counter() - t0:.0f} s)",
-              flush=True)
+        print(
+            f"  worker {worker_id} trial {trial.number}: loss {value:.3f} ({time.perf_counter() - t0:.0f} s)",
+            flush=True,
+        )
         return value
 
     from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
 
-    study.optimize(objective, n_trials=n_trials,
-                   callbacks=[MaxTrialsCallback(n_trials, states=(TrialState.COMPLETE,))])
+    study.optimize(objective, n_trials=n_trials, callbacks=[MaxTrialsCallback(n_trials, states=(TrialState.COMPLETE,))])
     return worker_id
 
 
@@ -244,8 +261,9 @@ def plausible_ranges(study, cal: CalibrationConfig, n_targets: int) -> dict[str,
     from optuna.trial import TrialState
     from scipy import stats
 
-    done = [t for t in study.trials if t.state == TrialState.COMPLETE
-            and all(p.key in t.params for p in cal.parameters)]
+    done = [
+        t for t in study.trials if t.state == TrialState.COMPLETE and all(p.key in t.params for p in cal.parameters)
+    ]
     if not done:
         return {}
     sse = np.array([t.value * n_targets for t in done])
@@ -258,13 +276,18 @@ def plausible_ranges(study, cal: CalibrationConfig, n_targets: int) -> dict[str,
         lo, hi = float(vals.min()), float(vals.max())
         if hi - lo < 1e-9:  # a single trial in the region: fall back to +-10% of the best
             lo, hi = best.params[p.key] * 0.9, best.params[p.key] * 1.1
-        out[p.key] = {"best": round(float(best.params[p.key]), 6), "lo": round(max(lo, p.lo), 6),
-                      "hi": round(min(hi, p.hi), 6), "scale": p.scale, "trials_in_region": len(inside)}
+        out[p.key] = {
+            "best": round(float(best.params[p.key]), 6),
+            "lo": round(max(lo, p.lo), 6),
+            "hi": round(min(hi, p.hi), 6),
+            "scale": p.scale,
+            "trials_in_region": len(inside),
+        }
     return out
 
 
 def _git():
-    from .run import git_state
+    from rcc_sim.run import git_state
 
     return git_state()
 
@@ -274,8 +297,11 @@ def _yaml_values(cfg: Config, keys: list[str]) -> dict[str, dict[str, Any]]:
     for key in keys:
         section, name = key.split(".", 1)
         v = get_path(cfg, key)
-        out.setdefault(section, {})[name] = [round(float(a), 6) for a in v] if isinstance(v, list) else (
-            round(float(v), 6) if isinstance(v, float) else v)
+        out.setdefault(section, {})[name] = (
+            [round(float(a), 6) for a in v]
+            if isinstance(v, list)
+            else (round(float(v), 6) if isinstance(v, float) else v)
+        )
     return out
 
 
@@ -285,7 +311,7 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
     import yaml
     from optuna.trial import TrialState
 
-    from .validation import format_table
+    from rcc_sim.studies.validation import format_table
 
     cal = cfg.calibration
     if cal is None or not cal.parameters:
@@ -313,16 +339,17 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
     # Stage 2
     storage_path = out_dir / "optuna.journal"
     storage = _storage(storage_path)
-    study = optuna.create_study(study_name=cal.study_name, storage=storage, direction="minimize",
-                                load_if_exists=True)
+    study = optuna.create_study(study_name=cal.study_name, storage=storage, direction="minimize", load_if_exists=True)
     for t in study.trials:  # left running by a killed run
         if t.state == TrialState.RUNNING:
             study.tell(t.number, state=TrialState.FAIL)
     if not study.trials:
         study.enqueue_trial({p.key: min(max(_current(base, p), p.lo), p.hi) for p in cal.parameters})
     n_done = sum(t.state == TrialState.COMPLETE for t in study.trials)
-    log(f"stage 2: {len(cal.parameters)} parameters, {n_done} of {cal.n_trials} trials done, "
-        f"{cal.workers} workers, journal {storage_path}")
+    log(
+        f"stage 2: {len(cal.parameters)} parameters, {n_done} of {cal.n_trials} trials done, "
+        f"{cal.workers} workers, journal {storage_path}"
+    )
     if n_done < cal.n_trials:
         args = [(storage_path, cal.study_name, base, w, cal.n_trials) for w in range(cal.workers)]
         if cal.workers > 1:
@@ -343,8 +370,13 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
     if cal.rescale_prices:
         rows = evaluate(fitted, list(cal.seeds))
         by_key = {r.key: r for r in rows}
-        fitted = with_values(fitted, {key: round(get_path(fitted, key) * by_key[row].published / by_key[row].model, 2)
-                                      for row, key in PRICE_TARGETS.items()})
+        fitted = with_values(
+            fitted,
+            {
+                key: round(get_path(fitted, key) * by_key[row].published / by_key[row].model, 2)
+                for row, key in PRICE_TARGETS.items()
+            },
+        )
         fitted_keys += list(PRICE_TARGETS.values())
         log("stage 3: base prices rescaled to the published average prices")
 
@@ -356,26 +388,42 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
     git = _git()
     doc = {
         "provenance": {
-            "study": cal.study_name, "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "git_commit": git["commit"], "git_dirty": git["dirty"], "command": " ".join(sys.argv),
-            "base_date": f"{cfg.sim.start_year}-03-31", "world": cfg.world.name, "years": cfg.sim.years,
-            "seeds": list(cal.seeds), "trials_completed": sum(t.state == TrialState.COMPLETE for t in study.trials),
-            "best_trial": best.number, "loss": round(final, 4), "loss_definition": LOSS_DEFINITION,
-            "count_tolerance": cal.count_tolerance, "share_tolerance": cal.share_tolerance,
-            "not_in_loss": sorted(not_in_loss(cal)), "seconds": round(time.perf_counter() - t_start),
-            "targets": {r.key: {"published": round(r.published, 6), "model": round(r.model, 6),
-                                "z": round(z[r.key], 3)} for r in rows},
+            "study": cal.study_name,
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "git_commit": git["commit"],
+            "git_dirty": git["dirty"],
+            "command": " ".join(sys.argv),
+            "base_date": f"{cfg.sim.start_year}-03-31",
+            "world": cfg.world.name,
+            "years": cfg.sim.years,
+            "seeds": list(cal.seeds),
+            "trials_completed": sum(t.state == TrialState.COMPLETE for t in study.trials),
+            "best_trial": best.number,
+            "loss": round(final, 4),
+            "loss_definition": LOSS_DEFINITION,
+            "count_tolerance": cal.count_tolerance,
+            "share_tolerance": cal.share_tolerance,
+            "not_in_loss": sorted(not_in_loss(cal)),
+            "seconds": round(time.perf_counter() - t_start),
+            "targets": {
+                r.key: {"published": round(r.published, 6), "model": round(r.model, 6), "z": round(z[r.key], 3)}
+                for r in rows
+            },
         },
         "values": _yaml_values(fitted, fitted_keys),
         "ranges": ranges,
     }
-    text = ("# Fitted by rcc-sim-calibrate (rcc_sim/calibration.py); loaded by rcc_sim/config.py over the\n"
-            "# priors declared there. Do not edit by hand: re-run the calibration study.\n"
-            + yaml.safe_dump(doc, sort_keys=False, width=110))
+    text = (
+        "# Fitted by rcc-sim-calibrate (rcc_sim/calibration.py); loaded by rcc_sim/config.py over the\n"
+        "# priors declared there. Do not edit by hand: re-run the calibration study.\n"
+        + yaml.safe_dump(doc, sort_keys=False, width=110)
+    )
     _atomic_write(out_dir / "calibrated.yaml", text)
     _write_trials(study, cal, out_dir / "trials.csv")
-    report = (f"Calibration '{cal.study_name}': loss {final:.4f} ({LOSS_DEFINITION}); "
-              f"{len(rows)} targets, {n_targets} in the loss\n\n" + format_table(rows))
+    report = (
+        f"Calibration '{cal.study_name}': loss {final:.4f} ({LOSS_DEFINITION}); "
+        f"{len(rows)} targets, {n_targets} in the loss\n\n" + format_table(rows)
+    )
     _atomic_write(out_dir / "fit_report.txt", report + "\n")
     if cal.install:
         shutil.copyfile(out_dir / "calibrated.yaml", CALIBRATED_FILE)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import plots
+from rcc_sim.reporting import plots
 
 NOISE = "within the noise of the simulation"
 DAGGER = " \u2020"  # marks a difference within the noise in tables

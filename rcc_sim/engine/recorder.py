@@ -1,0 +1,476 @@
+"""Outcome metrics, declared up front, recorded into preallocated arrays, returned as xarray.
+
+Every variable is declared once in :data:`VARIABLES` with its dimensions, units, long name and
+definition. Processes update live counters (``Recorder.stock`` for quantities at a point in
+time, ``Recorder.flow`` for counts and sums over the week); the weekly tick copies them into
+the output arrays. Nothing here scans the children, so recording costs the same whatever the
+size of England.
+
+Counts, not shares, are what add up: to get a region or England, sum the counts with one
+``groupby`` (``ds.groupby("region").sum()``) and recompute shares with :func:`add_shares`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from rcc_sim.vocab import AGE_GROUPS, CARER_KINDS, EXIT_ROUTES, HOME_KINDS, MOVE_REASONS, PLACEMENT_TYPES
+
+EXTRA_DIMS = {
+    "age_group": AGE_GROUPS,
+    "placement_type": PLACEMENT_TYPES,
+    "exit_route": EXIT_ROUTES,
+    "move_reason": MOVE_REASONS,
+    "carer_kind": CARER_KINDS,
+    "home_kind": HOME_KINDS,
+}
+
+
+@dataclass(frozen=True)
+class Var:
+    kind: str  # "stock" (value at the end of the week) or "flow" (total over the week)
+    extra: str | None  # extra dimension after (time, la), or None
+    units: str
+    long_name: str
+    definition: str
+    dfe: str = ""  # the published statistic it corresponds to, if any
+
+
+VARIABLES: dict[str, Var] = {
+    "children_in_care": Var(
+        "stock",
+        None,
+        "children",
+        "Children in care",
+        "Children looked after by the LA at the end of the week (placed + waiting).",
+        "DfE CLA: children looked after at 31 March",
+    ),
+    "uasc": Var(
+        "stock",
+        None,
+        "children",
+        "Unaccompanied asylum-seeking children in care",
+        "UASC looked after at the end of the week (included in children_in_care).",
+        "DfE CLA: UASC at 31 March",
+    ),
+    "placed": Var(
+        "stock",
+        None,
+        "children",
+        "Children in a regulated or family placement",
+        "Children in care whose placement is not an emergency/unregistered holding placement.",
+    ),
+    "waiting": Var(
+        "stock",
+        None,
+        "children",
+        "Children waiting for a suitable placement",
+        "Children in an emergency or unregistered placement while the search goes on.",
+    ),
+    "placements": Var(
+        "stock",
+        "placement_type",
+        "children",
+        "Children by placement type",
+        "Children in care at the end of the week by type of placement.",
+        "DfE CLA: placement type at 31 March",
+    ),
+    "family_based": Var(
+        "stock",
+        None,
+        "children",
+        "Children in family-based care",
+        "Kinship, in-house and IFA foster care, placed for adoption, placed with parents.",
+    ),
+    "located": Var(
+        "stock",
+        None,
+        "children",
+        "Children in a placement with a known location",
+        "Denominator of the distance measures: all placed children except placed for adoption and other settings.",
+    ),
+    "over_20_miles": Var(
+        "stock",
+        None,
+        "children",
+        "Children placed more than 20 miles from home",
+        "Great-circle distance from the child's home point to the placement over 20 miles.",
+        "DfE CLA: placed more than 20 miles from home",
+    ),
+    "outside_la": Var(
+        "stock",
+        None,
+        "children",
+        "Children placed outside the home LA",
+        "Placement located outside the boundary of the LA that looks after the child.",
+        "DfE CLA: placed outside LA boundary",
+    ),
+    "distance_sum": Var(
+        "stock",
+        None,
+        "miles",
+        "Sum of placement distances",
+        "Sum over located children of miles from home; divide by 'located' for the mean.",
+    ),
+    "no_lawful_placement": Var(
+        "stock",
+        None,
+        "children",
+        "Children needing secure care with no secure place",
+        "Children of the secure-welfare needs tier held in an unregistered placement (in "
+        "practice under a deprivation-of-liberty order).",
+        "President of the Family Division: 60-70 such children a day (2023)",
+    ),
+    "high_cost": Var(
+        "stock", None, "children", "High-cost placements", "Children whose placement costs GBP 10,000 a week or more."
+    ),
+    "starts": Var(
+        "flow",
+        None,
+        "children",
+        "Children starting to be looked after",
+        "Entries into care during the week.",
+        "DfE CLA: started during the year",
+    ),
+    "starts_by_age": Var(
+        "flow",
+        "age_group",
+        "children",
+        "Starts by age",
+        "Entries into care during the week by age on entry.",
+        "DfE CLA: started during the year by age",
+    ),
+    "ceased_by_age": Var(
+        "flow",
+        "age_group",
+        "children",
+        "Ceased by age",
+        "Exits from care during the week by age on leaving (18plus: left at 18).",
+        "DfE CLA: ceased during the year by age",
+    ),
+    "ceased": Var(
+        "flow",
+        "exit_route",
+        "children",
+        "Children ceasing to be looked after",
+        "Exits from care during the week by route.",
+        "DfE CLA: ceased during the year by reason",
+    ),
+    "moves": Var(
+        "flow",
+        "move_reason",
+        "moves",
+        "Placement moves",
+        "Moves from one placement to another during the week, by reason.",
+        "DfE CLA: reasons for placement change",
+    ),
+    "placements_made": Var(
+        "flow",
+        None,
+        "placements",
+        "Placements made",
+        "Children placed in a regulated or family placement during the week (entries and moves).",
+    ),
+    "placed_after_wait": Var(
+        "flow",
+        None,
+        "children",
+        "Placements made after waiting",
+        "Children moved from an emergency/unregistered placement to a suitable one.",
+    ),
+    "days_to_placement": Var(
+        "flow",
+        None,
+        "days",
+        "Days waited, summed",
+        "Sum of days waited by children placed during the week; divide by 'placements_made' for the mean.",
+    ),
+    "siblings_split": Var(
+        "flow",
+        None,
+        "children",
+        "Children in sibling groups placed apart",
+        "Children of a sibling group entering care together whose group was not placed in one unit.",
+    ),
+    "spend": Var(
+        "flow",
+        "placement_type",
+        "GBP",
+        "Spend on placements",
+        "Money paid for placements during the week by type (2024 prices): spot and contract prices, "
+        "in-house and LA home unit costs.",
+    ),
+    "spend_cofunded": Var(
+        "flow",
+        None,
+        "GBP",
+        "Placement spend paid by health (co-commissioning)",
+        "Part of 'spend' on complex-needs placements paid by health partners under an RCC's co-funding.",
+    ),
+    "rcc_setup_cost": Var(
+        "flow",
+        None,
+        "GBP",
+        "RCC set-up cost",
+        "Legal, HR, commercial, IT, data and programme costs over the ramp-up, shared by child population.",
+    ),
+    "rcc_running_cost": Var("flow", None, "GBP", "RCC running cost", "The RCC's running costs from go-live."),
+    "rcc_void_cost": Var(
+        "flow",
+        None,
+        "GBP",
+        "Void block-contract places",
+        "Price of block-contracted places left empty (paid though not used).",
+    ),
+    "rcc_capital": Var("flow", None, "GBP", "RCC capital spend", "Capital committed to RCC-built homes."),
+    "rcc_programme_funding": Var(
+        "flow",
+        None,
+        "GBP",
+        "Pathfinder programme funding",
+        "DfE programme money received over the first two years (an offset to the costs).",
+    ),
+    "homes_transferred": Var(
+        "flow",
+        None,
+        "homes",
+        "Homes transferred under financial oversight",
+        "Homes of a failed large provider kept open under a new operator.",
+    ),
+    "carers": Var(
+        "stock",
+        "carer_kind",
+        "households",
+        "Approved fostering households",
+        "Approved households by kind, located in the LA (in-house: owned by it).",
+    ),
+    "foster_places": Var(
+        "stock",
+        "carer_kind",
+        "places",
+        "Approved foster places",
+        "Places approved by Ofsted/the fostering service.",
+        "Ofsted Fostering in England: approved places",
+    ),
+    "foster_places_filled": Var(
+        "stock", "carer_kind", "places", "Filled foster places", "Approved places with a child in them."
+    ),
+    "foster_enquiries": Var("flow", None, "enquiries", "Fostering enquiries", "Enquiries from people in the LA."),
+    "foster_applications": Var(
+        "flow", None, "applications", "Fostering applications", "Applications starting assessment."
+    ),
+    "foster_approvals": Var(
+        "flow", "carer_kind", "households", "Households approved", "Mainstream households joining."
+    ),
+    "foster_deregistrations": Var(
+        "flow", "carer_kind", "households", "Households deregistered", "Mainstream households leaving."
+    ),
+    "homes": Var(
+        "stock",
+        "home_kind",
+        "homes",
+        "Open homes and settings",
+        "Children's homes, supported accommodation settings and secure homes open in the LA.",
+    ),
+    "home_places": Var("stock", "home_kind", "places", "Registered places", "Registered places in open homes."),
+    "home_places_filled": Var(
+        "stock", "home_kind", "places", "Filled places", "Registered places with a child in them."
+    ),
+    "homes_opened": Var("flow", "home_kind", "homes", "Homes opened", "Homes registered during the week."),
+    "homes_closed": Var("flow", "home_kind", "homes", "Homes closed", "Homes closed during the week."),
+}
+
+ANNUAL_VARIABLES: dict[str, Var] = {
+    "children_in_care_by_age_31mar": Var(
+        "stock",
+        "age_group",
+        "children",
+        "Children in care at 31 March by age",
+        "Children looked after at the end of the statistical year by age.",
+        "DfE CLA: children looked after at 31 March by age",
+    ),
+    "children_in_care_31mar": Var(
+        "stock",
+        None,
+        "children",
+        "Children in care at 31 March",
+        "Children looked after at the end of the statistical year.",
+        "DfE CLA: children looked after at 31 March",
+    ),
+    "forecast_shortfall": Var(
+        "flow",
+        None,
+        "placements",
+        "Forecast-driven shortfall",
+        "Foster placements needed but not planned for because the RCC's forecast fell short "
+        "of its best estimate (0 with perfect forecasting).",
+    ),
+    "forecast_error": Var("flow", None, "placements", "Forecast error", "Forecast minus best estimate of foster need."),
+    "long_term_stable": Var(
+        "stock",
+        None,
+        "children",
+        "Children in long-term stable placements",
+        "Children under 16 at 31 March, looked after for 2.5 years or more, in the same placement "
+        "for 2 years or more (for the base-date stock a placement is taken to have begun halfway "
+        "through the time in care).",
+        "DfE CLA: long-term placement stability",
+    ),
+    "long_term_eligible": Var(
+        "stock",
+        None,
+        "children",
+        "Children eligible for the long-term stability measure",
+        "Children under 16 at 31 March looked after for 2.5 years or more.",
+    ),
+    "three_plus_placements": Var(
+        "stock",
+        None,
+        "children",
+        "Children with 3 or more placements in the year",
+        "Children looked after at 31 March who had three or more placements during the year "
+        "(the placement held at 1 April counts as one).",
+        "DfE CLA: placement stability indicator",
+    ),
+}
+
+
+class Recorder:
+    """Live counters and the preallocated output arrays."""
+
+    def __init__(self, n_la: int, n_weeks: int, n_years: int):
+        self.n_la = n_la
+        self.stock: dict[str, np.ndarray] = {}
+        self.flow: dict[str, np.ndarray] = {}
+        self.out: dict[str, np.ndarray] = {}
+        for name, var in VARIABLES.items():
+            shape = (n_la,) if var.extra is None else (n_la, len(EXTRA_DIMS[var.extra]))
+            target = self.stock if var.kind == "stock" else self.flow
+            target[name] = np.zeros(shape, dtype=np.float64)
+            self.out[name] = np.zeros((n_weeks,) + shape, dtype=np.float64)
+        self.annual = {
+            name: np.zeros((n_years, n_la) if var.extra is None else (n_years, n_la, len(EXTRA_DIMS[var.extra])))
+            for name, var in ANNUAL_VARIABLES.items()
+        }
+
+    def record_week(self, w: int) -> None:
+        for name, arr in self.stock.items():
+            self.out[name][w] = arr
+        for name, arr in self.flow.items():
+            self.out[name][w] = arr
+            arr[:] = 0.0
+
+    def to_dataset(
+        self, times: np.ndarray, stat_year: np.ndarray, year_ends: np.ndarray, la_coords: dict, dtype: str, attrs: dict
+    ) -> xr.Dataset:
+        la = la_coords["code"]
+        coords = {
+            "time": times,
+            "la": la,
+            "la_name": ("la", la_coords["name"]),
+            "region": ("la", la_coords["region"]),
+            "la_lat": ("la", la_coords["lat"]),
+            "la_lon": ("la", la_coords["lon"]),
+            "child_population": ("la", la_coords["child_population"]),
+            "stat_year": ("time", stat_year),
+            "year": year_ends,
+            **{k: list(v) for k, v in EXTRA_DIMS.items()},
+        }
+        data = {}
+        for name, var in VARIABLES.items():
+            dims = ("time", "la") if var.extra is None else ("time", "la", var.extra)
+            data[name] = (dims, self.out[name].astype(dtype), _attrs(var))
+        for name, var in ANNUAL_VARIABLES.items():
+            dims = ("year", "la") if var.extra is None else ("year", "la", var.extra)
+            data[name] = (dims, self.annual[name].astype(dtype), _attrs(var))
+        ds = xr.Dataset(data, coords=coords, attrs=attrs)
+        ds["la_lat"].attrs.update(units="degrees_north", long_name="LA point (mean of small-area centroids)")
+        ds["la_lon"].attrs.update(units="degrees_east", long_name="LA point (mean of small-area centroids)")
+        ds["child_population"].attrs.update(
+            units="children", long_name="Children aged 0-17", definition="DfE CLA count / rate per 10,000 x 10,000"
+        )
+        ds["foster_places_vacant"] = ds["foster_places"] - ds["foster_places_filled"]
+        ds["foster_places_vacant"].attrs = {
+            "units": "places",
+            "long_name": "Vacant approved foster places",
+            "definition": "foster_places - foster_places_filled (Ofsted's vacancies; many are not open to a new child)",
+            "cell_method": "value at end of week",
+        }
+        ds = add_shares(ds)
+        ds["time"].attrs.update(long_name="End of the week (the last week of a year ends on 31 March)")
+        ds["stat_year"].attrs.update(long_name="DfE statistical year, named by the 31 March it ends on")
+        ds["year"].attrs.update(long_name="31 March ending each statistical year")
+        return ds
+
+
+def _attrs(var: Var) -> dict:
+    a = {
+        "units": var.units,
+        "long_name": var.long_name,
+        "definition": var.definition,
+        "cell_method": "value at end of week" if var.kind == "stock" else "sum over week",
+    }
+    if var.dfe:
+        a["published_statistic"] = var.dfe
+    return a
+
+
+SHARES = {  # share name -> (numerator, denominator); recomputed after any aggregation
+    "share_family_based": ("family_based", "children_in_care"),
+    "share_over_20_miles": ("over_20_miles", "located"),
+    "share_outside_la": ("outside_la", "located"),
+    "home_occupancy": ("home_places_filled", "home_places"),
+    "mean_days_to_placement": ("days_to_placement", "placements_made"),
+    "mean_miles_from_home": ("distance_sum", "located"),
+}
+
+
+def add_shares(ds: xr.Dataset) -> xr.Dataset:
+    """Add the share variables, computed from counts (works on any aggregation of ``ds``)."""
+    out = ds.copy()
+    for name, (num, den) in SHARES.items():
+        share = ds[num] / ds[den].where(ds[den] > 0)
+        units = {"mean_days_to_placement": "days", "mean_miles_from_home": "miles"}.get(name, "1")
+        share.attrs = {
+            "units": units,
+            "long_name": name.replace("_", " ").capitalize(),
+            "definition": f"{num} / {den}; a ratio: sum the counts, then recompute (metrics.aggregate)",
+        }
+        out[name] = share
+    return out
+
+
+def aggregate(ds: xr.Dataset, by: str = "region") -> xr.Dataset:
+    """Sum counts over LAs by ``region`` (or ``'england'``) and recompute shares."""
+    ds = ds.drop_vars([v for v in SHARES if v in ds] + [c for c in ("la_name", "la_lat", "la_lon") if c in ds.coords])
+    if by == "england":
+        summed = ds.drop_vars(["region"]).sum("la", keep_attrs=True)
+    else:
+        summed = ds.groupby(by).sum(keep_attrs=True)
+    return add_shares(summed)
+
+
+def summarize(ds: xr.Dataset) -> dict[str, float]:
+    """A flat dict of headline numbers of a run (England or world totals): for baselines and tables."""
+    last = ds.isel(time=-1).sum("la")
+    flows = ds.sum(("time", "la"))
+    out = {
+        "children_in_care_end": float(last["children_in_care"]),
+        "waiting_end": float(last["waiting"]),
+        "starts": float(flows["starts"]),
+        "ceased": float(flows["ceased"].sum()),
+        "moves": float(flows["moves"].sum()),
+        "spend_gbp_m": float(flows["spend"].sum()) / 1e6,
+        "share_family_based_end": float(last["family_based"] / last["children_in_care"]),
+        "share_over_20_miles_end": float(last["over_20_miles"] / last["located"]),
+        "share_outside_la_end": float(last["outside_la"] / last["located"]),
+        "three_plus_placements": float(ds["three_plus_placements"].sum()),
+        "carers_end": float(last["carers"].sum()),
+        "homes_end": float(last["homes"].sum()),
+    }
+    for p in PLACEMENT_TYPES:
+        out[f"placements_end.{p}"] = float(last["placements"].sel(placement_type=p))
+    return {k: round(v, 6) for k, v in out.items()}
