@@ -32,6 +32,7 @@ import datetime as dt
 import gc
 import math
 from collections import namedtuple
+from collections.abc import Callable
 
 import mesa
 import numpy as np
@@ -153,6 +154,8 @@ class CareSystemModel(mesa.Model):
             self._release_arrivals(t_end)
             yield self.env.timeout(t_end - self.env.now)
             self._week_end(w)
+            if self._progress is not None:
+                self._progress(w + 1, len(self.week_ends), float(t_end))
 
     def _week_end(self, w: int) -> None:
         t = self.t
@@ -226,8 +229,10 @@ class CareSystemModel(mesa.Model):
         if y + 1 < math.ceil(self.cfg.sim.years):
             self._schedule_arrivals(y + 1)
 
-    def run(self) -> None:
-        """Run to the end of the configured period (once)."""
+    def run(self, progress: Callable[[int, int, float], None] | None = None) -> None:
+        """Run to the end of the configured period (once). ``progress(weeks_done, n_weeks, day)``
+        is called after each week (``day``: model day, 0 = the base date) if given."""
+        self._progress = progress
         with gc_paused():
             self.env.run(until=self.week_ends[-1] + 1e-9)
         # Mesa 3.3 numbers agents from a class-level defaultdict keyed by the model
