@@ -1,56 +1,129 @@
-"""Benchmark: a ten-year England run on one core. Prints wall time, peak memory and throughput.
+"""Benchmark: England on one core, against raw simpy on the same machine, in the same process.
 
-    python experiments/benchmark.py [--years 10] [--seed 0] [--world england]
+    python experiments/benchmark.py [--years 10] [--repeat 3] [--seed 0] [--scale 1] [--plan]
 
-Targets (issue 2): under 60 s and under 2 GB here; later under 15 s. Timing lives here, not in
-the tests. Child-days simulated = sum over weeks of children in care x days in the week.
+Prints, for ``--repeat`` runs (min and median): set-up, run and Dataset seconds, the wall time,
+events, peak memory; the time of one million raw simpy timeouts measured here first; and the
+ratio (wall time of the run / raw-simpy time), the figure the engine issue sets a target for
+(ratio <= 17 for ten years of England, set-up <= 2 s, five-year run <= 10 s, <= 1 GB, doubling
+the children <= 2.2 x the time). ``--scale 2`` doubles the children: every LA's base-date stock
+and published starts, and with them the supply (foster households, enquiries, homes, supported
+and secure places), so the system has the same shape at twice the size. ``--plan`` prints the
+plan with step timings of the last run. Timing lives here, not in the tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import resource
+import statistics
 import time
 
 import numpy as np
+import simpy
 
 from rcc_sim.config import Config
 from rcc_sim.engine.model import CareSystemModel
+from rcc_sim.engine.world import build_world
 from rcc_sim.run import to_dataset
+
+
+def raw_simpy(n: int = 1_000_000) -> float:
+    """Seconds for ``n`` trivial timeouts in one simpy process."""
+    env = simpy.Environment()
+
+    def proc():
+        for _ in range(n):
+            yield env.timeout(1.0)
+
+    env.process(proc())
+    t0 = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t0
+
+
+def scaled(cfg: Config, factor: float) -> Config:
+    """``cfg`` with every absolute count of children and supply multiplied by ``factor``."""
+    if factor == 1:
+        return cfg
+    f, p, d = cfg.fostering, cfg.provision, cfg.demand
+    cfg.fostering = dataclasses.replace(
+        f,
+        mainstream_households=f.mainstream_households * factor,
+        enquiries_per_year=f.enquiries_per_year * factor,
+    )
+    cfg.provision = dataclasses.replace(
+        p,
+        childrens_homes=int(round(p.childrens_homes * factor)),
+        childrens_home_places=int(round(p.childrens_home_places * factor)),
+        la_run_homes=int(round(p.la_run_homes * factor)),
+        supported_places=p.supported_places * factor,
+        secure_welfare_places=int(round(p.secure_welfare_places * factor)),
+    )
+    cfg.demand = dataclasses.replace(d, initial_secure_tier_children=d.initial_secure_tier_children * factor)
+    return cfg
+
+
+def one_run(args) -> dict:
+    cfg = Config(seed=args.seed)
+    cfg.sim.years = args.years
+    cfg = scaled(cfg, args.scale)
+    world = None
+    if args.scale != 1:
+        world = build_world(cfg)
+        world.stock = np.round(world.stock * args.scale).astype(int)
+        world.starts_table = {y: v * args.scale for y, v in world.starts_table.items()}
+    t0 = time.perf_counter()
+    model = CareSystemModel(cfg, world=world)
+    t1 = time.perf_counter()
+    model.run()
+    t2 = time.perf_counter()
+    ds = to_dataset(model)
+    t3 = time.perf_counter()
+    days = np.diff(np.r_[0.0, model.week_ends])
+    child_days = float((ds["children_in_care"].sum("la").values * days).sum())
+    return {
+        "setup": t1 - t0,
+        "run": t2 - t1,
+        "dataset": t3 - t2,
+        "wall": t3 - t0,
+        "events": model.clock.events,
+        "dropped": model.clock.dropped,
+        "child_days": child_days,
+        "cic_end": float(ds["children_in_care"].isel(time=-1).sum()),
+        "plan": str(model.plan),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--years", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply children and supply (2 = twice England)")
+    ap.add_argument("--plan", action="store_true", help="print the plan with step timings of the last run")
     args = ap.parse_args()
-    cfg = Config(seed=args.seed)
-    cfg.sim.years = args.years
-    t0 = time.perf_counter()
-    model = CareSystemModel(cfg)
-    t_init = time.perf_counter()
-    model.run()
-    t_run = time.perf_counter()
-    ds = to_dataset(model)
-    t_end = time.perf_counter()
-    days = np.diff(np.r_[0.0, model.week_ends])
-    child_days = float((ds["children_in_care"].sum("la").values * days).sum())
-    events = model.env._eid if hasattr(model.env, "_eid") else float("nan")
+    simpy_s = raw_simpy()
+    runs = [one_run(args) for _ in range(args.repeat)]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    wall = t_end - t0
-    print(f"world england, {args.years:g} years, seed {args.seed}")
-    print(
-        f"wall time          {wall:8.1f} s  (set-up {t_init - t0:.1f} s, run {t_run - t_init:.1f} s, "
-        f"dataset {t_end - t_run:.1f} s)"
-    )
-    print(f"peak memory        {peak_mb:8.0f} MB")
-    print(f"child-days         {child_days / 1e6:8.1f} million")
-    print(f"child-days / s     {child_days / wall / 1e6:8.2f} million")
-    print(f"events scheduled   {next(events) if not isinstance(events, float) else events}")
-    print(
-        f"children in care at end {float(ds['children_in_care'].isel(time=-1).sum()):,.0f}; "
-        f"starts {float(ds['starts'].sum()):,.0f}; ceased {float(ds['ceased'].sum()):,.0f}"
-    )
+    print(f"England x{args.scale:g}, {args.years:g} years, seed {args.seed}, {args.repeat} runs")
+    print(f"raw simpy: 1,000,000 timeouts in {simpy_s:.2f} s")
+    print(f"{'':18s} {'min':>8s} {'median':>8s}")
+    for key in ("setup", "run", "dataset", "wall"):
+        vals = [r[key] for r in runs]
+        print(f"{key + ' (s)':18s} {min(vals):8.2f} {statistics.median(vals):8.2f}")
+    walls = [r["wall"] for r in runs]
+    print(f"{'ratio to simpy':18s} {min(walls) / simpy_s:8.1f} {statistics.median(walls) / simpy_s:8.1f}")
+    r = runs[-1]
+    print(f"events             {r['events']:,} on simpy's heap; {r['dropped']:,} cancelled before reaching it")
+    print(f"per event          {1e6 * statistics.median([x['run'] for x in runs]) / r['events']:.1f} us (run only)")
+    print(f"child-days / s     {r['child_days'] / statistics.median(walls) / 1e6:.2f} million")
+    print(f"peak memory        {peak_mb:,.0f} MB")
+    print(f"children in care at the end {r['cic_end']:,.0f}")
+    if args.plan:
+        print()
+        print(r["plan"])
 
 
 if __name__ == "__main__":

@@ -64,8 +64,8 @@ def test_same_children_arrive_under_any_policy():
         )
     )
     fields = ("t", "la", "age", "tier", "group", "uasc", "male", "lat", "lon", "exit_in", "route")
-    a = [tuple(getattr(r, f) for f in fields) for g in base._arrivals for r in g]
-    b = [tuple(getattr(r, f) for f in fields) for g in scen._arrivals for r in g]
+    a = [tuple(getattr(r, f) for f in fields) for g in base.demand.arrivals_this_year for r in g]
+    b = [tuple(getattr(r, f) for f in fields) for g in scen.demand.arrivals_this_year for r in g]
     assert len(a) > 1000 and a == b
     base.run()
     scen.run()

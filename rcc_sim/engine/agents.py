@@ -8,9 +8,13 @@ recomputed from agents.
 
 from __future__ import annotations
 
+import math
+
 import mesa
 
 from rcc_sim.vocab import DAYS_PER_YEAR
+
+MILES_PER_DEG_LAT = 69.09  # miles per degree of latitude (mean)
 
 
 class Child(mesa.Agent):
@@ -34,6 +38,7 @@ class Child(mesa.Agent):
         super().__init__(model)
         self.la = la  # index of the LA that looks after the child
         self.lat, self.lon = lat, lon  # home point
+        self.kx = MILES_PER_DEG_LAT * math.cos(math.radians(lat))  # miles per degree of longitude here
         self.birth_t = birth_t  # model day of birth (negative before the base date)
         self.entry_t = entry_t
         self.male, self.tier, self.uasc, self.group = male, tier, uasc, group

@@ -23,13 +23,22 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rcc_sim.config import ConfigError, RCCConfig
-from rcc_sim.vocab import DAYS_PER_YEAR, IN_HOUSE, LA_HOME, PRIVATE_HOME
+from rcc_sim.engine.processes import Context, Process
+from rcc_sim.vocab import DAYS_PER_WEEK, DAYS_PER_YEAR, IN_HOUSE, LA_HOME, PRIVATE_HOME
 
-WEEK = 7.0
+if TYPE_CHECKING:
+    from rcc_sim.engine.agents import Home
+    from rcc_sim.engine.processes.fostering import Fostering
+    from rcc_sim.engine.processes.market import Market
+    from rcc_sim.engine.processes.placement import Placement
+    from rcc_sim.engine.processes.provision import Provision
+
+WEEK = DAYS_PER_WEEK
 
 
 @dataclass
@@ -46,22 +55,33 @@ class RCC:
     enquiry_plan_mult: float = 1.0  # from the sufficiency plan (forecasting)
 
 
-class Commissioning:
-    def __init__(self, model):
-        self.m = model
-        world = model.world
+class Commissioning(Process):
+    """Who commissions for each LA, the RCCs' levers, their costs and their yearly plans."""
+
+    name = "commissioning"
+    needs = ("placement", "provision", "fostering", "market")
+    placement: Placement
+    provision: Provision
+    fostering: Fostering
+    market: Market
+
+    def __init__(self, ctx: Context):
+        super().__init__(ctx)
+        self.cfg = ctx.cfg
+        self.las = ctx.agents.las
+        world = ctx.world
         n = world.n_la
-        pol = model.cfg.policy
+        pol = ctx.cfg.policy
         self.commissioner = np.arange(n)  # LA index -> commissioner id
         self.own_search_order = self._own_search_order()
         # per-LA levers read by the processes (1.0 / 0.0 = no effect)
         self.spot_discount = [pol.package.national_procurement_discount] * n
         self.enquiry_mult = np.full(n, 1.0 + pol.package.national_recruitment_uplift)
-        self.in_house_share = np.full(n, model.cfg.fostering.in_house_applicant_share)
+        self.in_house_share = np.full(n, ctx.cfg.fostering.in_house_applicant_share)
         self.retention = [0.0] * n
         self.cofund_share = [0.0] * n
         self.rcc_of = [-1] * n  # LA -> live RCC id (for reserved units)
-        self.forecast_rng = None
+        self.forecast_rng: np.random.Generator | None = None
         self.rccs: list[RCC] = []
         taken: set[int] = set()
         for i, (name, c, rollout) in enumerate(self._all_rccs(pol)):
@@ -84,7 +104,7 @@ class Commissioning:
 
     # ------------------------------------------------------------------ set-up
     def _make(self, i: int, name: str, c: RCCConfig, taken: set[int]) -> RCC:
-        w = self.m.world
+        w = self.world
         codes = list(w.codes)
         if c.region and c.members:
             raise ConfigError(f"config key 'policy.rccs.{name}': give members or region, not both")
@@ -115,22 +135,22 @@ class Commissioning:
         )
         return rcc
 
-    def start(self) -> None:
-        """Schedule each RCC's go-live and the package's capital programme (called once at t=0)."""
+    def build(self) -> None:
+        """Schedule each RCC's go-live and the package's capital programme (once, at the base date)."""
         for rcc in self.rccs:
             overlap = [o.name for o in self.rccs if o is not rcc and set(o.members) & set(rcc.members)]
             if overlap:
                 raise ConfigError(f"config key 'policy.rccs.{rcc.name}': shares member LAs with {overlap}")
-            self.m.schedule(rcc.live_t, self._go_live, rcc)
-        pkg = self.m.cfg.policy.package
+            self.clock.at(rcc.live_t, self._go_live, rcc)
+        pkg = self.cfg.policy.package
         if pkg.capital_homes or pkg.capital_secure_places:
-            self.m.schedule(pkg.capital_start_years * DAYS_PER_YEAR, self._capital_programme)
+            self.clock.at(pkg.capital_start_years * DAYS_PER_YEAR, self._capital_programme)
 
     def _own_search_order(self) -> list[list[tuple[int, float]]]:
         """For each LA, the LAs whose in-house units its commissioner may use, nearest first: its
         own, and under a pooled RCC the members within the RCC's pooled-search radius."""
         c = self.commissioner
-        w = self.m.world
+        w = self.world
         radius = [math.inf] * w.n_la
         for rcc in getattr(self, "rccs", []):
             for la in rcc.members:
@@ -142,7 +162,7 @@ class Commissioning:
 
     # ------------------------------------------------------------------ go-live
     def _go_live(self, rcc: RCC) -> None:
-        c, m = rcc.cfg, self.m
+        c = rcc.cfg
         rcc.live = True
         for la in rcc.members:
             self.rcc_of[la] = rcc.id
@@ -153,22 +173,22 @@ class Commissioning:
             self.retention[la] = c.retention_improvement
             self.cofund_share[la] = c.health_cofunding_share
         if c.pooled_search:
-            self.commissioner[rcc.members] = m.world.n_la + rcc.id
+            self.commissioner[rcc.members] = self.world.n_la + rcc.id
             self.own_search_order = self._own_search_order()
         if c.block_places:
             self._block_contract(rcc)
         if c.shared_secure_places:
-            m.provision.add_secure(self._central_la(rcc), c.shared_secure_places)
+            self.provision.add_secure(self._central_la(rcc), c.shared_secure_places)
         if c.homes_to_build:
             self._build_homes(rcc)
         if c.specialist_carers:
             self._recruit_specialists(rcc)
         if c.forecasting:
-            self.forecast_rng = m.streams("rcc_forecasts")
+            self.forecast_rng = self.ctx.streams("rcc_forecasts")
 
     def _central_la(self, rcc: RCC) -> int:
         """The member LA nearest to the members' population-weighted centre."""
-        w = self.m.world
+        w = self.world
         lat = float((w.lat[rcc.members] * rcc.weights).sum())
         lon = float((w.lon[rcc.members] * rcc.weights).sum())
         d = [(lat - w.lat[j]) ** 2 + ((lon - w.lon[j]) * math.cos(math.radians(lat))) ** 2 for j in rcc.members]
@@ -177,66 +197,67 @@ class Commissioning:
     def _block_contract(self, rcc: RCC) -> None:
         """Block-contract private home places in and near the region, nearest first: reserved for
         members' children at a discount, paid whether filled or not."""
-        c, m = rcc.cfg, self.m
+        c = rcc.cfg
         centre = self._central_la(rcc)
         wanted = c.block_places
-        for j, _ in m.world.neighbour_list[centre]:
-            for unit in list(m.placement.pools[PRIVATE_HOME][j].values()):
+        for j, _ in self.world.neighbour_list[centre]:
+            for unit in self.placement.vacant_units(PRIVATE_HOME, j):
                 if wanted <= 0:
                     break
                 if unit.reserved_for >= 0 or unit.provider is None or unit.provider.failed:
                     continue
-                m.placement.reserve(unit, rcc.id, price_factor=unit.price_factor * (1 - c.block_discount))
+                self.placement.reserve(unit, rcc.id, price_factor=unit.price_factor * (1 - c.block_discount))
                 rcc.block_units.append(unit)
                 wanted -= unit.usable
             if wanted <= 0:
                 break
 
     def _build_homes(self, rcc: RCC) -> None:
-        c, m = rcc.cfg, self.m
+        c = rcc.cfg
         n = c.homes_to_build
         if c.home_build_cost_gbp > 0 and c.capital_funding_gbp > 0:
             n = min(n, int(c.capital_funding_gbp // c.home_build_cost_gbp))
         centre = self._central_la(rcc)
         for k in range(n):
             la = int(rcc.members[k % len(rcc.members)]) if len(rcc.members) > 1 else centre
-            self.m.rec.flow["rcc_capital"][la] += c.home_build_cost_gbp
-            m.schedule(c.home_build_lead_days, self._open_rcc_home, rcc, la)
+            self.rec.flow["rcc_capital"][la] += c.home_build_cost_gbp
+            self.clock.at(c.home_build_lead_days, self._open_rcc_home, rcc, la)
 
-    def _open_rcc_home(self, rcc: RCC, la: int) -> None:
-        home = self.m.provision.new_home(
-            la, LA_HOME, self.m.las[la].provider, rcc.cfg.home_places, max_tier=2, reserved_for=rcc.id
+    def _open_rcc_home(self, rcc: RCC, la: int) -> Home:
+        home = self.provision.new_home(
+            la, LA_HOME, self.las[la].provider, rcc.cfg.home_places, max_tier=2, reserved_for=rcc.id
         )
-        self.m.rec.flow["homes_opened"][la, 0] += 1
+        self.rec.flow["homes_opened"][la, 0] += 1
         return home
 
     def _recruit_specialists(self, rcc: RCC) -> None:
-        c, m = rcc.cfg, self.m
-        factor = c.specialist_cost_week / m.cfg.fostering.in_house_cost_week
+        c = rcc.cfg
+        factor = c.specialist_cost_week / self.cfg.fostering.in_house_cost_week
         for k in range(c.specialist_carers):
             la = int(rcc.members[k % len(rcc.members)])
-            m.fostering.new_household(
-                la, IN_HOUSE, m.las[la].provider, max_tier=2, reserved_for=rcc.id, price_factor=factor
+            self.fostering.new_household(
+                la, IN_HOUSE, self.las[la].provider, max_tier=2, reserved_for=rcc.id, price_factor=factor
             )
 
     def _capital_programme(self) -> None:
         """National capital programme: LA-run homes in proportion to children in care; secure places."""
-        pkg, m = self.m.cfg.policy.package, self.m
-        w = m.world
+        pkg = self.cfg.policy.package
+        w = self.world
         stock = np.where(w.simulated, np.maximum(w.stock, 0), 0).astype(float)
         if pkg.capital_homes and stock.sum() > 0:
-            per_la = m.streams("capital_programme").multinomial(pkg.capital_homes, stock / stock.sum())
+            per_la = self.ctx.streams("capital_programme").multinomial(pkg.capital_homes, stock / stock.sum())
             for la in np.flatnonzero(per_la):
                 for _ in range(per_la[la]):
-                    m.schedule(m.provision.lead_time(), m.provision.open_la_home, int(la))
+                    self.clock.at(self.provision.lead_time(), self.provision.open_la_home, int(la))
         if pkg.capital_secure_places:
-            m.provision.add_secure(int(np.argmax(stock)), pkg.capital_secure_places)
+            self.provision.add_secure(int(np.argmax(stock)), pkg.capital_secure_places)
 
     # ------------------------------------------------------------------ weekly and yearly
-    def week(self, days: float) -> None:
-        """Accrue RCC costs and funding for the week just ended, apportioned to members."""
-        flow = self.m.rec.flow
-        t1 = self.m.env.now
+    def accrue_costs(self) -> None:
+        """Weekly: RCC costs and funding for the week just ended, apportioned to members."""
+        days = self.clock.week_length()
+        flow = self.rec.flow
+        t1 = self.clock.env.now
         t0 = t1 - days
         for rcc in self.rccs:
             c = rcc.cfg
@@ -257,27 +278,28 @@ class Commissioning:
                 )
             if rcc.block_units and rcc.live:
                 void = sum(
-                    max(u.usable - len(u.children), 0) * self.m.market.price(PRIVATE_HOME, 2, u.price_factor)
+                    max(u.usable - len(u.children), 0) * self.market.price(PRIVATE_HOME, 2, -1, u)
                     for u in rcc.block_units
                     if u.open
                 )
                 flow["rcc_void_cost"][rcc.members] += void * days / WEEK * rcc.weights
 
-    def year(self, y: int) -> None:
+    def sufficiency_plan(self) -> None:
         """Yearly sufficiency plan of each live RCC that forecasts demand (lever b): the
         recruitment effort for next year is set from the forecast need for in-house foster
         places; an under-forecast is a forecast-driven shortfall."""
-        m = self.m
-        st = m.rec.stock
+        y = self.clock.year_index()
+        st = self.rec.stock
         for rcc in self.rccs:
             if not (rcc.live and rcc.cfg.forecasting):
                 continue
             mem = rcc.members
             need = float(st["placements"][mem][:, [IN_HOUSE, 1]].sum())  # in-house + IFA foster now
-            sd = rcc.cfg.forecast_error_sd * (1.0 - m.cfg.policy.package.national_forecasting_support)
-            forecast = need * math.exp(self.forecast_rng.normal(0.0, sd)) if sd > 0 else need
-            capacity = float(st["foster_places"][mem, 0].sum()) * m.cfg.fostering.usable_place_share
-            ann = m.rec.annual
+            sd = rcc.cfg.forecast_error_sd * (1.0 - self.cfg.policy.package.national_forecasting_support)
+            rng = self.forecast_rng
+            forecast = need * math.exp(rng.normal(0.0, sd)) if sd > 0 and rng is not None else need
+            capacity = float(st["foster_places"][mem, 0].sum()) * self.cfg.fostering.usable_place_share
+            ann = self.rec.annual
             ann["forecast_shortfall"][y, mem] += max(need - forecast, 0.0) * rcc.weights
             ann["forecast_error"][y, mem] += (forecast - need) * rcc.weights
             gap = max(forecast - capacity, 0.0) / max(capacity, 1.0)

@@ -12,6 +12,7 @@ Counts, not shares, are what add up: to get a region or England, sum the counts 
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -339,29 +340,45 @@ ANNUAL_VARIABLES: dict[str, Var] = {
 
 
 class Recorder:
-    """Live counters and the preallocated output arrays."""
+    """Live counters and the preallocated output arrays.
+
+    Each variable has one live buffer, an ``array.array('d')`` that the processes update one
+    cell at a time through ``live[name]`` (flat index ``la * k + j`` for a variable with an extra
+    dimension of length ``k``: plain Python indexing, several times cheaper than a numpy scalar
+    update), and a numpy view of the same memory in ``stock[name]`` / ``flow[name]`` (shape
+    ``(n_la,)`` or ``(n_la, k)``) for whole-array reads. ``record_week`` copies the views into the
+    output arrays and zeroes the flows.
+    """
 
     def __init__(self, n_la: int, n_weeks: int, n_years: int):
         self.n_la = n_la
+        self.live: dict[str, array] = {}
         self.stock: dict[str, np.ndarray] = {}
         self.flow: dict[str, np.ndarray] = {}
         self.out: dict[str, np.ndarray] = {}
         for name, var in VARIABLES.items():
             shape = (n_la,) if var.extra is None else (n_la, len(EXTRA_DIMS[var.extra]))
+            buf = array("d", bytes(8 * int(np.prod(shape))))
+            self.live[name] = buf
             target = self.stock if var.kind == "stock" else self.flow
-            target[name] = np.zeros(shape, dtype=np.float64)
+            target[name] = np.frombuffer(buf, dtype=np.float64).reshape(shape)
             self.out[name] = np.zeros((n_weeks,) + shape, dtype=np.float64)
         self.annual = {
             name: np.zeros((n_years, n_la) if var.extra is None else (n_years, n_la, len(EXTRA_DIMS[var.extra])))
             for name, var in ANNUAL_VARIABLES.items()
         }
 
+    def flow_reset(self) -> None:
+        """Zero every flow (after the base-date set-up, which is not a flow of week 1)."""
+        for arr in self.flow.values():
+            arr[...] = 0.0
+
     def record_week(self, w: int) -> None:
         for name, arr in self.stock.items():
             self.out[name][w] = arr
         for name, arr in self.flow.items():
             self.out[name][w] = arr
-            arr[:] = 0.0
+            arr[...] = 0.0
 
     def to_dataset(
         self, times: np.ndarray, stat_year: np.ndarray, year_ends: np.ndarray, la_coords: dict, dtype: str, attrs: dict
@@ -437,7 +454,8 @@ def add_shares(ds: xr.Dataset) -> xr.Dataset:
         share.attrs = {
             "units": units,
             "long_name": name.replace("_", " ").capitalize(),
-            "definition": f"{num} / {den}; a ratio: sum the counts, then recompute (metrics.aggregate)",
+            "definition": f"{num} / {den}; NaN where {den} is 0 (no children to take a share of); a ratio: "
+            "sum the counts, then recompute (rcc_sim.engine.recorder.aggregate)",
         }
         out[name] = share
     return out

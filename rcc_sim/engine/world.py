@@ -13,11 +13,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from rcc_sim.config import Config
 from rcc_sim.data import YEARS, load_las, load_lsoa_points, load_targets
+
+
+class SupportsRandom(Protocol):
+    """Anything with ``random()`` -> U(0, 1): a numpy Generator or a buffered stream."""
+
+    def random(self) -> float: ...
+
 
 EARTH_RADIUS_MILES = 3958.8  # mean Earth radius (IUGG)
 
@@ -82,7 +90,7 @@ class World:
     def region_index(self) -> dict[str, np.ndarray]:
         return {r: np.flatnonzero(self.regions == r) for r in dict.fromkeys(self.regions)}
 
-    def random_point(self, la: int, rng: np.random.Generator) -> tuple[float, float]:
+    def random_point(self, la: int, rng: SupportsRandom) -> tuple[float, float]:
         """One small-area point of the LA, uniformly (scalar fast path of :meth:`sample_points`)."""
         pts = self.point_lists[la]
         return pts[int(rng.random() * len(pts))]
@@ -112,7 +120,7 @@ def _exit_multiplier(las: dict, cfg: Config, until: int) -> np.ndarray:
         num = sum(np.nan_to_num(las[f"ceased_{y}"]) for y in pairs)
         den = sum((np.nan_to_num(las[f"stock_{y - 1}"]) + np.nan_to_num(las[f"stock_{y}"])) / 2 for y in pairs)
         t = load_targets()
-        national = t["cla_starts"]["value"] / t["cla_stock"]["value"]
+        national = float(t["cla_starts"]["value"]) / float(t["cla_stock"]["value"])
     else:
         num = sum(np.nan_to_num(las[f"starts_{y}"]) for y in years)
         den = sum(np.nan_to_num(las[f"stock_{y}"]) for y in years)

@@ -13,38 +13,69 @@ whole batch of children.
 
 from __future__ import annotations
 
+import bisect
+import math
+from typing import TYPE_CHECKING, NamedTuple
+
 import numpy as np
 
 from rcc_sim.config import Config
-from rcc_sim.vocab import AGE_BAND_EDGES, DAYS_PER_YEAR, DURATION_BAND_EDGES, EXIT_ROUTES, HAZARD_ROUTES
+from rcc_sim.engine.agents import Child
+from rcc_sim.engine.processes import Context, Process
+from rcc_sim.vocab import (
+    ADOPTION,
+    AGE_BAND_EDGES,
+    AGE_GROUPS,
+    CARE_PLAN,
+    DAYS_PER_YEAR,
+    DURATION_BAND_EDGES,
+    EXIT_ROUTES,
+    FOSTER_TYPES,
+    HAZARD_ROUTES,
+    OTHER_SETTING,
+    WITH_PARENTS,
+)
+
+if TYPE_CHECKING:
+    from rcc_sim.engine.processes.placement import Placement
 
 DT = 1.0 / 12.0  # years: grid step of the cumulative hazard
 MAX_STEPS = int(round(18 / DT))
 ROUTE_INDEX = np.array([EXIT_ROUTES.index(r) for r in HAZARD_ROUTES])  # hazard route -> EXIT_ROUTES
 AT_18 = -1
+STAYING_PUT = EXIT_ROUTES.index("staying_put")
+INDEPENDENT = EXIT_ROUTES.index("independent_living")
+OTHER_EXIT = EXIT_ROUTES.index("other")
+ADOPTED = EXIT_ROUTES.index("adopted")
+RETURNED_HOME = EXIT_ROUTES.index("returned_home")
 UASC_HAZARD_MULTIPLIER = 0.3  # ASSUMPTION: unaccompanied children rarely return home or are adopted; most leave at 18
 
+
 # columns of an arrivals/stock batch (all float64)
-FIELDS = (
-    "t",
-    "la",
-    "age",
-    "male",
-    "tier",
-    "uasc",
-    "group",
-    "lat",
-    "lon",
-    "exit_in",
-    "route",
-    "u_kin",
-    "u_other",
-    "u_pre",
-    "u_lead",
-    "u_18",
-    "u_plan",
-    "in_care",
-)
+class Record(NamedTuple):
+    """One child of an arrivals/stock batch (all float64, as drawn)."""
+
+    t: float  # model day of arrival
+    la: float  # LA index
+    age: float  # years
+    male: float
+    tier: float  # needs tier (NEEDS_TIERS)
+    uasc: float
+    group: float  # sibling group id, -1 if none
+    lat: float  # home point
+    lon: float
+    exit_in: float  # days to the planned exit
+    route: float  # planned exit route (EXIT_ROUTES index) or AT_18
+    u_kin: float  # the child's own uniforms deciding later events (common random numbers)
+    u_other: float
+    u_pre: float
+    u_lead: float
+    u_18: float
+    u_plan: float
+    in_care: float  # days in care at arrival (base-date stock only)
+
+
+FIELDS = Record._fields  # columns of an arrivals/stock batch
 
 
 class ExitSampler:
@@ -107,12 +138,29 @@ class ExitSampler:
         return s
 
 
-class Demand:
-    """Generates the initial stock and each year's arrivals as column batches."""
+class Demand(Process):
+    """Children entering and leaving care: the base-date stock, each year's arrivals (drawn as
+    column batches), admission and placement at entry, the moves planned before an exit, exits,
+    and the 31 March census of the children in care."""
 
-    def __init__(self, cfg: Config, world, streams):
-        self.cfg, self.world, self.streams = cfg, world, streams
+    name = "demand"
+    needs = ("placement",)
+    placement: Placement
+
+    def __init__(self, ctx: Context):
+        super().__init__(ctx)
+        cfg, streams = ctx.cfg, ctx.streams
+        self.cfg, self.streams = cfg, streams
+        self.children: dict[int, Child] = {}
+        self.arrivals_this_year: list[list[Record]] = []
         self.exits = ExitSampler(cfg)
+        self.n_years = math.ceil(cfg.sim.years)
+        live = ctx.rec.live
+        self._cic, self._uasc = live["children_in_care"], live["uasc"]
+        self._starts, self._starts_age = live["starts"], live["starts_by_age"]
+        self._ceased, self._ceased_age = live["ceased"], live["ceased_by_age"]
+        self._n_routes, self._n_ages = len(EXIT_ROUTES), len(AGE_GROUPS)
+        self._age_edges = AGE_BAND_EDGES[1:-1]
         d = cfg.demand
         self.age_shares = np.array(d.start_age_shares)
         self.uasc_share = np.array(d.uasc_share_of_starts)
@@ -219,7 +267,7 @@ class Demand:
             keys.append(uasc)
         wflat = np.concatenate(weights)
         cell = rng.choice(len(wflat), size=n, p=wflat / wflat.sum())
-        uasc = cell // (MAX_STEPS * MAX_STEPS)
+        uasc_of = cell // (MAX_STEPS * MAX_STEPS)
         j, k = np.divmod(cell % (MAX_STEPS * MAX_STEPS), MAX_STEPS)
         entry_age = entry_ages[j] + (rng.random(n) - 0.5) * DT
         in_care = (k + rng.random(n)) * DT
@@ -229,12 +277,12 @@ class Demand:
         home = np.empty((n, 2))
         for i in np.flatnonzero(counts):
             idx = np.flatnonzero(la == i)
-            home[idx] = w.sample_points(i, len(idx), rng)
+            home[idx] = w.sample_points(int(i), len(idx), rng)
         cols = {
             "t": np.zeros(n),
             "la": la.astype(float),
             "age": age,
-            "uasc": uasc.astype(float),
+            "uasc": uasc_of.astype(float),
             "group": np.full(n, -1.0),
             "lat": home[:, 0],
             "lon": home[:, 1],
@@ -249,3 +297,161 @@ class Demand:
             cols["tier"][rng.choice(secure, size=len(secure) - keep, replace=False)] = 2.0
         order = np.argsort(-cols["in_care"], kind="stable")  # longest in care are placed first
         return {k: v[order] for k, v in cols.items()}
+
+    # ------------------------------------------------------------------ as a process
+    def build(self) -> None:
+        """The children in care at the base date, placed in order of time in care (longest first)."""
+        for group in _records(self.initial_stock()):
+            self._admit_group(group, initial=True)
+        for child in self.children.values():  # ASSUMPTION: a base-date placement began halfway through the time in care
+            child.same_placement_since = child.entry_t / 2.0
+
+    def schedule_arrivals(self, year_index: int) -> None:
+        """Put the year's arrivals on the clock, LA by LA, in order of arrival."""
+        ends = self.clock.week_ends
+        yend = [e for i, e in enumerate(ends) if (i + 1) % 52 == 0]
+        t0 = 0.0 if year_index == 0 else yend[year_index - 1]
+        t1 = yend[year_index] if year_index < len(yend) else ends[-1]
+        groups = [g for la in self.world.sim_index for g in _records(self.arrivals(int(la), t0, t1, year_index))]
+        groups.sort(key=lambda g: g[0].t)  # stable: ties keep LA order
+        self.arrivals_this_year = groups  # (read by the common-random-numbers tests)
+        now = self.clock.now
+        for g in groups:
+            self.clock.at(g[0].t - now, self._admit_group, g, False)
+
+    def schedule_next_year(self) -> None:
+        """Yearly: next year's arrivals (if the run goes on)."""
+        y = self.clock.year_index()
+        if y + 1 < self.n_years:
+            self.schedule_arrivals(y + 1)
+
+    def census_31_march(self) -> None:
+        """Yearly, at 31 March: the annual measures that need every child (3+ placements in the
+        year, long-term stability, age), then each child's placement count restarts at one."""
+        rec, y = self.rec, self.clock.year_index()
+        ann = rec.annual
+        ann["children_in_care_31mar"][y] = rec.stock["children_in_care"]
+        three, by_age = ann["three_plus_placements"][y], ann["children_in_care_by_age_31mar"][y]
+        stable, eligible = ann["long_term_stable"][y], ann["long_term_eligible"][y]
+        t, edges = self.clock.now, self._age_edges
+        for child in self.children.values():
+            if child.placements_this_year >= 3:
+                three[child.la] += 1
+            age = child.age(t)
+            if age < 16.0 and t - child.entry_t >= 2.5 * DAYS_PER_YEAR:
+                eligible[child.la] += 1
+                if t - child.same_placement_since >= 2 * DAYS_PER_YEAR:
+                    stable[child.la] += 1
+            child.placements_this_year = 1
+            by_age[child.la, bisect.bisect_right(edges, age)] += 1
+
+    # ------------------------------------------------------------------ children arriving
+    def _admit_group(self, group: list, initial: bool) -> None:
+        """Create the children of an arriving group (or one of the base-date stock) and place them."""
+        t = self.clock.env.now
+        children = []
+        p = self.cfg.placement
+        agents, edges = self.ctx.agents, self._age_edges
+        for r in group:
+            la = int(r.la)
+            child = Child(
+                agents,
+                la,
+                r.lat,
+                r.lon,
+                birth_t=t - r.age * DAYS_PER_YEAR,
+                entry_t=t - r.in_care,
+                male=r.male > 0,
+                tier=int(r.tier),
+                uasc=r.uasc > 0,
+                group=int(r.group),
+                exit_t=t + r.exit_in,
+                route=int(r.route),
+            )
+            child.u_18 = r.u_18
+            child.supported_first = r.u_plan < p.supported_first_16_17
+            self.children[child.unique_id] = child
+            self._cic[la] += 1
+            self._uasc[la] += child.uasc
+            if not initial:
+                self._starts[la] += 1
+                self._starts_age[la * self._n_ages + bisect.bisect_right(edges, r.age)] += 1
+            self.clock.at(r.exit_in, self._exit, child)
+            children.append(child)
+        lead = group[0]
+        band = bisect.bisect_right(edges, lead.age)
+        placement = self.placement
+        pre = [self._pre_exit_plan(c, r) for c, r in zip(children, group)]
+        if any(x is not None and x[0] <= t for x in pre):  # already placed with parents / for adoption
+            for c, x in zip(children, pre):
+                if x is not None and x[0] <= t:
+                    placement.place_without_search(c, x[1])
+                else:
+                    placement.search_and_place(c)
+        elif lead.u_other < p.other_setting_at_entry[band]:
+            for c in children:
+                placement.place_without_search(c, OTHER_SETTING)
+        elif lead.u_kin < p.kinship_at_entry[band]:
+            placement.place_kinship(children)
+        else:
+            placement.place_new(children)
+        for c, x in zip(children, pre):
+            if x is not None and x[0] > t:
+                self.clock.at(x[0] - t, self._pre_exit_move, c, x[1])
+
+    def _pre_exit_plan(self, child: Child, r) -> tuple[float, int] | None:
+        """(day, placement type) of the planned move that precedes the child's exit, or None:
+        placed for adoption before an adoption order; placed with parents before most returns home."""
+        p = self.cfg.placement
+        if child.route == ADOPTED:
+            lead_years, ptype = p.adoption_placement_lead_years, ADOPTION
+        elif child.route == RETURNED_HOME and r.u_pre < p.with_parents_before_return_home:
+            lead_years, ptype = p.with_parents_lead_years, WITH_PARENTS
+        else:
+            return None
+        lead = -math.log1p(-r.u_lead) * lead_years * DAYS_PER_YEAR
+        return child.exit_t - lead, ptype
+
+    def _pre_exit_move(self, child: Child, ptype: int) -> None:
+        if child.unique_id in self.children and child.ptype != ptype:
+            self.placement.move(child, CARE_PLAN, None, ptype=ptype)
+
+    # ------------------------------------------------------------------ children leaving
+    def _exit(self, child: Child) -> None:
+        if child.unique_id not in self.children:
+            return
+        route = child.route
+        if route == AT_18:
+            e = self.cfg.exits
+            p_stay = e.staying_put_if_fostered
+            fostered = child.ptype in FOSTER_TYPES
+            u = child.u_18
+            if fostered and u < p_stay:
+                route = STAYING_PUT
+            else:
+                v = (u - p_stay) / (1 - p_stay) if fostered and p_stay < 1 else u
+                route = INDEPENDENT if v < e.independent_living_at_18 else OTHER_EXIT
+        self.placement.leave(child)
+        la = child.la
+        self._cic[la] -= 1
+        self._uasc[la] -= child.uasc
+        self._ceased[la * self._n_routes + route] += 1
+        age = child.age(self.clock.env.now)
+        band = 5 if age >= 17.999 else bisect.bisect_right(self._age_edges, age)
+        self._ceased_age[la * self._n_ages + band] += 1
+        del self.children[child.unique_id]
+        child.remove()
+
+
+def _records(cols: dict) -> list[list]:
+    """A column batch as groups of row records: siblings (same group id >= 0) together."""
+    rows = [Record(*r) for r in zip(*(cols[k].tolist() for k in FIELDS))]
+    out: list[list] = []
+    prev = None
+    for r in rows:
+        if r.group >= 0 and r.group == prev:
+            out[-1].append(r)
+        else:
+            out.append([r])
+        prev = r.group
+    return out

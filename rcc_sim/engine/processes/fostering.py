@@ -16,34 +16,51 @@
 from __future__ import annotations
 
 import bisect
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rcc_sim.engine.agents import FosterHousehold, Provider
+from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.processes.supply import CARER_INDEX, binomial
 from rcc_sim.vocab import DAYS_PER_YEAR, IFA, IN_HOUSE
+
+if TYPE_CHECKING:
+    from rcc_sim.engine.commissioning import Commissioning
+    from rcc_sim.engine.processes.market import Market
+    from rcc_sim.engine.processes.supply import Supply
 
 N_LARGE_IFA = 6  # Ofsted 2024-25: 6 large groups own 75 IFAs
 LARGE_IFA_SHARE = 18770 / 33000  # share of IFA places held by the 6 groups (Ofsted 2024-25: 18,770 places)
 N_SMALL_IFA = 312  # 318 IFAs in all (Ofsted 2024-25)
 
 
-class Fostering:
-    def __init__(self, model):
-        self.m = model
-        self.cfg = model.cfg.fostering
-        self.rng = model.streams("fostering_supply")
-        self.recruit_rng = model.streams("foster_recruitment")
-        self.leave_rng = model.streams("foster_leaving")
-        self.defer_rng = model.streams("foster_leave_defer")
-        self.kin_rng = model.streams("kinship_homes")
+class Fostering(Process):
+    """Mainstream foster households: the base-date supply, the recruitment funnel, leaving."""
+
+    name = "fostering"
+    needs = ("supply", "market", "commissioning")
+    supply: Supply
+    market: Market
+    commissioning: Commissioning
+
+    def __init__(self, ctx: Context):
+        super().__init__(ctx)
+        self.cfg = ctx.cfg.fostering
+        self.outside_occupancy = ctx.cfg.world.outside_occupancy
+        self.las = ctx.agents.las
+        self.rng = ctx.streams("fostering_supply")
+        self.draw = ctx.streams.draws("fostering_supply/households")
+        self.recruit_rng = ctx.streams("foster_recruitment")
+        self.leave_draw = ctx.streams.draws("foster_leaving")
+        self._approvals = ctx.rec.live["foster_approvals"]
         self.places_cdf = list(np.cumsum(self.cfg.places_per_household_shares)[:-1])
         self.ifa_providers: list[Provider] = []
         self.ifa_by_region: dict[str, list[Provider]] = {}
 
     # ------------------------------------------------------------------ base date
     def build(self) -> None:
-        w, c, rng = self.m.world, self.cfg, self.rng
+        w, c, rng = self.world, self.cfg, self.rng
         weight = np.maximum(w.stock, 1).astype(float)
         n_in_house = rng.multinomial(
             int(round(c.mainstream_households * c.in_house_household_share)), weight / weight.sum()
@@ -51,18 +68,18 @@ class Fostering:
         n_ifa = rng.multinomial(
             int(round(c.mainstream_households * (1 - c.in_house_household_share))), weight / weight.sum()
         )
-        large = [Provider(self.m, "ifa", True, -1) for _ in range(N_LARGE_IFA)]
+        large = [Provider(self.ctx.agents, "ifa", True, -1) for _ in range(N_LARGE_IFA)]
         self.ifa_providers = list(large)
         for region, idx in w.region_index().items():
             small = [
-                Provider(self.m, "ifa", False, int(idx[0]))
+                Provider(self.ctx.agents, "ifa", False, int(idx[0]))
                 for _ in range(max(1, round(N_SMALL_IFA * len(idx) / w.n_la)))
             ]
             self.ifa_providers += small
             self.ifa_by_region[region] = large + small
         for la in range(w.n_la):
             if w.simulated[la]:
-                provider = self.m.las[la].provider
+                provider = self.las[la].provider
                 for _ in range(n_in_house[la]):
                     self.new_household(la, IN_HOUSE, provider)
             region_providers = self.ifa_by_region[w.regions[la]]
@@ -87,20 +104,20 @@ class Fostering:
         """An approved mainstream household of ``la`` (in-house) or located in it (IFA).
         ``background``: outside the simulated world, its places are partly taken by children who
         are not simulated. ``reserved_for``: an RCC's specialist carer, for its members only."""
-        rng = self.rng
-        places = bisect.bisect_right(self.places_cdf, rng.random()) + 1
-        usable = binomial(rng, places, self.cfg.usable_place_share)
+        draw = self.draw
+        places = bisect.bisect_right(self.places_cdf, draw.random()) + 1
+        usable = binomial(draw, places, self.cfg.usable_place_share)
         if background:
-            usable -= binomial(rng, usable, self.m.cfg.world.outside_occupancy)
+            usable -= binomial(draw, usable, self.outside_occupancy)
         home_la = la
-        if kind == IN_HOUSE and rng.random() < self.cfg.in_house_outside_la_share:
-            home_la = self.m.world.neighbour_list[la][1 + int(rng.random() * 5)][0]  # one of the 5 nearest LAs
-        lat, lon = self.m.world.random_point(home_la, rng)
-        skilled = 1 if rng.random() < self.cfg.complex_skill_share else 0
+        if kind == IN_HOUSE and draw.random() < self.cfg.in_house_outside_la_share:
+            home_la = self.world.neighbour_list[la][1 + int(draw.random() * 5)][0]  # one of the 5 nearest LAs
+        lat, lon = self.world.random_point(home_la, draw)
+        skilled = 1 if draw.random() < self.cfg.complex_skill_share else 0
         if price_factor is None:
-            price_factor = self.m.market.unit_price_factor() if kind == IFA else 1.0
+            price_factor = self.market.unit_price_factor() if kind == IFA else 1.0
         unit = FosterHousehold(
-            self.m,
+            self.ctx.agents,
             kind,
             la=home_la,
             lat=float(lat),
@@ -113,60 +130,62 @@ class Fostering:
             price_factor=price_factor,
         )
         unit.reserved_for = reserved_for
-        self.m.supply.open_unit(unit)
-        if not background:
-            leave_in = (
-                self.leave_rng.exponential(DAYS_PER_YEAR / self.cfg.deregistration_rate)
-                if self.cfg.deregistration_rate > 0
-                else np.inf
-            )
-            if np.isfinite(leave_in):
-                self.m.schedule(leave_in, self._leaves, unit)
+        self.supply.open_unit(unit)
+        if not background and self.cfg.deregistration_rate > 0:
+            self.clock.at(self.leave_draw.exponential(DAYS_PER_YEAR / self.cfg.deregistration_rate), self._leaves, unit)
         return unit
 
     # ------------------------------------------------------------------ weekly recruitment
+    def pipeline(self) -> None:
+        """Base date: the applicants of the past two assessment periods still in assessment."""
+        self.recruit(4 * self.cfg.assessment_days, pipeline=True)
+
+    def recruit_week(self) -> None:
+        """Weekly: next week's enquiries and applications."""
+        self.recruit(self.clock.days_to_next_week_end())
+
     def recruit(self, days: float, pipeline: bool = False) -> None:
         """Enquiries and applications for the coming ``days``; assessments end ~6 months later.
         ``pipeline``: applications made in the ``days`` before the base date, still in assessment."""
-        w, c, rng = self.m.world, self.cfg, self.recruit_rng
+        w, c, rng = self.world, self.cfg, self.recruit_rng
         idx = w.sim_index
         share = w.child_population[idx] / w.child_population.sum()
         enquiries = rng.poisson(
-            c.enquiries_per_year * share * self.m.commissioning.enquiry_mult[idx] * days / DAYS_PER_YEAR
+            c.enquiries_per_year * share * self.commissioning.enquiry_mult[idx] * days / DAYS_PER_YEAR
         )
         applications = rng.binomial(enquiries, c.application_rate)
         if not pipeline:
-            flow = self.m.rec.flow
+            flow = self.rec.flow
             flow["foster_enquiries"][idx] += enquiries
             flow["foster_applications"][idx] += applications
         la_of = np.repeat(idx, applications)
         n = len(la_of)
-        in_house = rng.random(n) < self.m.commissioning.in_house_share[la_of]
+        in_house = rng.random(n) < self.commissioning.in_house_share[la_of]
         approved = rng.random(n) < c.approval_rate
         duration = rng.gamma(4.0, c.assessment_days / 4.0, size=n)
         if pipeline:
             duration -= days * rng.random(n)  # applied up to ``days`` ago
             approved &= duration > 0
         for la, h, d in zip(la_of[approved].tolist(), in_house[approved].tolist(), duration[approved].tolist()):
-            self.m.schedule(d, self._approve, la, h)
+            self.clock.at(d, self._approve, la, h)
 
     def _approve(self, la: int, in_house: bool) -> None:
         if in_house:
-            kind, provider = IN_HOUSE, self.m.las[la].provider
+            kind, provider = IN_HOUSE, self.las[la].provider
         else:
-            region = self.ifa_by_region[self.m.world.regions[la]]
+            region = self.ifa_by_region[self.world.regions[la]]
             kind, provider = IFA, region[int(self.recruit_rng.integers(len(region)))]
         self.new_household(la, kind, provider)
-        self.m.rec.flow["foster_approvals"][la, CARER_INDEX[kind]] += 1
+        self._approvals[la * len(CARER_INDEX) + CARER_INDEX[kind]] += 1
 
     def _leaves(self, unit: FosterHousehold) -> None:
         if not unit.open or unit.closing:
             return
         if unit.ptype == IN_HOUSE:
-            keep = self.m.commissioning.retention[unit.owner_la]
-            if keep and self.leave_rng.random() < keep:  # retention support: the hazard thinned by `keep`
-                self.m.schedule(
-                    self.leave_rng.exponential(DAYS_PER_YEAR / self.cfg.deregistration_rate), self._leaves, unit
+            keep = self.commissioning.retention[unit.owner_la]
+            if keep and self.leave_draw.random() < keep:  # retention support: the hazard thinned by `keep`
+                self.clock.at(
+                    self.leave_draw.exponential(DAYS_PER_YEAR / self.cfg.deregistration_rate), self._leaves, unit
                 )
                 return
-        self.m.supply.deregister(unit, voluntary=True)
+        self.supply.deregister(unit, voluntary=True)

@@ -10,11 +10,16 @@ is fixed when a placement is made and paid until it ends.
 from __future__ import annotations
 
 import math
+from array import array
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rcc_sim.engine.agents import Unit
+from rcc_sim.engine.processes import Context, Process
 from rcc_sim.vocab import (
     ADOPTION,
+    DAYS_PER_WEEK,
     IFA,
     IN_HOUSE,
     KINSHIP,
@@ -28,27 +33,39 @@ from rcc_sim.vocab import (
     WITH_PARENTS,
 )
 
+if TYPE_CHECKING:
+    from rcc_sim.engine.commissioning import Commissioning
+    from rcc_sim.engine.processes.supply import Supply
+
 SPOT_KINDS = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)
+NP = len(PLACEMENT_TYPES)
 
 
-class Market:
-    def __init__(self, model):
-        cfg = model.cfg
-        self.model = model
+class Market(Process):
+    """Prices by kind and needs tier, their weekly response to scarcity, and the spend accounts."""
+
+    name = "market"
+    needs = ("supply", "commissioning")
+    supply: Supply
+    commissioning: Commissioning
+
+    def __init__(self, ctx: Context):
+        super().__init__(ctx)
+        cfg = ctx.cfg
         m, f = cfg.market, cfg.fostering
-        self.base = np.zeros(len(PLACEMENT_TYPES))
-        self.base[KINSHIP] = f.kinship_cost_week
-        self.base[IN_HOUSE] = f.in_house_cost_week
-        self.base[IFA] = f.ifa_price_week
-        self.base[LA_HOME] = m.la_home_cost_week
-        self.base[PRIVATE_HOME] = m.home_price_week
-        self.base[SUPPORTED] = m.supported_price_week
-        self.base[SECURE] = m.secure_price_week
-        self.base[UNREGISTERED] = m.unregistered_price_week
-        self.base[OTHER_SETTING] = m.other_setting_price_week
-        self.base[WITH_PARENTS] = 0.0  # no placement fee (social work costs are outside the model)
-        self.base[ADOPTION] = 0.0
-        self.base = self.base.tolist()  # plain floats: read on every candidate of every search
+        base = [0.0] * NP
+        base[KINSHIP] = f.kinship_cost_week
+        base[IN_HOUSE] = f.in_house_cost_week
+        base[IFA] = f.ifa_price_week
+        base[LA_HOME] = m.la_home_cost_week
+        base[PRIVATE_HOME] = m.home_price_week
+        base[SUPPORTED] = m.supported_price_week
+        base[SECURE] = m.secure_price_week
+        base[UNREGISTERED] = m.unregistered_price_week
+        base[OTHER_SETTING] = m.other_setting_price_week
+        base[WITH_PARENTS] = 0.0  # no placement fee (social work costs are outside the model)
+        base[ADOPTION] = 0.0
+        self.base = base  # plain floats: read on every candidate of every search
         # Published prices are averages over the children a kind of placement usually takes, so a
         # tier multiplier is applied relative to that kind's typical tier (ASSUMPTION below).
         mult = list(cfg.market.tier_price_multipliers)
@@ -65,55 +82,87 @@ class Market:
             WITH_PARENTS: 0,
             ADOPTION: 0,
         }
-        self.tier_mult = [[m / mult[typical[k]] for m in mult] for k in range(len(PLACEMENT_TYPES))]
-        self.scarcity = [1.0] * len(PLACEMENT_TYPES)
+        self.tier_mult = [[x / mult[typical[k]] for x in mult] for k in range(NP)]
+        self.scarcity = [1.0] * NP
         self.elasticity = m.scarcity_elasticity
-        self.reference = np.zeros(len(PLACEMENT_TYPES))  # occupancy at the base date, by kind
+        self.reference = np.zeros(NP)  # occupancy at the base date, by kind
         self.sigma = m.price_dispersion
-        self.rng = model.streams("prices")
+        self.rng = ctx.streams("prices")
         # profit cap (CWSA 2026 s.17): private prices cannot exceed cost x (1 + cap)
         cap = cfg.policy.package.profit_cap_margin
-        self.cap = [1.0] * len(PLACEMENT_TYPES)
+        self.cap = [1.0] * NP
         if cap >= 0:
             for k, margin in ((PRIVATE_HOME, m.home_margin), (IFA, m.ifa_margin), (SUPPORTED, m.home_margin)):
                 self.cap[k] = min(1.0, (1.0 + cap) / (1.0 + margin))
+        self._spot: list[list[float]] = []  # [kind][tier]: price before the buyer's discount and unit factor
+        self._reprice()
+        n = ctx.world.n_la
+        self.spend = Accounts(ctx, n, "spend")
+        self.cofunded = Accounts(ctx, n, "spend_cofunded")
+
+    def _reprice(self) -> None:
+        self._spot = [
+            [self.base[k] * self.tier_mult[k][tier] * self.scarcity[k] * self.cap[k] for tier in range(4)]
+            for k in range(NP)
+        ]
+
+    def build(self) -> None:
+        """Prices at the base date are the published averages: occupancy then is the reference
+        (called once the base-date children are placed)."""
+        usable, filled = self.supply.usable, self.supply.filled
+        for k in SPOT_KINDS:
+            self.reference[k] = filled[k] / usable[k] if usable[k] > 0 else 0.0
 
     def unit_price_factor(self) -> float:
         """A new unit's price relative to the average, mean 1 (lognormal)."""
         s = self.sigma
         return float(math.exp(self.rng.normal(-0.5 * s * s, s))) if s > 0 else 1.0
 
-    def price(self, ptype: int, tier: int, unit_factor: float = 1.0, la: int = -1) -> float:
-        """GBP per week for a child of needs ``tier`` in a placement of type ``ptype``; ``la``
-        (the buyer) gets its commissioner's negotiated discount on spot purchases."""
-        base = self.base[ptype]
-        if ptype == KINSHIP or base == 0.0:
-            return base
-        price = base * self.tier_mult[ptype][tier] * unit_factor * self.scarcity[ptype] * self.cap[ptype]
-        if la >= 0 and ptype in SPOT_KINDS:
-            discount = self.model.commissioning.spot_discount[la]
+    def price(self, ptype: int, tier: int, buyer: int = -1, unit: Unit | None = None) -> float:
+        """GBP per week that the commissioner of LA ``buyer`` pays for a child of needs ``tier``
+        in a placement of type ``ptype`` (in ``unit``, if any). The one price function: the
+        published average for the kind x the tier multiplier x scarcity x the profit cap x the
+        unit's own price factor; on the spot market less the buyer's commissioner discount
+        (national procurement, an RCC's buyer power); a unit reserved for an RCC (block
+        contract, RCC-run) is paid at its contract price, which its price factor holds."""
+        if ptype == KINSHIP:
+            return self.base[KINSHIP]
+        price = self._spot[ptype][tier]
+        if unit is not None:
+            price *= unit.price_factor
+            if unit.reserved_for >= 0:
+                return price
+        if buyer >= 0 and ptype in SPOT_KINDS:
+            discount = self.commissioning.spot_discount[buyer]
             if discount:
                 price *= 1.0 - discount
         return price
 
+    def spot_price(self, kind: int, tier: int, buyer: int) -> float:
+        """``price(kind, tier, buyer)``: the search multiplies it by each unit's price factor,
+        which is ``price(kind, tier, buyer, unit)`` for a unit on the open market."""
+        return self.price(kind, tier, buyer)
+
     def entry_multiplier(self) -> float:
         """Fall in providers' openings when the profit cap removes part of their margin."""
-        pkg = self.model.cfg.policy.package
+        pkg = self.ctx.cfg.policy.package
         if pkg.profit_cap_margin < 0:
             return 1.0
-        removed = max(self.model.cfg.market.home_margin - pkg.profit_cap_margin, 0.0)
+        removed = max(self.ctx.cfg.market.home_margin - pkg.profit_cap_margin, 0.0)
         return max(0.0, 1.0 - pkg.profit_cap_entry_elasticity * removed)
 
-    def set_reference(self, usable: np.ndarray, filled: np.ndarray) -> None:
-        """Prices at the base date are the published averages: occupancy then is the reference."""
-        for k in SPOT_KINDS:
-            self.reference[k] = filled[k] / usable[k] if usable[k] > 0 else 0.0
+    def accrue_spend(self) -> None:
+        """Weekly: spend and co-funded spend accrued up to the end of the week."""
+        self.spend.accrue_all()
+        self.cofunded.accrue_all()
 
-    def update(self, usable: np.ndarray, filled: np.ndarray) -> None:
+    def update_prices(self) -> None:
         """Weekly: spot prices respond to national occupancy of usable places by kind."""
+        usable, filled = self.supply.usable, self.supply.filled
         for k in SPOT_KINDS:
             if usable[k] > 0:
                 self.scarcity[k] = math.exp(self.elasticity * float(filled[k] / usable[k] - self.reference[k]))
+        self._reprice()
 
 
 class Accounts:
@@ -122,33 +171,38 @@ class Accounts:
     ``rate[la, ptype]`` is what the LA is paying per week right now; each change first accrues
     the cell up to now, so the weekly spend is the exact integral of prices over time.
     ``paid`` independently sums price x duration over ended placements (for the invariant tests).
+    Cells are flat Python-indexed buffers (``la * NP + ptype``) with numpy views for the weekly
+    accrual.
     """
 
-    def __init__(self, model, n_la: int, flow: str):
-        self.m = model
+    def __init__(self, ctx: Context, n_la: int, flow: str):
+        self.env = ctx.clock.env
         self.flow = flow  # the recorder flow it accrues into: (la, ptype) or (la,)
-        self.rate = np.zeros((n_la, len(PLACEMENT_TYPES)))
-        self.last = np.zeros((n_la, len(PLACEMENT_TYPES)))
+        self.rate = array("d", bytes(8 * n_la * NP))
+        self.last = array("d", bytes(8 * n_la * NP))
+        self._rate = np.frombuffer(self.rate).reshape(n_la, NP)
+        self._last = np.frombuffer(self.last).reshape(n_la, NP)
         self.paid = 0.0
-        self._flow = model.rec.flow[flow]  # updated in place by the recorder, never replaced
-        self._placements = model.rec.stock["placements"]
+        self._flow_np = ctx.rec.flow[flow]  # a view of the recorder's live buffer
+        self._flow = ctx.rec.live[flow]
+        self._by_type = self._flow_np.ndim == 2
+        self._placements = ctx.rec.live["placements"]
 
     def change(self, la: int, ptype: int, delta_per_week: float) -> None:
         if delta_per_week == 0.0:
             return
-        t = self.m.env.now
-        owed = self.rate[la, ptype] * (t - self.last[la, ptype]) / 7.0
-        if self._flow.ndim == 2:
-            self._flow[la, ptype] += owed
+        t = self.env.now
+        i = la * NP + ptype
+        owed = self.rate[i] * (t - self.last[i]) / DAYS_PER_WEEK
+        self._flow[i if self._by_type else la] += owed
+        self.last[i] = t
+        if self._placements[i] == 0:
+            self.rate[i] = 0.0  # no rounding residue once the last such placement has ended
         else:
-            self._flow[la] += owed
-        self.last[la, ptype] = t
-        self.rate[la, ptype] += delta_per_week
-        if self._placements[la, ptype] == 0:
-            self.rate[la, ptype] = 0.0  # no rounding residue once the last such placement has ended
+            self.rate[i] += delta_per_week
 
     def accrue_all(self) -> None:
-        t = self.m.env.now
-        owed = self.rate * (t - self.last) / 7.0
-        self._flow += owed if self._flow.ndim == 2 else owed.sum(axis=1)
-        self.last[:] = t
+        t = self.env.now
+        owed = self._rate * (t - self._last) / DAYS_PER_WEEK
+        self._flow_np += owed if self._by_type else owed.sum(axis=1)
+        self._last[:] = t

@@ -19,21 +19,31 @@ practice, a commissioner may persuade a foster carer to take a child into an app
 that is not normally open (a *stretched* placement, beyond the carer's usual availability), at a
 penalty in the score and a higher breakdown hazard.
 
+Every price a child's placement costs comes from :meth:`rcc_sim.engine.processes.market.Market.price`
+with the buyer (the child's LA) and the unit, so every commissioner discount applies the same way
+to a single child, a sibling group and a move.
+
 **Placement life.** Each placement draws an unplanned ending (breakdown) and a planned move
 (care plan: step-down from residential care, short- to long-term fostering); the sooner one is
 scheduled. Hazards depend on type, age, needs match, distance and the child's move history.
+
+**Live counters.** Entering and leaving a placement updates the recorder's live counters
+(:class:`rcc_sim.engine.recorder.Recorder`) cell by cell; nothing here scans all children.
 """
 
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
-from rcc_sim.engine.agents import Child, Unit
+from rcc_sim.engine.agents import MILES_PER_DEG_LAT, Child, Unit
+from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.world import miles
 from rcc_sim.vocab import (
     ADOPTION,
     CARE_PLAN,
+    DAYS_PER_MONTH,
+    DAYS_PER_WEEK,
     DAYS_PER_YEAR,
     FAMILY_BASED,
     IFA,
@@ -49,60 +59,72 @@ from rcc_sim.vocab import (
     WITH_PARENTS,
 )
 
+if TYPE_CHECKING:
+    from rcc_sim.engine.commissioning import Commissioning
+    from rcc_sim.engine.processes.market import Market
+    from rcc_sim.engine.processes.supply import Supply
+
 OWNED_KINDS = (IN_HOUSE, LA_HOME)  # searched only among the commissioner's own units
 HOMES = (LA_HOME, PRIVATE_HOME)
 COFUNDED = (LA_HOME, PRIVATE_HOME, SECURE, IFA, IN_HOUSE)  # complex-needs placements health may co-fund
 LOCATED = frozenset(range(len(PLACEMENT_TYPES))) - {UNREGISTERED, ADOPTION, OTHER_SETTING}
-MILES_PER_DEG_LAT = 69.09
-SEARCH_RADIUS = {IN_HOUSE: 1e9, LA_HOME: 1e9, PRIVATE_HOME: 1e9, SUPPORTED: 1e9, SECURE: 1e9}
+POOLED_KINDS = (IN_HOUSE, IFA, LA_HOME, PRIVATE_HOME, SUPPORTED, SECURE)
+NP = len(PLACEMENT_TYPES)
 
 
-class Placement:
+class Placement(Process):
     """Vacancy pools, the search, and the events of a placement's life."""
 
-    def __init__(self, model):
-        self.m = model
-        self.cfg = model.cfg
+    name = "placement"
+    needs = ("market", "supply", "commissioning")
+    market: Market
+    supply: Supply
+    commissioning: Commissioning
+
+    def __init__(self, ctx: Context):
+        super().__init__(ctx)
+        self.cfg = ctx.cfg
         p = self.cfg.placement
         b = self.cfg.breakdown
-        n = model.world.n_la
-        # pools[ptype][la] = {unit_id: unit}: open units with a vacancy, run by la (in-house carers,
-        # LA homes) or located in la (everything bought from others)
-        self.pools: dict[int, list[dict[int, Unit]]] = {
-            k: [{} for _ in range(n)] for k in (IN_HOUSE, IFA, LA_HOME, PRIVATE_HOME, SUPPORTED, SECURE)
-        }
+        n = ctx.world.n_la
+        # pools[ptype][la] = {unit_id: (lon, lat, price factor, max tier, unit)}: open units with a
+        # vacancy, run by la (in-house carers, LA homes) or located in la (everything bought from
+        # others); the unit's fixed attributes are copied into the entry for the search's inner loop
+        self.pools: dict[int, list[dict[int, tuple]]] = {k: [{} for _ in range(n)] for k in POOLED_KINDS}
         self.pooled = {k: 0 for k in self.pools}  # units with a vacancy, by kind (England)
         # stretch[ptype][la]: units full to their usual availability but with approved places spare
         # (foster carers only: a home's registration and staffing cannot stretch)
-        self.stretch: dict[int, list[dict[int, Unit]]] = {k: [{} for _ in range(n)] for k in (IN_HOUSE, IFA)}
+        self.stretch: dict[int, list[dict[int, tuple]]] = {k: [{} for _ in range(n)] for k in (IN_HOUSE, IFA)}
         self.stretched = {k: 0 for k in self.stretch}
-        if model.cfg.policy.package.end_unregistered:  # standards reform: homes stretch to registration
+        if self.cfg.policy.package.end_unregistered:  # standards reform: homes stretch to registration
             for k in (LA_HOME, PRIVATE_HOME, SUPPORTED):
                 self.stretch[k] = [{} for _ in range(n)]
                 self.stretched[k] = 0
         # reserved[rcc id][ptype] = {unit_id: unit}: block-contracted or RCC-run units with a vacancy
-        self.reserved: dict[int, dict[int, dict[int, Unit]]] = {}
-        self.radius = dict(SEARCH_RADIUS)
+        self.reserved: dict[int, dict[int, dict[int, Unit]]] = {}  # (units, not pool entries: few)
+        self.radius = {k: math.inf for k in POOLED_KINDS}
         self.radius[IFA] = p.max_foster_search_miles
         self.k = p.candidates_per_search
-        self.rng = model.streams("placement_life")
-        self.reason_rng = model.streams("move_reasons")
-        self.unplanned = {
-            KINSHIP: b.unplanned_kinship,
-            IN_HOUSE: b.unplanned_foster,
-            IFA: b.unplanned_foster,
-            LA_HOME: b.unplanned_home,
-            PRIVATE_HOME: b.unplanned_home,
-            SUPPORTED: b.unplanned_supported,
-            OTHER_SETTING: b.unplanned_other,
-        }
-        self.planned = {
-            IN_HOUSE: b.planned_foster,
-            IFA: b.planned_foster,
-            LA_HOME: b.planned_home,
-            PRIVATE_HOME: b.planned_home,
-            SUPPORTED: b.planned_supported,
-        }
+        self.draw = ctx.streams.draws("placement_life")
+        self.reason_draw = ctx.streams.draws("move_reasons")
+        self.unplanned = [0.0] * NP
+        for kinds, rate in (
+            ((KINSHIP,), b.unplanned_kinship),
+            ((IN_HOUSE, IFA), b.unplanned_foster),
+            (HOMES, b.unplanned_home),
+            ((SUPPORTED,), b.unplanned_supported),
+            ((OTHER_SETTING,), b.unplanned_other),
+        ):
+            for k in kinds:
+                self.unplanned[k] = rate
+        self.planned = [0.0] * NP
+        for kinds, rate in (
+            ((IN_HOUSE, IFA), b.planned_foster),
+            (HOMES, b.planned_home),
+            ((SUPPORTED,), b.planned_supported),
+        ):
+            for k in kinds:
+                self.planned[k] = rate
         cum, acc = [], 0.0
         for s in b.reason_shares_unplanned:
             acc += s
@@ -110,8 +132,23 @@ class Placement:
         self.reason_cdf = cum
         self.waiting: dict[int, Child] = {}
         self.high_cost = self.cfg.market.high_cost_threshold_week
-        # the recorder's live counters, as attributes (they are updated in place, never replaced)
-        self.st = SimpleNamespace(**model.rec.stock)
+        self.end_unregistered = self.cfg.policy.package.end_unregistered
+        # the recorder's live counters (flat: index la * k + j), updated cell by cell
+        live = ctx.rec.live
+        self._placements = live["placements"]
+        self._family, self._no_lawful = live["family_based"], live["no_lawful_placement"]
+        self._high_cost, self._waiting, self._placed = live["high_cost"], live["waiting"], live["placed"]
+        self._located, self._distance = live["located"], live["distance_sum"]
+        self._over20, self._outside = live["over_20_miles"], live["outside_la"]
+        self._made, self._days_wait = live["placements_made"], live["days_to_placement"]
+        self._after_wait, self._moves = live["placed_after_wait"], live["moves"]
+        self._siblings_split = live["siblings_split"]
+        self._n_reasons = len(self.rec.flow["moves"][0])
+
+    def bind(self, **collaborators) -> None:
+        super().bind(**collaborators)
+        self.spend = self.market.spend
+        self.cofunded = self.market.cofunded
 
     # ------------------------------------------------------------------ vacancy pools
     def refresh(self, unit: Unit) -> None:
@@ -120,11 +157,11 @@ class Placement:
         if pools is None:  # kinship households are approved for their own children only
             return
         if unit.reserved_for >= 0:
-            pool = self.reserved.setdefault(unit.reserved_for, {}).setdefault(unit.ptype, {})
+            reserved = self.reserved.setdefault(unit.reserved_for, {}).setdefault(unit.ptype, {})
             if unit.open and not unit.closing and len(unit.children) < unit.usable:
-                pool[unit.unique_id] = unit
+                reserved[unit.unique_id] = unit
             else:
-                pool.pop(unit.unique_id, None)
+                reserved.pop(unit.unique_id, None)
             return
         # the commissioner's own units are pooled by the LA that runs them, others by location
         key = unit.owner_la if unit.ptype in OWNED_KINDS else unit.la
@@ -134,7 +171,7 @@ class Placement:
         vacancies = unit.usable - occupied if taking else 0
         if vacancies > 0:
             if uid not in pool:
-                pool[uid] = unit
+                pool[uid] = (unit.lon, unit.lat, unit.price_factor, unit.max_tier, unit)
                 self.pooled[unit.ptype] += 1
         elif pool.pop(uid, None) is not None:
             self.pooled[unit.ptype] -= 1
@@ -143,10 +180,14 @@ class Placement:
             spool = stretch[key]
             if vacancies <= 0 and taking and occupied < unit.places:
                 if uid not in spool:
-                    spool[uid] = unit
+                    spool[uid] = (unit.lon, unit.lat, unit.price_factor, unit.max_tier, unit)
                     self.stretched[unit.ptype] += 1
             elif spool.pop(uid, None) is not None:
                 self.stretched[unit.ptype] -= 1
+
+    def vacant_units(self, kind: int, la: int) -> list[Unit]:
+        """Units of ``kind`` in ``la``'s pool (open to a new child), in pool order."""
+        return [entry[-1] for entry in self.pools[kind][la].values()]
 
     def reserve(self, unit: Unit, rcc: int, price_factor: float) -> None:
         """Reserve ``unit`` for an RCC's members (a block contract) at ``price_factor``."""
@@ -165,51 +206,10 @@ class Placement:
 
     # ------------------------------------------------------------------ search
     def stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
-        stages = self._stages(child, age)
+        stages = _stages(child, age)
         if self.cfg.placement.in_house_first:
             return stages
         return _merge_foster(stages)
-
-    def _stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
-        tier = child.tier
-        if tier >= 3:
-            return ((SECURE,),)
-        if tier == 2:
-            return (HOMES,)
-        if age >= 16.0:
-            if (child.uasc or child.supported_first) and tier == 0:
-                return ((SUPPORTED,), (IN_HOUSE,), (IFA,))
-            return ((IN_HOUSE,), (IFA,), (SUPPORTED,) if tier == 0 else HOMES + (SUPPORTED,))
-        if tier == 1 or age >= 10.0:
-            return ((IN_HOUSE,), (IFA,), HOMES)
-        return ((IN_HOUSE,), (IFA,))
-
-    def _candidates(self, kind: int, child: Child, exclude: Unit | None, stretch: bool = False) -> list[Unit]:
-        if stretch:
-            if not self.stretched.get(kind):
-                return []
-            pools = self.stretch[kind]
-        else:
-            if not self.pooled[kind]:
-                return []
-            pools = self.pools[kind]
-        m = self.m
-        order = m.commissioning.own_search_order[child.la] if kind in OWNED_KINDS else m.world.neighbour_list[child.la]
-        radius = self.radius[kind]
-        out: list[Unit] = []
-        for j, dist in order:
-            if dist > radius:
-                break
-            pool = pools[j]
-            if not pool:
-                continue
-            for unit in pool.values():
-                if unit is exclude:
-                    continue
-                out.append(unit)
-                if len(out) >= self.k:
-                    return out
-        return out
 
     def find(
         self,
@@ -218,88 +218,136 @@ class Placement:
         exclude: Unit | None = None,
         stages: tuple[tuple[int, ...], ...] | None = None,
         stretch: bool = True,
-    ):
+    ) -> tuple[Unit, float, float] | None:
         """Best (unit, price, miles) for ``child`` (and ``group - 1`` siblings), or None.
 
         Stages are tried in order, first among places open to a new child, then (if ``stretch``)
         among stretched places. A unit without room for the whole group scores a penalty per
         sibling who would live apart."""
-        stages = stages or self.stages(child, child.age(self.m.env.now))
-        passes = ((False, 0.0), (True, self.cfg.placement.stretch_penalty_gbp)) if stretch else ((False, 0.0),)
-        for stretched, penalty in passes:
+        stages = stages or self.stages(child, child.age(self.clock.env.now))
+        for stage in stages:
+            unit = self._best(stage, child, group, exclude, False, 0.0)
+            if unit is not None:
+                return self._offer(child, unit)
+        if stretch:
+            penalty = self.cfg.placement.stretch_penalty_gbp
             for stage in stages:
-                best = self._best(stage, child, group, exclude, stretched, penalty)
-                if best is not None:
-                    unit, price = best
-                    return unit, price, miles(child.lat, child.lon, unit.lat, unit.lon)
+                unit = self._best(stage, child, group, exclude, True, penalty)
+                if unit is not None:
+                    return self._offer(child, unit)
         return None
 
-    def _best(self, stage, child: Child, group: int, exclude, stretched: bool, penalty: float):
-        """Lowest-scoring (unit, price) among the stage's candidates, or None."""
-        p = self.cfg.placement
-        per_mile, mismatch = p.miles_penalty_gbp, p.need_mismatch_penalty_gbp
-        market = self.m.market
-        lat, lon, tier = child.lat, child.lon, child.tier
-        kx = MILES_PER_DEG_LAT * math.cos(math.radians(lat))
-        best, best_score = None, math.inf
-        reserved = self.reserved.get(self.m.commissioning.rcc_of[child.la]) if not stretched else None
+    def _offer(self, child: Child, unit: Unit) -> tuple[Unit, float, float]:
+        return (
+            unit,
+            self.market.price(unit.ptype, child.tier, child.la, unit),
+            miles(child.lat, child.lon, unit.lat, unit.lon),
+        )
+
+    def _best(self, stage, child: Child, group: int, exclude, stretched: bool, penalty: float) -> Unit | None:
+        """Lowest-scoring unit among the stage's candidates, or None.
+
+        Candidates of a kind are the RCC's reserved units (block contracts, RCC-run) and the
+        first ``candidates_per_search`` units met going out from the child's LA in order of
+        distance (within the kind's search radius); their score is the price the child's
+        commissioner would pay (:meth:`Market.price`) plus the distance and fit penalties."""
+        best: Unit | None = None
+        best_score = math.inf
+        reserved = None if stretched else self.reserved.get(self.commissioning.rcc_of[child.la])
         for kind in stage:
-            if reserved and reserved.get(kind):  # the RCC's own contracted and built places
-                contract_price = market.price(kind, tier)
-                for unit in reserved[kind].values():
-                    if unit is exclude:
-                        continue
-                    d = math.hypot((unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT)
-                    price = contract_price * unit.price_factor
-                    score = price + per_mile * d + (mismatch if unit.max_tier < tier else 0.0)
-                    if score < best_score:
-                        best, best_score = (unit, price), score
-            kind_price = market.price(kind, tier, 1.0, child.la)  # x the unit's own price factor
-            for unit in self._candidates(kind, child, exclude, stretched):
-                # flat-earth distance for ranking (within 0.5% under 100 miles); exact for the chosen
-                d = math.hypot((unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT)
-                price = kind_price * unit.price_factor
-                score = price + per_mile * d + penalty
-                if unit.max_tier < tier:
-                    score += mismatch
-                if group > 1 and unit.vacancies < group:
-                    score += p.sibling_split_penalty_gbp * (group - max(unit.vacancies, 1))
-                if score < best_score:
-                    best, best_score = (unit, price), score
+            if reserved and kind in reserved:
+                best, best_score = self._best_reserved(reserved[kind], kind, child, exclude, best, best_score)
+            if stretched:
+                if self.stretched.get(kind):
+                    pools = self.stretch[kind]
+                    best, best_score = self._scan(pools, kind, child, group, exclude, penalty, best, best_score)
+            elif self.pooled[kind]:
+                pools = self.pools[kind]
+                best, best_score = self._scan(pools, kind, child, group, exclude, penalty, best, best_score)
         return best
+
+    def _best_reserved(self, units: dict[int, Unit], kind: int, child: Child, exclude, best, best_score: float):
+        """Score the commissioner's reserved units of ``kind`` (few: no candidate limit)."""
+        p = self.cfg.placement
+        lat, lon, tier, kx = child.lat, child.lon, child.tier, child.kx
+        for unit in units.values():
+            if unit is exclude:
+                continue
+            d = math.hypot((unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT)
+            score = self.market.price(kind, tier, child.la, unit) + p.miles_penalty_gbp * d
+            if unit.max_tier < tier:
+                score += p.need_mismatch_penalty_gbp
+            if score < best_score:
+                best, best_score = unit, score
+        return best, best_score
+
+    def _scan(self, pools, kind: int, child: Child, group: int, exclude, penalty: float, best, best_score: float):
+        """Score the first ``candidates_per_search`` pooled units of ``kind`` going out from the
+        child's LA. A unit's price is the kind's price for the buyer x its own price factor
+        (= :meth:`Market.price` with the unit); distances for ranking are flat-earth (within 0.5%
+        under 100 miles); the chosen unit's exact distance is taken in :meth:`_offer`."""
+        p = self.cfg.placement
+        per_mile, mismatch, split = p.miles_penalty_gbp, p.need_mismatch_penalty_gbp, p.sibling_split_penalty_gbp
+        lat, lon, tier, la, kx = child.lat, child.lon, child.tier, child.la, child.kx
+        kind_price = self.market.spot_price(kind, tier, la)
+        order = self.commissioning.own_search_order[la] if kind in OWNED_KINDS else self.world.neighbour_list[la]
+        radius, k, n = self.radius[kind], self.k, 0
+        for j, dist in order:
+            if dist > radius:
+                break
+            pool = pools[j]
+            if not pool:
+                continue
+            for ulon, ulat, factor, max_tier, unit in pool.values():
+                if unit is exclude:
+                    continue
+                d = math.hypot((ulon - lon) * kx, (ulat - lat) * MILES_PER_DEG_LAT)
+                score = kind_price * factor + per_mile * d + penalty
+                if max_tier < tier:
+                    score += mismatch
+                if group > 1:
+                    vac = unit.usable - len(unit.children)
+                    if vac < group:
+                        score += split * (group - max(vac, 1))
+                if score < best_score:
+                    best, best_score = unit, score
+                n += 1
+                if n >= k:
+                    return best, best_score
+        return best, best_score
 
     # ------------------------------------------------------------------ entering and leaving
     def _count(self, child: Child, sign: int) -> None:
         """Add (+1) or remove (-1) the child's current placement in every live counter."""
-        m = self.m
         la, ptype, unit, price, dist = child.la, child.ptype, child.unit, child.price, child.miles
-        st = self.st
-        st.placements[la, ptype] += sign
-        m.accounts.change(la, ptype, sign * price)
+        self._placements[la * NP + ptype] += sign
+        self.spend.change(la, ptype, sign * price)
         if child.cofunded:
-            m.cofunded.change(la, ptype, sign * child.cofunded)
+            self.cofunded.change(la, ptype, sign * child.cofunded)
         if ptype in FAMILY_BASED:
-            st.family_based[la] += sign
-        if ptype == UNREGISTERED and child.tier >= 3:
-            st.no_lawful_placement[la] += sign
+            self._family[la] += sign
+        if ptype == UNREGISTERED:
+            self._waiting[la] += sign
+            if child.tier >= 3:
+                self._no_lawful[la] += sign
+        else:
+            self._placed[la] += sign
         if price >= self.high_cost:
-            st.high_cost[la] += sign
-        (st.waiting if ptype == UNREGISTERED else st.placed)[la] += sign
+            self._high_cost[la] += sign
         if ptype in LOCATED:
-            st.located[la] += sign
-            st.distance_sum[la] += sign * dist
+            self._located[la] += sign
+            self._distance[la] += sign * dist
             if dist > 20.0:
-                st.over_20_miles[la] += sign
+                self._over20[la] += sign
             if unit is not None and unit.la != la:
-                st.outside_la[la] += sign
+                self._outside[la] += sign
 
     def enter(self, child: Child, ptype: int, unit: Unit | None, price: float, dist: float) -> None:
         """Put ``child`` in a placement and update every live counter."""
-        m = self.m
-        t = m.env.now
+        t = self.clock.env.now
         child.ptype, child.unit, child.price, child.miles = ptype, unit, price, dist
         child.same_placement_since = t
-        share = m.commissioning.cofund_share[child.la]
+        share = self.commissioning.cofund_share[child.la]
         child.cofunded = price * share if share and child.tier >= 1 and ptype in COFUNDED else 0.0
         child.placed_t = t
         child.placements_this_year += 1
@@ -310,43 +358,41 @@ class Placement:
                 child.wait_since = t
             self.waiting[child.unique_id] = child
         else:
-            flow = m.rec.flow
-            flow["placements_made"][child.la] += 1
+            la = child.la
+            self._made[la] += 1
             if child.wait_since >= 0:
-                flow["days_to_placement"][child.la] += t - child.wait_since
-                flow["placed_after_wait"][child.la] += 1
+                self._days_wait[la] += t - child.wait_since
+                self._after_wait[la] += 1
                 child.wait_since = -1.0
         if unit is not None:
             unit.children.append(child)
-            m.supply.occupancy_changed(unit, +1)
+            self.supply.occupancy_changed(unit, +1)
             self.refresh(unit)
         self._schedule_end(child)
 
     def leave(self, child: Child) -> Unit | None:
         """Take ``child`` out of its placement; returns the unit it left (if any)."""
-        m = self.m
         unit = child.unit
         if child.ptype < 0:
             return None
         self._count(child, -1)
-        m.accounts.paid += child.price * (m.env.now - child.placed_t) / 7.0
+        self.spend.paid += child.price * (self.clock.env.now - child.placed_t) / DAYS_PER_WEEK
         if child.ptype == UNREGISTERED:
             self.waiting.pop(child.unique_id, None)
         child.ptype, child.unit, child.price, child.miles, child.cofunded = -1, None, 0.0, -1.0, 0.0
         child.version += 1
         if unit is not None:
             unit.children.remove(child)
-            m.supply.occupancy_changed(unit, -1)
+            self.supply.occupancy_changed(unit, -1)
             self.refresh(unit)
             if unit.closing and not unit.children:
-                m.supply.close_unit(unit)
+                self.supply.close_unit(unit)
         return unit
 
     # ------------------------------------------------------------------ placing
     def place_new(self, children: list[Child], count_split: bool = True) -> None:
         """Place a child or a sibling group entering care (or in the initial stock): the group
         in one unit if it scores best, otherwise as many together as fit and the rest again."""
-        m = self.m
         first = children[0]
         if len(children) == 1:
             self.search_and_place(first)
@@ -356,31 +402,25 @@ class Placement:
             for c in children:
                 self.search_and_place(c)
             if count_split:
-                m.rec.flow["siblings_split"][first.la] += len(children)
+                self._siblings_split[first.la] += len(children)
             return
         unit = found[0]
         room = max(unit.vacancies, 1)
         together, rest = children[:room], children[room:]
         for c in together:
-            self.enter(
-                c,
-                unit.ptype,
-                unit,
-                m.market.price(unit.ptype, c.tier, unit.price_factor),
-                miles(c.lat, c.lon, unit.lat, unit.lon),
-            )
+            self.enter(c, unit.ptype, unit, *self._offer(c, unit)[1:])
         if rest:
             if count_split:
-                m.rec.flow["siblings_split"][first.la] += len(children)
+                self._siblings_split[first.la] += len(children)
             self.place_new(rest, count_split=False)
 
     def search_and_place(self, child: Child, exclude: Unit | None = None) -> bool:
         """Search; place the child, or hold it in an emergency/unregistered placement. True if placed."""
         found = self.find(child, exclude=exclude)
-        if found is None and self.cfg.policy.package.end_unregistered and child.tier < 3:
+        if found is None and self.end_unregistered and child.tier < 3:
             found = self.find(child, exclude=exclude, stages=(HOMES + (SUPPORTED,),))  # homes stretch too
         if found is None:
-            self.enter(child, UNREGISTERED, None, self.m.market.price(UNREGISTERED, child.tier), -1.0)
+            self.enter(child, UNREGISTERED, None, self.market.price(UNREGISTERED, child.tier, child.la), -1.0)
             return False
         unit, price, dist = found
         self.enter(child, unit.ptype, unit, price, dist)
@@ -388,20 +428,21 @@ class Placement:
 
     def place_without_search(self, child: Child, ptype: int) -> None:
         """Placements that are not bought: with parents, placed for adoption, other settings."""
-        self.enter(child, ptype, None, self.m.market.price(ptype, child.tier), 0.0 if ptype == WITH_PARENTS else -1.0)
+        dist = 0.0 if ptype == WITH_PARENTS else -1.0
+        self.enter(child, ptype, None, self.market.price(ptype, child.tier, child.la), dist)
 
     def place_kinship(self, children: list[Child]) -> None:
         """A connected person is approved as a kinship foster carer for the child (or siblings)."""
         first = children[0]
-        unit = self.m.supply.new_kinship_household(first.la, len(children))
+        unit = self.supply.new_kinship_household(first.la, len(children))
         for c in children:
-            self.enter(c, KINSHIP, unit, self.m.market.price(KINSHIP, c.tier), miles(c.lat, c.lon, unit.lat, unit.lon))
+            self.enter(c, KINSHIP, unit, *self._offer(c, unit)[1:])
 
     def move(self, child: Child, reason: int, to: tuple | None, ptype: int | None = None) -> None:
         """Move ``child`` to ``to`` = (unit, price, miles), or to a placement without search."""
         old = self.leave(child)
         child.moves += 1
-        self.m.rec.flow["moves"][child.la, reason] += 1
+        self._moves[child.la * self._n_reasons + reason] += 1
         if ptype is not None:
             self.place_without_search(child, ptype)
         elif to is None:
@@ -414,44 +455,47 @@ class Placement:
         ptype = child.ptype
         if ptype == SECURE:
             months = self.cfg.breakdown.secure_order_months
-            self.m.schedule(self.rng.exponential(months * 30.44), self._secure_order_ends, child, child.version)
+            self.clock.at_child(self.draw.exponential(months * DAYS_PER_MONTH), self._secure_order_ends, child)
             return
-        base_u = self.unplanned.get(ptype, 0.0)
-        base_p = self.planned.get(ptype, 0.0)
+        base_u = self.unplanned[ptype]
+        base_p = self.planned[ptype]
         if base_u <= 0 and base_p <= 0:
             return
         b = self.cfg.breakdown
         rate_u = base_u
-        if child.age(self.m.env.now) >= 10.0:
+        if child.age(self.clock.env.now) >= 10.0:
             rate_u *= b.teen_multiplier
-        if child.unit is not None and child.unit.max_tier < child.tier:
-            rate_u *= b.mismatch_multiplier
+        unit = child.unit
+        if unit is not None:
+            if unit.max_tier < child.tier:
+                rate_u *= b.mismatch_multiplier
+            if len(unit.children) > unit.usable:
+                rate_u *= b.stretch_multiplier
         if child.miles > 20.0:
             rate_u *= b.distance_multiplier
-        if child.unit is not None and len(child.unit.children) > child.unit.usable:
-            rate_u *= b.stretch_multiplier
         rate_u *= b.history_multiplier ** min(child.moves, 5)
         total = rate_u + base_p
-        delay = self.rng.exponential(DAYS_PER_YEAR / total)
-        planned = self.rng.random() * total < base_p
+        if total <= 0.0:
+            return
+        delay = self.draw.exponential(DAYS_PER_YEAR / total)
+        planned = self.draw.random() * total < base_p
         if child.placed_t + delay < child.exit_t:
-            self.m.schedule(delay, self._planned_move if planned else self._breakdown, child, child.version)
+            self.clock.at_child(delay, self._planned_move if planned else self._breakdown, child)
 
     def _breakdown(self, child: Child, version: int) -> None:
         if child.version != version or child.ptype < 0:
             return
-        u = self.reason_rng.random()
+        u = self.reason_draw.random()
         reason = next((i for i, c in enumerate(self.reason_cdf) if u < c), len(self.reason_cdf) - 1)
-        demand = self.cfg.demand
-        if child.tier < 2 and self.reason_rng.random() < demand.needs_escalation_on_breakdown:
+        if child.tier < 2 and self.reason_draw.random() < self.cfg.demand.needs_escalation_on_breakdown:
             child.tier += 1
         unit = child.unit
         if (
             unit is not None
             and child.ptype in (IN_HOUSE, IFA)
-            and self.reason_rng.random() < self.cfg.fostering.quit_after_breakdown
+            and self.reason_draw.random() < self.cfg.fostering.quit_after_breakdown
         ):
-            self.m.supply.deregister(unit, voluntary=False)
+            self.supply.deregister(unit, voluntary=False)
         self.move(child, reason + 1, None)  # reasons after CARE_PLAN, in MOVE_REASONS order
 
     def _planned_move(self, child: Child, version: int) -> None:
@@ -486,6 +530,22 @@ class Placement:
             found = self.find(child)
             if found is not None:
                 self.move(child, CARE_PLAN, found)
+
+
+def _stages(child: Child, age: float) -> tuple[tuple[int, ...], ...]:
+    """The search stages for a child of this needs tier, age and status, in order."""
+    tier = child.tier
+    if tier >= 3:
+        return ((SECURE,),)
+    if tier == 2:
+        return (HOMES,)
+    if age >= 16.0:
+        if (child.uasc or child.supported_first) and tier == 0:
+            return ((SUPPORTED,), (IN_HOUSE,), (IFA,))
+        return ((IN_HOUSE,), (IFA,), (SUPPORTED,) if tier == 0 else HOMES + (SUPPORTED,))
+    if tier == 1 or age >= 10.0:
+        return ((IN_HOUSE,), (IFA,), HOMES)
+    return ((IN_HOUSE,), (IFA,))
 
 
 def _merge_foster(stages: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, ...], ...]:

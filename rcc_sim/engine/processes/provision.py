@@ -16,12 +16,18 @@ Supported accommodation and secure places are held at their base-date level.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rcc_sim.engine.agents import Home, Provider
+from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.processes.supply import HOME_INDEX, binomial
 from rcc_sim.vocab import DAYS_PER_YEAR, LA_HOME, PRIVATE_HOME, SECURE, SUPPORTED
+
+if TYPE_CHECKING:
+    from rcc_sim.engine.processes.market import Market
+    from rcc_sim.engine.processes.supply import Supply
 
 N_LARGE_GROUPS = 22  # Ofsted 2024: the 22 largest providers own 968 homes
 SUPPORTED_PROVIDERS = 258  # Ofsted 2024: registered supported accommodation providers
@@ -44,19 +50,30 @@ SECURE_HOME_LAS = (
 HOME_TIER_SHARES = (0.0, 0.4, 0.6)  # ASSUMPTION: share of homes equipped up to complex / very complex needs
 
 
-class Provision:
-    def __init__(self, model):
-        self.m = model
-        self.cfg = model.cfg.provision
-        self.rng = model.streams("provision_build")
-        self.open_rng = model.streams("home_openings")
-        self.close_rng = model.streams("home_closures")
+class Provision(Process):
+    """Children's homes, supported accommodation and secure homes: base date, openings, closures."""
+
+    name = "provision"
+    needs = ("supply", "market")
+    supply: Supply
+    market: Market
+    QUARTER_DAYS = 91.0
+
+    def __init__(self, ctx: Context):
+        super().__init__(ctx)
+        self.cfg = ctx.cfg.provision
+        self.las = ctx.agents.las
+        self.rng = ctx.streams("provision_build")
+        self.draw = ctx.streams.draws("provision_build/homes")
+        self.open_rng = ctx.streams("home_openings")
+        self.close_rng = ctx.streams("home_closures")
+        self.close_draw = ctx.streams.draws("home_closures/hazard")
         self.private_providers: list[Provider] = []
         self.homes: dict[int, Home] = {}  # open private/voluntary children's homes
 
     # ------------------------------------------------------------------ base date
     def _home_weights(self) -> np.ndarray:
-        w, c = self.m.world, self.cfg
+        w, c = self.world, self.cfg
         pop = w.child_population
         weights = np.zeros(w.n_la)
         named = c.region_home_shares
@@ -68,11 +85,11 @@ class Provision:
         return weights / weights.sum()
 
     def build(self) -> None:
-        w, c, rng = self.m.world, self.cfg, self.rng
+        w, c, rng = self.world, self.cfg, self.rng
         mean_places = c.childrens_home_places / max(c.childrens_homes, 1)
         n_private = c.childrens_homes - c.la_run_homes
         n_large_homes = int(round(n_private * (1 - c.voluntary_share_of_non_la_homes) * c.large_group_share_of_private))
-        large = [Provider(self.m, "private", True, -1) for _ in range(N_LARGE_GROUPS)]
+        large = [Provider(self.ctx.agents, "private", True, -1) for _ in range(N_LARGE_GROUPS)]
         self.private_providers = list(large)
         per_la = rng.multinomial(n_private, self._home_weights())
         owner_of = rng.permutation(np.r_[np.zeros(n_large_homes, int), np.ones(n_private - n_large_homes, int)])
@@ -83,7 +100,7 @@ class Provision:
                     provider = large[int(rng.integers(N_LARGE_GROUPS))]
                 else:
                     kind = "voluntary" if rng.random() < c.voluntary_share_of_non_la_homes else "private"
-                    provider = Provider(self.m, kind, False, la)
+                    provider = Provider(self.ctx.agents, kind, False, la)
                     self.private_providers.append(provider)
                 k += 1
                 self.new_home(la, PRIVATE_HOME, provider, self._places(mean_places), background=not w.simulated[la])
@@ -91,7 +108,7 @@ class Provision:
         per_la_own = rng.multinomial(c.la_run_homes, stock / stock.sum())
         for la in w.sim_index:
             for _ in range(per_la_own[la]):
-                self.new_home(int(la), LA_HOME, self.m.las[la].provider, self._places(mean_places))
+                self.new_home(int(la), LA_HOME, self.las[la].provider, self._places(mean_places))
         self._build_supported()
         self._build_secure()
 
@@ -99,11 +116,11 @@ class Provision:
         return 1 + int(self.rng.poisson(max(mean - 1.0, 0.0)))
 
     def _build_supported(self) -> None:
-        w, c, rng = self.m.world, self.cfg, self.rng
+        w, c, rng = self.world, self.cfg, self.rng
         n_settings = int(round(c.supported_places / c.supported_places_per_setting))
         stock = np.maximum(w.stock, 0).astype(float)
         per_la = rng.multinomial(n_settings, stock / stock.sum())
-        providers = [Provider(self.m, "private", False, -1) for _ in range(SUPPORTED_PROVIDERS)]
+        providers = [Provider(self.ctx.agents, "private", False, -1) for _ in range(SUPPORTED_PROVIDERS)]
         for la in range(w.n_la):
             for _ in range(per_la[la]):
                 places = 1 + int(rng.poisson(c.supported_places_per_setting - 1.0))
@@ -117,7 +134,7 @@ class Provision:
                 )
 
     def _build_secure(self) -> None:
-        w, c = self.m.world, self.cfg
+        w, c = self.world, self.cfg
         names = list(w.names)
         las = [names.index(n) for n in SECURE_HOME_LAS[: c.secure_homes]]
         if not las:
@@ -125,7 +142,7 @@ class Provision:
         per_home = np.full(len(las), c.secure_welfare_places // len(las))
         per_home[: c.secure_welfare_places % len(las)] += 1
         for la, places in zip(las, per_home):
-            provider = Provider(self.m, "la", False, la)
+            provider = Provider(self.ctx.agents, "la", False, la)
             self.new_home(la, SECURE, provider, int(places), background=not w.simulated[la], max_tier=3)
 
     def new_home(
@@ -138,17 +155,17 @@ class Provision:
         max_tier: int | None = None,
         reserved_for: int = -1,
     ) -> Home:
-        rng = self.rng
+        rng = self.draw
         if max_tier is None:
             max_tier = 1 if rng.random() < HOME_TIER_SHARES[1] else 2
         usable = places if kind == SECURE else max(1, binomial(rng, places, self.cfg.usable_place_share))
         if background:
-            usable -= binomial(rng, usable, self.m.cfg.world.outside_occupancy)
-        lat, lon = self.m.world.random_point(la, rng)
+            usable -= binomial(rng, usable, self.ctx.cfg.world.outside_occupancy)
+        lat, lon = self.world.random_point(la, rng)
         owner = la if kind == LA_HOME else -1
-        factor = 1.0 if kind == LA_HOME else self.m.market.unit_price_factor()
+        factor = 1.0 if kind == LA_HOME else self.market.unit_price_factor()
         home = Home(
-            self.m,
+            self.ctx.agents,
             kind,
             la=la,
             lat=float(lat),
@@ -161,21 +178,37 @@ class Provision:
             price_factor=factor,
         )
         home.reserved_for = reserved_for
-        self.m.supply.open_unit(home)
+        self.supply.open_unit(home)
         if kind == PRIVATE_HOME and not background:
             self.homes[home.unique_id] = home
             if self.cfg.closure_rate > 0:
-                self.m.schedule(self.close_rng.exponential(DAYS_PER_YEAR / self.cfg.closure_rate), self._close, home)
+                self.clock.at(self.close_draw.exponential(DAYS_PER_YEAR / self.cfg.closure_rate), self._close, home)
         return home
 
     # ------------------------------------------------------------------ market entry and exit
+    def pipeline(self) -> None:
+        """Base date: homes decided in the past two lead times, part-way through registration."""
+        self.plan_openings(self.cfg.lead_time_days * 2, pipeline=True)
+
+    def open_homes(self) -> None:
+        """Quarterly: providers decide where to open homes in the coming quarter."""
+        self.plan_openings(self.QUARTER_DAYS)
+
+    def close_empty_homes(self) -> None:
+        """Quarterly: empty homes close at a higher rate."""
+        self.close_empty(self.QUARTER_DAYS)
+
+    def fail_providers(self) -> None:
+        """Yearly: providers fail at random (:meth:`provider_failures`)."""
+        self.provider_failures(365.0)
+
     def plan_openings(self, days: float, pipeline: bool = False) -> None:
         """Providers decide where to open homes in the coming ``days``; they open after the lead time.
         ``pipeline``: homes decided before the base date, already part-way through their lead time."""
-        w, c, rng = self.m.world, self.cfg, self.open_rng
+        w, c, rng = self.world, self.cfg, self.open_rng
         if not self.homes or c.opening_rate <= 0:
             return
-        st = self.m.rec.stock
+        st = self.rec.stock
         k = HOME_INDEX[PRIVATE_HOME]
         homes_la = st["homes"][:, k] * w.simulated
         places, filled = st["home_places"][:, k], st["home_places_filled"][:, k]
@@ -189,7 +222,7 @@ class Provision:
         weight = np.array([homes_la[idx_of[r]].sum() for r in regions]) * np.exp(
             c.entry_return_elasticity * (ret / ret.mean() - 1)
         )
-        n_new = rng.poisson(c.opening_rate * len(self.homes) * days / DAYS_PER_YEAR * self.m.market.entry_multiplier())
+        n_new = rng.poisson(c.opening_rate * len(self.homes) * days / DAYS_PER_YEAR * self.market.entry_multiplier())
         mean_places = c.childrens_home_places / max(c.childrens_homes, 1)
         for _ in range(n_new):
             r = regions[int(rng.choice(len(regions), p=weight / weight.sum()))]
@@ -199,24 +232,23 @@ class Provision:
             if rng.random() < 0.7:
                 provider = self.private_providers[int(rng.integers(len(self.private_providers)))]
             else:
-                provider = Provider(self.m, "private", False, la)
+                provider = Provider(self.ctx.agents, "private", False, la)
                 self.private_providers.append(provider)
             lead = self.lead_time(rng)
             if pipeline:
                 lead *= rng.random()
-            self.m.schedule(lead, self._open, la, provider, self._places(mean_places))
+            self.clock.at(lead, self._open, la, provider, self._places(mean_places))
 
     def _open(self, la: int, provider: Provider, places: int) -> None:
         if provider.failed:
             return
-        home = self.new_home(la, PRIVATE_HOME, provider, places)
-        self.m.rec.flow["homes_opened"][la, HOME_INDEX[PRIVATE_HOME]] += 1
-        self.m.placement.refresh(home)
+        self.new_home(la, PRIVATE_HOME, provider, places)
+        self.rec.flow["homes_opened"][la, HOME_INDEX[PRIVATE_HOME]] += 1
 
     def _close(self, home: Home) -> None:
         if home.open:
             self.homes.pop(home.unique_id, None)
-            self.m.supply.fail(home)
+            self.supply.fail(home)
 
     def close_empty(self, days: float) -> None:
         """Empty homes close at a higher rate (no income)."""
@@ -229,19 +261,19 @@ class Provision:
         """Providers fail at random. Under the financial oversight regime (CWSA 2026) a large
         provider's homes pass to another operator in an orderly way; otherwise they close."""
         p = 1.0 - math.exp(-self.cfg.provider_failure_rate * days / DAYS_PER_YEAR)
-        oversight = self.m.cfg.policy.package.financial_oversight
+        oversight = self.ctx.cfg.policy.package.financial_oversight
         for provider in self.private_providers:
             if not provider.failed and provider.units and self.close_rng.random() < p:
                 provider.failed = True
                 homes = [h for h in provider.units.values() if isinstance(h, Home) and h.ptype == PRIVATE_HOME]
                 if oversight and provider.large:
-                    successor = Provider(self.m, "private", True, -1)
+                    successor = Provider(self.ctx.agents, "private", True, -1)
                     self.private_providers.append(successor)
                     for home in homes:
                         provider.units.pop(home.unique_id)
                         home.provider = successor
                         successor.units[home.unique_id] = home
-                        self.m.rec.flow["homes_transferred"][home.la] += 1
+                        self.rec.flow["homes_transferred"][home.la] += 1
                     continue
                 for home in homes:
                     self._close(home)
@@ -249,18 +281,18 @@ class Provision:
     # ------------------------------------------------------------------ reform package
     def lead_time(self, rng=None) -> float:
         """Days from a decision to open a home to its registration (planning reform shortens it)."""
-        days = self.cfg.lead_time_days * self.m.cfg.policy.package.planning_lead_time_multiplier
+        days = self.cfg.lead_time_days * self.ctx.cfg.policy.package.planning_lead_time_multiplier
         return (rng or self.open_rng).gamma(4.0, days / 4.0) if days > 0 else 0.0
 
     def open_la_home(self, la: int) -> Home:
         """An LA-run home from the capital programme."""
         mean_places = self.cfg.childrens_home_places / max(self.cfg.childrens_homes, 1)
-        home = self.new_home(la, LA_HOME, self.m.las[la].provider, self._places(mean_places))
-        self.m.rec.flow["homes_opened"][la, HOME_INDEX[LA_HOME]] += 1
+        home = self.new_home(la, LA_HOME, self.las[la].provider, self._places(mean_places))
+        self.rec.flow["homes_opened"][la, HOME_INDEX[LA_HOME]] += 1
         return home
 
     def add_secure(self, la: int, places: int) -> Home:
         """A new secure children's home (or wing) with ``places`` welfare places."""
-        home = self.new_home(la, SECURE, Provider(self.m, "la", False, la), places, max_tier=3)
-        self.m.rec.flow["homes_opened"][la, HOME_INDEX[SECURE]] += 1
+        home = self.new_home(la, SECURE, Provider(self.ctx.agents, "la", False, la), places, max_tier=3)
+        self.rec.flow["homes_opened"][la, HOME_INDEX[SECURE]] += 1
         return home

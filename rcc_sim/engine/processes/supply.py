@@ -7,9 +7,11 @@ pools are updated in exactly one place.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from rcc_sim.engine.agents import FosterHousehold, Unit
+from rcc_sim.engine.processes import Context, Process
+from rcc_sim.engine.streams import Draws
 from rcc_sim.vocab import (
     CARER_KINDS,
     CARER_OTHER,
@@ -25,6 +27,10 @@ from rcc_sim.vocab import (
     SUPPORTED,
 )
 
+if TYPE_CHECKING:
+    from rcc_sim.engine.processes.placement import Placement
+
+NP = len(PLACEMENT_TYPES)
 CARER_INDEX = {
     IN_HOUSE: CARER_KINDS.index("in_house"),
     IFA: CARER_KINDS.index("ifa"),
@@ -38,37 +44,50 @@ HOME_INDEX = {
 }
 
 
-def binomial(rng: np.random.Generator, n: int, p: float) -> int:
-    """Binomial draw for the small n of one unit's places (faster than numpy's for one value)."""
-    return sum(1 for _ in range(n) if rng.random() < p)
+def binomial(draw: Draws, n: int, p: float) -> int:
+    """Binomial draw for the small n of one unit's places (n uniforms from ``draw``)."""
+    return sum(1 for _ in range(n) if draw.random() < p)
 
 
-class Supply:
-    def __init__(self, model):
-        self.m = model
-        n = len(PLACEMENT_TYPES)
-        self.usable = np.zeros(n)  # national usable places by placement type (for prices)
-        self.filled = np.zeros(n)
+class Supply(Process):
+    """Opening, closing and filling units: the live supply counters and the vacancy pools."""
+
+    name = "supply"
+    needs = ("placement",)
+    placement: Placement
+
+    def __init__(self, ctx: Context):
+        super().__init__(ctx)
+        self.usable = [0.0] * NP  # national usable places by placement type (for prices)
+        self.filled = [0.0] * NP
+        self.defer_draw = ctx.streams.draws("foster_leave_defer")
+        self.kin_draw = ctx.streams.draws("kinship_homes")
+        self.leave_defer_if_occupied = ctx.cfg.fostering.leave_defer_if_occupied
+        live = ctx.rec.live
+        self._carers, self._foster_places = live["carers"], live["foster_places"]
+        self._homes, self._home_places = live["homes"], live["home_places"]
+        self._foster_filled, self._home_filled = live["foster_places_filled"], live["home_places_filled"]
+        self._deregistrations, self._closed = live["foster_deregistrations"], live["homes_closed"]
+        self._nc, self._nh = len(CARER_KINDS), len(HOME_KINDS)
 
     # ------------------------------------------------------------------ counters
     def _count(self, unit: Unit, sign: int) -> None:
-        st = self.m.rec.stock
-        if isinstance(unit, FosterHousehold):
-            k = CARER_INDEX[unit.ptype]
-            st["carers"][unit.la, k] += sign
-            st["foster_places"][unit.la, k] += sign * unit.places
+        if unit.ptype in CARER_INDEX:
+            i = unit.la * self._nc + CARER_INDEX[unit.ptype]
+            self._carers[i] += sign
+            self._foster_places[i] += sign * unit.places
         else:
-            k = HOME_INDEX[unit.ptype]
-            st["homes"][unit.la, k] += sign
-            st["home_places"][unit.la, k] += sign * unit.places
+            i = unit.la * self._nh + HOME_INDEX[unit.ptype]
+            self._homes[i] += sign
+            self._home_places[i] += sign * unit.places
         self.usable[unit.ptype] += sign * unit.usable
 
     def occupancy_changed(self, unit: Unit, sign: int) -> None:
-        st = self.m.rec.stock
-        if isinstance(unit, FosterHousehold):
-            st["foster_places_filled"][unit.la, CARER_INDEX[unit.ptype]] += sign
+        k = CARER_INDEX.get(unit.ptype)
+        if k is not None:
+            self._foster_filled[unit.la * self._nc + k] += sign
         else:
-            st["home_places_filled"][unit.la, HOME_INDEX[unit.ptype]] += sign
+            self._home_filled[unit.la * self._nh + HOME_INDEX[unit.ptype]] += sign
         self.filled[unit.ptype] += sign
 
     # ------------------------------------------------------------------ open / close
@@ -76,7 +95,7 @@ class Supply:
         if unit.provider is not None:
             unit.provider.units[unit.unique_id] = unit
         self._count(unit, +1)
-        self.m.placement.refresh(unit)
+        self.placement.refresh(unit)
         return unit
 
     def close_unit(self, unit: Unit) -> None:
@@ -85,16 +104,16 @@ class Supply:
         if not unit.open:
             return
         unit.open = False
-        self.m.placement.refresh(unit)
+        self.placement.refresh(unit)
         self._count(unit, -1)
         if unit.provider is not None:
             unit.provider.units.pop(unit.unique_id, None)
-        rec = self.m.rec
-        if isinstance(unit, FosterHousehold):
+        k = CARER_INDEX.get(unit.ptype)
+        if k is not None:
             if unit.ptype != KINSHIP:
-                rec.flow["foster_deregistrations"][unit.la, CARER_INDEX[unit.ptype]] += 1
+                self._deregistrations[unit.la * self._nc + k] += 1
         else:
-            rec.flow["homes_closed"][unit.la, HOME_INDEX[unit.ptype]] += 1
+            self._closed[unit.la * self._nh + HOME_INDEX[unit.ptype]] += 1
         unit.remove()
 
     def retire(self, unit: Unit, reason: int, defer: bool) -> None:
@@ -103,18 +122,18 @@ class Supply:
         if not unit.open or (unit.closing and defer):
             return
         unit.closing = True
-        self.m.placement.refresh(unit)
+        self.placement.refresh(unit)
         if not unit.children:
             self.close_unit(unit)
         elif not defer:
             for child in list(unit.children):
-                self.m.placement.move(child, reason, None)
+                self.placement.move(child, reason, None)
             if unit.open and not unit.children:
                 self.close_unit(unit)
 
     def deregister(self, unit: Unit, voluntary: bool = True) -> None:
         """A foster household stops fostering (strain after a breakdown, or its own decision)."""
-        defer = (not voluntary) or self.m.fostering.defer_rng.random() < self.m.cfg.fostering.leave_defer_if_occupied
+        defer = (not voluntary) or self.defer_draw.random() < self.leave_defer_if_occupied
         self.retire(unit, CARER_OTHER, defer)
 
     def fail(self, unit: Unit) -> None:
@@ -123,9 +142,9 @@ class Supply:
 
     # ------------------------------------------------------------------ kinship
     def new_kinship_household(self, la: int, room: int) -> FosterHousehold:
-        lat, lon = self.m.world.random_point(la, self.m.fostering.kin_rng)
+        lat, lon = self.world.random_point(la, self.kin_draw)
         unit = FosterHousehold(
-            self.m,
+            self.ctx.agents,
             KINSHIP,
             la=la,
             lat=float(lat),

@@ -1,0 +1,187 @@
+"""The engine's structure: the plan as data, the process contract, the clock, one price function,
+and the package layout (the engine never imports the studies or the reporting)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+import rcc_sim.engine.model as model_module
+from rcc_sim.config import Config, PolicyConfig, RCCConfig, to_object
+from rcc_sim.engine.agents import Child
+from rcc_sim.engine.clock import Clock
+from rcc_sim.engine.model import PLAN, CareSystemModel
+from rcc_sim.engine.plan import Plan, Step
+from rcc_sim.engine.processes import Process
+from rcc_sim.vocab import IFA
+
+ENGINE = Path(model_module.__file__).resolve().parent
+GM = [f"E0800000{i}" for i in range(1, 10)] + ["E08000010"]
+
+
+def gm(years: float = 0.1, **policy) -> Config:
+    cfg = Config()
+    cfg.world.la_codes = list(GM)
+    cfg.world.name = "greater_manchester"
+    cfg.sim.years = years
+    if policy:
+        cfg.policy = PolicyConfig(name="test", **policy)
+    return to_object(cfg)
+
+
+# ---------------------------------------------------------------------- plan
+def test_docstring_lists_the_plan_in_order():
+    """The model's docstring is the readable plan: the same steps, in the same order."""
+    listed = re.findall(r"^\d+\. ``(\w+)\.(\w+)`` \((\w+)\)", model_module.__doc__, flags=re.M)
+    assert listed == [(owner, step, cadence) for cadence, _, owner, step in PLAN]
+
+
+def test_plan_runs_and_prints_step_timings():
+    model = CareSystemModel(gm(0.25))
+    model.run()
+    text = str(model.plan)
+    for _, _, owner, step in PLAN:
+        assert re.search(rf"{owner}\s+{step}\s+\d+\s+\d+\.\d\d", text), f"{owner}.{step} missing from the printout"
+    calls = {(s.owner, s.name): s.calls for s in model.plan.steps}
+    n = len(model.week_ends)  # 13 weeks: one quarter, no year end
+    assert calls[("recorder", "record_week")] == n
+    assert calls[("fostering", "recruit_week")] == n - 1  # prepares the next week: not after the last
+    assert calls[("provision", "open_homes")] == 0  # the quarter ends with the run
+    assert calls[("demand", "census_31_march")] == 0
+
+
+def test_plan_refuses_a_preparing_step_before_the_week_is_closed():
+    steps = [
+        Step("week", "next", "a", "b", lambda: None),
+        Step("week", "end", "recorder", "record_week", lambda: None),
+    ]
+    with pytest.raises(ValueError, match="must come after"):
+        Plan(steps, 10)
+
+
+def test_yearly_steps_run_once_a_year():
+    model = CareSystemModel(gm(2.0))
+    model.run()
+    calls = {(s.owner, s.name): s.calls for s in model.plan.steps}
+    assert calls[("demand", "census_31_march")] == 2
+    assert calls[("provision", "open_homes")] == 7  # 8 quarter ends, the last one is the end of the run
+
+
+# ---------------------------------------------------------------------- process contract
+def test_every_process_follows_the_contract():
+    model = CareSystemModel(gm())
+    for name in ("demand", "placement", "fostering", "provision", "market", "supply", "commissioning"):
+        proc = getattr(model, name)
+        assert isinstance(proc, Process), name
+        assert proc.name == name
+        for needed in proc.needs:
+            assert isinstance(getattr(proc, needed), Process), f"{name}.{needed} not bound"
+
+
+def test_processes_do_not_reach_through_the_model():
+    """Collaborators are bound explicitly: no process module touches ``self.m`` or ``.model.``."""
+    for path in [*ENGINE.glob("processes/*.py"), ENGINE / "commissioning.py"]:
+        src = path.read_text()
+        assert not re.search(r"self\.m\b|self\.model\b", src), f"{path.name} reaches through the model"
+
+
+def test_bind_checks_collaborator_names():
+    model = CareSystemModel(gm())
+    with pytest.raises(TypeError, match="needs"):
+        model.supply.bind(placement=model.placement, market=model.market)
+
+
+# ---------------------------------------------------------------------- layout
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out.append(node.module)
+        elif isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+    return out
+
+
+def test_engine_does_not_import_studies_or_reporting():
+    bad = []
+    for path in ENGINE.rglob("*.py"):
+        for mod in _imports(path):
+            if mod.startswith(("rcc_sim.studies", "rcc_sim.reporting", "rcc_sim.cli", "rcc_sim.run")):
+                bad.append(f"{path.relative_to(ENGINE)} imports {mod}")
+    assert not bad, bad
+
+
+# ---------------------------------------------------------------------- clock
+def test_clock_runs_events_in_time_order_across_weeks():
+    clock = Clock([7.0, 14.0, 21.0])
+    seen = []
+    for day in (15.5, 3.0, 9.0, 20.0, 30.0):  # 30: after the run, never stored
+        clock.at(day, seen.append, day)
+    assert clock.pending() == 4
+
+    def weeks():
+        for w, end in enumerate(clock.week_ends):
+            clock.open_week(w)
+            yield clock.env.timeout(end - clock.env.now)
+
+    clock.env.process(weeks())
+    clock.env.run(until=21.0 + 1e-9)
+    assert seen == [3.0, 9.0, 15.5, 20.0]
+
+
+def test_clock_drops_an_event_whose_placement_changed():
+    class Kid:
+        version = 0
+
+    kid, fired = Kid(), []
+    clock = Clock([7.0, 14.0])
+    clock.at_child(10.0, lambda c, v: fired.append(v), kid)
+    kid.version += 1  # the placement changed before the event's week began
+    clock.at_child(12.0, lambda c, v: fired.append(v), kid)
+    clock.open_week(0)
+    clock.env.run(until=7.0)
+    clock.open_week(1)
+    clock.env.run(until=14.0)
+    assert fired == [1] and clock.dropped == 1
+
+
+# ---------------------------------------------------------------------- one price function
+def test_sibling_group_pays_the_commissioners_discounted_price():
+    """Under an RCC with buyer power, every sibling placed together pays the discounted spot
+    price, as a single child would (before the engine regroup the siblings paid the undiscounted
+    price: ``place_new`` priced them without the buyer)."""
+    lever = dict(
+        members=list(GM),
+        start_years=0.0,
+        ramp_up_years=0.0,
+        setup_cost_gbp=0.0,
+        running_cost_gbp_per_year=0.0,
+        programme_funding_gbp=0.0,
+        buyer_power_discount=0.25,
+    )
+    model = CareSystemModel(gm(0.1, rccs={"gm": RCCConfig(**lever)}))
+    model.run()  # the RCC goes live at day 0
+    pl, market = model.placement, model.market
+    la = int(model.world.sim_index[0])  # a member LA
+    unit = next(
+        e[-1]
+        for pool in pl.pools[IFA]
+        for e in pool.values()
+        if e[-1].usable - len(e[-1].children) >= 2 and e[-1].reserved_for < 0
+    )
+    t = model.env.now
+    kids = [
+        Child(model, la, 53.5, -2.3, t - 6 * 365.25, t, False, 0, False, 99, t + 3650.0, 0),
+        Child(model, la, 53.5, -2.3, t - 4 * 365.25, t, True, 0, False, 99, t + 3650.0, 0),
+    ]
+    pl.find = lambda child, group=1, **kw: (unit, 0.0, 0.0)  # the search picks this carer
+    pl.place_new(kids)
+    spot = market.price(IFA, 0) * unit.price_factor  # undiscounted
+    for kid in kids:
+        assert kid.unit is unit
+        assert kid.price == pytest.approx(market.price(IFA, 0, la, unit))
+        assert kid.price == pytest.approx(0.75 * spot)
