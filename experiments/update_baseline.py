@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from rcc_sim.config import to_object
 from rcc_sim.engine.recorder import summarize
+from rcc_sim.files import atomic_write_text
 from rcc_sim.run import simulate
 
 BASELINE = Path(__file__).resolve().parent.parent / "tests" / "baseline.json"
@@ -84,11 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         "config": CONFIG,
         "summary": new,
     }
-    fd, tmp = tempfile.mkstemp(dir=BASELINE.parent, prefix=".baseline.", suffix=".json")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(doc, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, BASELINE)
+    atomic_write_text(BASELINE, json.dumps(doc, indent=2) + "\n")
     print(f"wrote {BASELINE}")
     return 0
 

@@ -1,17 +1,38 @@
-"""The ``rcc-sim`` command: compose the config with Hydra, validate it, run, write the results.
+"""Every rcc-sim command, in one place: its arguments, what it prints and its exit code.
 
-    rcc-sim                                   # default study: England, status quo
+Commands that run the model compose their config with Hydra (any parameter can be overridden,
+a bad key or value exits 2 with one message naming it):
+
+    rcc-sim                                   # one run: England, status quo, 5 years
     rcc-sim world=greater_manchester sim.years=5 seed=3
     rcc-sim -m seed=0,1,2                     # a sweep (one run directory per job)
     rcc-sim -m +experiment=smoke              # a study (configs/experiment/); re-running skips done runs
+    rcc-sim-compare policy=pathfinders        # a policy against the status quo, paired by seed
+    rcc-sim-calibrate +experiment=calibration
+    rcc-sim-sensitivity +experiment=sensitivity
 
-Each run records its state in ``status.json`` (running, done or failed with the error); in a
-sweep a failed run does not stop the others, and the sweep exits non-zero at the end.
+Commands that read runs take a directory (a run, or a study of runs) and exit 2 with one message
+naming it when it holds nothing they can use:
+
+    rcc-sim-gather <study>      # run list + one Dataset (study.nc)
+    rcc-sim-export <study>      # tidy CSV/Parquet + codebook
+    rcc-sim-reproduce <study>   # re-run each run, check outputs match bit for bit
+    rcc-sim-report <study>      # report.html
+    rcc-sim-evaluate <study>    # DiD evaluation design on simulated data
+    rcc-sim-rollout <study>     # net present cost of a roll-out
+
+The work itself lives in the library (:mod:`rcc_sim.run`, :mod:`rcc_sim.studies`,
+:mod:`rcc_sim.reporting`); a command parses, calls it and reports. Each run records its state in
+``status.json`` (running, done or failed with the error); in a sweep a failed run does not stop
+the others, and the sweep exits non-zero at the end.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import hydra
@@ -27,6 +48,9 @@ CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
 register_configs()
 
 
+# ---------------------------------------------------------------------------------------------
+# Commands that run the model (Hydra)
+# ---------------------------------------------------------------------------------------------
 def _validated(cfg: DictConfig, prog: str):
     """The validated config and the run directory; a bad config exits with one message (code 2)."""
     try:
@@ -41,6 +65,7 @@ def _validated(cfg: DictConfig, prog: str):
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> None:
+    """``rcc-sim``: one run (or, with ``-m``, one job of a sweep)."""
     from rcc_sim.run import run_and_write
     from rcc_sim.studies.study import previous_run, recording
 
@@ -72,23 +97,22 @@ def main(cfg: DictConfig) -> None:
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def compare(cfg: DictConfig) -> None:
-    """Run the configured policy and the status quo on the same seeds; report differences."""
+    """``rcc-sim-compare``: run the configured policy and the status quo on the same seeds; report
+    each outcome's difference with a 95% interval (comparison.nc, comparison.txt)."""
+    from rcc_sim.files import atomic_write, atomic_write_text
+    from rcc_sim.run import CONFIG_FILE, config_yaml
     from rcc_sim.studies.compare import paired, table
 
     obj, out_dir = _validated(cfg, "rcc-sim-compare")
     result = paired(obj, list(obj.compare.seeds), jobs=obj.compare.jobs)
-    tmp = out_dir / ".comparison.nc.tmp"
-    result.to_netcdf(tmp, engine="h5netcdf")
-    tmp.replace(out_dir / "comparison.nc")
-    from rcc_sim.run import CONFIG_FILE, config_yaml
-
-    (out_dir / CONFIG_FILE).write_text(config_yaml(obj))
+    atomic_write(out_dir / "comparison.nc", lambda tmp: result.to_netcdf(tmp, engine="h5netcdf"))
+    atomic_write_text(out_dir / CONFIG_FILE, config_yaml(obj))
     report = [table(result, "England")]
     for area in result.area.values:
         if str(area).startswith("RCC "):
             report.append(table(result, str(area)))
     text = "\n\n".join(report)
-    (out_dir / "comparison.txt").write_text(text + "\n")
+    atomic_write_text(out_dir / "comparison.txt", text + "\n")
     print(text)
     print(f"rcc-sim-compare: results written to {out_dir}")
 
@@ -105,7 +129,7 @@ def _study_command(cfg: DictConfig, prog: str, section: str, run, written: str =
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def calibrate(cfg: DictConfig) -> None:
-    """Fit the free parameters to the published statistics (``+experiment=calibration``)."""
+    """``rcc-sim-calibrate``: fit the free parameters to the published statistics (``+experiment=calibration``)."""
     from rcc_sim.studies.calibration import run_calibration
 
     _study_command(cfg, "rcc-sim-calibrate", "calibration", run_calibration, "calibrated.yaml")
@@ -113,10 +137,244 @@ def calibrate(cfg: DictConfig) -> None:
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def sensitivity(cfg: DictConfig) -> None:
-    """Probabilistic sensitivity analysis: rank parameters by influence (``+experiment=sensitivity``)."""
+    """``rcc-sim-sensitivity``: rank parameters by influence (``+experiment=sensitivity``)."""
     from rcc_sim.studies.sensitivity import run_sensitivity
 
     _study_command(cfg, "rcc-sim-sensitivity", "sensitivity", run_sensitivity)
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands that read runs (argparse). Each returns its exit code; the console script exits with it.
+# ---------------------------------------------------------------------------------------------
+def _parser(prog: str, description: str, path_help: str = "a study (sweep) directory, or one run directory"):
+    """The parser of a command whose first argument is a directory of runs."""
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    p.add_argument("path", type=Path, help=path_help)
+    return p
+
+
+def _failed(prog: str, exc: Exception) -> int:
+    """One line on stderr naming what is wrong (the message names the path); exit code 2."""
+    print(f"{prog}: {exc}", file=sys.stderr)
+    return 2
+
+
+def gather(argv: Sequence[str] | None = None) -> int:
+    """``rcc-sim-gather <study>``: list the runs, write the sweep summary and ``study.nc``."""
+    from rcc_sim.studies.study import (
+        STUDY_FILE,
+        SUMMARY_JSON,
+        SUMMARY_TXT,
+        StudyError,
+        open_study,
+        runs,
+        sweep_summary_text,
+        write_study,
+        write_sweep_summary,
+    )
+
+    prog = "rcc-sim-gather"
+    p = _parser(
+        prog,
+        "Gather a study's finished runs into one Dataset (scenario x replicate x ...): writes "
+        f"{SUMMARY_JSON} and {SUMMARY_TXT} (every run: done, failed with its error, incomplete) and "
+        f"{STUDY_FILE} into the study directory.",
+    )
+    p.add_argument("--output", type=Path, default=None, help=f"combined NetCDF file (default: <path>/{STUDY_FILE})")
+    p.add_argument("--no-netcdf", action="store_true", help="only write the sweep summary")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any run is not done")
+    args = p.parse_args(argv)
+    try:
+        infos = runs(args.path)
+    except StudyError as exc:
+        return _failed(prog, exc)
+    js, txt = write_sweep_summary(args.path, infos)
+    print(sweep_summary_text(args.path, infos, problems_only=len(infos) > 40), end="")
+    print(f"{prog}: run list written to {txt} and {js}")
+    not_done = [i for i in infos if i.state != "done"]
+    if len(not_done) == len(infos):
+        print(f"{prog}: {args.path}: no finished runs to gather", file=sys.stderr)
+        return 1
+    ds = open_study(args.path)
+    dims = ", ".join(f"{k}={v}" for k, v in ds.sizes.items())
+    print(f"{prog}: {len(infos) - len(not_done)} finished runs -> Dataset ({dims})")
+    if not args.no_netcdf:
+        out = write_study(ds, args.output or args.path / STUDY_FILE)
+        print(f"{prog}: combined Dataset written to {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    if not_done:
+        print(f"{prog}: {len(not_done)} runs not done (see {txt})", file=sys.stderr)
+    return 1 if (args.strict and not_done) else 0
+
+
+def export(argv: Sequence[str] | None = None) -> int:
+    """``rcc-sim-export <study>``: tidy CSV and Parquet tables with a codebook."""
+    from rcc_sim.reporting.export import export_study
+    from rcc_sim.studies.study import StudyError
+
+    prog = "rcc-sim-export"
+    p = _parser(
+        prog,
+        "Export a study's outcomes as tidy CSV and Parquet tables by scenario, replicate, DfE year and area "
+        "(LA, region, England, RCC), with a codebook.",
+    )
+    p.add_argument("--out", type=Path, default=None, help="output directory (default: <path>/export)")
+    args = p.parse_args(argv)
+    try:
+        files = export_study(args.path, args.out)
+    except StudyError as exc:
+        return _failed(prog, exc)
+    for f in files:
+        print(f"{prog}: wrote {f} ({f.stat().st_size / 1e3:,.0f} kB)")
+    return 0
+
+
+def reproduce(argv: Sequence[str] | None = None) -> int:
+    """``rcc-sim-reproduce <run or study>``: 0 only when every run was reproduced bit for bit."""
+    from rcc_sim.studies.reproduce import IGNORED_ATTRS, check_study
+    from rcc_sim.studies.study import StudyError
+
+    prog = "rcc-sim-reproduce"
+    p = _parser(
+        prog,
+        "Re-run each finished run from its config.yaml and check its results match bit for bit. "
+        "Exit code 0 only when every run was reproduced and matched.",
+        "one run directory, or a study (sweep) directory",
+    )
+    p.add_argument("--jobs", type=int, default=1, help="runs re-run at once (processes)")
+    args = p.parse_args(argv)
+    try:
+        checks = check_study(args.path, args.jobs)
+    except StudyError as exc:
+        return _failed(prog, exc)
+    print(f"{prog}: ignored attributes (may differ between writes): {', '.join(sorted(IGNORED_ATTRS))}")
+    for c in checks:
+        print(f"{c.status.upper():8s} {c.path} ({c.seconds:.1f} s)")
+        for d in c.differences:
+            print(f"    difference: {d}")
+        for w in c.warnings:
+            print(f"    warning: {w}")
+    n_match = sum(c.status == "match" for c in checks)
+    print(f"{prog}: {n_match} of {len(checks)} runs reproduced bit for bit")
+    return 0 if n_match == len(checks) else 1
+
+
+def report(argv: Sequence[str] | None = None) -> int:
+    """``rcc-sim-report <run or study>``: write report.html."""
+    from rcc_sim.reporting.report import REPORT_FILE, ReportError, write_report
+
+    prog = "rcc-sim-report"
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="Write report.html for a run or study directory: "
+        "a self-contained page for policy teams (summary, effects with intervals, charts, "
+        "map, assumptions, provenance).",
+    )
+    p.add_argument(
+        "dir",
+        help="a run directory (results.nc, config.yaml, manifest.json), a directory of runs (a "
+        "sweep or study), or a directory written by rcc-sim-compare",
+    )
+    p.add_argument("-o", "--output", help=f"where to write the report (default: <dir>/{REPORT_FILE})")
+    args = p.parse_args(argv)
+    t0 = time.perf_counter()
+    try:
+        target = write_report(args.dir, args.output)
+    except ReportError as exc:
+        return _failed(prog, exc)
+    print(f"{prog}: report written to {target} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def _paired_study_command(
+    argv: Sequence[str] | None,
+    prog: str,
+    description: str,
+    example: str,
+    default_out: str,
+    add_arguments: Callable[[argparse.ArgumentParser], None],
+    run: Callable[[argparse.Namespace], list[Path]],
+) -> int:
+    """A command on a study of a reform and the status quo paired by seed (evaluate, rollout):
+    the study and the two scenarios, the command's own arguments, then the files it writes, its
+    text report (the last file) printed."""
+    from rcc_sim.studies.evaluation import BASELINE, EvaluationError
+
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    p.add_argument("study", type=Path, help=f"a study directory with status_quo and a reform scenario (e.g. {example})")
+    p.add_argument("--scenario", default=None, help="the reform scenario (default: the one that is not the status quo)")
+    p.add_argument("--baseline", default=BASELINE, help=f"the status-quo scenario (default {BASELINE})")
+    add_arguments(p)
+    p.add_argument("--out", type=Path, default=None, help=f"output directory (default <study>/{default_out})")
+    args = p.parse_args(argv)
+    args.out = args.out or args.study / default_out
+    try:
+        files = run(args)
+    except EvaluationError as exc:
+        return _failed(prog, exc)
+    print(files[-1].read_text(), end="")
+    for f in files:
+        print(f"{prog}: wrote {f}")
+    return 0
+
+
+def evaluate(argv: Sequence[str] | None = None) -> int:
+    """``rcc-sim-evaluate <study>``: DiD evaluation design tried on a study's simulated data."""
+    from rcc_sim.studies.evaluation import ANNUAL_OUTCOMES, write_outputs
+    from rcc_sim.studies.evaluation import evaluate as run_evaluation
+
+    def arguments(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--outcome",
+            action="append",
+            default=None,
+            choices=list(ANNUAL_OUTCOMES),
+            help="an outcome to evaluate (repeatable; default all)",
+        )
+
+    def run(args: argparse.Namespace) -> list[Path]:
+        summary, by_rep, panel = run_evaluation(args.study, args.scenario, args.baseline, args.outcome)
+        return write_outputs(summary, by_rep, panel, args.out)
+
+    return _paired_study_command(
+        argv,
+        "rcc-sim-evaluate",
+        "Difference-in-differences evaluation of the pathfinders on simulated data, against the true effect "
+        "(paired with the status quo on the same seeds): bias, power and minimum detectable effect per outcome. "
+        "Writes did_summary.csv/.txt, did_by_replicate.csv and panel.csv into <study>/evaluation/.",
+        "outputs/studies/pathfinder_evaluation",
+        "evaluation",
+        arguments,
+        run,
+    )
+
+
+def rollout(argv: Sequence[str] | None = None) -> int:
+    """``rcc-sim-rollout <study>``: net present cost of a reform against the status quo."""
+    from rcc_sim.studies.rollout import GREEN_BOOK_RATE, appraise, write_outputs
+
+    def arguments(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--rate", type=float, default=GREEN_BOOK_RATE, help="discount rate a year (default 0.035)")
+        p.add_argument(
+            "--timing",
+            choices=("end", "mid"),
+            default="end",
+            help="discount from the end (default) or middle of each statistical year",
+        )
+
+    def run(args: argparse.Namespace) -> list[Path]:
+        return write_outputs(appraise(args.study, args.scenario, args.baseline, args.rate, args.timing), args.out)
+
+    return _paired_study_command(
+        argv,
+        "rcc-sim-rollout",
+        "Net present cost of RCCs against the status quo (paired by seed, Green Book discounting) and the change "
+        "per child in care; writes npc_summary.csv, npc_by_year.csv, npc_by_replicate.csv, outcomes_per_child.csv "
+        "and rollout.txt into <study>/rollout/.",
+        "outputs/studies/national_rollout",
+        "rollout",
+        arguments,
+        run,
+    )
 
 
 if __name__ == "__main__":

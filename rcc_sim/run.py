@@ -5,11 +5,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -21,6 +19,7 @@ import xarray as xr
 from rcc_sim.config import Config, to_object
 from rcc_sim.data import checksums
 from rcc_sim.engine.model import CareSystemModel
+from rcc_sim.files import atomic_write, atomic_write_text
 
 PACKAGES = (
     "rcc-sim",
@@ -124,40 +123,13 @@ def to_dataset(model: CareSystemModel) -> xr.Dataset:
     return ds.isel(la=idx) if len(idx) != w.n_la else ds
 
 
-def _publish(tmp: str, path: Path) -> None:
-    """Move a finished temporary file into place (readable as the umask allows, unlike mkstemp's 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Write ``path`` via a ``.<name>.*.tmp`` file renamed into place: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        _publish(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_run(ds: xr.Dataset, cfg: Config, out_dir: Path, seconds: float | None = None) -> Path:
     """Write results.nc, config.yaml and manifest.json into ``out_dir`` (each atomically)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if cfg.output.write_netcdf:
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".results.", suffix=".nc.tmp")
-        os.close(fd)
-        try:
-            ds.to_netcdf(tmp, engine="h5netcdf")
-            _publish(tmp, out_dir / RESULTS_FILE)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    _atomic_write_text(out_dir / CONFIG_FILE, config_yaml(cfg))
+        atomic_write(out_dir / RESULTS_FILE, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+    atomic_write_text(out_dir / CONFIG_FILE, config_yaml(cfg))
     manifest = {
         "seed": cfg.seed,
         "world": cfg.world.name,
@@ -171,7 +143,7 @@ def write_run(ds: xr.Dataset, cfg: Config, out_dir: Path, seconds: float | None 
         "wall_seconds": seconds,
         "results": RESULTS_FILE if cfg.output.write_netcdf else None,
     }
-    _atomic_write_text(out_dir / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
+    atomic_write_text(out_dir / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
     return out_dir
 
 

@@ -39,15 +39,15 @@ def small_config(years: float = 1.0, seed: int = 0, la_codes: list[str] | None =
     return cfg
 
 
-def rcc_sim_command() -> list[str]:
-    """The installed ``rcc-sim`` console script (the command the README tells people to run)."""
+def rcc_sim_command(name: str = "rcc-sim") -> list[str]:
+    """The installed console script ``name`` (a command the README tells people to run)."""
     search = [sysconfig.get_path("scripts"), str(Path(sys.executable).parent)]
     with contextlib.suppress(KeyError):
         search.append(sysconfig.get_path("scripts", f"{os.name}_user"))
     search += os.environ.get("PATH", "").split(os.pathsep)
-    exe = shutil.which("rcc-sim", path=os.pathsep.join(p for p in search if p))
+    exe = shutil.which(name, path=os.pathsep.join(p for p in search if p))
     if exe is None:
-        pytest.fail("the rcc-sim command is not installed: run `python3 -m pip install -e .`")
+        pytest.fail(f"the {name} command is not installed: run `python3 -m pip install -e .`")
     return [exe]
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rcc_sim.studies import calibration as cal_mod
 from rcc_sim.config import (
     CALIBRATED,
     CALIBRATED_FILE,
@@ -23,6 +22,7 @@ from rcc_sim.config import (
     parameter_table,
     to_object,
 )
+from rcc_sim.studies import calibration as cal_mod
 from rcc_sim.studies.validation import Row
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,15 +9,16 @@ cannot be evaluated.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CONFIG_DIR
+from conftest import CONFIG_DIR, rcc_sim_command
 from hydra import compose, initialize_config_dir
 
+from rcc_sim.cli import evaluate as evaluate_main
+from rcc_sim.cli import rollout as rollout_main
 from rcc_sim.config import register_configs, to_object
 from rcc_sim.run import simulate, write_run
 from rcc_sim.studies.compare import _net_cost
@@ -30,9 +31,7 @@ from rcc_sim.studies.evaluation import (
     live_share,
     post_indicator,
 )
-from rcc_sim.studies.evaluation import main as evaluate_main
 from rcc_sim.studies.rollout import GREEN_BOOK_RATE, appraise, discount_factors, interval, present_value
-from rcc_sim.studies.rollout import main as rollout_main
 from rcc_sim.studies.study import open_study
 
 GM = [f"E080000{i:02d}" for i in range(1, 11)]  # the ten Greater Manchester LAs (pathfinder members)
@@ -344,9 +343,7 @@ def test_study_without_a_status_quo_is_one_clear_error(tmp_path):
     with pytest.raises(EvaluationError, match="no 'status_quo' scenario"):
         appraise(root)
     # the command: one line on stderr naming the path, exit code 2, no traceback
-    out = subprocess.run(
-        [sys.executable, "-m", "rcc_sim.studies.evaluation", str(root)], capture_output=True, text=True, timeout=120
-    )
+    out = subprocess.run(rcc_sim_command("rcc-sim-evaluate") + [str(root)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.strip() == (
         f"rcc-sim-evaluate: {root}: no 'status_quo' scenario (scenarios: ['pathfinders']); "

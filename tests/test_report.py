@@ -14,18 +14,19 @@ import io
 import json
 import re
 import subprocess
-import sys
 from html import unescape
 from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
-from conftest import small_config
+from conftest import rcc_sim_command, small_config
 from scipy import stats
 from test_worlds import composed
 
 from rcc_sim.reporting import plots, report, wording
+from rcc_sim.reporting.report import loading, summary
+from rcc_sim.reporting.report.page import Page
 from rcc_sim.run import config_yaml, simulate, write_run
 from rcc_sim.studies.compare import OUTCOMES, outcomes, paired, rcc_groups, t_interval
 
@@ -143,8 +144,8 @@ def _synthetic(base_runs, shifts: list[float]) -> report.Study:
 def _finding(study: report.Study, words: str) -> str:
     """The headline finding (a list item of the summary) that contains ``words``."""
     res = report.compute(study)
-    page = report.Page()
-    report.section_summary(page, study, res)
+    page = Page()
+    summary.section_summary(page, study, res)
     items = [_text(li) for li in re.findall(r"<li[^>]*>(.*?)</li>", "".join(page.parts))]
     hits = [li for li in items if words in li]
     assert len(hits) == 1, items
@@ -154,7 +155,7 @@ def _finding(study: report.Study, words: str) -> str:
 def test_synthetic_effect_clear_of_zero_is_not_called_noise(base_runs):
     study = _synthetic(base_runs, [0.050, 0.051, 0.049])
     res = report.compute(study)
-    m, lo, _hi, _, n = report._e(res, "made_up", "share_over_20_miles", "England")
+    m, lo, _hi, _, n = loading.effect_at(res, "made_up", "share_over_20_miles", "England")
     assert n == 3 and m == pytest.approx(0.05, abs=1e-4) and lo > 0
     s = _finding(study, "placed more than 20 miles from home")
     assert s.startswith("Under made up, 5.0 percentage points more children are placed more than 20 miles"), s
@@ -164,7 +165,7 @@ def test_synthetic_effect_clear_of_zero_is_not_called_noise(base_runs):
 def test_synthetic_effect_across_zero_is_called_noise(base_runs):
     study = _synthetic(base_runs, [0.05, -0.06, 0.004])
     res = report.compute(study)
-    _m, lo, hi, _, _n = report._e(res, "made_up", "share_over_20_miles", "England")
+    _m, lo, hi, _, _n = loading.effect_at(res, "made_up", "share_over_20_miles", "England")
     assert lo < 0 < hi
     s = _finding(study, "placed more than 20 miles from home")
     assert s.endswith(f"The interval includes zero: the difference is {wording.NOISE}."), s
@@ -183,7 +184,7 @@ def test_effects_equal_independent_paired_differences(study, rendered):
     mean, half = t_interval(diff)
     for area in ("England", "RCC greater_manchester", "E08000003"):
         for name in ("share_over_20_miles", "net_cost_gbp_m", "carers_end"):
-            m, _lo, hi, base, n = report._e(res, "pathfinders", name, area)
+            m, _lo, hi, base, n = loading.effect_at(res, "pathfinders", name, area)
             assert n == len(SEEDS)
             tol = 2e-6 * abs(base) + 1e-9  # float32 sums in a different order
             assert m == pytest.approx(float(mean[name].sel(area=area)), abs=tol), (area, name)
@@ -357,7 +358,7 @@ def test_report_of_a_comparison_written_by_rcc_sim_compare(tmp_path):
 def test_command_writes_report_next_to_results(study):
     root, _ = study
     out = subprocess.run(
-        [sys.executable, "-m", "rcc_sim.reporting.report", str(root)],
+        rcc_sim_command("rcc-sim-report") + [str(root)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -374,7 +375,7 @@ def test_bad_input_gives_one_clear_error_naming_the_path(tmp_path, what):
     if what == "empty":
         path.mkdir()
     out = subprocess.run(
-        [sys.executable, "-m", "rcc_sim.reporting.report", str(path)],
+        rcc_sim_command("rcc-sim-report") + [str(path)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -17,9 +17,10 @@ import xarray as xr
 from conftest import run_cli
 from omegaconf import OmegaConf
 
+from rcc_sim.cli import reproduce as main
 from rcc_sim.config import to_object
 from rcc_sim.run import config_sha256
-from rcc_sim.studies.reproduce import compare_datasets, main
+from rcc_sim.studies.reproduce import compare_datasets
 
 
 @pytest.fixture(scope="module")

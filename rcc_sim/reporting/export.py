@@ -22,9 +22,7 @@ finish has ``weeks`` < 52. Areas are each LA, each region, England and each RCC'
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -401,30 +399,3 @@ def export_study(
     cb.to_csv(cb_csv, index=False)
     cb_md.write_text(_codebook_md(cb))
     return written + [cb_csv, cb_md]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``rcc-sim-export <sweep_dir>``; returns the exit code."""
-    p = argparse.ArgumentParser(
-        prog="rcc-sim-export",
-        description=(
-            "Export a study's outcomes as tidy CSV and Parquet tables by scenario, replicate, DfE year and area "
-            "(LA, region, England, RCC), with a codebook."
-        ),
-    )
-    p.add_argument("path", type=Path, help="a study (sweep) directory, or one run directory")
-    p.add_argument("--out", type=Path, default=None, help="output directory (default: <path>/export)")
-    args = p.parse_args(argv)
-    try:
-        files = export_study(args.path, args.out)
-    except StudyError as exc:
-        print(f"rcc-sim-export: {exc}", file=sys.stderr)
-        return 2
-    for f in files:
-        print(f"rcc-sim-export: wrote {f} ({f.stat().st_size / 1e3:,.0f} kB)")
-    return 0
-
-
-def entry() -> None:
-    """Console script ``rcc-sim-export``."""
-    sys.exit(main())

@@ -50,7 +50,6 @@ import copy
 import dataclasses
 import datetime as dt
 import math
-import os
 import shutil
 import sys
 import time
@@ -61,6 +60,7 @@ import numpy as np
 
 from rcc_sim.config import CALIBRATED_FILE, CalibrationConfig, Config, ConfigError, FreeParameter, get_path, with_values
 from rcc_sim.data import load_targets
+from rcc_sim.files import atomic_write_text
 from rcc_sim.vocab import AGE_BAND_EDGES, HAZARD_ROUTES
 
 # Stage 1 targets: the split of ceased by route into exits before 18 and at 18 (DfE CLA 2024:
@@ -331,7 +331,7 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
         else:
             log("stage 1: fitting exit hazards by route and age to steady-state moments (scipy least_squares)")
             exits, l1 = fit_exit_hazards(cfg)
-            _atomic_write(cache, yaml.safe_dump({"exits": exits, "loss": l1}, sort_keys=False))
+            atomic_write_text(cache, yaml.safe_dump({"exits": exits, "loss": l1}, sort_keys=False))
             log(f"stage 1: least-squares loss {l1:.5f}")
         base = with_values(cfg, {f"exits.{r}": v for r, v in exits.items()})
         fitted_keys += [f"exits.{r}" for r in HAZARD_ROUTES]
@@ -418,13 +418,13 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
         "# priors declared there. Do not edit by hand: re-run the calibration study.\n"
         + yaml.safe_dump(doc, sort_keys=False, width=110)
     )
-    _atomic_write(out_dir / "calibrated.yaml", text)
+    atomic_write_text(out_dir / "calibrated.yaml", text)
     _write_trials(study, cal, out_dir / "trials.csv")
     report = (
         f"Calibration '{cal.study_name}': loss {final:.4f} ({LOSS_DEFINITION}); "
         f"{len(rows)} targets, {n_targets} in the loss\n\n" + format_table(rows)
     )
-    _atomic_write(out_dir / "fit_report.txt", report + "\n")
+    atomic_write_text(out_dir / "fit_report.txt", report + "\n")
     if cal.install:
         shutil.copyfile(out_dir / "calibrated.yaml", CALIBRATED_FILE)
         log(f"installed as the default parameters: {CALIBRATED_FILE}")
@@ -439,10 +439,4 @@ def _write_trials(study, cal: CalibrationConfig, path: Path) -> None:
         vals = ",".join("" if k not in t.params else f"{t.params[k]:.6g}" for k in keys)
         loss_s = "" if t.value is None else f"{t.value:.6f}"
         lines.append(f"{t.number},{t.state.name},{loss_s},{t.user_attrs.get('seconds', '')},{vals}")
-    _atomic_write(path, "\n".join(lines) + "\n")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    atomic_write_text(path, "\n".join(lines) + "\n")

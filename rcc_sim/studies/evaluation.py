@@ -35,8 +35,6 @@ detectable effect MDE = (1.96 + 0.84) x SE (80% power, 5% two-sided); the placeb
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,19 +236,25 @@ ANNUAL_OUTCOMES: dict[str, AnnualOutcome] = {
 }
 
 
+def weekly_sum(ds: xr.Dataset, name: str, extra: str | None = None) -> xr.DataArray:
+    """The weekly variable ``name`` in float64, summed over its category dimension ``extra`` (if any)."""
+    v = ds[name].astype("float64")
+    return v.sum(extra) if extra else v
+
+
+def weekly_dataset(data: dict[str, xr.DataArray]) -> xr.Dataset:
+    """Weekly sums as one Dataset with only the coordinates a statistical-year sum keeps."""
+    out = xr.Dataset(data)
+    return out.drop_vars([c for c in out.coords if c not in ("time", "stat_year", "la", "scenario", "replicate")])
+
+
 def annual_counts(ds: xr.Dataset) -> xr.Dataset:
     """Counts summed over each complete DfE statistical year, by LA (float64, loaded): the weekly
     variables of :data:`WEEKLY_COUNTS`, ``weeks``, ``children_in_care_31mar`` and
     ``child_population``; dimension ``stat_year`` (named by the 31 March it ends on)."""
-    weekly = xr.Dataset(
-        {
-            v: ds[v].astype("float64").sum(extra) if extra else ds[v].astype("float64")
-            for v, extra in WEEKLY_COUNTS.items()
-        }
-    )
-    weekly["weeks"] = xr.ones_like(ds["time"], dtype=np.float64)
-    weekly = weekly.drop_vars(
-        [c for c in weekly.coords if c not in ("time", "stat_year", "la", "scenario", "replicate")]
+    weekly = weekly_dataset(
+        {v: weekly_sum(ds, v, extra) for v, extra in WEEKLY_COUNTS.items()}
+        | {"weeks": xr.ones_like(ds["time"], dtype=np.float64)}
     )
     out = weekly.groupby("stat_year").sum("time").compute()
     ends = pd.to_datetime(ds["time"].values).to_series().groupby(ds["stat_year"].values).max()
@@ -639,12 +643,14 @@ def _panel(ann: xr.Dataset, counts: xr.Dataset, design: Design, years: list[int]
 # --------------------------------------------------------------------------------------------
 # Text
 # --------------------------------------------------------------------------------------------
-def _fmt(v: float, units: str) -> str:
+def signed(v: float, units: str, whole_from: float = 100) -> str:
+    """A difference in the text reports: percentage points for shares, else three significant
+    figures below ``whole_from`` and a whole number from it; 'n/a' when not finite."""
     if not np.isfinite(v):
         return "n/a"
     if units == "share":
         return f"{100 * v:+.2f} pp"
-    return f"{v:+,.3g}" if abs(v) < 100 else f"{v:+,.0f}"
+    return f"{v:+,.3g}" if abs(v) < whole_from else f"{v:+,.0f}"
 
 
 def text_report(summary: pd.DataFrame) -> str:
@@ -682,9 +688,9 @@ def text_report(summary: pd.DataFrame) -> str:
             u = r["units"]
             lvl = f"{100 * r['status_quo_level']:.1f}%" if u == "share" else f"{r['status_quo_level']:,.3g}"
             lines.append(
-                f"{r['outcome']:24s} {lvl:>10s} {_fmt(r['true_effect'], u):>11s} {_fmt(r['did_mean'], u):>11s} "
-                f"{_fmt(r['bias'], u):>10s} {_fmt(r['se'], u).lstrip('+'):>9s} "
-                f"{_fmt(r['mde'], u).lstrip('+'):>9s} {r['mde_pct_of_status_quo']:7.1f}% "
+                f"{r['outcome']:24s} {lvl:>10s} {signed(r['true_effect'], u):>11s} {signed(r['did_mean'], u):>11s} "
+                f"{signed(r['bias'], u):>10s} {signed(r['se'], u).lstrip('+'):>9s} "
+                f"{signed(r['mde'], u).lstrip('+'):>9s} {r['mde_pct_of_status_quo']:7.1f}% "
                 f"{r['power_empirical']:5.2f}/{r['power_analytic']:5.2f}  {r['placebo_rejection_rate']:7.2f} "
                 f"{r['coverage']:6.2f} {'yes' if r['detectable'] else 'no':>6s}"
             )
@@ -697,7 +703,7 @@ def text_report(summary: pd.DataFrame) -> str:
             u = gg["units"].iloc[0]
             by = dict(zip(gg["horizon_years"], gg["mde"]))
             lines.append(
-                f"    {name:22s}" + "".join(f"{_fmt(by[h], u).lstrip('+') if h in by else '':>12s}" for h in hs)
+                f"    {name:22s}" + "".join(f"{signed(by[h], u).lstrip('+') if h in by else '':>12s}" for h in hs)
             )
     lines += [
         "",
@@ -731,50 +737,3 @@ def write_outputs(summary: pd.DataFrame, by_rep: pd.DataFrame, panel: pd.DataFra
         "did_summary.txt",
         text_report(summary),
     )
-
-
-def add_study_arguments(p: argparse.ArgumentParser, example: str) -> None:
-    """The arguments every study command shares: the study directory and the two scenarios."""
-    p.add_argument("study", type=Path, help=f"a study directory with status_quo and a reform scenario (e.g. {example})")
-    p.add_argument("--scenario", default=None, help="the reform scenario (default: the one that is not the status quo)")
-    p.add_argument("--baseline", default=BASELINE, help=f"the status-quo scenario (default {BASELINE})")
-
-
-def print_written(prog: str, files: list[Path]) -> None:
-    print(files[-1].read_text(), end="")
-    for f in files:
-        print(f"{prog}: wrote {f}")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``rcc-sim-evaluate <study_dir>``: DiD evaluation design tried on a study's simulated data."""
-    p = argparse.ArgumentParser(
-        prog="rcc-sim-evaluate",
-        description=(
-            "Difference-in-differences evaluation of the pathfinders on simulated data, against the true effect "
-            "(paired with the status quo on the same seeds): bias, power and minimum detectable effect per outcome. "
-            "Writes did_summary.csv/.txt, did_by_replicate.csv and panel.csv into <study>/evaluation/."
-        ),
-    )
-    add_study_arguments(p, "outputs/studies/pathfinder_evaluation")
-    p.add_argument(
-        "--outcome",
-        action="append",
-        default=None,
-        choices=list(ANNUAL_OUTCOMES),
-        help="an outcome to evaluate (repeatable; default all)",
-    )
-    p.add_argument("--out", type=Path, default=None, help="output directory (default <study>/evaluation)")
-    args = p.parse_args(argv)
-    try:
-        summary, by_rep, panel = evaluate(args.study, args.scenario, args.baseline, args.outcome)
-    except EvaluationError as exc:
-        print(f"rcc-sim-evaluate: {exc}", file=sys.stderr)
-        return 2
-    files = write_outputs(summary, by_rep, panel, args.out or args.study / "evaluation")
-    print_written("rcc-sim-evaluate", files)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

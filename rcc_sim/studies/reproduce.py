@@ -17,12 +17,9 @@ they are not one. Exit code 0 only when every run was reproduced and matched.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,25 +173,12 @@ def reproduce_run(run_dir: str | Path) -> Check:
     return check
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``rcc-sim-reproduce <run_dir or sweep_dir>``; returns the exit code."""
-    from rcc_sim.studies.study import StudyError, runs
+def check_study(path: str | Path, jobs: int = 1) -> list[Check]:
+    """Reproduce every done run at or below ``path`` (``jobs`` at once); the runs not done are
+    ``skipped``. Sorted by path. Raises :class:`rcc_sim.studies.study.StudyError` if there are no runs."""
+    from rcc_sim.studies.study import runs
 
-    p = argparse.ArgumentParser(
-        prog="rcc-sim-reproduce",
-        description=(
-            "Re-run each finished run from its config.yaml and check its results match bit for bit. "
-            "Exit code 0 only when every run was reproduced and matched."
-        ),
-    )
-    p.add_argument("path", type=Path, help="one run directory, or a study (sweep) directory")
-    p.add_argument("--jobs", type=int, default=1, help="runs re-run at once (processes)")
-    args = p.parse_args(argv)
-    try:
-        infos = runs(args.path)
-    except StudyError as exc:
-        print(f"rcc-sim-reproduce: {exc}", file=sys.stderr)
-        return 2
+    infos = runs(path)
     done = [i.path for i in infos if i.state == "done"]
     checks = [
         Check(
@@ -205,23 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for i in infos
         if i.state != "done"
     ]
-    if args.jobs > 1 and len(done) > 1:
-        with ProcessPoolExecutor(max_workers=args.jobs) as ex:
+    if jobs > 1 and len(done) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as ex:
             checks += list(ex.map(reproduce_run, done))
     else:
         checks += [reproduce_run(d) for d in done]
-    print(f"rcc-sim-reproduce: ignored attributes (may differ between writes): {', '.join(sorted(IGNORED_ATTRS))}")
-    for c in sorted(checks, key=lambda c: str(c.path)):
-        print(f"{c.status.upper():8s} {c.path} ({c.seconds:.1f} s)")
-        for d in c.differences:
-            print(f"    difference: {d}")
-        for w in c.warnings:
-            print(f"    warning: {w}")
-    n_match = sum(c.status == "match" for c in checks)
-    print(f"rcc-sim-reproduce: {n_match} of {len(checks)} runs reproduced bit for bit")
-    return 0 if n_match == len(checks) else 1
-
-
-def entry() -> None:
-    """Console script ``rcc-sim-reproduce``."""
-    sys.exit(main())
+    return sorted(checks, key=lambda c: str(c.path))

@@ -27,8 +27,6 @@ days spent waiting, miles from home, share in family-based care, placements over
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,10 +38,11 @@ from scipy import stats
 
 from rcc_sim.studies.evaluation import (
     BASELINE,
-    EvaluationError,
-    add_study_arguments,
+    WEEKLY_COUNTS,
     open_paired,
-    print_written,
+    signed,
+    weekly_dataset,
+    weekly_sum,
     write_tables,
 )
 from rcc_sim.vocab import DAYS_PER_YEAR
@@ -101,17 +100,8 @@ def interval(x: Sequence[float], level: float = 0.95) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------
 # Annual costs and counts by area
 # --------------------------------------------------------------------------------------------
-PER_CHILD_COUNTS: dict[str, str | None] = {
-    "children_in_care": None,
-    "family_based": None,
-    "located": None,
-    "over_20_miles": None,
-    "distance_sum": None,
-    "moves": "move_reason",
-    "waiting": None,
-    "days_to_placement": None,
-    "placements_made": None,
-}
+# the evaluation's weekly counts; spend is summed with the other cost components
+PER_CHILD_COUNTS: dict[str, str | None] = {v: extra for v, extra in WEEKLY_COUNTS.items() if v != "spend"}
 
 
 def total_area(n_la: int) -> str:
@@ -129,19 +119,9 @@ def annual_by_area(ds: xr.Dataset) -> tuple[xr.Dataset, np.ndarray, list[bool]]:
     """Cost components and outcome counts summed over each statistical year and area (loaded, GBP
     and counts), the years' ``t_end`` (years from the base date to the end of each year) and
     whether each year is complete."""
-    data = {
-        c: ds[v].astype("float64").sum(extra) if extra else ds[v].astype("float64")
-        for c, (v, _, extra, _) in COST_COMPONENTS.items()
-    }
-    data.update(
-        {
-            v: ds[v].astype("float64").sum(extra) if extra else ds[v].astype("float64")
-            for v, extra in PER_CHILD_COUNTS.items()
-        }
-    )
-    weekly = xr.Dataset(data)
-    weekly = weekly.drop_vars(
-        [c for c in weekly.coords if c not in ("time", "stat_year", "la", "scenario", "replicate")]
+    weekly = weekly_dataset(
+        {c: weekly_sum(ds, v, extra) for c, (v, _, extra, _) in COST_COMPONENTS.items()}
+        | {v: weekly_sum(ds, v, extra) for v, extra in PER_CHILD_COUNTS.items()}
     )
     weekly = weekly.assign_coords(region=("la", ds["region"].values))
     annual = _by_area(weekly.groupby("stat_year").sum("time")).compute()
@@ -371,11 +351,7 @@ def _val(v: float, units: str) -> str:
 
 
 def _diff(v: float, units: str) -> str:
-    if not np.isfinite(v):
-        return "n/a"
-    if units == "share":
-        return f"{100 * v:+.2f} pp"
-    return f"{v:+,.3g}" if abs(v) < 1000 else f"{v:+,.0f}"
+    return signed(v, units, whole_from=1000)
 
 
 def text_report(a: Appraisal) -> str:
@@ -450,36 +426,3 @@ def write_outputs(a: Appraisal, out: Path) -> list[Path]:
         "rollout.txt",
         text_report(a),
     )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``rcc-sim-rollout <study_dir>``: ten-year net present cost of a reform against the status quo."""
-    p = argparse.ArgumentParser(
-        prog="rcc-sim-rollout",
-        description=(
-            "Net present cost of RCCs against the status quo (paired by seed, Green Book discounting) and the change "
-            "per child in care; writes npc_summary.csv, npc_by_year.csv, npc_by_replicate.csv, outcomes_per_child.csv "
-            "and rollout.txt into <study>/rollout/."
-        ),
-    )
-    add_study_arguments(p, "outputs/studies/national_rollout")
-    p.add_argument("--rate", type=float, default=GREEN_BOOK_RATE, help="discount rate a year (default 0.035)")
-    p.add_argument(
-        "--timing",
-        choices=("end", "mid"),
-        default="end",
-        help="discount from the end (default) or middle of each statistical year",
-    )
-    p.add_argument("--out", type=Path, default=None, help="output directory (default <study>/rollout)")
-    args = p.parse_args(argv)
-    try:
-        a = appraise(args.study, args.scenario, args.baseline, args.rate, args.timing)
-    except EvaluationError as exc:
-        print(f"rcc-sim-rollout: {exc}", file=sys.stderr)
-        return 2
-    print_written("rcc-sim-rollout", write_outputs(a, args.out or args.study / "rollout"))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from rcc_sim.config import CALIBRATED, Config, ConfigError, FreeParameter
+from rcc_sim.files import atomic_write, atomic_write_text
 
 # Outcomes (England) written for every sample: name -> (unit, label)
 KEY_OUTCOMES = {
@@ -117,9 +117,7 @@ def _run_sample(args) -> dict[str, Any]:
         out["status"] = "done"
     except Exception as exc:  # recorded, never kills the study
         out.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(out, indent=1))
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(out, indent=1))
     return out
 
 
@@ -182,9 +180,7 @@ def run_sensitivity(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
         "start_year": cfg.sim.start_year,
         "indices": indices,
     }
-    tmp = out_dir / ".sensitivity.json.tmp"
-    tmp.write_text(json.dumps(doc, indent=1))
-    tmp.replace(out_dir / "sensitivity.json")
+    atomic_write_text(out_dir / "sensitivity.json", json.dumps(doc, indent=1))
     text = ranking_table(doc)
     (out_dir / "ranking.txt").write_text(text + "\n")
     _plot(doc, out_dir / "sensitivity.png")
@@ -267,7 +263,5 @@ def _plot(doc: dict[str, Any], path: Path) -> None:
     ax.set_yticks(range(len(keys)), keys, fontsize=9)
     ax.set_title("Share of each outcome's variance explained by one parameter (RBD-FAST S1)")
     fig.colorbar(im, ax=ax, label="first-order index S1 (0-1)")
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
-    os.replace(tmp, path)

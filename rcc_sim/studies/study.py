@@ -20,24 +20,25 @@ writing one run directory per job under ``outputs/studies/<name>/``. This module
 
 from __future__ import annotations
 
-import argparse
 import contextlib
+import copy
 import datetime as dt
 import json
 import os
 import socket
-import sys
 import time
 import traceback
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from rcc_sim.run import MANIFEST_FILE, RESULTS_FILE, _atomic_write_text, config_sha256, git_state
+from rcc_sim.files import atomic_write, atomic_write_text
+from rcc_sim.run import MANIFEST_FILE, RESULTS_FILE, config_sha256, git_state
 
 STATUS_FILE = "status.json"
 SUMMARY_JSON = "sweep_summary.json"
@@ -71,7 +72,7 @@ def read_status(run_dir: Path) -> dict | None:
 
 
 def _write_status(run_dir: Path, status: dict) -> None:
-    _atomic_write_text(Path(run_dir) / STATUS_FILE, json.dumps(status, indent=2, default=str) + "\n")
+    atomic_write_text(Path(run_dir) / STATUS_FILE, json.dumps(status, indent=2, default=str) + "\n")
 
 
 def _code_commit() -> str | None:
@@ -142,9 +143,13 @@ def recording(run_dir: Path, cfg, overrides: Sequence[str] = ()) -> Iterator[Non
 # --------------------------------------------------------------------------------------------
 # Listing runs
 # --------------------------------------------------------------------------------------------
+DETAIL = {"detail": True}  # RunInfo fields read for reports, left out of the sweep summary
+
+
 @dataclass
 class RunInfo:
-    """One run of a study and its state."""
+    """One run of a study and its state; for reports also its manifest and config
+    (:func:`rcc_sim.reporting.report.loading.read_run`)."""
 
     path: Path  # the run directory
     state: str  # done | failed | running | incomplete
@@ -158,9 +163,14 @@ class RunInfo:
     started: str | None = None
     host: str | None = None
     leftover_tmp: list[str] = field(default_factory=list)  # half-written files of a killed write
+    rel: str = field(default=".", metadata=DETAIL)  # the directory relative to the study's
+    manifest: dict = field(default_factory=dict, repr=False, metadata=DETAIL)  # manifest.json
+    config_text: str = field(default="", repr=False, metadata=DETAIL)  # config.yaml as written
+    config: Any = field(default=None, repr=False, metadata=DETAIL)  # the Config, if it still validates
+    config_error: str = field(default="", metadata=DETAIL)  # why there is no config
 
     def to_dict(self, root: Path | None = None) -> dict:
-        d = asdict(self)
+        d = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if not f.metadata.get("detail")}
         d["path"] = str(self.path.relative_to(root) if root and self.path != root else self.path)
         return d
 
@@ -462,61 +472,11 @@ def write_sweep_summary(path: str | Path, infos: list[RunInfo] | None = None) ->
     counts = {s: sum(i.state == s for i in infos) for s in STATES}
     doc = {"study": str(path), "written": _now(), "counts": counts, "runs": [i.to_dict(path) for i in infos]}
     js, txt = path / SUMMARY_JSON, path / SUMMARY_TXT
-    _atomic_write_text(js, json.dumps(doc, indent=2, default=str) + "\n")
-    _atomic_write_text(txt, sweep_summary_text(path, infos))
+    atomic_write_text(js, json.dumps(doc, indent=2, default=str) + "\n")
+    atomic_write_text(txt, sweep_summary_text(path, infos))
     return js, txt
 
 
 def write_study(ds: xr.Dataset, out: Path) -> Path:
     """Write the combined Dataset to ``out`` (streamed chunk by chunk; atomic)."""
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return out
-
-
-def gather_main(argv: Sequence[str] | None = None) -> int:
-    """``rcc-sim-gather <sweep_dir>``: list the runs, write the sweep summary and ``study.nc``."""
-    p = argparse.ArgumentParser(
-        prog="rcc-sim-gather",
-        description=(
-            "Gather a study's finished runs into one Dataset (scenario x replicate x ...): writes "
-            f"{SUMMARY_JSON} and {SUMMARY_TXT} (every run: done, failed with its error, incomplete) and "
-            f"{STUDY_FILE} into the study directory."
-        ),
-    )
-    p.add_argument("path", type=Path, help="a study (sweep) directory, or one run directory")
-    p.add_argument("--output", type=Path, default=None, help=f"combined NetCDF file (default: <path>/{STUDY_FILE})")
-    p.add_argument("--no-netcdf", action="store_true", help="only write the sweep summary")
-    p.add_argument("--strict", action="store_true", help="exit 1 if any run is not done")
-    args = p.parse_args(argv)
-    try:
-        infos = runs(args.path)
-    except StudyError as exc:
-        print(f"rcc-sim-gather: {exc}", file=sys.stderr)
-        return 2
-    js, txt = write_sweep_summary(args.path, infos)
-    print(sweep_summary_text(args.path, infos, problems_only=len(infos) > 40), end="")
-    print(f"rcc-sim-gather: run list written to {txt} and {js}")
-    not_done = [i for i in infos if i.state != "done"]
-    if len(not_done) == len(infos):
-        print(f"rcc-sim-gather: {args.path}: no finished runs to gather", file=sys.stderr)
-        return 1
-    ds = open_study(args.path)
-    dims = ", ".join(f"{k}={v}" for k, v in ds.sizes.items())
-    print(f"rcc-sim-gather: {len(infos) - len(not_done)} finished runs -> Dataset ({dims})")
-    if not args.no_netcdf:
-        out = write_study(ds, args.output or args.path / STUDY_FILE)
-        print(f"rcc-sim-gather: combined Dataset written to {out} ({out.stat().st_size / 1e6:.1f} MB)")
-    if not_done:
-        print(f"rcc-sim-gather: {len(not_done)} runs not done (see {txt})", file=sys.stderr)
-    return 1 if (args.strict and not_done) else 0
-
-
-def gather_entry() -> None:
-    """Console script ``rcc-sim-gather``."""
-    sys.exit(gather_main())
+    return atomic_write(out, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
