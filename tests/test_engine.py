@@ -185,3 +185,24 @@ def test_sibling_group_pays_the_commissioners_discounted_price():
         assert kid.unit is unit
         assert kid.price == pytest.approx(market.price(IFA, 0, la, unit))
         assert kid.price == pytest.approx(0.75 * spot)
+
+
+# ---------------------------------------------------------------------- exit times
+def test_exit_sampler_by_segments_equals_the_monthly_grid():
+    """The fast sampler (segments between band crossings) gives the step-by-step answer."""
+    import numpy as np
+
+    from rcc_sim.engine.processes.demand import ExitSampler
+
+    es = ExitSampler(Config())
+    rng = np.random.default_rng(7)
+    n = 20000
+    age0 = np.r_[rng.random(n - 4) * 18.0, 0.0, 17.999, 17.96, 9.999]
+    dur0 = np.r_[rng.random(n - 4) * 6.0 * (rng.random(n - 4) < 0.5), 0.0, 3.0, 0.0, 0.4999]
+    mult = np.r_[rng.uniform(0.3, 2.0, n - 5), 0.0, 1.0, 1.0, 1.0, 1.0]  # one child who never exits early
+    e, u = rng.exponential(size=n), rng.random(n)
+    y1, r1 = es.sample(age0, dur0, mult, e, u)
+    y2, r2 = es.sample_on_grid(age0, dur0, mult, e, u)
+    assert np.allclose(y1, y2, rtol=0, atol=1e-9)
+    assert np.array_equal(r1, r2)
+    assert (r1 == -1).any() and (r1 >= 0).any()  # both leaving at 18 and earlier exits occur

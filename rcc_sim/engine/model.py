@@ -267,11 +267,16 @@ def gc_paused():
     """Pause Python's cyclic garbage collector. The model allocates millions of short-lived
     acyclic objects (events, children) whose repeated scanning by the collector doubled the run
     time; reference counting frees them, and the few cycles (child <-> unit) are broken when a
-    child leaves a placement."""
+    child leaves a placement. On the way out, every object that survived is moved straight to
+    the oldest generation (``gc.freeze`` then ``gc.unfreeze``: a list splice) instead of being
+    traversed by the next young-generation collection, which took 0.6 s after an England set-up;
+    they are still collected by the next full collection."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
