@@ -30,6 +30,7 @@ the others, and the sweep exits non-zero at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -63,6 +64,20 @@ def _validated(cfg: DictConfig, prog: str):
     return obj, out_dir
 
 
+def _progress(obj, prog: str, runs: int = 1):
+    """A bar over the weeks simulated (:class:`rcc_sim.progress.WeekProgress`), as a context, or
+    ``nullcontext()`` (None): when ``output.progress`` says no (by default: stderr is not a
+    terminal, or CI is set) and in a job of a sweep, whose bar is the sweep's over its jobs."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from rcc_sim.progress import WeekProgress, enabled
+
+    if HydraConfig.get().mode == RunMode.MULTIRUN or not enabled(obj.output.progress):
+        return contextlib.nullcontext()
+    return WeekProgress(obj.sim.start_year, prog, runs=runs)
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> None:
     """``rcc-sim``: one run (or, with ``-m``, one job of a sweep)."""
@@ -77,8 +92,8 @@ def main(cfg: DictConfig) -> None:
             print(f"rcc-sim: {message}")
         if skip:
             return
-    with recording(out_dir, obj, list(hydra_cfg.overrides.task)):
-        ds, path = run_and_write(obj, out_dir)
+    with recording(out_dir, obj, list(hydra_cfg.overrides.task)), _progress(obj, "rcc-sim") as bar:
+        ds, path = run_and_write(obj, out_dir, bar)
     cic = float(ds["children_in_care"].isel(time=-1).sum())
     print(
         f"rcc-sim: {obj.world.name} / {obj.policy.name}, seed {obj.seed}, {obj.sim.years:g} years: "
@@ -104,7 +119,8 @@ def compare(cfg: DictConfig) -> None:
     from rcc_sim.studies.compare import paired, table
 
     obj, out_dir = _validated(cfg, "rcc-sim-compare")
-    result = paired(obj, list(obj.compare.seeds), jobs=obj.compare.jobs)
+    with _progress(obj, "rcc-sim-compare", runs=2 * len(obj.compare.seeds)) as bar:
+        result = paired(obj, list(obj.compare.seeds), jobs=obj.compare.jobs, progress=None if bar is None else bar.week)
     atomic_write(out_dir / "comparison.nc", lambda tmp: result.to_netcdf(tmp, engine="h5netcdf"))
     atomic_write_text(out_dir / CONFIG_FILE, config_yaml(obj))
     report = [table(result, "England")]

@@ -83,6 +83,12 @@ class OutputConfig:
     float_dtype: str = "float32"
     # write report.html into the run directory after each run (see rcc-sim-report); unit: n/a, source: n/a
     report: bool = True
+    progress: bool | str = param(
+        "auto",
+        "switch: auto, true or false",
+        "rcc-sim: a progress bar on stderr (simulated date, weeks a second, time left); "
+        "auto = only when stderr is a terminal and the CI environment variable is unset",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -902,6 +908,8 @@ def validate(cfg: Config) -> None:
         )
     if cfg.output.float_dtype not in ("float32", "float64"):
         raise ConfigError(f"config key 'output.float_dtype' = {cfg.output.float_dtype!r}: use float32 or float64")
+    if not isinstance(cfg.output.progress, bool) and str(cfg.output.progress).lower() not in ("auto", "true", "false"):
+        raise ConfigError(f"config key 'output.progress' = {cfg.output.progress!r}: use auto, true or false")
     unknown_regions = set(cfg.provision.region_home_shares) - set(cfg.provision.property_cost_index)
     if unknown_regions:
         raise ConfigError(f"config key 'provision.region_home_shares' names unknown regions {sorted(unknown_regions)}")

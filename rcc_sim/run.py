@@ -9,6 +9,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -82,11 +83,12 @@ def config_sha256(cfg: Config) -> str:
     return hashlib.sha256(config_yaml(cfg).encode()).hexdigest()
 
 
-def simulate(cfg: Config | dict | Any) -> xr.Dataset:
-    """Run one simulation and return its outcomes as a labelled Dataset."""
+def simulate(cfg: Config | dict | Any, progress: Callable[[int, int, float], None] | None = None) -> xr.Dataset:
+    """Run one simulation and return its outcomes as a labelled Dataset. ``progress(weeks_done,
+    n_weeks, model_day)`` is called after each week (e.g. :class:`rcc_sim.progress.WeekProgress`)."""
     cfg = to_object(cfg)
     model = CareSystemModel(cfg)
-    model.run()
+    model.run(progress=progress)
     return to_dataset(model)
 
 
@@ -147,7 +149,9 @@ def write_run(ds: xr.Dataset, cfg: Config, out_dir: Path, seconds: float | None 
     return out_dir
 
 
-def run_and_write(cfg: Config, out_dir: Path) -> tuple[xr.Dataset, Path]:
+def run_and_write(
+    cfg: Config, out_dir: Path, progress: Callable[[int, int, float], None] | None = None
+) -> tuple[xr.Dataset, Path]:
     t0 = time.perf_counter()
-    ds = simulate(cfg)
+    ds = simulate(cfg, progress)
     return ds, write_run(ds, cfg, out_dir, time.perf_counter() - t0)

@@ -12,6 +12,9 @@ England (outcomes of regions and England are recomputed from summed counts, neve
 from __future__ import annotations
 
 import dataclasses
+import functools
+import multiprocessing
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -161,12 +164,57 @@ def outcomes(ds: xr.Dataset, groups: dict[str, list[str]] | None = None) -> xr.D
     return xr.Dataset({name: o.fn(a).astype("float64") for name, o in OUTCOMES.items()})
 
 
-def _run_pair(args: tuple[Config, Config]) -> tuple[xr.Dataset, xr.Dataset]:
+# where a worker process reports its weeks: the queue to the parent's progress bar (_init_worker)
+_PROGRESS_QUEUE = None
+
+Progress = Callable[[int, int, int, float], None]  # (run, weeks_done, n_weeks, model_day)
+
+
+def _init_worker(queue) -> None:
+    global _PROGRESS_QUEUE
+    _PROGRESS_QUEUE = queue
+
+
+def _to_queue(run: int, weeks_done: int, n_weeks: int, model_day: float) -> None:
+    _PROGRESS_QUEUE.put((run, weeks_done, n_weeks, model_day))
+
+
+def _run_pair(job: tuple[int, Config, Config], progress: Progress | None = None) -> tuple[xr.Dataset, xr.Dataset]:
+    """Outcomes of pair ``i`` (runs 2i: the scenario, 2i+1: the status quo), reporting each week
+    to ``progress`` (in a worker: to the parent's queue, if it gave one)."""
     from rcc_sim.run import simulate
 
-    scenario, base = args
+    i, scenario, base = job
+    if progress is None and _PROGRESS_QUEUE is not None:
+        progress = _to_queue
     groups = rcc_groups(scenario)
-    return outcomes(simulate(scenario), groups).load(), outcomes(simulate(base), groups).load()
+    return tuple(
+        outcomes(simulate(c, None if progress is None else functools.partial(progress, 2 * i + k)), groups).load()
+        for k, c in enumerate((scenario, base))
+    )
+
+
+def _run_pairs(jobs: list[tuple[int, Config, Config]], workers: int, progress: Progress | None) -> list:
+    """Every pair, in ``workers`` processes if more than one; weeks reported to ``progress``."""
+    if workers <= 1:
+        return [_run_pair(j, progress) for j in jobs]
+    if progress is None:
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            return list(ex.map(_run_pair, jobs))
+    queue = multiprocessing.get_context().Queue()
+
+    def relay() -> None:  # the workers' weeks, to the bar in this process
+        for item in iter(queue.get, None):
+            progress(*item)
+
+    thread = threading.Thread(target=relay, name="rcc-sim-compare-progress", daemon=True)
+    thread.start()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(queue,)) as ex:
+            return list(ex.map(_run_pair, jobs))
+    finally:
+        queue.put(None)
+        thread.join()
 
 
 def baseline_of(cfg: Config) -> Config:
@@ -186,15 +234,16 @@ def t_interval(diff: xr.Dataset, dim: str = "replicate", level: float = 0.95) ->
     return mean, stats.t.ppf(0.5 + level / 2, n - 1) * diff.std(dim, ddof=1) / np.sqrt(n)
 
 
-def paired(cfg: Config, seeds: list[int], jobs: int = 1) -> xr.Dataset:
-    """Run ``cfg`` and its status quo for each seed; mean difference with a 95% t-interval."""
+def paired(cfg: Config, seeds: list[int], jobs: int = 1, progress: Progress | None = None) -> xr.Dataset:
+    """Run ``cfg`` and its status quo for each seed; mean difference with a 95% t-interval.
+    ``progress(run, weeks_done, n_weeks, model_day)`` is told of every week of the 2 x seeds runs
+    (e.g. :meth:`rcc_sim.progress.WeekProgress.week`)."""
     cfg = to_object(cfg)
-    pairs = [(dataclasses.replace(cfg, seed=s), baseline_of(dataclasses.replace(cfg, seed=s))) for s in seeds]
-    if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as ex:
-            results = list(ex.map(_run_pair, pairs))
-    else:
-        results = [_run_pair(p) for p in pairs]
+    pairs = [
+        (i, dataclasses.replace(cfg, seed=s), baseline_of(dataclasses.replace(cfg, seed=s)))
+        for i, s in enumerate(seeds)
+    ]
+    results = _run_pairs(pairs, jobs, progress)
     scn = xr.concat([r[0] for r in results], dim="replicate")
     base = xr.concat([r[1] for r in results], dim="replicate")
     diff = scn - base
