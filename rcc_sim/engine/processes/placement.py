@@ -70,6 +70,7 @@ COFUNDED = (LA_HOME, PRIVATE_HOME, SECURE, IFA, IN_HOUSE)  # complex-needs place
 LOCATED = frozenset(range(len(PLACEMENT_TYPES))) - {UNREGISTERED, ADOPTION, OTHER_SETTING}
 POOLED_KINDS = (IN_HOUSE, IFA, LA_HOME, PRIVATE_HOME, SUPPORTED, SECURE)
 NP = len(PLACEMENT_TYPES)
+SPARSE_LAS = 40  # below this many LAs with a vacancy of a kind, the search visits only those
 
 
 class Placement(Process):
@@ -92,6 +93,7 @@ class Placement(Process):
         # others); the unit's fixed attributes are copied into the entry for the search's inner loop
         self.pools: dict[int, list[dict[int, tuple]]] = {k: [{} for _ in range(n)] for k in POOLED_KINDS}
         self.pooled = {k: 0 for k in self.pools}  # units with a vacancy, by kind (England)
+        self.pool_las: dict[int, set[int]] = {k: set() for k in self.pools}  # LAs whose pool is not empty
         # stretch[ptype][la]: units full to their usual availability but with approved places spare
         # (foster carers only: a home's registration and staffing cannot stretch)
         self.stretch: dict[int, list[dict[int, tuple]]] = {k: [{} for _ in range(n)] for k in (IN_HOUSE, IFA)}
@@ -100,6 +102,8 @@ class Placement(Process):
             for k in (LA_HOME, PRIVATE_HOME, SUPPORTED):
                 self.stretch[k] = [{} for _ in range(n)]
                 self.stretched[k] = 0
+        self.stretch_las: dict[int, set[int]] = {k: set() for k in self.stretch}
+        self._distance_rows = ctx.world.la_distance.tolist()  # miles between LA points, as Python floats
         # reserved[rcc id][ptype] = {unit_id: unit}: block-contracted or RCC-run units with a vacancy
         self.reserved: dict[int, dict[int, dict[int, Unit]]] = {}  # (units, not pool entries: few)
         self.radius = {k: math.inf for k in POOLED_KINDS}
@@ -173,8 +177,11 @@ class Placement(Process):
             if uid not in pool:
                 pool[uid] = (unit.lon, unit.lat, unit.price_factor, unit.max_tier, unit)
                 self.pooled[unit.ptype] += 1
+                self.pool_las[unit.ptype].add(key)
         elif pool.pop(uid, None) is not None:
             self.pooled[unit.ptype] -= 1
+            if not pool:
+                self.pool_las[unit.ptype].discard(key)
         stretch = self.stretch.get(unit.ptype)
         if stretch is not None:
             spool = stretch[key]
@@ -182,8 +189,11 @@ class Placement(Process):
                 if uid not in spool:
                     spool[uid] = (unit.lon, unit.lat, unit.price_factor, unit.max_tier, unit)
                     self.stretched[unit.ptype] += 1
+                    self.stretch_las[unit.ptype].add(key)
             elif spool.pop(uid, None) is not None:
                 self.stretched[unit.ptype] -= 1
+                if not spool:
+                    self.stretch_las[unit.ptype].discard(key)
 
     def vacant_units(self, kind: int, la: int) -> list[Unit]:
         """Units of ``kind`` in ``la``'s pool (open to a new child), in pool order."""
@@ -198,11 +208,16 @@ class Placement(Process):
 
     def _unpool(self, unit: Unit) -> None:
         key = unit.owner_la if unit.ptype in OWNED_KINDS else unit.la
-        if self.pools[unit.ptype][key].pop(unit.unique_id, None) is not None:
+        pool = self.pools[unit.ptype][key]
+        if pool.pop(unit.unique_id, None) is not None:
             self.pooled[unit.ptype] -= 1
+            if not pool:
+                self.pool_las[unit.ptype].discard(key)
         stretch = self.stretch.get(unit.ptype)
         if stretch is not None and stretch[key].pop(unit.unique_id, None) is not None:
             self.stretched[unit.ptype] -= 1
+            if not stretch[key]:
+                self.stretch_las[unit.ptype].discard(key)
 
     # ------------------------------------------------------------------ search
     def stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
@@ -259,11 +274,11 @@ class Placement(Process):
                 best, best_score = self._best_reserved(reserved[kind], kind, child, exclude, best, best_score)
             if stretched:
                 if self.stretched.get(kind):
-                    pools = self.stretch[kind]
-                    best, best_score = self._scan(pools, kind, child, group, exclude, penalty, best, best_score)
+                    pools, las = self.stretch[kind], self.stretch_las[kind]
+                    best, best_score = self._scan(pools, las, kind, child, group, exclude, penalty, best, best_score)
             elif self.pooled[kind]:
-                pools = self.pools[kind]
-                best, best_score = self._scan(pools, kind, child, group, exclude, penalty, best, best_score)
+                pools, las = self.pools[kind], self.pool_las[kind]
+                best, best_score = self._scan(pools, las, kind, child, group, exclude, penalty, best, best_score)
         return best
 
     def _best_reserved(self, units: dict[int, Unit], kind: int, child: Child, exclude, best, best_score: float):
@@ -281,17 +296,27 @@ class Placement(Process):
                 best, best_score = unit, score
         return best, best_score
 
-    def _scan(self, pools, kind: int, child: Child, group: int, exclude, penalty: float, best, best_score: float):
+    def _scan(self, pools, las, kind: int, child: Child, group: int, exclude, penalty: float, best, best_score):
         """Score the first ``candidates_per_search`` pooled units of ``kind`` going out from the
         child's LA. A unit's price is the kind's price for the buyer x its own price factor
         (= :meth:`Market.price` with the unit); distances for ranking are flat-earth (within 0.5%
-        under 100 miles); the chosen unit's exact distance is taken in :meth:`_offer`."""
+        under 100 miles); the chosen unit's exact distance is taken in :meth:`_offer`.
+
+        When few LAs have a vacancy of the kind (``las``, e.g. children's homes in a tight
+        market), only those are visited, sorted by distance with ties by LA index: the same
+        order as walking all LAs nearest first, without visiting the empty ones."""
         p = self.cfg.placement
         per_mile, mismatch, split = p.miles_penalty_gbp, p.need_mismatch_penalty_gbp, p.sibling_split_penalty_gbp
         lat, lon, tier, la, kx = child.lat, child.lon, child.tier, child.la, child.kx
         kind_price = self.market.spot_price(kind, tier, la)
-        order = self.commissioning.own_search_order[la] if kind in OWNED_KINDS else self.world.neighbour_list[la]
         radius, k, n = self.radius[kind], self.k, 0
+        if kind in OWNED_KINDS:
+            order = self.commissioning.own_search_order[la]
+        elif len(las) <= SPARSE_LAS:
+            row = self._distance_rows[la]
+            order = [(j, d) for d, j in sorted((row[j], j) for j in las if row[j] <= radius)]
+        else:
+            order = self.world.neighbour_list[la]
         for j, dist in order:
             if dist > radius:
                 break
