@@ -50,7 +50,7 @@ def scaled(cfg: Config, factor: float) -> Config:
     f, p, d = cfg.fostering, cfg.provision, cfg.demand
     cfg.fostering = dataclasses.replace(
         f,
-        mainstream_households=f.mainstream_households * factor,
+        mainstream_households=int(round(f.mainstream_households * factor)),
         enquiries_per_year=f.enquiries_per_year * factor,
     )
     cfg.provision = dataclasses.replace(
@@ -58,7 +58,7 @@ def scaled(cfg: Config, factor: float) -> Config:
         childrens_homes=int(round(p.childrens_homes * factor)),
         childrens_home_places=int(round(p.childrens_home_places * factor)),
         la_run_homes=int(round(p.la_run_homes * factor)),
-        supported_places=p.supported_places * factor,
+        supported_places=int(round(p.supported_places * factor)),
         secure_welfare_places=int(round(p.secure_welfare_places * factor)),
     )
     cfg.demand = dataclasses.replace(d, initial_secure_tier_children=d.initial_secure_tier_children * factor)

@@ -37,12 +37,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from rcc_sim.config import ConfigError, register_configs, to_object
-from rcc_sim.data import DataError
+from rcc_sim.config import register_configs
 
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
 
@@ -54,14 +51,9 @@ register_configs()
 # ---------------------------------------------------------------------------------------------
 def _validated(cfg: DictConfig, prog: str):
     """The validated config and the run directory; a bad config exits with one message (code 2)."""
-    try:
-        obj = to_object(cfg)
-    except (ConfigError, DataError) as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        sys.exit(2)
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return obj, out_dir
+    from rcc_sim.studies.jobs import validated_or_exit
+
+    return validated_or_exit(cfg, prog)  # a refused config leaves no run directory behind
 
 
 def _progress(obj, prog: str, runs: int = 1):
@@ -82,17 +74,14 @@ def _progress(obj, prog: str, runs: int = 1):
 def main(cfg: DictConfig) -> None:
     """``rcc-sim``: one run (or, with ``-m``, one job of a sweep)."""
     from rcc_sim.run import run_and_write
-    from rcc_sim.studies.study import previous_run, recording
+    from rcc_sim.studies.jobs import claim_job
+    from rcc_sim.studies.study import recording
 
-    obj, out_dir = _validated(cfg, "rcc-sim")
-    hydra_cfg = HydraConfig.get()
-    if hydra_cfg.mode == RunMode.MULTIRUN:  # a re-run sweep skips the runs already done
-        skip, message = previous_run(out_dir, obj)
-        if message:
-            print(f"rcc-sim: {message}")
-        if skip:
-            return
-    with recording(out_dir, obj, list(hydra_cfg.overrides.task)), _progress(obj, "rcc-sim") as bar:
+    job = claim_job(cfg, "rcc-sim")  # validated, run directory locked; None: skip (done, or run elsewhere)
+    if job is None:
+        return
+    obj, out_dir = job.cfg, job.out_dir
+    with job, recording(out_dir, obj, job.overrides), _progress(obj, "rcc-sim") as bar:
         ds, path = run_and_write(obj, out_dir, bar)
     cic = float(ds["children_in_care"].isel(time=-1).sum())
     print(
@@ -182,6 +171,7 @@ def gather(argv: Sequence[str] | None = None) -> int:
         SUMMARY_JSON,
         SUMMARY_TXT,
         StudyError,
+        not_done_message,
         open_study,
         runs,
         sweep_summary_text,
@@ -198,7 +188,7 @@ def gather(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--output", type=Path, default=None, help=f"combined NetCDF file (default: <path>/{STUDY_FILE})")
     p.add_argument("--no-netcdf", action="store_true", help="only write the sweep summary")
-    p.add_argument("--strict", action="store_true", help="exit 1 if any run is not done")
+    p.add_argument("--strict", action="store_true", help="(the default now) exit 1 if any run is not done")
     args = p.parse_args(argv)
     try:
         infos = runs(args.path)
@@ -209,7 +199,7 @@ def gather(argv: Sequence[str] | None = None) -> int:
     print(f"{prog}: run list written to {txt} and {js}")
     not_done = [i for i in infos if i.state != "done"]
     if len(not_done) == len(infos):
-        print(f"{prog}: {args.path}: no finished runs to gather", file=sys.stderr)
+        print(f"{prog}: {args.path}: no finished runs to gather. {not_done_message(args.path, infos)}", file=sys.stderr)
         return 1
     ds = open_study(args.path)
     dims = ", ".join(f"{k}={v}" for k, v in ds.sizes.items())
@@ -217,9 +207,9 @@ def gather(argv: Sequence[str] | None = None) -> int:
     if not args.no_netcdf:
         out = write_study(ds, args.output or args.path / STUDY_FILE)
         print(f"{prog}: combined Dataset written to {out} ({out.stat().st_size / 1e6:.1f} MB)")
-    if not_done:
-        print(f"{prog}: {len(not_done)} runs not done (see {txt})", file=sys.stderr)
-    return 1 if (args.strict and not_done) else 0
+    if not_done:  # failed, incomplete or still running: the Dataset is not the whole study
+        print(f"{prog}: {not_done_message(args.path, infos)}", file=sys.stderr)
+    return 1 if not_done else 0
 
 
 def export(argv: Sequence[str] | None = None) -> int:

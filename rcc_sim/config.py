@@ -15,6 +15,7 @@ Money is in 2024 pounds (real terms); rates are per year unless the unit says ot
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,12 @@ FITTED = (
     "ceased by reason); refitted by the calibration study (rcc_sim/data/calibrated.yaml)"
 )
 SHARE = dict(lo=0.0, hi=1.0)
-RATE = dict(lo=0.0)
+# Every number has finite bounds, and every value within them runs (tests/test_property.py draws
+# configs within the bounds); a bound is where a value stops meaning anything, not a plausible range.
+# Counts of carers, homes and places go up to about three times England's published stock: beyond
+# that the market described is not England's (and a run builds every unit of it, in every LA).
+HAZARD = dict(lo=0.0, hi=12.0)  # per year: at most once a month on average
+MULTIPLIER = dict(lo=0.0, hi=10.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -97,7 +103,7 @@ class OutputConfig:
 @dataclass
 class DemandParams:
     entry_rate_scale: float = param(
-        1.0, "multiplier", "1.0 = published starts per LA in the year to 31 March (DfE CLA)", **RATE
+        1.0, "multiplier", "1.0 = published starts per LA in the year to 31 March (DfE CLA)", lo=0.0, hi=5.0
     )
     published_starts_until: int = param(
         2024,
@@ -138,6 +144,7 @@ class DemandParams:
         "DfE SA1 2023: about 125 secure welfare places in use, plus "
         "60-70 children a day without one (Re X [2023] EWHC 129 (Fam))",
         lo=0.0,
+        hi=2000.0,
     )
     sibling_group_size_shares: list[float] = param(
         [0.74, 0.16, 0.07, 0.03],
@@ -164,33 +171,43 @@ class ExitParams:
     DfE CLA 2024 at once (DESIGN.md s.6); they are refitted by the calibration study.
     """
 
-    returned_home: list[float] = param([0.1414, 0.1234, 0.1028, 0.0894, 0.0568], "per year", FITTED, **RATE)
-    adopted: list[float] = param([0.0915, 0.2614, 0.025, 0.0, 0.0], "per year", FITTED, **RATE)
-    special_guardianship: list[float] = param([0.0992, 0.1476, 0.0677, 0.0245, 0.0083], "per year", FITTED, **RATE)
-    child_arrangements_order: list[float] = param([0.0279, 0.0333, 0.0127, 0.0044, 0.0019], "per year", FITTED, **RATE)
-    lives_with_relatives: list[float] = param([0.0242, 0.032, 0.0293, 0.0159, 0.0216], "per year", FITTED, **RATE)
-    independent_living: list[float] = param([0.0, 0.0, 0.0, 0.0, 0.0462], "per year", FITTED, **RATE)
-    other: list[float] = param([0.0314, 0.0299, 0.0342, 0.0397, 0.1051], "per year", FITTED, **RATE)
+    returned_home: list[float] = param([0.1414, 0.1234, 0.1028, 0.0894, 0.0568], "per year", FITTED, **HAZARD)
+    adopted: list[float] = param([0.0915, 0.2614, 0.025, 0.0, 0.0], "per year", FITTED, **HAZARD)
+    special_guardianship: list[float] = param([0.0992, 0.1476, 0.0677, 0.0245, 0.0083], "per year", FITTED, **HAZARD)
+    child_arrangements_order: list[float] = param(
+        [0.0279, 0.0333, 0.0127, 0.0044, 0.0019], "per year", FITTED, **HAZARD
+    )
+    lives_with_relatives: list[float] = param([0.0242, 0.032, 0.0293, 0.0159, 0.0216], "per year", FITTED, **HAZARD)
+    independent_living: list[float] = param([0.0, 0.0, 0.0, 0.0, 0.0462], "per year", FITTED, **HAZARD)
+    other: list[float] = param([0.0314, 0.0299, 0.0342, 0.0397, 0.1051], "per year", FITTED, **HAZARD)
 
     returned_home_duration: list[float] = param(
-        [2.2, 1.0, 0.8, 0.6, 0.5], "multiplier by duration band", "ASSUMPTION: returns home are front-loaded", **RATE
+        [2.2, 1.0, 0.8, 0.6, 0.5],
+        "multiplier by duration band",
+        "ASSUMPTION: returns home are front-loaded",
+        **MULTIPLIER,
     )
     adopted_duration: list[float] = param(
-        [0.15, 0.9, 1.5, 1.0, 0.5], "multiplier by duration band", "ASSUMPTION: adoption orders take 1-2 years", **RATE
+        [0.15, 0.9, 1.5, 1.0, 0.5],
+        "multiplier by duration band",
+        "ASSUMPTION: adoption orders take 1-2 years",
+        **MULTIPLIER,
     )
     special_guardianship_duration: list[float] = param(
-        [0.4, 1.0, 1.4, 1.0, 0.7], "multiplier by duration band", ASSUMPTION, **RATE
+        [0.4, 1.0, 1.4, 1.0, 0.7], "multiplier by duration band", ASSUMPTION, **MULTIPLIER
     )
     child_arrangements_order_duration: list[float] = param(
-        [0.6, 1.0, 1.2, 1.0, 0.8], "multiplier by duration band", ASSUMPTION, **RATE
+        [0.6, 1.0, 1.2, 1.0, 0.8], "multiplier by duration band", ASSUMPTION, **MULTIPLIER
     )
     lives_with_relatives_duration: list[float] = param(
-        [1.5, 1.0, 0.9, 0.8, 0.7], "multiplier by duration band", ASSUMPTION, **RATE
+        [1.5, 1.0, 0.9, 0.8, 0.7], "multiplier by duration band", ASSUMPTION, **MULTIPLIER
     )
     independent_living_duration: list[float] = param(
-        [0.5, 1.0, 1.0, 1.0, 1.0], "multiplier by duration band", ASSUMPTION, **RATE
+        [0.5, 1.0, 1.0, 1.0, 1.0], "multiplier by duration band", ASSUMPTION, **MULTIPLIER
     )
-    other_duration: list[float] = param([1.4, 1.0, 0.8, 0.7, 0.6], "multiplier by duration band", ASSUMPTION, **RATE)
+    other_duration: list[float] = param(
+        [1.4, 1.0, 0.8, 0.7, 0.6], "multiplier by duration band", ASSUMPTION, **MULTIPLIER
+    )
 
     by_la: bool = param(
         True,
@@ -204,7 +221,9 @@ class ExitParams:
         "ceased_rate: LA's ceased per child in care over England's (DfE CLA 2022-); "
         "stock_per_start: England's stock/starts over the LA's",
     )
-    by_la_range: list[float] = param([0.4, 2.5], "multiplier (min, max)", ASSUMPTION + ": guards small LAs", lo=0.0)
+    by_la_range: list[float] = param(
+        [0.4, 2.5], "multiplier (min, max; min <= max)", ASSUMPTION + ": guards small LAs", **MULTIPLIER
+    )
     staying_put_if_fostered: float = param(
         0.9, "probability", "set so that staying put is 16% of ceased (DfE CLA 2024)", **SHARE
     )
@@ -228,10 +247,14 @@ class PlacementParams:
         0.9, "probability", "set so that 6% of stock is placed with parents (DfE CLA 2024)", **SHARE
     )
     with_parents_lead_years: float = param(
-        2.0, "years (mean)", "ASSUMPTION: set with the share above (6% of stock with parents)", lo=0.0
+        2.0, "years (mean)", "ASSUMPTION: set with the share above (6% of stock with parents)", lo=0.0, hi=10.0
     )
     adoption_placement_lead_years: float = param(
-        0.85, "years (mean)", "ASSUMPTION: placement for adoption to order; 2.5% of stock (DfE CLA 2024)", lo=0.0
+        0.85,
+        "years (mean)",
+        "ASSUMPTION: placement for adoption to order; 2.5% of stock (DfE CLA 2024)",
+        lo=0.0,
+        hi=10.0,
     )
     other_setting_at_entry: list[float] = param(
         [0.0, 0.0, 0.02, 0.07, 0.08],
@@ -243,12 +266,13 @@ class PlacementParams:
         12.0,
         "GBP per week per mile",
         ASSUMPTION + ": how much a commissioner pays to place a child one mile closer",
-        **RATE,
+        lo=0.0,
+        hi=1000.0,
     )
     need_mismatch_penalty_gbp: float = param(
-        900.0, "GBP per week", ASSUMPTION + ": a placement below the child's needs tier", **RATE
+        900.0, "GBP per week", ASSUMPTION + ": a placement below the child's needs tier", lo=0.0, hi=100000.0
     )
-    sibling_split_penalty_gbp: float = param(400.0, "GBP per week per sibling apart", ASSUMPTION, **RATE)
+    sibling_split_penalty_gbp: float = param(400.0, "GBP per week per sibling apart", ASSUMPTION, lo=0.0, hi=100000.0)
     supported_first_16_17: float = param(
         0.7,
         "share of 16-17 year olds (not UASC) with standard needs",
@@ -259,7 +283,8 @@ class PlacementParams:
         1500.0,
         "GBP per week",
         ASSUMPTION + ": cost of persuading a carer or home beyond its usual availability",
-        **RATE,
+        lo=0.0,
+        hi=100000.0,
     )
     in_house_first: bool = param(
         True, "switch", "CMA 2022: LAs look to their own carers before agencies; False compares them in one stage"
@@ -273,6 +298,7 @@ class PlacementParams:
         ASSUMPTION + " (range 20-80): IFA carers further away are not considered; at 80 the share "
         "placed over 20 miles away rose from 11% to 30% in three years",
         lo=1.0,
+        hi=500.0,
     )
 
 
@@ -281,23 +307,25 @@ class BreakdownParams:
     """Unplanned endings and planned moves, as hazards per year on each placement."""
 
     unplanned_foster: float = param(
-        0.22, "per year", "fitted to DfE CLA 2024: 66,070 placement changes, 55% foster", **RATE
+        0.22, "per year", "fitted to DfE CLA 2024: 66,070 placement changes, 55% foster", lo=0.0, hi=12.0
     )
-    unplanned_kinship: float = param(0.05, "per year", ASSUMPTION + ": kinship placements are the most stable", **RATE)
-    unplanned_home: float = param(0.5, "per year", "fitted to DfE CLA 2024 placement changes", **RATE)
-    unplanned_supported: float = param(0.25, "per year", ASSUMPTION, **RATE)
-    unplanned_other: float = param(0.05, "per year", ASSUMPTION, **RATE)
-    planned_foster: float = param(0.18, "per year", "fitted: care plan is 34% of changes (DfE 2025)", **RATE)
-    planned_home: float = param(0.25, "per year", "fitted: step-down from residential care", **RATE)
-    planned_supported: float = param(0.05, "per year", ASSUMPTION, **RATE)
+    unplanned_kinship: float = param(
+        0.05, "per year", ASSUMPTION + ": kinship placements are the most stable", lo=0.0, hi=12.0
+    )
+    unplanned_home: float = param(0.5, "per year", "fitted to DfE CLA 2024 placement changes", lo=0.0, hi=12.0)
+    unplanned_supported: float = param(0.25, "per year", ASSUMPTION, lo=0.0, hi=12.0)
+    unplanned_other: float = param(0.05, "per year", ASSUMPTION, lo=0.0, hi=12.0)
+    planned_foster: float = param(0.18, "per year", "fitted: care plan is 34% of changes (DfE 2025)", lo=0.0, hi=12.0)
+    planned_home: float = param(0.25, "per year", "fitted: step-down from residential care", lo=0.0, hi=12.0)
+    planned_supported: float = param(0.05, "per year", ASSUMPTION, lo=0.0, hi=12.0)
     secure_order_months: float = param(
-        4.0, "months (mean)", "ASSUMPTION: secure welfare orders last about 3 months and are renewed", lo=0.1
+        4.0, "months (mean)", "ASSUMPTION: secure welfare orders last about 3 months and are renewed", lo=0.1, hi=60.0
     )
-    stretch_multiplier: float = param(1.3, "multiplier for a stretched placement", ASSUMPTION, **RATE)
-    teen_multiplier: float = param(1.5, "multiplier at 10-17", ASSUMPTION, **RATE)
-    mismatch_multiplier: float = param(2.0, "multiplier when below needs tier", ASSUMPTION, **RATE)
-    distance_multiplier: float = param(1.3, "multiplier when > 20 miles from home", ASSUMPTION, **RATE)
-    history_multiplier: float = param(1.15, "multiplier per earlier move (up to 5)", ASSUMPTION, **RATE)
+    stretch_multiplier: float = param(1.3, "multiplier for a stretched placement", ASSUMPTION, lo=0.0, hi=10.0)
+    teen_multiplier: float = param(1.5, "multiplier at 10-17", ASSUMPTION, lo=0.0, hi=10.0)
+    mismatch_multiplier: float = param(2.0, "multiplier when below needs tier", ASSUMPTION, lo=0.0, hi=10.0)
+    distance_multiplier: float = param(1.3, "multiplier when > 20 miles from home", ASSUMPTION, lo=0.0, hi=10.0)
+    history_multiplier: float = param(1.15, "multiplier per earlier move (up to 5)", ASSUMPTION, lo=0.0, hi=10.0)
     reason_shares_unplanned: list[float] = param(
         [0.16, 0.14, 0.06, 0.02, 0.62],
         "share of unplanned endings: carer request (behaviour), carer request (other), child request, "
@@ -312,7 +340,9 @@ class BreakdownParams:
 # --------------------------------------------------------------------------------------------
 @dataclass
 class FosteringParams:
-    mainstream_households: int = param(33745, "households", "Ofsted Fostering in England 2023-24 (31 Mar 2024)", lo=0)
+    mainstream_households: int = param(
+        33745, "households", "Ofsted Fostering in England 2023-24 (31 Mar 2024)", lo=0, hi=100000
+    )
     in_house_household_share: float = param(
         0.53, "share of mainstream households", "derived: in-house 27.9% vs IFA 24.8% of children (FOI 2024)", **SHARE
     )
@@ -333,13 +363,15 @@ class FosteringParams:
     )
     complex_skill_share: float = param(0.25, "share of households", ASSUMPTION + ": trained for complex needs", **SHARE)
     enquiries_per_year: float = param(
-        125195.0, "enquiries per year", "Ofsted/DfE fostering recruitment (2022-23)", **RATE
+        125195.0, "enquiries per year", "Ofsted/DfE fostering recruitment (2022-23)", lo=0.0, hi=500000.0
     )
     application_rate: float = param(0.068, "applications per enquiry", "Ofsted 2023-24: 8,485 applications", **SHARE)
     approval_rate: float = param(
         0.48, "approvals per application", "Ofsted 2023-24: 4,055 joined / 8,485 applied", **SHARE
     )
-    assessment_days: float = param(182.0, "days (mean)", "about six months (Ofsted; Fostering Network)", lo=1.0)
+    assessment_days: float = param(
+        182.0, "days (mean)", "about six months (Ofsted; Fostering Network)", lo=1.0, hi=3650.0
+    )
     in_house_applicant_share: float = param(
         0.50, "share of applicants choosing their LA", ASSUMPTION + ": LAs and IFAs compete for applicants", **SHARE
     )
@@ -347,7 +379,8 @@ class FosteringParams:
         0.15,
         "per household per year",
         "set so that about 4,820 of 33,745 mainstream households leave a year (Ofsted 2023-24), deferrals included",
-        **RATE,
+        lo=0.0,
+        hi=12.0,
     )
     quit_after_breakdown: float = param(0.08, "probability", ASSUMPTION + ": strain after an unplanned ending", **SHARE)
     leave_defer_if_occupied: float = param(
@@ -355,18 +388,24 @@ class FosteringParams:
     )
     in_house_cost_week: float = param(
         760.0,
-        "GBP per child per week (standard needs)",
+        "GBP per child per week (standard needs; at least GBP 1: specialist carers are priced relative to it)",
         "set so that the average is PSSRU 2017's GBP 646 (allowance and social work) uprated by CPI (x1.3) to 2024",
-        lo=0.0,
+        lo=1.0,
+        hi=100000.0,
     )
     ifa_price_week: float = param(
         880.0,
         "GBP per child per week (standard needs)",
         "set so that the average is CMA 2021's GBP 820 (2020-21) uprated by CPI (x1.195) to 2024",
         lo=0.0,
+        hi=100000.0,
     )
     kinship_cost_week: float = param(
-        300.0, "GBP per child per week", ASSUMPTION + ": fostering allowance and support for kinship carers", lo=0.0
+        300.0,
+        "GBP per child per week",
+        ASSUMPTION + ": fostering allowance and support for kinship carers",
+        lo=0.0,
+        hi=100000.0,
     )
 
 
@@ -375,9 +414,9 @@ class FosteringParams:
 # --------------------------------------------------------------------------------------------
 @dataclass
 class ProvisionParams:
-    childrens_homes: int = param(3491, "homes", "Ofsted children's social care data 2024 (31 Mar 2024)", lo=0)
-    childrens_home_places: int = param(14486, "places", "Ofsted 2024 (about 4.1 places per home)", lo=0)
-    la_run_homes: int = param(404, "homes", "Ofsted 2024", lo=0)
+    childrens_homes: int = param(3491, "homes", "Ofsted children's social care data 2024 (31 Mar 2024)", lo=0, hi=10000)
+    childrens_home_places: int = param(14486, "places", "Ofsted 2024 (about 4.1 places per home)", lo=0, hi=50000)
+    la_run_homes: int = param(404, "homes", "Ofsted 2024", lo=0, hi=10000)
     voluntary_share_of_non_la_homes: float = param(
         0.06, "share", ASSUMPTION + ": about 4 in 5 homes are private", **SHARE
     )
@@ -397,18 +436,26 @@ class ProvisionParams:
         **SHARE,
     )
     opening_rate: float = param(
-        0.12, "new homes per existing home per year", "Ofsted: homes up 44% in four years to 2024", **RATE
+        0.12, "new homes per existing home per year", "Ofsted: homes up 44% in four years to 2024", lo=0.0, hi=1.0
     )
-    lead_time_days: float = param(300.0, "days (mean)", ASSUMPTION + ": planning and Ofsted registration", lo=0.0)
-    closure_rate: float = param(0.05, "per home per year", ASSUMPTION, **RATE)
-    empty_closure_rate: float = param(0.5, "per empty home per year", ASSUMPTION, **RATE)
-    provider_failure_rate: float = param(0.01, "per private provider per year", ASSUMPTION, **RATE)
+    lead_time_days: float = param(
+        300.0, "days (mean)", ASSUMPTION + ": planning and Ofsted registration", lo=0.0, hi=3650.0
+    )
+    closure_rate: float = param(0.05, "per home per year", ASSUMPTION, lo=0.0, hi=12.0)
+    empty_closure_rate: float = param(0.5, "per empty home per year", ASSUMPTION, lo=0.0, hi=52.0)
+    provider_failure_rate: float = param(0.01, "per private provider per year", ASSUMPTION, lo=0.0, hi=12.0)
     supported_places: int = param(
-        9000, "places", ASSUMPTION + ": 258 providers (Ofsted 2024); 7-10% of children in supported accommodation", lo=0
+        9000,
+        "places",
+        ASSUMPTION + ": 258 providers (Ofsted 2024); 7-10% of children in supported accommodation",
+        lo=0,
+        hi=30000,
     )
-    supported_places_per_setting: float = param(6.0, "places", ASSUMPTION, lo=1.0)
-    secure_homes: int = param(13, "homes", "Ofsted 2023 (NYAS)", lo=0)
-    secure_welfare_places: int = param(125, "places", "DfE SA1 2023: 230 places, 105 contracted to youth justice", lo=0)
+    supported_places_per_setting: float = param(6.0, "places", ASSUMPTION, lo=1.0, hi=50.0)
+    secure_homes: int = param(13, "homes", "Ofsted 2023 (NYAS)", lo=0, hi=100)
+    secure_welfare_places: int = param(
+        125, "places", "DfE SA1 2023: 230 places, 105 contracted to youth justice", lo=0, hi=1000
+    )
     property_cost_index: dict[str, float] = param(
         {
             "London": 1.8,
@@ -421,15 +468,18 @@ class ProvisionParams:
             "North West": 0.69,
             "North East": 0.52,
         },
-        "ratio to England median house price",
+        "ratio to England median house price, for each of the nine regions (0.1-10: house prices are never free; "
+        "providers' return is divided by it)",
         "ONS median house prices by region, year to March 2023 (rounded)",
-        lo=0.0,
+        lo=0.1,
+        hi=10.0,
     )
     entry_return_elasticity: float = param(
         1.5,
         "log-openings per unit of relative return",
         ASSUMPTION + ": providers open where returns are highest",
         lo=0.0,
+        hi=10.0,
     )
 
 
@@ -443,27 +493,38 @@ class MarketParams:
         "GBP per child per week (very complex needs, the typical resident)",
         "County Councils Network 2024 average (range 5,500-6,100)",
         lo=0.0,
+        hi=100000.0,
     )
     la_home_cost_week: float = param(
-        5200.0, "GBP per child per week", ASSUMPTION + ": LA homes cost about as much as private ones", lo=0.0
+        5200.0,
+        "GBP per child per week",
+        ASSUMPTION + ": LA homes cost about as much as private ones",
+        lo=0.0,
+        hi=100000.0,
     )
     supported_price_week: float = param(
-        1600.0, "GBP per child per week", ASSUMPTION + ": LGA/CCN range 1,000-3,000", lo=0.0
+        1600.0, "GBP per child per week", ASSUMPTION + ": LGA/CCN range 1,000-3,000", lo=0.0, hi=100000.0
     )
     secure_price_week: float = param(
-        7500.0, "GBP per child per week", ASSUMPTION + ": about GBP 1,000+ a night", lo=0.0
+        7500.0, "GBP per child per week", ASSUMPTION + ": about GBP 1,000+ a night", lo=0.0, hi=100000.0
     )
     unregistered_price_week: float = param(
-        9000.0, "GBP per child per week", ASSUMPTION + ": emergency and unregistered placements, often GBP 10k+", lo=0.0
+        9000.0,
+        "GBP per child per week",
+        ASSUMPTION + ": emergency and unregistered placements, often GBP 10k+",
+        lo=0.0,
+        hi=100000.0,
     )
     other_setting_price_week: float = param(
-        3500.0, "GBP per child per week", ASSUMPTION + ": residential schools and other settings", lo=0.0
+        3500.0, "GBP per child per week", ASSUMPTION + ": residential schools and other settings", lo=0.0, hi=100000.0
     )
     tier_price_multipliers: list[float] = param(
         [1.0, 1.25, 1.8, 2.4],
-        "multiplier by needs tier, relative to the tier a kind of placement typically takes",
+        "multiplier by needs tier, relative to the tier a kind of placement typically takes (0.05-20: a tier "
+        "priced at 0 is not a price, and prices are divided by the typical tier's multiplier)",
         ASSUMPTION + ": CMA averages hide a long upper tail",
-        lo=0.0,
+        lo=0.05,
+        hi=20.0,
     )
     price_dispersion: float = param(0.25, "sd of log price", ASSUMPTION, lo=0.0, hi=2.0)
     scarcity_elasticity: float = param(
@@ -471,11 +532,14 @@ class MarketParams:
         "log-price per unit occupancy above reference",
         ASSUMPTION + ": spot prices rise when places are scarce",
         lo=0.0,
+        hi=10.0,
     )
-    home_margin: float = param(0.226, "operating margin", "CMA 2022: largest 15 providers", lo=-1.0, hi=1.0)
-    ifa_margin: float = param(0.19, "operating margin", "CMA 2021", lo=-1.0, hi=1.0)
+    # margins are mark-ups on cost (price = cost x (1 + margin)): at -1 the price would be 0 (and a
+    # profit cap divides by 1 + margin), so a loss of more than half of the price is not modelled
+    home_margin: float = param(0.226, "operating margin (-0.5 to 1)", "CMA 2022: largest 15 providers", lo=-0.5, hi=1.0)
+    ifa_margin: float = param(0.19, "operating margin (-0.5 to 1)", "CMA 2021", lo=-0.5, hi=1.0)
     high_cost_threshold_week: float = param(
-        10000.0, "GBP per week", "DfE/LGA definition of high-cost placements", lo=0.0
+        10000.0, "GBP per week", "DfE/LGA definition of high-cost placements", lo=0.0, hi=1000000.0
     )
 
 
@@ -509,18 +573,24 @@ class RCCConfig:
         "GBP over the ramp-up",
         ASSUMPTION + " (range 1-5m): legal, HR, commercial, IT, data, programme team",
         lo=0.0,
+        hi=1000000000.0,
     )
     running_cost_gbp_per_year: float = param(
         1.5e6,
         "GBP per year from go-live",
         ASSUMPTION + " (range 0.5-3m): the RCC's commissioning team and systems",
         lo=0.0,
+        hi=1000000000.0,
     )
     programme_funding_gbp: float = param(
-        1.73e6, "GBP over two years from start", "DfE pathfinder page (Nov 2024): GBP 3.46m for both regions", lo=0.0
+        1.73e6,
+        "GBP over two years from start",
+        "DfE pathfinder page (Nov 2024): GBP 3.46m for both regions",
+        lo=0.0,
+        hi=1000000000.0,
     )
     capital_funding_gbp: float = param(
-        0.0, "GBP", "DfE pathfinder page (Nov 2024): up to GBP 5m capital per region", lo=0.0
+        0.0, "GBP", "DfE pathfinder page (Nov 2024): up to GBP 5m capital per region", lo=0.0, hi=10000000000.0
     )
     # --- (a) one placement search; in-house capacity of any member for any member's child -----
     pooled_search: bool = False
@@ -530,6 +600,7 @@ class RCCConfig:
         ASSUMPTION + " (range 15-80): members' in-house carers and homes further "
         "than this from the child's LA are not offered (the child's own LA always is)",
         lo=0.0,
+        hi=500.0,
     )
     # --- (b) regional forecasting feeding the yearly sufficiency plan --------------------------
     forecasting: bool = False
@@ -542,30 +613,42 @@ class RCCConfig:
         lo=0.0,
         hi=0.5,
     )
-    block_places: int = param(0, "children's home places on block contract", ASSUMPTION + " (range 0-100)", lo=0)
+    block_places: int = param(
+        0, "children's home places on block contract", ASSUMPTION + " (range 0-100)", lo=0, hi=1000
+    )
     block_discount: float = param(0.10, "share off the spot price", ASSUMPTION + " (range 0.05-0.2)", lo=0.0, hi=0.9)
     # --- (d) health and justice co-commissioning ----------------------------------------------
     health_cofunding_share: float = param(
         0.0, "share of complex-needs placement cost paid by health", ASSUMPTION + " (range 0-0.25)", lo=0.0, hi=1.0
     )
-    shared_secure_places: int = param(0, "secure welfare places added for the region", ASSUMPTION, lo=0)
+    shared_secure_places: int = param(0, "secure welfare places added for the region", ASSUMPTION, lo=0, hi=200)
     # --- (e) regional foster carer recruitment and retention hub -------------------------------
     enquiry_uplift: float = param(
         0.0, "fractional rise in fostering enquiries", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=5.0
     )
     in_house_applicant_share: float = param(
-        -1.0, "share of applicants choosing in-house (-1: unchanged)", ASSUMPTION + " (range 0.5-0.7)", lo=-1.0, hi=1.0
+        -1.0,
+        "share of applicants choosing in-house (-1: unchanged; otherwise 0-1)",
+        ASSUMPTION + " (range 0.5-0.7)",
+        lo=-1.0,
+        hi=1.0,
     )
     retention_improvement: float = param(
         0.0, "fractional fall in in-house deregistration", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=1.0
     )
     # --- (f) new provision: RCC-run homes and specialist foster care ---------------------------
-    homes_to_build: int = param(0, "children's homes", ASSUMPTION + ": built from capital within the budget", lo=0)
+    homes_to_build: int = param(
+        0, "children's homes", ASSUMPTION + ": built from capital within the budget", lo=0, hi=200
+    )
     home_build_cost_gbp: float = param(
-        1.2e6, "GBP per home", ASSUMPTION + " (range 0.8-2m): purchase and adaptation of a 4-bed home", lo=0.0
+        1.2e6,
+        "GBP per home (at least GBP 1,000: a home is never free, and the capital funding buys capital / cost homes)",
+        ASSUMPTION + " (range 0.8-2m): purchase and adaptation of a 4-bed home",
+        lo=1000.0,
+        hi=100000000.0,
     )
     home_build_lead_days: float = param(
-        540.0, "days", ASSUMPTION + " (range 365-900): purchase, planning, registration", lo=0.0
+        540.0, "days", ASSUMPTION + " (range 365-900): purchase, planning, registration", lo=0.0, hi=3650.0
     )
     home_places: int = param(4, "places per RCC home", "Ofsted 2024: about 4.1 places per home", lo=1, hi=20)
     specialist_carers: int = param(
@@ -573,12 +656,14 @@ class RCCConfig:
         "specialist (therapeutic) foster households recruited",
         ASSUMPTION + ": new forms of care for complex needs",
         lo=0,
+        hi=1000,
     )
     specialist_cost_week: float = param(
         1800.0,
         "GBP per child per week",
         ASSUMPTION + " (range 1,200-2,500): enhanced allowance and clinical support",
         lo=0.0,
+        hi=100000.0,
     )
 
 
@@ -612,9 +697,12 @@ class PlanningConfig:
         "LA-run homes opened by the capital programme",
         "GBP 259m secure and open homes programme; ASSUMPTION (GBP 259m / ~1.2m per home ~ 200 homes, range 0-200)",
         lo=0,
+        hi=1000,
     )
-    capital_secure_places: int = param(0, "secure welfare places added", "GBP 259m programme (part); ASSUMPTION", lo=0)
-    capital_start_years: float = param(1.0, "years after the base date", ASSUMPTION, lo=0.0)
+    capital_secure_places: int = param(
+        0, "secure welfare places added", "GBP 259m programme (part); ASSUMPTION", lo=0, hi=500
+    )
+    capital_start_years: float = param(1.0, "years after the base date", ASSUMPTION, lo=0.0, hi=50.0)
     financial_oversight: bool = False  # a failing large provider's homes transfer instead of closing
     end_unregistered: bool = (
         False  # standards reform: no unregistered placements (a child stays in a stretched registered one)
@@ -623,13 +711,18 @@ class PlanningConfig:
         1.0, "multiplier on new homes' lead time", "planning reform; ASSUMPTION (range 0.5-1)", lo=0.0, hi=5.0
     )
     profit_cap_margin: float = param(
-        -1.0, "maximum operating margin (-1: no cap)", "Children's Wellbeing and Schools Act 2026 s.17", lo=-1.0, hi=1.0
+        -1.0,
+        "maximum operating margin (-1: no cap; otherwise 0-1)",
+        "Children's Wellbeing and Schools Act 2026 s.17",
+        lo=-1.0,
+        hi=1.0,
     )
     profit_cap_entry_elasticity: float = param(
         2.0,
         "fall in openings per unit of margin removed",
         ASSUMPTION + " (range 0-5): effect of a cap on entry",
         lo=0.0,
+        hi=20.0,
     )
 
 
@@ -681,14 +774,20 @@ class CalibrationConfig:
     """The calibration study (``rcc-sim-calibrate +experiment=calibration``)."""
 
     study_name: str = "calibration"
-    n_trials: int = param(100, "completed trials in all (resumed runs count earlier ones)", "study design", lo=1)
+    n_trials: int = param(
+        100, "completed trials in all (resumed runs count earlier ones)", "study design", lo=1, hi=1000000
+    )
     workers: int = param(2, "parallel processes", "this machine has 2 cores", lo=1, hi=256)
     seeds: list[int] = field(default_factory=lambda: [0])
     sampler_seed: int = 0
     fit_exit_hazards: bool = True  # stage 1: exit hazards by route and age to steady-state moments (scipy)
     rescale_prices: bool = True  # stage 3: base prices rescaled so average prices match the published ones
-    count_tolerance: float = param(0.05, "relative error counted as one unit of loss", "issue 4: within 5%", lo=1e-6)
-    share_tolerance: float = param(0.02, "share error counted as one unit of loss", "issue 4: within 2 points", lo=1e-6)
+    count_tolerance: float = param(
+        0.05, "relative error counted as one unit of loss", "issue 4: within 5%", lo=1e-06, hi=10.0
+    )
+    share_tolerance: float = param(
+        0.02, "share error counted as one unit of loss", "issue 4: within 2 points", lo=1e-06, hi=1.0
+    )
     excluded_targets: list[str] = field(default_factory=list)  # reported, not in the loss
     confidence: float = param(
         0.95,
@@ -706,7 +805,7 @@ class SensitivityConfig:
     """A probabilistic sensitivity analysis (``rcc-sim-sensitivity +experiment=sensitivity``)."""
 
     study_name: str = "sensitivity"
-    n_samples: int = param(64, "parameter sets (Latin hypercube)", "study design", lo=4)
+    n_samples: int = param(64, "parameter sets (Latin hypercube)", "study design", lo=4, hi=1000000)
     workers: int = param(2, "parallel processes", "this machine has 2 cores", lo=1, hi=256)
     sampler_seed: int = 0
     use_calibrated_ranges: bool = True  # vary every calibrated parameter within its plausible range
@@ -790,12 +889,27 @@ class Config:
     seed: int = 0
 
 
+@dataclass
+class _PolicySchema(PolicyConfig):
+    """The policy schema Hydra composes against. OmegaConf cannot create a typed RCCConfig entry
+    from a command-line override, so here the entries of ``rccs`` are untyped: that lets
+    ``+policy.rccs.<new name>.members=[...]`` add an RCC. :func:`to_object` then types every entry
+    as an RCCConfig, refusing unknown keys and wrong types with the key's name."""
+
+    rccs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _ConfigSchema(Config):
+    policy: _PolicySchema = field(default_factory=_PolicySchema)
+
+
 def register_configs() -> None:
     """Put the schema in Hydra's ConfigStore (idempotent)."""
     cs = ConfigStore.instance()
-    cs.store(name="rcc_sim_schema", node=Config)
+    cs.store(name="rcc_sim_schema", node=_ConfigSchema)
     cs.store(group="world", name="world_schema", node=WorldConfig)
-    cs.store(group="policy", name="policy_schema", node=PolicyConfig)
+    cs.store(group="policy", name="policy_schema", node=_PolicySchema)
 
 
 # --------------------------------------------------------------------------------------------
@@ -824,18 +938,39 @@ VECTOR_LENGTHS = {
     "breakdown.reason_shares_unplanned": 5,
     **{f"exits.{r}": len(AGE_BANDS) for r in HAZARD_ROUTES},
     **{f"exits.{r}_duration": len(DURATION_BAND_EDGES) for r in HAZARD_ROUTES},
+    "exits.by_la_range": 2,
 }
+RANGE_PAIRS = {"exits.by_la_range"}  # (min, max) lists: min <= max
 
 
 def _check_number(key: str, value: Any, lo: float | None, hi: float | None, unit: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"config key '{key}' = {value!r}: expected a number ({unit})")
-    if value != value:  # NaN
-        raise ConfigError(f"config key '{key}' is NaN: expected a number ({unit})")
+    if not math.isfinite(value):
+        raise ConfigError(f"config key '{key}' = {value}: expected a finite number ({unit})")
     if lo is not None and value < lo:
         raise ConfigError(f"config key '{key}' = {value}: must be >= {lo} ({unit})")
     if hi is not None and value > hi:
         raise ConfigError(f"config key '{key}' = {value}: must be <= {hi} ({unit})")
+
+
+def _check_finite(key: str, value: Any) -> None:
+    """Any number anywhere in the config (bounded or not) must be finite."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"config key '{key}' = {value}: expected a finite number")
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_finite(f"{key}[{i}]", v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_finite(f"{key}.{k}", v)
+
+
+# levers whose -1 means "unchanged"/"no cap": any other value must be a share or margin in [0, 1]
+SENTINEL_OFF = ("in_house_applicant_share", "profit_cap_margin")
+# seeds feed numpy's SeedSequence (which refuses negative seeds) and are written as a signed 64-bit
+# NetCDF attribute (which cannot hold 2**63 or more): 0 <= seed < 2**63
+SEED_MAX = 2**63 - 1
 
 
 def _validate_node(node: Any, prefix: str) -> None:
@@ -844,55 +979,148 @@ def _validate_node(node: Any, prefix: str) -> None:
         value = getattr(node, f.name)
         if is_dataclass(value):
             _validate_node(value, key + ".")
-            continue
-        lo, hi, unit = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("unit", "")
-        if lo is None and hi is None:
-            continue
-        if isinstance(value, dict):
-            for k, v in value.items():
-                _check_number(f"{key}.{k}", v, lo, hi, unit)
-        elif isinstance(value, (list, tuple)):
-            want = VECTOR_LENGTHS.get(key)
-            if want is not None and len(value) != want:
-                raise ConfigError(f"config key '{key}' has {len(value)} values: expected {want} ({unit})")
+        elif isinstance(value, list) and value and all(is_dataclass(v) for v in value):
             for i, v in enumerate(value):
-                _check_number(f"{key}[{i}]", v, lo, hi, unit)
-            if key in SHARE_VECTORS and abs(sum(value) - 1.0) > 1e-6:
-                raise ConfigError(f"config key '{key}' sums to {sum(value):.6g}: shares must sum to 1")
+                _validate_node(v, f"{key}[{i}].")
+        elif isinstance(value, dict) and value and all(is_dataclass(v) for v in value.values()):
+            for name, v in value.items():  # policy.rccs.<name>: each RCC's levers
+                _validate_node(v, f"{key}.{name}.")
         else:
-            _check_number(key, value, lo, hi, unit)
+            _check_finite(key, value)
+            _validate_leaf(f, key, value)
+
+
+def _validate_leaf(f: Any, key: str, value: Any) -> None:
+    """A parameter's value within its declared bounds (every element of a list or dict)."""
+    lo, hi, unit = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("unit", "")
+    if lo is None and hi is None:
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_number(f"{key}.{k}", v, lo, hi, unit)
+    elif isinstance(value, (list, tuple)):
+        want = VECTOR_LENGTHS.get(key)
+        if want is not None and len(value) != want:
+            raise ConfigError(f"config key '{key}' has {len(value)} values: expected {want} ({unit})")
+        for i, v in enumerate(value):
+            _check_number(f"{key}[{i}]", v, lo, hi, unit)
+        if key in SHARE_VECTORS and abs(sum(value) - 1.0) > 1e-6:
+            raise ConfigError(f"config key '{key}' sums to {sum(value):.6g}: shares must sum to 1")
+        if key in RANGE_PAIRS and value[0] > value[1]:
+            raise ConfigError(f"config key '{key}' = {list(value)}: the first value (min) exceeds the second (max)")
+    else:
+        _check_number(key, value, lo, hi, unit)
+        if f.name in SENTINEL_OFF and -1.0 < value < 0.0:
+            raise ConfigError(f"config key '{key}' = {value}: use -1 (off) or a value from 0 to 1 ({unit})")
+
+
+def check_seed(key: str, value: Any) -> None:
+    """A random seed: an integer with 0 <= seed < 2**63 (see :data:`SEED_MAX`)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"config key '{key}' = {value!r}: a seed is a whole number")
+    if not 0 <= value <= SEED_MAX:
+        raise ConfigError(
+            f"config key '{key}' = {value}: a seed must be from 0 to 2**63-1 (numpy refuses negative seeds; "
+            "NetCDF stores the seed as a signed 64-bit integer)"
+        )
+
+
+def check_seeds(key: str, seeds: Any) -> None:
+    """A list of replicate seeds: at least one, each a valid seed, none twice (a seed counted twice
+    is one replicate, and would narrow an interval that only it supports)."""
+    if not isinstance(seeds, (list, tuple)) or not seeds:
+        raise ConfigError(f"config key '{key}' = {seeds!r}: give at least one seed, e.g. [0,1,2,3,4]")
+    for i, s in enumerate(seeds):
+        check_seed(f"{key}[{i}]", s)
+    twice = sorted({s for s in seeds if list(seeds).count(s) > 1})
+    if twice:
+        raise ConfigError(f"config key '{key}' lists seeds {twice} more than once: each seed is one replicate")
 
 
 def to_object(cfg: Any) -> Config:
-    """Turn a DictConfig (from Hydra) or a Config into a validated :class:`Config` object."""
+    """Turn a DictConfig (from Hydra), a dict or a Config into a validated :class:`Config` object.
+
+    A DictConfig or dict is merged into a fresh structured :class:`Config`, so a key that is not in
+    the schema (e.g. one added on the command line with ``+``) is refused, with its name."""
     from omegaconf import DictConfig, OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     if isinstance(cfg, Config):
         obj = cfg
     else:
+        if not isinstance(cfg, (dict, DictConfig)):
+            raise ConfigError(f"config: expected a mapping, got {type(cfg).__name__}")
         try:
-            if isinstance(cfg, dict) or isinstance(cfg, DictConfig) and OmegaConf.get_type(cfg) is not Config:
-                cfg = OmegaConf.merge(OmegaConf.structured(Config), cfg)
-            obj = OmegaConf.to_object(cfg)
+            data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+            obj = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), data))
         except OmegaConfBaseException as exc:
             raise ConfigError(_omegaconf_message(exc)) from None
     validate(obj)
     return obj
 
 
+def _field_names(key: str) -> list[str]:
+    """The fields of the schema node that holds dotted ``key`` (for 'did you mean')."""
+    import re
+    import typing
+
+    node: Any = Config
+    parts = [re.sub(r"\[\d+\]$", "", p) for p in key.split(".")[:-1]]
+    i = 0
+    while i < len(parts):
+        if not is_dataclass(node) or parts[i] not in {f.name for f in fields(node)}:
+            return []
+        hint = typing.get_type_hints(node)[parts[i]]
+        if typing.get_origin(hint) is dict:
+            i += 1  # policy.rccs.<name>: the entry's name is free
+        node = _dataclass_in(hint)
+        i += 1
+    return [f.name for f in fields(node)] if is_dataclass(node) else []
+
+
+def _dataclass_in(hint: Any) -> Any:
+    """The dataclass a type hint holds (itself, or inside Optional/list/dict), or None."""
+    import typing
+
+    if is_dataclass(hint):
+        return hint
+    return next((d for d in map(_dataclass_in, typing.get_args(hint)) if d is not None), None)
+
+
 def _omegaconf_message(exc: Exception) -> str:
+    import difflib
+
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError
+
     key = getattr(exc, "full_key", None)
     first = str(exc).splitlines()[0]
+    if key and isinstance(exc, (ConfigKeyError, ConfigAttributeError)):
+        *head, last = str(key).split(".")
+        close = difflib.get_close_matches(last, _field_names(str(key)), n=1)
+        hint = f" (did you mean '{'.'.join([*head, close[0]])}'?)" if close else ""
+        return f"config key '{key}' is not a parameter{hint}"
     return f"config key '{key}': {first}" if key else f"config error: {first}"
 
 
 def validate(cfg: Config) -> None:
-    """Raise :class:`ConfigError` naming the first impossible value; check cross-field rules."""
+    """Raise :class:`ConfigError` naming the first impossible value; check cross-field rules.
+
+    Also checks the published data the run will read (a :class:`rcc_sim.data.DataError` names the
+    file at fault) and resolves every RCC's members (:func:`rcc_members`), so that nothing is
+    refused once a run has started."""
     _validate_node(cfg, "")
+    check_seed("seed", cfg.seed)
+    check_seeds("compare.seeds", cfg.compare.seeds)
+    for section in ("calibration", "sensitivity"):
+        study = getattr(cfg, section)
+        if study is not None:
+            check_seed(f"{section}.sampler_seed", study.sampler_seed)
+            if section == "calibration":
+                check_seeds("calibration.seeds", study.seeds)
     from rcc_sim.data import load_las
 
-    known = set(load_las()["code"])
+    las = load_las()
+    known = set(las["code"])
     for i, code in enumerate(cfg.world.la_codes):
         if code not in known:
             raise ConfigError(f"config key 'world.la_codes[{i}]' = {code!r}: no English LA has this ONS code")
@@ -910,16 +1138,132 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"config key 'output.float_dtype' = {cfg.output.float_dtype!r}: use float32 or float64")
     if not isinstance(cfg.output.progress, bool) and str(cfg.output.progress).lower() not in ("auto", "true", "false"):
         raise ConfigError(f"config key 'output.progress' = {cfg.output.progress!r}: use auto, true or false")
-    unknown_regions = set(cfg.provision.region_home_shares) - set(cfg.provision.property_cost_index)
-    if unknown_regions:
-        raise ConfigError(f"config key 'provision.region_home_shares' names unknown regions {sorted(unknown_regions)}")
-    if sum(cfg.provision.region_home_shares.values()) > 1.0:
-        raise ConfigError("config key 'provision.region_home_shares' sums to more than 1")
+    _validate_regions(cfg, sorted(set(las["region"])))
+    rcc_members(cfg)
     _validate_study_parameters(cfg)
 
 
+def _validate_regions(cfg: Config, regions: list[str]) -> None:
+    """The region-keyed parameters name real regions (all of them where each needs a value)."""
+    missing = sorted(set(regions) - set(cfg.provision.property_cost_index))
+    extra = sorted(set(cfg.provision.property_cost_index) - set(regions))
+    if missing or extra:
+        raise ConfigError(
+            f"config key 'provision.property_cost_index' must give each of the regions {regions} once"
+            + (f"; missing {missing}" if missing else "")
+            + (f"; unknown {extra}" if extra else "")
+        )
+    unknown_regions = sorted(set(cfg.provision.region_home_shares) - set(regions))
+    if unknown_regions:
+        raise ConfigError(f"config key 'provision.region_home_shares' names unknown regions {unknown_regions}")
+    if sum(cfg.provision.region_home_shares.values()) > 1.0 + 1e-9:
+        raise ConfigError("config key 'provision.region_home_shares' sums to more than 1")
+    if (
+        set(regions) <= set(cfg.provision.region_home_shares)
+        and abs(sum(cfg.provision.region_home_shares.values()) - 1) > 1e-6
+    ):
+        raise ConfigError(
+            "config key 'provision.region_home_shares' names every region, so its shares must sum to 1 "
+            "(no region is left to take the rest)"
+        )
+
+
+def rcc_members(cfg: Config) -> dict[str, list[str]]:
+    """Each RCC's member LA codes, resolved as the model resolves them, with every check on them.
+
+    Named RCCs (``policy.rccs``, by name) have ``members`` or a ``region`` (every LA of it), not
+    both; then each ``policy.rollout.regions`` entry adds an RCC of that region's LAs that are in no
+    RCC before it. An LA code must exist, appear once, and belong to one RCC only. An RCC lies
+    wholly inside the simulated world (``world.la_codes``; empty means England) or wholly outside
+    it (part of the outside market, e.g. the South East pathfinder in the Greater Manchester
+    world): one that straddles it would apportion its costs to LAs whose results are not kept.
+    """
+    las_codes, las_regions = _la_table()
+    region_las = {r: [c for c, rr in zip(las_codes, las_regions) if rr == r] for r in dict.fromkeys(las_regions)}
+    world = set(cfg.world.la_codes or las_codes)
+    pol = cfg.policy
+    out: dict[str, list[str]] = {}
+    where: dict[str, str] = {}  # RCC name -> its config key
+    for name in sorted(pol.rccs):
+        key = f"policy.rccs.{name}"
+        members, what = _named_members(key, pol.rccs[name], region_las, set(las_codes))
+        _check_inside(what, members, world)
+        out[name], where[name] = members, key
+    taken = {code for m in out.values() for code in m}
+    for k, region in enumerate(pol.rollout.regions):
+        key = f"policy.rollout.regions[{k}]"
+        if region not in region_las:
+            raise ConfigError(f"config key '{key}' = {region!r}: no such region ({sorted(region_las)})")
+        members = [code for code in region_las[region] if code not in taken]
+        if not members:
+            raise ConfigError(f"config key '{key}' = {region!r}: every LA of the region is already in an RCC")
+        _check_inside(key, members, world)
+        name = f"rollout_{region.lower().replace(' ', '_')}"
+        out[name], where[name] = members, key
+        taken |= set(members)
+    names = list(out)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            shared = sorted(set(out[a]) & set(out[b]))
+            if shared:
+                raise ConfigError(f"config key '{where[a]}' shares member LAs {shared} with '{where[b]}'")
+    return out
+
+
+def _named_members(key: str, c: Any, region_las: dict[str, list[str]], codes: set[str]) -> tuple[list[str], str]:
+    """A named RCC's member codes and the key they come from (``members`` or ``region``)."""
+    if not isinstance(c, RCCConfig):
+        raise ConfigError(f"config key '{key}': expected an RCC's settings (RCCConfig), got {type(c).__name__}")
+    if c.region and c.members:
+        raise ConfigError(f"config key '{key}': give members or region, not both")
+    if c.region:
+        if c.region not in region_las:
+            raise ConfigError(f"config key '{key}.region' = {c.region!r}: no such region ({sorted(region_las)})")
+        return list(region_las[c.region]), f"{key}.region"
+    if not c.members:
+        raise ConfigError(f"config key '{key}': an RCC needs members (ONS codes) or a region")
+    for i, code in enumerate(c.members):
+        if code not in codes:
+            raise ConfigError(f"config key '{key}.members[{i}]' = {code!r}: no English LA has this ONS code")
+    twice = sorted({code for code in c.members if c.members.count(code) > 1})
+    if twice:
+        raise ConfigError(f"config key '{key}.members' lists {twice} more than once")
+    return list(c.members), f"{key}.members"
+
+
+def _check_inside(key: str, members: list[str], world: set[str]) -> None:
+    outside = [c for c in members if c not in world]
+    if outside and len(outside) < len(members):
+        raise ConfigError(
+            f"config key '{key}': LAs {outside} are not in the simulated world (world.la_codes) while other "
+            "members are: simulate them too, or leave them out of the RCC"
+        )
+
+
+def _la_table() -> tuple[list[str], list[str]]:
+    from rcc_sim.data import load_las
+
+    las = load_las()
+    return [str(c) for c in las["code"]], [str(r) for r in las["region"]]
+
+
+def _param_meta(key: str) -> dict[str, Any]:
+    """The param() metadata (unit, lo, hi) of a dotted config key; {} if it has none."""
+    import typing
+
+    node: Any = Config
+    *head, last = key.split(".")
+    for part in head:
+        names = {f.name for f in fields(node)} if is_dataclass(node) else set()
+        node = _dataclass_in(typing.get_type_hints(node)[part]) if part in names else None
+        if node is None:
+            return {}
+    return next((dict(f.metadata) for f in fields(node) if f.name == last), {}) if is_dataclass(node) else {}
+
+
 def _validate_study_parameters(cfg: Config) -> None:
-    """The free parameters of a calibration or sensitivity study name numeric config keys."""
+    """The free parameters of a calibration or sensitivity study name numeric config keys, and their
+    ranges lie within the parameters' declared bounds (else trials would be refused)."""
     for section in ("calibration", "sensitivity"):
         study = getattr(cfg, section)
         for i, fp in enumerate(study.parameters if study is not None else []):
@@ -934,6 +1278,10 @@ def _validate_study_parameters(cfg: Config) -> None:
                 raise ConfigError(f"{where}: '{fp.key}' is not numeric")
             if not fp.lo < fp.hi or (fp.log and fp.lo <= 0):
                 raise ConfigError(f"{where}: range [{fp.lo}, {fp.hi}] is empty (or not positive with log: true)")
+            meta = _param_meta(fp.key)
+            lo, hi = meta.get("lo"), meta.get("hi")
+            if not fp.scale and ((lo is not None and fp.lo < lo) or (hi is not None and fp.hi > hi)):
+                raise ConfigError(f"{where}: range [{fp.lo}, {fp.hi}] goes outside '{fp.key}' bounds [{lo}, {hi}]")
 
 
 def get_path(cfg: Any, key: str) -> Any:
@@ -1008,8 +1356,11 @@ __all__ = [
     "DURATION_BAND_EDGES",
     "HAZARD_ROUTES",
     "NEEDS_TIERS",
+    "check_seed",
+    "check_seeds",
     "get_path",
     "parameter_table",
+    "rcc_members",
     "register_configs",
     "to_object",
     "validate",

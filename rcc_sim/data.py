@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+import math
 from pathlib import Path
 
 import numpy as np
@@ -36,16 +37,41 @@ class DataError(ValueError):
     """A data file is missing, malformed or holds an impossible value. The message names it."""
 
 
-def _read(name: str, required: list[str]) -> list[dict[str, str]]:
+def _read(name: str, required: list[str], unique: str | None = None) -> list[dict[str, str]]:
+    """The rows of a CSV file as dicts; every row must have as many fields as the header, and
+    column ``unique`` (if given) must not repeat a value."""
     path = DATA_DIR / name
     if not path.exists():
         raise DataError(f"data file {path} is missing")
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DataError(f"data file {path}: missing columns {missing}")
-        return list(reader)
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in required if c not in (reader.fieldnames or [])]
+            if missing:
+                raise DataError(f"data file {path}: missing columns {missing}")
+            rows = list(reader)
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"data file {path}, line {line}: byte {exc.object[exc.start : exc.start + 1]!r} is not UTF-8 text "
+            "(save the file as UTF-8)"
+        ) from None
+    except csv.Error as exc:
+        raise DataError(f"data file {path}: not a readable CSV file ({exc})") from None
+    width = len(reader.fieldnames or [])
+    seen: dict[str, int] = {}
+    for i, r in enumerate(rows, start=2):
+        if None in r or any(v is None for v in r.values()):
+            n = width + len(r.get(None) or []) - sum(v is None for v in r.values())
+            raise DataError(f"data file {path}, row {i}: {n} fields, but the header has {width}")
+        if unique is not None:
+            key = r[unique].strip()
+            if key in seen:
+                raise DataError(
+                    f"data file {path}, row {i}, column '{unique}': {key!r} appears twice (rows {seen[key]} and {i})"
+                )
+            seen[key] = i
+    return rows
 
 
 def _number(path: str, row: int, col: str, text: str, allow_missing: bool, signed: bool = False) -> float:
@@ -58,6 +84,8 @@ def _number(path: str, row: int, col: str, text: str, allow_missing: bool, signe
         value = float(text)
     except ValueError:
         raise DataError(f"data file {path}, row {row}, column '{col}': {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise DataError(f"data file {path}, row {row}, column '{col}': {text!r} is not a finite number")
     if value < 0 and not signed:
         raise DataError(f"data file {path}, row {row}, column '{col}': {value} is negative")
     return value
@@ -74,8 +102,9 @@ def load_las() -> dict[str, np.ndarray]:
     cols = ["new_la_code", "la_name", "region9"] + [
         f"{k}_{y}" for k in ("cla31mar", "starts", "ceased", "rate10k") for y in YEARS
     ]
-    rows = _read(LA_FILE, cols)
-    locs = {r["new_la_code"]: r for r in _read(LOCATIONS_FILE, ["new_la_code", "lat", "lon"])}
+    rows = _read(LA_FILE, cols, unique="new_la_code")
+    loc_rows = _read(LOCATIONS_FILE, ["new_la_code", "lat", "lon"], unique="new_la_code")
+    locs = {r["new_la_code"]: (i, r) for i, r in enumerate(loc_rows, start=2)}
     out: dict[str, list] = {k: [] for k in ["code", "name", "region", "lat", "lon", "child_population"]}
     for y in YEARS:
         for k in ("stock", "starts", "ceased"):
@@ -89,8 +118,9 @@ def load_las() -> dict[str, np.ndarray]:
         out["code"].append(code)
         out["name"].append(r["la_name"])
         out["region"].append(r["region9"])
-        lat = _number(LOCATIONS_FILE, i, "lat", locs[code]["lat"], False)
-        lon = _number(LOCATIONS_FILE, i, "lon", locs[code]["lon"], False, signed=True)
+        loc_row, loc = locs[code]
+        lat = _number(LOCATIONS_FILE, loc_row, "lat", loc["lat"], False)
+        lon = _number(LOCATIONS_FILE, loc_row, "lon", loc["lon"], False, signed=True)
         if not (49.5 < lat < 56.0 and -6.5 < lon < 2.0):
             raise DataError(f"data file {LOCATIONS_FILE}: LA {code} point ({lat}, {lon}) is outside England")
         out["lat"].append(lat)
@@ -113,12 +143,31 @@ def load_las() -> dict[str, np.ndarray]:
             raise DataError(f"data file {LA_FILE}: LA {code} has no year with both a stock and a rate")
         out["child_population"].append(pop)
     _apportion_former(rows, out)
+    _check_complete(rows, out)
     if len(out["code"]) != 153:
         raise DataError(f"data file {LA_FILE}: expected 153 current LAs, found {len(out['code'])}")
     res = {k: np.array(v) for k, v in out.items()}
     for arr in res.values():
         arr.flags.writeable = False
     return res
+
+
+def _check_complete(rows: list[dict[str, str]], out: dict[str, list]) -> None:
+    """Every current LA has its children in care, starts and ceased in every year (after the
+    former LAs' figures are apportioned): a missing base-year stock would start the LA with no
+    children, missing starts would give it no entries."""
+    row_of = {r["new_la_code"]: i for i, r in enumerate(rows, start=2)}
+    col = {"stock": "cla31mar", "starts": "starts", "ceased": "ceased"}
+    for j, code in enumerate(out["code"]):
+        for y in YEARS:
+            for k, src in col.items():
+                if out[f"{k}_{y}"][j] != out[f"{k}_{y}"][j]:  # NaN: suppressed or missing
+                    text = rows[row_of[code] - 2][f"{src}_{y}"].strip()
+                    raise DataError(
+                        f"data file {LA_FILE}, row {row_of[code]}, column '{src}_{y}': LA {code} "
+                        f"({out['name'][j]}) has {text!r}, a suppressed or missing figure; the model needs every "
+                        f"LA's children in care, starts and ceased for {YEARS[0]}-{YEARS[-1]}"
+                    )
 
 
 def _apportion_former(rows: list[dict[str, str]], out: dict[str, list]) -> None:
@@ -140,7 +189,7 @@ def _apportion_former(rows: list[dict[str, str]], out: dict[str, list]) -> None:
 @functools.lru_cache(maxsize=1)
 def load_lsoa_points() -> dict[str, np.ndarray]:
     """Small-area (LSOA 2021) centre points grouped by LA: code -> (n, 2) array of lat, lon."""
-    rows = _read(LSOA_FILE, ["lsoa21cd", "utla_code", "lat", "lon"])
+    rows = _read(LSOA_FILE, ["lsoa21cd", "utla_code", "lat", "lon"], unique="lsoa21cd")
     groups: dict[str, list[tuple[float, float]]] = {}
     for i, r in enumerate(rows, start=2):
         lat = _number(LSOA_FILE, i, "lat", r["lat"], False)
@@ -152,7 +201,7 @@ def load_lsoa_points() -> dict[str, np.ndarray]:
 @functools.lru_cache(maxsize=1)
 def load_targets() -> dict[str, dict[str, str | float]]:
     """National calibration targets: key -> {value, unit, period, source, note}."""
-    rows = _read(TARGETS_FILE, ["key", "value", "unit", "period", "source"])
+    rows = _read(TARGETS_FILE, ["key", "value", "unit", "period", "source"], unique="key")
     out = {}
     for i, r in enumerate(rows, start=2):
         out[r["key"]] = {**r, "value": _number(TARGETS_FILE, i, "value", r["value"], False)}

@@ -78,6 +78,15 @@ def config_yaml(cfg: Config) -> str:
     return OmegaConf.to_yaml(OmegaConf.structured(cfg))
 
 
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (read in 1 MB blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def config_sha256(cfg: Config) -> str:
     """SHA-256 of the resolved config (its YAML): two runs with the same hash ran the same config."""
     return hashlib.sha256(config_yaml(cfg).encode()).hexdigest()
@@ -144,6 +153,8 @@ def write_run(ds: xr.Dataset, cfg: Config, out_dir: Path, seconds: float | None 
         "command": sys.argv,
         "wall_seconds": seconds,
         "results": RESULTS_FILE if cfg.output.write_netcdf else None,
+        # the file as written: rcc-sim-reproduce checks it before comparing values
+        "results_sha256": file_sha256(out_dir / RESULTS_FILE) if cfg.output.write_netcdf else None,
     }
     atomic_write_text(out_dir / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
     return out_dir

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import fields, is_dataclass
 
 import pytest
-from conftest import run_cli
+from conftest import GM3, rcc_sim_command, run_cli
 
 from rcc_sim.config import Config, ConfigError, parameter_table, to_object
 
+REGIONS = [
+    "East Midlands",
+    "East of England",
+    "London",
+    "North East",
+    "North West",
+    "South East",
+    "South West",
+    "West Midlands",
+    "Yorkshire and The Humber",
+]
 BAD = [  # (override, key the message must name)
     ({"sim": {"yeras": 1}}, "sim.yeras"),
     ({"foo": 1}, "foo"),
@@ -32,6 +44,48 @@ BAD = [  # (override, key the message must name)
     ({"provision": {"region_home_shares": {"Mars": 0.1}}}, "provision.region_home_shares"),
     ({"provision": {"la_run_homes": 5000}}, "provision.la_run_homes"),
     ({"output": {"float_dtype": "int8"}}, "output.float_dtype"),
+    # issue 11: seeds, non-finite numbers, (min, max) pairs, bounds that meant nothing, RCC members
+    ({"seed": -1}, "seed"),
+    ({"seed": 2**64}, "seed"),
+    ({"compare": {"seeds": []}}, "compare.seeds"),
+    ({"compare": {"seeds": [-1]}}, "compare.seeds[0]"),
+    ({"compare": {"seeds": [0, 0]}}, "compare.seeds"),
+    ({"breakdown": {"unplanned_foster": float("inf")}}, "breakdown.unplanned_foster"),
+    ({"demand": {"entry_rate_scale": float("inf")}}, "demand.entry_rate_scale"),
+    ({"demand": {"entry_rate_scale": 1e400}}, "demand.entry_rate_scale"),
+    ({"demand": {"entry_rate_scale": 1e6}}, "demand.entry_rate_scale"),
+    ({"exits": {"by_la_range": [2.5, 0.4]}}, "exits.by_la_range"),
+    ({"exits": {"by_la_range": [0.4]}}, "exits.by_la_range"),
+    ({"market": {"tier_price_multipliers": [0.0, 1.25, 1.8, 2.4]}}, "market.tier_price_multipliers[0]"),
+    ({"market": {"ifa_margin": -1.0}}, "market.ifa_margin"),
+    ({"market": {"home_margin": -1.0}}, "market.home_margin"),
+    ({"provision": {"property_cost_index": {"London": 0.0}}}, "provision.property_cost_index.London"),
+    ({"provision": {"property_cost_index": {"Mars": 1.0}}}, "provision.property_cost_index"),
+    ({"fostering": {"in_house_cost_week": 0.0}}, "fostering.in_house_cost_week"),
+    ({"policy": {"package": {"profit_cap_margin": -0.5}}}, "policy.package.profit_cap_margin"),
+    ({"policy": {"rccs": {"x": {"members": ["E99999999"]}}}}, "policy.rccs.x.members[0]"),
+    ({"policy": {"rccs": {"x": {"members": ["E08000001", "E08000001", "E08000002"]}}}}, "policy.rccs.x.members"),
+    (
+        {"policy": {"rccs": {"x": {"members": ["E08000001"], "in_house_applicant_share": -0.5}}}},
+        "policy.rccs.x.in_house_applicant_share",
+    ),
+    ({"policy": {"rccs": {"x": {"members": ["E08000001"], "pooled_serch": True}}}}, "policy.rccs.x.pooled_serch"),
+    ({"policy": {"rccs": {"x": {"region": "Mars"}}}}, "policy.rccs.x.region"),
+    ({"policy": {"rccs": {"x": {"region": "North West", "members": ["E08000001"]}}}}, "policy.rccs.x"),
+    ({"policy": {"rccs": {"x": {"start_years": 1.0}}}}, "policy.rccs.x"),
+    ({"policy": {"rccs": {"a": {"members": ["E08000001"]}, "b": {"members": ["E08000001"]}}}}, "policy.rccs.a"),
+    ({"policy": {"rccs": {"a": {"region": "North West"}, "b": {"members": ["E08000001"]}}}}, "policy.rccs.a"),
+    ({"policy": {"rollout": {"regions": ["Mars"]}}}, "policy.rollout.regions[0]"),
+    (
+        {"policy": {"rccs": {"x": {"members": ["E08000001"], "home_build_cost_gbp": 1e-300}}}},
+        "policy.rccs.x.home_build_cost_gbp",
+    ),
+    ({"provision": {"region_home_shares": {r: 0.0 for r in REGIONS}}}, "provision.region_home_shares"),
+    (
+        {"world": {"la_codes": GM3}, "policy": {"rccs": {"x": {"members": ["E08000001", "E06000001"]}}}},
+        "policy.rccs.x.members",
+    ),
+    ({"world": {"la_codes": GM3}, "policy": {"rccs": {"x": {"region": "North West"}}}}, "policy.rccs.x.region"),
 ]
 
 
@@ -88,3 +142,148 @@ def test_cli_rejects_with_key_and_writes_nothing(override, key, tmp_path):
     assert "Traceback" not in out.stderr, out.stderr
     assert not list(tmp_path.rglob("results.nc")), "results.nc written for a bad config"
     assert not list(tmp_path.rglob("manifest.json")), "manifest.json written for a bad config"
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 11: the same refusals through the command line (Hydra composes the config first, so
+# keys added with '+' and whole new RCCs go through a different path than to_object(dict))
+# --------------------------------------------------------------------------------------------
+GM = "world=greater_manchester"
+SHORT = (GM, "sim.years=0.05")  # if a refusal regressed, the run that follows is short
+CLI_REFUSED = [  # (arguments after SHORT, text the error must contain)
+    (("+sim.yeers=1",), "sim.yeers"),
+    (("policy=pathfinders", "+policy.rccs.greater_manchester.pooled_serch=true"), "pooled_serch"),
+    (("+policy.rccs.x.members=[E08000001,E08000001,E08000002]",), "policy.rccs.x.members"),
+    (("+policy.rccs.x.members=[E99999999]",), "policy.rccs.x.members[0]"),
+    (("policy=pathfinders", "+policy.rccs.x.members=[E08000001]"), "shares member LAs"),
+    (("+policy.rccs.x.members=[E08000001,E06000001]",), "not in the simulated world"),
+    (("seed=-1",), "seed"),
+    (("seed=99999999999999999999999",), "seed"),
+    (("breakdown.unplanned_foster=inf",), "breakdown.unplanned_foster"),
+    (("demand.entry_rate_scale=inf",), "demand.entry_rate_scale"),
+    (("demand.entry_rate_scale=1e400",), "demand.entry_rate_scale"),
+    (("market.tier_price_multipliers=[0,1.25,1.8,2.4]",), "market.tier_price_multipliers[0]"),
+    (("policy=profit_cap", "market.ifa_margin=-1"), "market.ifa_margin"),
+    (("provision.property_cost_index.London=0",), "provision.property_cost_index.London"),
+    (("exits.by_la_range=[2.5,0.4]",), "exits.by_la_range"),
+    (("demand.male_share=1.5",), "demand.male_share"),
+]
+
+
+@pytest.mark.parametrize("args,needle", CLI_REFUSED, ids=[a[-1] for a, _ in CLI_REFUSED])
+def test_cli_refuses_before_any_work_and_leaves_no_run_dir(args, needle, tmp_path):
+    """One message naming the key, exit code 2, no traceback, and no run directory left behind."""
+    run_dir = tmp_path / "run"
+    out = run_cli(*SHORT, *args, f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    assert out.returncode == 2, f"rcc-sim {args} exited {out.returncode}\n{out.stdout}\n{out.stderr}"
+    assert needle in out.stderr, f"output does not name {needle}:\n{out.stdout}\n{out.stderr}"
+    assert "Traceback" not in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, f"not one message:\n{out.stderr}"
+    assert not run_dir.exists(), f"run directory left behind: {sorted(p.name for p in run_dir.iterdir())}"
+
+
+@pytest.mark.parametrize("seeds", ["[]", "[-1]", "[0,0]"])
+def test_compare_refuses_bad_seeds(seeds, tmp_path):
+    """No seeds, an impossible seed, or one seed counted twice (a '95% interval' from one
+    replicate) are refused before any run, naming compare.seeds."""
+    run_dir = tmp_path / "cmp"
+    out = subprocess.run(
+        [
+            *rcc_sim_command("rcc-sim-compare"),
+            GM,
+            "sim.years=0.05",
+            f"compare.seeds={seeds}",
+            f"hydra.run.dir={run_dir}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 2, f"{out.stdout}\n{out.stderr}"
+    assert "compare.seeds" in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert not run_dir.exists()
+
+
+def test_a_new_rcc_can_be_added_from_the_command_line():
+    """+policy.rccs.<new name>.* adds a whole RCC (its other levers at their defaults)."""
+    from test_worlds import composed
+
+    from rcc_sim.config import RCCConfig
+
+    cfg = composed(
+        GM, "+policy.rccs.bolton_bury.members=[E08000001,E08000002]", "+policy.rccs.bolton_bury.pooled_search=true"
+    )
+    rcc = cfg.policy.rccs["bolton_bury"]
+    assert isinstance(rcc, RCCConfig)
+    assert rcc.members == ["E08000001", "E08000002"] and rcc.pooled_search is True
+    assert rcc.start_years == RCCConfig().start_years
+    from rcc_sim.engine.model import CareSystemModel
+
+    [built] = CareSystemModel(cfg).commissioning.rccs
+    assert built.name == "bolton_bury" and len(built.members) == 2
+
+
+def test_composed_config_refuses_keys_added_with_plus():
+    """Hydra adds a '+' key to its composed config; to_object must refuse it, not drop it."""
+    from test_worlds import composed
+
+    with pytest.raises(ConfigError, match=r"'sim\.yeers'.*did you mean 'sim\.years'"):
+        composed(GM, "+sim.yeers=1")
+    with pytest.raises(ConfigError, match="'policy.rccs.greater_manchester.pooled_serch'"):
+        composed(GM, "policy=pathfinders", "+policy.rccs.greater_manchester.pooled_serch=true")
+
+
+def test_rcc_wholly_outside_the_world_is_the_outside_market():
+    """The pathfinders policy in the Greater Manchester world keeps the South East RCC (all of it
+    outside the world, i.e. part of the outside market); an RCC straddling the world is refused."""
+    from test_worlds import composed
+
+    from rcc_sim.config import rcc_members
+
+    cfg = composed(GM, "policy=pathfinders")
+    members = rcc_members(cfg)
+    assert len(members["greater_manchester"]) == 10 and len(members["south_east"]) == 19
+    assert not set(members["south_east"]) & set(cfg.world.la_codes)
+
+
+def test_every_number_has_finite_bounds():
+    """Bounds that mean something: every numeric parameter declares both ends."""
+    from rcc_sim.config import CalibrationConfig, RCCConfig, SensitivityConfig
+
+    missing = []
+
+    def walk(node, prefix):
+        for f in fields(node):
+            value = getattr(node, f.name)
+            if is_dataclass(value):
+                walk(value, f"{prefix}{f.name}.")
+            elif (
+                isinstance(value, (int, float, list, dict))
+                and not isinstance(value, bool)
+                and "unit" in f.metadata
+                and (f.metadata.get("lo") is None or f.metadata.get("hi") is None)
+            ):
+                missing.append(prefix + f.name)
+
+    for node, prefix in (
+        (Config(), ""),
+        (RCCConfig(), "rcc."),
+        (CalibrationConfig(), "cal."),
+        (SensitivityConfig(), "sens."),
+    ):
+        walk(node, prefix)
+    assert not missing, f"numeric parameters without both bounds: {missing}"
+
+
+def test_calibrated_values_and_ranges_lie_within_the_bounds():
+    from rcc_sim.config import CALIBRATED, _param_meta
+
+    for key, rng in (CALIBRATED.get("ranges") or {}).items():
+        meta = _param_meta(key)
+        lo, hi = meta.get("lo"), meta.get("hi")
+        values = rng if isinstance(rng, list) else [rng]
+        for v in values:
+            if isinstance(v, (int, float)):
+                assert lo is None or v >= lo, (key, v, lo)
+                assert hi is None or v <= hi, (key, v, hi)

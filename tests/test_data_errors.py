@@ -10,7 +10,7 @@ import pytest
 from conftest import small_config
 
 import rcc_sim.data as data
-from rcc_sim.data import LA_FILE, LOCATIONS_FILE, LSOA_FILE, DataError
+from rcc_sim.data import LA_FILE, LOCATIONS_FILE, LSOA_FILE, TARGETS_FILE, DataError
 from rcc_sim.run import simulate
 
 CACHED = (data.load_las, data.load_lsoa_points, data.load_targets)
@@ -139,3 +139,110 @@ def test_shipped_data_loads():
     las = data.load_las()
     assert len(las["code"]) == 153
     assert BOLTON in set(las["code"])
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 11: rows, encodings, non-finite numbers, duplicates and missing base-year figures
+# --------------------------------------------------------------------------------------------
+def _rewrite_text(path: Path, edit) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    edit(lines)
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def _row_index(lines: list[str], code: str) -> int:
+    return next(i for i, line in enumerate(lines) if line.startswith(code + ","))
+
+
+def test_short_row(data_dir):
+    def edit(lines):
+        i = _row_index(lines, BOLTON)
+        lines[i] = lines[i].rstrip("\n").rsplit(",", 3)[0] + "\n"  # the last three fields gone
+
+    _rewrite_text(data_dir / LA_FILE, edit)
+    with pytest.raises(DataError) as err:
+        data.load_las()
+    msg = str(err.value)
+    assert LA_FILE in msg and "row" in msg and "fields" in msg, msg
+
+
+def test_long_row(data_dir):
+    def edit(lines):
+        i = _row_index(lines, BOLTON)
+        lines[i] = lines[i].rstrip("\n") + ",1,2\n"
+
+    _rewrite_text(data_dir / LA_FILE, edit)
+    with pytest.raises(DataError, match="fields") as err:
+        data.load_las()
+    assert LA_FILE in str(err.value)
+
+
+def test_not_utf8(data_dir):
+    path = data_dir / LA_FILE
+    raw = path.read_bytes().replace(b"Bolton", b"Bolt\xf6n", 1)
+    path.write_bytes(raw)
+    with pytest.raises(DataError, match="UTF-8") as err:
+        data.load_las()
+    assert LA_FILE in str(err.value) and "line" in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["inf", "1e400", "nan", "-inf"])
+def test_non_finite_count(data_dir, text):
+    _edit_csv(data_dir / LA_FILE, _set_cell("starts_2024", BOLTON, text))
+    with pytest.raises(DataError) as err:
+        data.load_las()
+    msg = str(err.value)
+    assert LA_FILE in msg and "starts_2024" in msg, msg
+
+
+def test_non_finite_target(data_dir):
+    def edit(header, rows):
+        rows[0][header.index("value")] = "1e400"
+
+    _edit_csv(data_dir / TARGETS_FILE, edit)
+    with pytest.raises(DataError, match="finite") as err:
+        data.load_targets()
+    assert TARGETS_FILE in str(err.value)
+
+
+@pytest.mark.parametrize("name", [LA_FILE, LOCATIONS_FILE])
+def test_duplicate_la_code(data_dir, name):
+    def edit(header, rows):
+        key = header.index("new_la_code")
+        rows.append(list(next(r for r in rows if r[key] == BOLTON)))
+
+    _edit_csv(data_dir / name, edit)
+    with pytest.raises(DataError, match="twice") as err:
+        data.load_las()
+    assert name in str(err.value) and BOLTON in str(err.value)
+
+
+def test_duplicate_target(data_dir):
+    def edit(header, rows):
+        rows.append(list(rows[0]))
+
+    _edit_csv(data_dir / TARGETS_FILE, edit)
+    with pytest.raises(DataError, match="twice") as err:
+        data.load_targets()
+    assert TARGETS_FILE in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["c", "", "z"])
+@pytest.mark.parametrize("column", ["cla31mar_2024", "cla31mar_2021", "starts_2023"])
+def test_suppressed_or_empty_figure(data_dir, text, column):
+    """A suppressed ('c') or empty base-year stock would start the LA with 0 children; missing
+    starts would give it no entries: refused, naming the file, row, column and LA."""
+    _edit_csv(data_dir / LA_FILE, _set_cell(column, BOLTON, text))
+    with pytest.raises(DataError) as err:
+        data.load_las()
+    msg = str(err.value)
+    assert LA_FILE in msg and column in msg and BOLTON in msg and "row" in msg, msg
+
+
+def test_data_error_stops_validation_before_any_work(data_dir):
+    """The data are checked when the config is validated (to_object), before a model is built."""
+    from rcc_sim.config import to_object
+
+    _edit_csv(data_dir / LA_FILE, _set_cell("cla31mar_2024", BOLTON, "c"))
+    with pytest.raises(DataError, match=LA_FILE):
+        to_object(small_config(years=0.1))

@@ -4,7 +4,9 @@ match bit for bit.
     rcc-sim-reproduce outputs/studies/smoke                 # every run of a study
     rcc-sim-reproduce outputs/studies/smoke/status_quo/seed0 --jobs 2
 
-Each done run is re-run from its ``config.yaml`` (the full resolved config) into a temporary
+First ``results.nc`` is checked against the SHA-256 that ``manifest.json`` recorded when the run
+wrote it: a file changed since differs, whatever its values (the values that changed are listed
+after it). Then each done run is re-run from its ``config.yaml`` (the full resolved config) into a temporary
 directory, written the same way (``run.write_run``) and read back; every data variable and
 coordinate must be equal to the original (``numpy.array_equal``, NaN in the same places), with the
 same dims, dtypes and attributes. Attributes named in :data:`IGNORED_ATTRS` are not compared:
@@ -27,7 +29,15 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from rcc_sim.run import CONFIG_FILE, MANIFEST_FILE, RESULTS_FILE, config_sha256, git_state, package_versions
+from rcc_sim.run import (
+    CONFIG_FILE,
+    MANIFEST_FILE,
+    RESULTS_FILE,
+    config_sha256,
+    file_sha256,
+    git_state,
+    package_versions,
+)
 
 # attributes that may legitimately differ between two writes of the same results
 IGNORED_ATTRS = frozenset({"history", "date_created", "date_modified", "_NCProperties"})
@@ -148,6 +158,25 @@ def _load_config(run_dir: Path, manifest: dict, warnings: list[str]):
     return cfg
 
 
+def results_checksum(run_dir: Path, manifest: dict, warnings: list[str]) -> str | None:
+    """Check ``results.nc`` against the SHA-256 its manifest recorded when the run wrote it.
+    Returns the difference to report (None if it matches); a manifest written before the checksum
+    was recorded adds a warning instead."""
+    want = manifest.get("results_sha256")
+    if not want:
+        warnings.append(
+            f"{MANIFEST_FILE} records no SHA-256 of {RESULTS_FILE} (an older run): its bytes are not checked"
+        )
+        return None
+    got = file_sha256(run_dir / RESULTS_FILE)
+    if got != want:
+        return (
+            f"{RESULTS_FILE}: SHA-256 {got[:16]}... is not the {want[:16]}... recorded in {MANIFEST_FILE}: "
+            "the file changed after the run wrote it"
+        )
+    return None
+
+
 def reproduce_run(run_dir: str | Path) -> Check:
     """Re-run one finished run from its config.yaml in a temporary directory; compare outputs."""
     from rcc_sim.run import simulate, write_run
@@ -155,9 +184,11 @@ def reproduce_run(run_dir: str | Path) -> Check:
     run_dir = Path(run_dir)
     t0 = time.perf_counter()
     check = Check(path=run_dir, status="error")
+    tampered = None
     try:
         manifest = json.loads((run_dir / MANIFEST_FILE).read_text())
         check.warnings = environment_warnings(manifest)
+        tampered = results_checksum(run_dir, manifest, check.warnings)  # before any value is compared
         cfg = _load_config(run_dir, manifest, check.warnings)
         with tempfile.TemporaryDirectory(prefix="rcc-sim-reproduce-") as tmp:
             write_run(simulate(cfg), cfg, Path(tmp))
@@ -165,10 +196,12 @@ def reproduce_run(run_dir: str | Path) -> Check:
                 xr.open_dataset(run_dir / RESULTS_FILE, engine="h5netcdf") as old,
                 xr.open_dataset(Path(tmp) / RESULTS_FILE, engine="h5netcdf") as new,
             ):
-                check.differences = compare_datasets(old.load(), new.load())
+                check.differences = ([tampered] if tampered else []) + compare_datasets(old.load(), new.load())
         check.status = "differ" if check.differences else "match"
     except Exception as exc:  # one run's error is reported with the rest, not raised
-        check.differences = [f"{type(exc).__name__}: {exc}"]
+        check.differences = ([tampered] if tampered else []) + [f"{type(exc).__name__}: {exc}"]
+        if tampered:  # a changed file that no longer even reads: it differs from what the run wrote
+            check.status = "differ"
     check.seconds = time.perf_counter() - t0
     return check
 

@@ -194,12 +194,15 @@ def _run_dirs(path: Path) -> list[Path]:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running here (a zombie - dead, not yet reaped - is not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    with contextlib.suppress(OSError, IndexError):  # Linux: state is the field after "(comm)"
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     return True
 
 
@@ -480,3 +483,45 @@ def write_sweep_summary(path: str | Path, infos: list[RunInfo] | None = None) ->
 def write_study(ds: xr.Dataset, out: Path) -> Path:
     """Write the combined Dataset to ``out`` (streamed chunk by chunk; atomic)."""
     return atomic_write(out, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+
+
+# --------------------------------------------------------------------------------------------
+# Runs not done: what to say, and how to resume
+# --------------------------------------------------------------------------------------------
+MULTIRUN_FILE = "multirun.yaml"  # written by Hydra into a sweep's directory
+
+
+def resume_command(path: str | Path) -> str | None:
+    """The command that resumes the sweep at ``path``: the sweep's own overrides (from Hydra's
+    ``multirun.yaml``) with ``hydra.sweep.dir`` set to ``path``; None if ``path`` is not a sweep."""
+    import shlex
+
+    doc = _load_yaml(Path(path) / MULTIRUN_FILE)
+    overrides = ((doc or {}).get("hydra") or {}).get("overrides") if isinstance(doc, dict) else None
+    if not isinstance(overrides, dict):
+        return None
+    hydra_args = [
+        str(o)
+        for o in overrides.get("hydra") or []
+        if not str(o).startswith(("hydra.mode=", "hydra.sweep.dir=", "hydra.run.dir="))
+    ]
+    args = [str(o) for o in overrides.get("task") or []] + hydra_args + [f"hydra.sweep.dir={path}"]
+    return " ".join(["rcc-sim", "-m", *(shlex.quote(a) for a in args)])
+
+
+def not_done_message(path: str | Path, infos: list[RunInfo]) -> str:
+    """What a run list with runs not done means and what to do: for rcc-sim-gather's exit."""
+    counts = {s: sum(i.state == s for i in infos) for s in STATES if s != "done"}
+    n = sum(counts.values())
+    if not n:
+        return ""
+    parts = ", ".join(f"{k} {s}" for s, k in counts.items() if k)
+    text = f"{n} of {len(infos)} runs not done ({parts}; see {Path(path) / SUMMARY_TXT})."
+    if counts["failed"] or counts["incomplete"]:
+        cmd = resume_command(path)
+        text += " To resume, run the sweep again: finished runs are skipped, failed and incomplete ones re-run" + (
+            f":\n    {cmd}" if cmd else " (the same command, with hydra.sweep.dir set to this directory)."
+        )
+    if counts["running"]:
+        text += f"\n{counts['running']} runs are still running: gather again when they have finished."
+    return text

@@ -219,9 +219,10 @@ class Provision(Process):
         ret = np.array(
             [filled[idx_of[r]].sum() / max(places[idx_of[r]].sum(), 1) / c.property_cost_index[r] for r in regions]
         )
-        weight = np.array([homes_la[idx_of[r]].sum() for r in regions]) * np.exp(
-            c.entry_return_elasticity * (ret / ret.mean() - 1)
-        )
+        # regions with better returns attract more openings; with no filled place anywhere (mean 0)
+        # every return is equal and the weights are the regions' shares of homes
+        rel = ret / ret.mean() - 1 if ret.mean() > 0 else np.zeros_like(ret)
+        weight = np.array([homes_la[idx_of[r]].sum() for r in regions]) * np.exp(c.entry_return_elasticity * rel)
         n_new = rng.poisson(c.opening_rate * len(self.homes) * days / DAYS_PER_YEAR * self.market.entry_multiplier())
         mean_places = c.childrens_home_places / max(c.childrens_homes, 1)
         for _ in range(n_new):
