@@ -215,3 +215,165 @@ def checksums() -> dict[str, str]:
         for p in sorted(DATA_DIR.iterdir())
         if p.suffix in (".csv", ".geojson", ".md")
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Published time series, 2015-2023: the calibration window of the dynamics and the validation
+# --------------------------------------------------------------------------------------------
+LA_SERIES_FILE = "la_timeseries_2016_2023.csv"
+NATIONAL_SERIES_FILE = "national_timeseries_2015_2023.csv"
+REGIONAL_OWN_REGION_FILE = "regional_placed_in_own_region_2023.csv"
+SERIES_YEARS = tuple(range(2016, 2024))  # years to 31 March in the per-LA series
+# per-LA series columns: counts (summed when LAs merge) and per-child measures (stock-weighted)
+LA_SERIES_COUNTS = {"cla31mar": "stock", "starts": "starts", "ceased": "ceased", "uasc31mar": "uasc"}
+LA_SERIES_SHARES = {
+    "pct_outside_la_and_over_20_miles": "pct_outside_la_over_20mi",
+    "pct_3plus_placements": "pct_3plus_placements",
+    "s251_cla_unit_cost_week_gbp": "s251_unit_cost_week",
+    "s251_fostering_unit_cost_week_gbp": "s251_fostering_unit_cost_week",
+    "s251_residential_unit_cost_week_gbp": "s251_residential_unit_cost_week",
+}
+LA_SERIES_SPEND = {"s251_cla_gross_gbp": "s251_gross"}
+# Codes of the series that are not today's LAs, and today's LAs they make up (years before the
+# reorganisation). Bournemouth and Poole became part of Bournemouth, Christchurch and Poole in
+# April 2019 and the old Dorset county became Dorset; Christchurch (a few dozen children in care)
+# moved from Dorset to BCP (ASSUMPTION: left with Dorset; under 1% of either). The split counties
+# (Northamptonshire, Cumbria) are apportioned as in :data:`FORMER_LAS`.
+MERGED_INTO = {"E06000028": "E06000058", "E06000029": "E06000058", "E10000009": "E06000059"}
+
+
+def _successor_shares(former: str, las: dict[str, np.ndarray]) -> dict[str, float]:
+    """Each successor's share of a split county's children: its share of their stock in the first
+    year of :data:`YEARS` in which all are published (ASSUMPTION, as in :func:`load_las`)."""
+    codes = list(las["code"])
+    succ = FORMER_LAS[former]
+    for y in YEARS:
+        stock = [las[f"stock_{y}"][codes.index(s)] for s in succ]
+        if all(np.isfinite(stock)) and sum(stock) > 0:
+            return {s: float(v / sum(stock)) for s, v in zip(succ, stock)}
+    raise DataError(f"data file {DATA_DIR / LA_FILE}: the successors of {former} are never published")
+
+
+@functools.lru_cache(maxsize=1)
+def load_la_series() -> dict[str, np.ndarray]:
+    """The per-LA published series for years to 31 March 2016-2023, on the 153 LAs of
+    :func:`load_las` (same order): ``years`` and, per measure, an array (153 LAs, 8 years), NaN
+    where not published. Counts (children): ``stock``, ``starts``, ``ceased``, ``uasc``; GBP a year:
+    ``s251_gross``; per cent of children in care: ``pct_outside_la_over_20mi`` (placed outside the
+    LA *and* over 20 miles from home), ``pct_3plus_placements`` (3 or more placements in the year);
+    GBP per child-week: the s251 unit costs. Former LAs are apportioned or merged onto today's."""
+    rows = _read(LA_SERIES_FILE, ["new_la_code", "year", *LA_SERIES_COUNTS, *LA_SERIES_SHARES, *LA_SERIES_SPEND])
+    las = load_las()
+    index = {str(c): i for i, c in enumerate(las["code"])}
+    ny = len(SERIES_YEARS)
+    measures = {**LA_SERIES_COUNTS, **LA_SERIES_SPEND, **LA_SERIES_SHARES}
+    raw: dict[str, dict[str, np.ndarray]] = {}  # code -> measure -> (years,)
+    seen: dict[tuple[str, int], int] = {}
+    for i, r in enumerate(rows, start=2):
+        code = r["new_la_code"].strip()
+        year = int(_number(LA_SERIES_FILE, i, "year", r["year"], False))
+        if year not in SERIES_YEARS:
+            raise DataError(
+                f"data file {DATA_DIR / LA_SERIES_FILE}, row {i}, column 'year': {year} is not in 2016-2023"
+            )
+        if (code, year) in seen:
+            raise DataError(
+                f"data file {DATA_DIR / LA_SERIES_FILE}, row {i}: LA {code} year {year} appears twice "
+                f"(rows {seen[code, year]} and {i})"
+            )
+        seen[code, year] = i
+        if code not in index and code not in MERGED_INTO and code not in FORMER_LAS:
+            raise DataError(
+                f"data file {DATA_DIR / LA_SERIES_FILE}, row {i}, column 'new_la_code': unknown LA {code!r}"
+            )
+        vals = raw.setdefault(code, {m: np.full(ny, np.nan) for m in measures.values()})
+        for col, name in measures.items():
+            v = _number(LA_SERIES_FILE, i, col, r[col], True)
+            if col.startswith("pct_") and v > 100:
+                raise DataError(f"data file {DATA_DIR / LA_SERIES_FILE}, row {i}, column '{col}': {v} is over 100%")
+            vals[name][year - SERIES_YEARS[0]] = v
+    out = {name: np.full((len(index), ny), np.nan) for name in measures.values()}
+    weight = {name: np.zeros((len(index), ny)) for name in LA_SERIES_SHARES.values()}  # stock behind each
+
+    def add(i: int, vals: dict[str, np.ndarray], share: float) -> None:
+        stock = vals["stock"] * share
+        for name in {**LA_SERIES_COUNTS, **LA_SERIES_SPEND}.values():
+            v = vals[name] * share
+            out[name][i] = np.where(np.isnan(out[name][i]), v, out[name][i] + np.nan_to_num(v))
+        for name in LA_SERIES_SHARES.values():  # summed as value x stock, divided at the end
+            w = np.where(np.isnan(vals[name]) | np.isnan(stock), 0.0, stock)
+            out[name][i] = np.where(w > 0, np.nan_to_num(out[name][i]) + np.nan_to_num(vals[name]) * w, out[name][i])
+            weight[name][i] += w
+
+    for code, vals in raw.items():
+        if code in index:
+            add(index[code], vals, 1.0)
+        elif code in MERGED_INTO:
+            add(index[MERGED_INTO[code]], vals, 1.0)
+        else:  # a split county, in the years before its successors are published: their shares
+            for succ, share in _successor_shares(code, las).items():
+                own = raw.get(succ, {}).get("stock", np.full(ny, np.nan))
+                add(index[succ], {k: np.where(np.isnan(own), v, np.nan) for k, v in vals.items()}, share)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name in LA_SERIES_SHARES.values():
+            out[name] = np.where(weight[name] > 0, out[name] / weight[name], np.nan)
+    out["years"] = np.array(SERIES_YEARS)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def load_national_series() -> dict[str, dict]:
+    """The national (and regional) published series: key -> {``years``: array, ``values``: array
+    (NaN where published as 'k', under 0.5%), ``unit``, ``source``, ``how_read``}, one value per
+    year to 31 March (where a key lists a year twice, the value read from a data file is kept)."""
+    path = DATA_DIR / NATIONAL_SERIES_FILE
+    rows = _read(NATIONAL_SERIES_FILE, ["key", "period", "year_to_31_march", "value", "unit", "source", "how_read"])
+    rank = {"file": 0, "page": 1, "secondary": 2}
+    best: dict[tuple[str, int], tuple[int, float, dict]] = {}
+    for i, r in enumerate(rows, start=2):
+        if r["how_read"] not in rank:
+            raise DataError(
+                f"data file {path}, row {i}, column 'how_read': {r['how_read']!r} is not one of {list(rank)}"
+            )
+        year = int(_number(NATIONAL_SERIES_FILE, i, "year_to_31_march", r["year_to_31_march"], False))
+        value = (
+            float("nan")
+            if r["value"].strip() == "k"
+            else _number(NATIONAL_SERIES_FILE, i, "value", r["value"], False, signed=True)
+        )
+        key = (r["key"].strip(), year)
+        if key not in best or rank[r["how_read"]] < best[key][0]:
+            best[key] = (rank[r["how_read"]], value, r)
+    out: dict[str, dict] = {}
+    for (key, year), (_, value, r) in sorted(best.items()):
+        s = out.setdefault(
+            key, {"years": [], "values": [], "unit": r["unit"], "source": r["source"], "how_read": r["how_read"]}
+        )
+        s["years"].append(year)
+        s["values"].append(value)
+    for s in out.values():
+        s["years"], s["values"] = np.array(s["years"]), np.array(s["values"], dtype=float)
+    return out
+
+
+def national_value(key: str, year: int) -> float:
+    """One published national figure (NaN if that year is not published); DataError for an unknown key."""
+    series = load_national_series()
+    if key not in series:
+        raise DataError(f"data file {DATA_DIR / NATIONAL_SERIES_FILE}: no series {key!r}")
+    s = series[key]
+    hit = np.flatnonzero(s["years"] == year)
+    return float(s["values"][hit[0]]) if len(hit) else float("nan")
+
+
+@functools.lru_cache(maxsize=1)
+def load_own_region_2023() -> dict[str, dict[str, float]]:
+    """Children in care at 31 March 2023 by region of the responsible LA: ``cla_31mar`` and
+    ``cla_placed_in_own_region`` (children, rounded to 10; SESLIP Briefing 002, DfE via FOI)."""
+    rows = _read(REGIONAL_OWN_REGION_FILE, ["region", "metric", "value", "year", "source"])
+    out: dict[str, dict[str, float]] = {}
+    for i, r in enumerate(rows, start=2):
+        out.setdefault(r["region"].strip(), {})[r["metric"].strip()] = _number(
+            REGIONAL_OWN_REGION_FILE, i, "value", r["value"], False
+        )
+    return out

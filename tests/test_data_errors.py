@@ -6,6 +6,7 @@ import csv
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import small_config
 
@@ -13,7 +14,14 @@ import rcc_sim.data as data
 from rcc_sim.data import LA_FILE, LOCATIONS_FILE, LSOA_FILE, TARGETS_FILE, DataError
 from rcc_sim.run import simulate
 
-CACHED = (data.load_las, data.load_lsoa_points, data.load_targets)
+CACHED = (
+    data.load_las,
+    data.load_lsoa_points,
+    data.load_targets,
+    data.load_la_series,
+    data.load_national_series,
+    data.load_own_region_2023,
+)
 BOLTON = "E08000001"
 
 
@@ -246,3 +254,26 @@ def test_data_error_stops_validation_before_any_work(data_dir):
     _edit_csv(data_dir / LA_FILE, _set_cell("cla31mar_2024", BOLTON, "c"))
     with pytest.raises(DataError, match=LA_FILE):
         to_object(small_config(years=0.1))
+
+
+def test_la_series_adds_up_to_the_published_england_totals():
+    """The per-LA series, put on today's LAs, sum to England's published stock and starts
+    (national series, rounded to 10; revisions make the two differ by well under 1%)."""
+    from rcc_sim.data import load_la_series, national_value
+
+    s = load_la_series()
+    for k, year in enumerate(s["years"]):
+        for measure, key in (("stock", "cla_stock_31mar_n"), ("starts", "cla_starts_n")):
+            published = national_value(key, int(year))
+            if np.isfinite(published):
+                assert abs(np.nansum(s[measure][:, k]) / published - 1) < 0.01, (measure, year)
+
+
+def test_la_series_duplicate_row_is_refused(data_dir):
+    from rcc_sim.data import LA_SERIES_FILE, load_la_series
+
+    path = data_dir / LA_SERIES_FILE
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[1]]) + "\n")
+    with pytest.raises(DataError, match=r"la_timeseries_2016_2023.csv.*appears twice"):
+        load_la_series()
