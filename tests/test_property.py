@@ -99,7 +99,7 @@ def _section(cls: type, prefix: str, overrides: dict[str, st.SearchStrategy] | N
     """A dataclass instance with every declared field drawn (``overrides`` by field name)."""
     strategies = {}
     for f in fields(cls):
-        s = (overrides or {}).get(f.name) or _field(cls, f, prefix + f.name)
+        s = (overrides or {})[f.name] if f.name in (overrides or {}) else _field(cls, f, prefix + f.name)
         if s is not None:
             strategies[f.name] = s
     return st.fixed_dictionaries(strategies).map(lambda kw: cls(**kw))

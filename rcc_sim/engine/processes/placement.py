@@ -73,6 +73,13 @@ NP = len(PLACEMENT_TYPES)
 SPARSE_LAS = 40  # below this many LAs with a vacancy of a kind, the search visits only those
 
 
+# An unplanned ending rate, after every multiplier, is capped at 12 a year (the declared upper
+# bound of each base rate): the multipliers compound (up to 10 x 10 x 10 x 10 x 10^5 within their
+# bounds), and a placement expected to end more often than monthly is not a placement (ASSUMPTION;
+# with the default multipliers the highest rate is about 5 a year, so the cap never binds).
+MAX_UNPLANNED_RATE = 12.0
+
+
 class Placement(Process):
     """Vacancy pools, the search, and the events of a placement's life."""
 
@@ -499,7 +506,7 @@ class Placement(Process):
         if child.miles > 20.0:
             rate_u *= b.distance_multiplier
         rate_u *= b.history_multiplier ** min(child.moves, 5)
-        total = rate_u + base_p
+        total = min(rate_u, MAX_UNPLANNED_RATE) + base_p
         if total <= 0.0:
             return
         delay = self.draw.exponential(DAYS_PER_YEAR / total)
