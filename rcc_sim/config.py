@@ -77,7 +77,19 @@ class WorldConfig:
 @dataclass
 class SimConfig:
     years: float = param(5.0, "years", "run length from the base date", lo=0.02, hi=50.0)
-    start_year: int = param(2024, "year", "base date is 31 March of this year (2021-2024 published)", lo=2021, hi=2024)
+    start_year: int = param(
+        2024, "year", "base date is 31 March of this year (2016-2024 published per LA)", lo=2016, hi=2024
+    )
+    spin_up_years: int = param(
+        0,
+        "years (0 = none)",
+        "years of the model's own dynamics before the base date: the model starts at 31 March "
+        "(start_year - spin_up_years), not before 2016, from the published stock and supply of that date and runs, "
+        "driven by each LA's published starts, to the base date; outputs begin at the base date "
+        "(rcc_sim/engine/spinup.py)",
+        lo=0,
+        hi=8,
+    )
     # recount every counter from the agents at each weekly record (slow; for tests)
     check_invariants: bool = False
 
@@ -1126,6 +1138,12 @@ def validate(cfg: Config) -> None:
             raise ConfigError(f"config key 'world.la_codes[{i}]' = {code!r}: no English LA has this ONS code")
     if len(set(cfg.world.la_codes)) != len(cfg.world.la_codes):
         raise ConfigError("config key 'world.la_codes' lists an LA twice")
+    if cfg.sim.start_year - cfg.sim.spin_up_years < 2016:
+        raise ConfigError(
+            f"config key 'sim.spin_up_years' = {cfg.sim.spin_up_years}: the spin-up would start before 31 March 2016, "
+            f"the first published per-LA stock (start_year is {cfg.sim.start_year}: at most "
+            f"{cfg.sim.start_year - 2016})"
+        )
     if cfg.provision.la_run_homes > cfg.provision.childrens_homes:
         raise ConfigError("config key 'provision.la_run_homes' exceeds 'provision.childrens_homes'")
     if cfg.provision.childrens_home_places < cfg.provision.childrens_homes:

@@ -101,11 +101,13 @@ def simulate(cfg: Config | dict | Any, progress: Callable[[int, int, float], Non
     return to_dataset(model)
 
 
-def to_dataset(model: CareSystemModel) -> xr.Dataset:
+def to_dataset(model: CareSystemModel, include_spin_up: bool = False) -> xr.Dataset:
+    """The run's outcomes from the base date on; with ``include_spin_up`` (and ``sim.spin_up_years``)
+    also the spin-up's weeks and years before it (``attrs['base_date']`` says where the base is)."""
     cfg, w = model.cfg, model.world
-    base = np.datetime64(f"{cfg.sim.start_year}-03-31")
-    times = base + model.week_ends.astype("timedelta64[D]")
-    year_ends = base + model.year_ends.astype("timedelta64[D]")
+    first = np.datetime64(f"{w.start_year}-03-31")  # the model's first day (before the base with a spin-up)
+    times = first + model.week_ends.astype("timedelta64[D]")
+    year_ends = first + model.year_ends.astype("timedelta64[D]")
     idx = w.sim_index
     attrs = {
         "title": "rcc-sim outcomes",
@@ -131,6 +133,9 @@ def to_dataset(model: CareSystemModel) -> xr.Dataset:
         cfg.output.float_dtype,
         attrs,
     )
+    ds.attrs["spin_up_years"] = model.spin_up_years
+    if model.spin_up_years and not include_spin_up:
+        ds = ds.isel(time=slice(model.base_week, None), year=slice(model.spin_up_years, None))
     return ds.isel(la=idx) if len(idx) != w.n_la else ds
 
 

@@ -53,8 +53,9 @@ class Clock:
     on 31 March). Week ``w`` covers ``(week_ends[w - 1], week_ends[w]]``.
     """
 
-    def __init__(self, week_ends: list[float]):
+    def __init__(self, week_ends: list[float], base_day: float = 0.0):
         self.env = simpy.Environment()
+        self.base_day = base_day  # model day of the base date (after a spin-up; else 0)
         self.week_ends = [float(t) for t in week_ends]
         self._buckets: list[list | None] = [[] for _ in self.week_ends]
         self._horizon = -1.0  # events due by this day go straight to simpy (end of the open week)

@@ -129,8 +129,8 @@ class Commissioning(Process):
             name,
             c,
             members,
-            c.start_years * DAYS_PER_YEAR,
-            (c.start_years + c.ramp_up_years) * DAYS_PER_YEAR,
+            self.clock.base_day + c.start_years * DAYS_PER_YEAR,  # years after the base date
+            self.clock.base_day + (c.start_years + c.ramp_up_years) * DAYS_PER_YEAR,
             weights=pop / pop.sum(),
         )
         return rcc
@@ -144,7 +144,7 @@ class Commissioning(Process):
             self.clock.at(rcc.live_t, self._go_live, rcc)
         pkg = self.cfg.policy.package
         if pkg.capital_homes or pkg.capital_secure_places:
-            self.clock.at(pkg.capital_start_years * DAYS_PER_YEAR, self._capital_programme)
+            self.clock.at(self.clock.base_day + pkg.capital_start_years * DAYS_PER_YEAR, self._capital_programme)
 
     def _own_search_order(self) -> list[list[tuple[int, float]]]:
         """For each LA, the LAs whose in-house units its commissioner may use, nearest first: its

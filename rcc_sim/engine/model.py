@@ -51,6 +51,7 @@ import mesa
 import numpy as np
 
 from rcc_sim.config import Config
+from rcc_sim.engine import spinup
 from rcc_sim.engine.agents import FosterHousehold, Home, LocalAuthority, Provider
 from rcc_sim.engine.clock import Clock
 from rcc_sim.engine.commissioning import Commissioning
@@ -117,8 +118,12 @@ class CareSystemModel(mesa.Model):
         # 1. world, calendar, clock, recorder, the LAs
         self.world = world or build_world(cfg)
         w = self.world
-        self.week_ends, self.stat_year, self.year_ends = calendar(cfg.sim.start_year, cfg.sim.years)
-        self.clock = Clock(self.week_ends.tolist())
+        # with a spin-up the model starts sim.spin_up_years before the base date (spinup.py)
+        self.spin_up_years = cfg.sim.spin_up_years
+        self.base_week = 52 * self.spin_up_years
+        self.week_ends, self.stat_year, self.year_ends = calendar(w.start_year, cfg.sim.years + self.spin_up_years)
+        self.base_day = spinup.base_day(cfg)
+        self.clock = Clock(self.week_ends.tolist(), self.base_day)
         self.env = self.clock.env
         self.rec = Recorder(w.n_la, len(self.week_ends), len(self.year_ends))
         self.las = [
@@ -128,7 +133,8 @@ class CareSystemModel(mesa.Model):
         for la in self.las:
             la.provider = Provider(self, "la", False, la.index)
         # 2. the processes, each owning its parameters, streams and outputs; then their wiring
-        ctx = Context(cfg=cfg, world=w, clock=self.clock, streams=self.streams, rec=self.rec, agents=self)
+        run_cfg = spinup.supply_config(cfg, w.start_year)  # supply counts of the model's first day
+        ctx = Context(cfg=run_cfg, world=w, clock=self.clock, streams=self.streams, rec=self.rec, agents=self)
         self.commissioning = Commissioning(ctx)
         self.market = Market(ctx)
         self.supply = Supply(ctx)
@@ -204,8 +210,10 @@ class CareSystemModel(mesa.Model):
             t1 = perf()
             plan.event_seconds += t1 - t0
             plan.run_week(w)
+            if w + 1 == self.base_week:  # the end of the spin-up: the base date
+                self.market.rebase()
             if self._progress is not None:
-                self._progress(w + 1, len(self.week_ends), float(t_end))
+                self._progress(w + 1, len(self.week_ends), float(t_end) - self.base_day)
 
     def _record_week(self) -> None:
         self.rec.record_week(self.clock.week)

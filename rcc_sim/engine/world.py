@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from rcc_sim.config import Config
-from rcc_sim.data import YEARS, load_las, load_lsoa_points, load_targets
+from rcc_sim.data import YEARS, load_la_series, load_las, load_lsoa_points, load_targets
 
 
 class SupportsRandom(Protocol):
@@ -56,8 +56,9 @@ class World:
     child_population: np.ndarray
     stock: np.ndarray  # children in care at the base date, per LA
     starts_table: dict[int, np.ndarray]  # published starts per LA by year ending 31 March
-    start_year: int
+    start_year: int  # the model starts at 31 March of this year (the base year, or earlier with a spin-up)
     starts_until: int  # last year of published starts the run may use
+    base_year: int  # the base date is 31 March of this year (outputs begin there)
     exit_multiplier: np.ndarray  # per LA: exit hazards relative to England (time in care differs by LA)
     simulated: np.ndarray  # bool: LA simulated in full
     points: list[np.ndarray]  # per LA: (n, 2) small-area points (lat, lon)
@@ -131,11 +132,27 @@ def _exit_multiplier(las: dict, cfg: Config, until: int) -> np.ndarray:
     return np.clip(mult, lo, hi)
 
 
+def published_by_year(las: dict[str, np.ndarray]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Children in care at 31 March and starts in the year to 31 March, per LA, for 2016-2024:
+    the 2021-2024 table where it has the year (revised figures), else the per-LA series
+    (:func:`rcc_sim.data.load_la_series`; former LAs put on today's). Not published: 0."""
+    series = load_la_series()
+    stock, starts = {}, {}
+    for k, y in enumerate(series["years"].tolist()):
+        stock[y] = np.nan_to_num(series["stock"][:, k])
+        starts[y] = np.nan_to_num(series["starts"][:, k])
+    for y in YEARS:
+        stock[y] = np.nan_to_num(las[f"stock_{y}"].astype(float))
+        starts[y] = np.nan_to_num(las[f"starts_{y}"].astype(float))
+    return stock, starts
+
+
 def build_world(cfg: Config) -> World:
     las = load_las()
     pts_by_code = load_lsoa_points()
     codes = las["code"]
-    year = cfg.sim.start_year
+    base = cfg.sim.start_year
+    year = base - cfg.sim.spin_up_years  # the model's first day (31 March)
     simulated = np.ones(len(codes), dtype=bool) if not cfg.world.la_codes else np.isin(codes, cfg.world.la_codes)
     points = []
     for i, c in enumerate(codes):
@@ -144,8 +161,8 @@ def build_world(cfg: Config) -> World:
     lat, lon = las["lat"], las["lon"]
     dist = haversine_miles(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
     neighbours = np.argsort(dist, axis=1, kind="stable")
-    starts_table = {y: np.nan_to_num(las[f"starts_{y}"].astype(float)) for y in YEARS}
-    starts_until = max(min(cfg.demand.published_starts_until, max(YEARS)), year + 1 if year < max(YEARS) else year)
+    stock_table, starts_table = published_by_year(las)
+    starts_until = max(min(cfg.demand.published_starts_until, max(YEARS)), base + 1 if base < max(YEARS) else base)
     return World(
         codes=codes,
         names=las["name"],
@@ -153,9 +170,10 @@ def build_world(cfg: Config) -> World:
         lat=lat,
         lon=lon,
         child_population=las["child_population"],
-        stock=np.nan_to_num(las[f"stock_{year}"]).astype(int),
+        stock=np.rint(stock_table[year]).astype(int),
         starts_table=starts_table,
         start_year=year,
+        base_year=base,
         simulated=simulated,
         starts_until=starts_until,
         exit_multiplier=_exit_multiplier(las, cfg, starts_until),

@@ -198,7 +198,7 @@ class Demand(Process):
         self.children: dict[int, Child] = {}
         self.arrivals_this_year: list[list[Record]] = []
         self.exits = ExitSampler(cfg)
-        self.n_years = math.ceil(cfg.sim.years)
+        self.n_years = math.ceil(cfg.sim.years) + cfg.sim.spin_up_years  # years the model runs
         live = ctx.rec.live
         self._cic, self._uasc = live["children_in_care"], live["uasc"]
         self._starts, self._starts_age = live["starts"], live["starts_by_age"]

@@ -113,6 +113,13 @@ class Market(Process):
         for k in SPOT_KINDS:
             self.reference[k] = filled[k] / usable[k] if usable[k] > 0 else 0.0
 
+    def rebase(self) -> None:
+        """At the base date after a spin-up: occupancy then is the new reference, so prices are
+        the published averages again (scarcity 1)."""
+        self.build()
+        self.scarcity = [1.0] * len(self.scarcity)
+        self._reprice()
+
     def unit_price_factor(self) -> float:
         """A new unit's price relative to the average, mean 1 (lognormal)."""
         s = self.sigma
