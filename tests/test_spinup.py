@@ -1,0 +1,59 @@
+"""The spin-up (issue 12, point 1): the model starts before the base date and its outputs begin there."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import small_config
+
+from rcc_sim.config import ConfigError, RCCConfig, to_object
+from rcc_sim.data import national_value
+from rcc_sim.engine.model import CareSystemModel
+from rcc_sim.engine.spinup import homes_ratio, mainstream_households, supply_config
+from rcc_sim.run import simulate, to_dataset
+
+
+def test_supply_at_an_earlier_date_is_the_published_supply_of_that_date():
+    cfg = to_object(small_config())
+    assert supply_config(cfg, 2024) is cfg
+    assert mainstream_households(2019, 33745) == national_value("ofsted_fostering_households_mainstream", 2019)
+    assert 37325 < mainstream_households(2020, 33745) < 37520  # between the published 2019 and 2021
+    early = supply_config(cfg, 2016)
+    assert early.fostering.mainstream_households > cfg.fostering.mainstream_households  # carers were more
+    assert early.provision.childrens_homes < cfg.provision.childrens_homes  # homes were fewer
+    assert homes_ratio("ofsted_childrens_homes_providers", 2016) < homes_ratio("ofsted_childrens_homes_providers", 2020)
+    assert early.provision.childrens_home_places >= early.provision.childrens_homes
+
+
+def test_outputs_begin_at_the_base_date():
+    cfg = small_config(years=0.5, sim={"spin_up_years": 2, "start_year": 2024})
+    model = CareSystemModel(to_object(cfg))
+    model.run()
+    ds = to_dataset(model)
+    full = to_dataset(model, include_spin_up=True)
+    assert ds.sizes["time"] == 26 and full.sizes["time"] == 26 + 104
+    assert str(ds["time"].values[0])[:10] == "2024-04-07"
+    assert str(full["time"].values[0])[:10] == "2022-04-07"
+    assert str(full["time"].values[103])[:10] == "2024-03-31"
+    assert ds.attrs["base_date"] == "2024-03-31" and ds.attrs["spin_up_years"] == 2
+    # the base-date stock is what the dynamics made of the 2022 stock: not the published 2024 one
+    np.testing.assert_array_equal(ds["children_in_care"].isel(time=0), full["children_in_care"].isel(time=104))
+    assert float(full["starts"].isel(time=slice(0, 104)).sum()) > 0  # children arrived during the spin-up
+
+
+def test_policy_timings_stay_relative_to_the_base_date():
+    """An RCC set up half a year after the base date spends its first set-up money then, with or
+    without a spin-up before the base date."""
+
+    def first_setup_week(spin: int) -> int:
+        cfg = small_config(years=1.0, sim={"spin_up_years": spin})
+        cfg.policy.rccs = {"gm3": RCCConfig(members=list(cfg.world.la_codes), start_years=0.5, ramp_up_years=0.25)}
+        cost = simulate(cfg)["rcc_setup_cost"].sum("la").values
+        return int(np.flatnonzero(cost > 0)[0])
+
+    assert first_setup_week(0) == first_setup_week(1) == 26
+
+
+def test_a_spin_up_before_2016_is_refused():
+    with pytest.raises(ConfigError, match=r"'sim.spin_up_years' = 8.*before 31 March 2016"):
+        to_object(small_config(sim={"spin_up_years": 8, "start_year": 2023}))
