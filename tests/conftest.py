@@ -30,6 +30,7 @@ def small_config(years: float = 1.0, seed: int = 0, la_codes: list[str] | None =
     cfg.world.la_codes = list(la_codes or GM3)
     cfg.world.name = "test"
     cfg.sim.years = years
+    cfg.sim.spin_up_years = 0  # tests of the mechanics start at the base date (tests/test_spinup.py: the spin-up)
     cfg.seed = seed
     for section, values in sections.items():
         node = getattr(cfg, section)

@@ -16,7 +16,7 @@ GM = [f"E0800000{i}" for i in range(1, 10)] + ["E08000010"]
 def gm(years: float = 0.1, **sections) -> Config:
     cfg = Config()
     cfg.world.name, cfg.world.la_codes = "greater_manchester", list(GM)
-    cfg.sim.years, cfg.sim.check_invariants = years, True
+    cfg.sim.years, cfg.sim.check_invariants, cfg.sim.spin_up_years = years, True, 0
     for section, values in sections.items():
         for key, value in values.items():
             setattr(getattr(cfg, section), key, value)

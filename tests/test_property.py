@@ -189,6 +189,7 @@ def configs(draw) -> Config:
     cfg.world.name, cfg.world.la_codes = "greater_manchester", list(GM)
     cfg.world.outside_occupancy = draw(st.floats(0.0, 1.0))
     cfg.sim.years, cfg.sim.check_invariants = YEARS, True
+    cfg.sim.spin_up_years = 0  # a few weeks from the base date (the spin-up is tested in tests/test_spinup.py)
     cfg.sim.start_year = draw(st.integers(2021, 2024))
     cfg.seed = draw(st.integers(0, 2**63 - 1))
     cfg.output.float_dtype = draw(st.sampled_from(["float32", "float64"]))

@@ -19,9 +19,11 @@ config is scaled from its 2024 value by a published series of the same definitio
   31 March (2019, 2021-2023 shipped; 2024 is the config's 33,745); 2020 log-linearly between
   2019 and 2021; before 2019 moved with all approved fostering households (Ofsted, 2014-2023)
   relative to 2019 (ASSUMPTION: mainstream and family-and-friends moved together before 2019);
-* children's homes, LA-run homes, children's home places: Ofsted *Children's social care data in
-  England*, children's homes and their registered places at 31 March (2012-2023), relative to 31
-  March 2024 estimated as 2023 grown by the 2022-23 growth (ASSUMPTION: 2024 is not shipped);
+* children's homes and their places: Ofsted *Children's social care data in England*, children's
+  homes and registered places at 31 March (2012-2023), relative to 31 March 2024 estimated as
+  2023 grown by the 2022-23 growth (ASSUMPTION: 2024 is not shipped). The growth was private:
+  LA-run homes keep their 2024 number (Ofsted: 459 in 2015, 425 in 2023) and private homes take
+  the change; places per home follow the published places per home;
 * secure places and supported accommodation: held at their 2024 values (secure places were
   roughly flat, 230-249 in England and Wales 2022-23; supported accommodation was not registered
   before 2023, so no series exists).
@@ -78,20 +80,29 @@ def homes_ratio(key: str, year: int) -> float:
     return national_value(key, year) / est_2024
 
 
+LA_RUN_HOMES = {2015: 459.0, 2023: 425.0}  # homes run by LAs (Ofsted: 23% of homes in 2015; sector table 2023)
+
+
+def la_run_homes(year: int) -> float:
+    """LA-run children's homes at 31 March ``year``: linear through the two published counts."""
+    (y0, v0), (y1, v1) = sorted(LA_RUN_HOMES.items())
+    return v0 + (v1 - v0) * (year - y0) / (y1 - y0)
+
+
 def supply_config(cfg: Config, year: int) -> Config:
     """A copy of ``cfg`` whose supply counts are those of 31 March ``year`` (the spin-up start)."""
     if year >= BASE_SUPPLY_YEAR:
         return cfg
     f, p = cfg.fostering, cfg.provision
-    homes = homes_ratio("ofsted_childrens_homes_providers", year)
-    places = homes_ratio("ofsted_childrens_homes_places", year)
-    n_homes = max(1, int(round(p.childrens_homes * homes)))
-    provision = dataclasses.replace(
-        p,
-        childrens_homes=n_homes,
-        la_run_homes=min(n_homes, int(round(p.la_run_homes * homes))),
-        childrens_home_places=max(n_homes, int(round(p.childrens_home_places * places))),
-    )
+    # LA-run homes were about flat (Ofsted: 459 in 2015, 425 in 2023); the growth was private, so
+    # the LA-run homes keep their 2024 number and the private homes take the published change
+    homes = "ofsted_childrens_homes_providers"
+    private_then = national_value(homes, year) - la_run_homes(year)
+    private_2024 = national_value(homes, 2023) / homes_ratio(homes, 2023) - la_run_homes(BASE_SUPPLY_YEAR)
+    n_homes = p.la_run_homes + max(1, int(round((p.childrens_homes - p.la_run_homes) * private_then / private_2024)))
+    per_home = homes_ratio("ofsted_childrens_homes_places", year) / homes_ratio(homes, year)  # places a home, vs 2024
+    places = int(round(n_homes * p.childrens_home_places / p.childrens_homes * per_home))
+    provision = dataclasses.replace(p, childrens_homes=n_homes, childrens_home_places=max(n_homes, places))
     fostering = dataclasses.replace(
         f, mainstream_households=int(round(mainstream_households(year, f.mainstream_households)))
     )
