@@ -143,7 +143,15 @@ def main() -> None:
         w52 = np.array([fn(t)[b + 51] for t in tot]) * 100
         moved = w52 - w1
         ok = abs(moved.mean()) <= 1.5
-        rows.append({"share": label, "week1": w1.mean(), "week52": w52.mean(), "moved_pp": moved.mean(), "ok": ok})
+        rows.append(
+            {
+                "share": label,
+                "week1": float(w1.mean()),
+                "week52": float(w52.mean()),
+                "moved_pp": float(moved.mean()),
+                "ok": bool(ok),
+            }
+        )
         sd = moved.std(ddof=1) if len(moved) > 1 else 0.0
         flag = "yes" if ok else "NO"
         print(f"| {label} | {w1.mean():.2f}% | {w52.mean():.2f}% | {moved.mean():+.2f} | {sd:.2f} | {flag} |")

@@ -42,6 +42,7 @@ from rcc_sim.config import Config
 from rcc_sim.data import national_value
 
 BASE_SUPPLY_YEAR = 2024  # the year the config's supply counts describe (31 March 2024)
+MAINSTREAM_2024 = 33745.0  # mainstream fostering households, 31 March 2024 (Ofsted Fostering in England 2023-24)
 
 
 def _loglinear(key: str, year: int, known: tuple[int, ...]) -> float:
@@ -59,16 +60,17 @@ def _loglinear(key: str, year: int, known: tuple[int, ...]) -> float:
 
 
 def mainstream_households(year: int, households_2024: float) -> float:
-    """Mainstream fostering households at 31 March ``year`` (see the module docstring)."""
+    """Mainstream fostering households at 31 March ``year``: the config's 2024 number times the
+    published change from ``year`` to 2024 (see the module docstring)."""
     if year >= BASE_SUPPLY_YEAR:
         return households_2024
-    known = (2019, 2021, 2022, 2023)
+    key, known = "ofsted_fostering_households_mainstream", (2019, 2021, 2022, 2023)
     if year >= 2019:
-        return _loglinear("ofsted_fostering_households_mainstream", year, known)
-    total = "ofsted_fostering_households_total"
-    return national_value("ofsted_fostering_households_mainstream", 2019) * (
-        national_value(total, year) / national_value(total, 2019)
-    )
+        published = _loglinear(key, year, known)
+    else:
+        total = "ofsted_fostering_households_total"
+        published = national_value(key, 2019) * national_value(total, year) / national_value(total, 2019)
+    return households_2024 * published / MAINSTREAM_2024
 
 
 def homes_ratio(key: str, year: int) -> float:
@@ -99,9 +101,9 @@ def supply_config(cfg: Config, year: int) -> Config:
     homes = "ofsted_childrens_homes_providers"
     private_then = national_value(homes, year) - la_run_homes(year)
     private_2024 = national_value(homes, 2023) / homes_ratio(homes, 2023) - la_run_homes(BASE_SUPPLY_YEAR)
-    n_homes = p.la_run_homes + max(1, int(round((p.childrens_homes - p.la_run_homes) * private_then / private_2024)))
+    n_homes = p.la_run_homes + int(round((p.childrens_homes - p.la_run_homes) * private_then / private_2024))
     per_home = homes_ratio("ofsted_childrens_homes_places", year) / homes_ratio(homes, year)  # places a home, vs 2024
-    places = int(round(n_homes * p.childrens_home_places / p.childrens_homes * per_home))
+    places = int(round(n_homes * p.childrens_home_places / max(p.childrens_homes, 1) * per_home))
     provision = dataclasses.replace(p, childrens_homes=n_homes, childrens_home_places=max(n_homes, places))
     fostering = dataclasses.replace(
         f, mainstream_households=int(round(mainstream_households(year, f.mainstream_households)))
