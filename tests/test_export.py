@@ -29,6 +29,10 @@ def study(tmp_path_factory):
     """Two policies x two seeds written as a study directory, then exported."""
     root = tmp_path_factory.mktemp("export") / "study"
     pathfinders = composed("policy=pathfinders").policy
+    # only three GM LAs are simulated: an RCC's members must all be in the world (issue 11)
+    pathfinders.rccs["greater_manchester"].members = list(GM3)
+    pathfinders.rccs["south_east"].region = ""
+    pathfinders.rccs["south_east"].members = [BRACKNELL]
     for name in ("status_quo", "pathfinders"):
         for seed in (0, 1):
             cfg = small_config(years=YEARS, seed=seed, la_codes=GM3 + [BRACKNELL])

@@ -60,7 +60,7 @@ from rcc_sim.engine.processes import Context
 from rcc_sim.engine.processes.demand import Demand
 from rcc_sim.engine.processes.fostering import Fostering
 from rcc_sim.engine.processes.market import Market
-from rcc_sim.engine.processes.placement import Placement
+from rcc_sim.engine.processes.placement import LOCATED, Placement
 from rcc_sim.engine.processes.provision import Provision
 from rcc_sim.engine.processes.supply import Supply
 from rcc_sim.engine.recorder import Recorder
@@ -243,12 +243,21 @@ class CareSystemModel(mesa.Model):
         st = self.rec.stock
         n = self.world.n_la
         placements = np.zeros((n, len(PLACEMENT_TYPES)))
+        where = {k: np.zeros(n) for k in ("located", "over_20_miles", "outside_la", "in_home_region")}
+        region = self.world.regions
         for c in self.children.values():
             assert c.ptype >= 0, f"child {c.unique_id} in care with no placement"
             placements[c.la, c.ptype] += 1
             if c.unit is not None:
                 assert c in c.unit.children and c.unit.open, "child in a unit that does not hold it"
+            if c.ptype in LOCATED:
+                where["located"][c.la] += 1
+                where["over_20_miles"][c.la] += c.miles > 20.0
+                where["outside_la"][c.la] += c.unit is not None and c.unit.la != c.la
+                where["in_home_region"][c.la] += c.unit is None or region[c.unit.la] == region[c.la]
         assert np.array_equal(placements, st["placements"]), "placement counters drifted"
+        for name, recount in where.items():
+            assert np.array_equal(recount, st[name]), f"{name} counter drifted"
         cic = st["children_in_care"]
         assert np.array_equal(cic, placements.sum(1)), "children in care != sum of placements"
         assert np.array_equal(cic, st["placed"] + st["waiting"]), "children in care != placed + waiting"

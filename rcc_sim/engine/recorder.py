@@ -109,6 +109,18 @@ VARIABLES: dict[str, Var] = {
         "Placement located outside the boundary of the LA that looks after the child.",
         "DfE CLA: placed outside LA boundary",
     ),
+    "in_home_region": Var(
+        "stock",
+        None,
+        "children",
+        "Children placed inside their home region",
+        "Children in a located placement (see 'located') in an LA of the same region as the LA that "
+        "looks after them, or placed with parents (at home), at the end of the week. Children in an "
+        "emergency/unregistered holding placement, placed for adoption or in another setting have no "
+        "location in the model and are counted as not placed in the region.",
+        "SESLIP Briefing 002 (DfE data via FOI): children in care at 31 March 2023 placed inside "
+        "their own region, by region of the responsible LA",
+    ),
     "distance_sum": Var(
         "stock",
         None,
@@ -174,6 +186,37 @@ VARIABLES: dict[str, Var] = {
         "placements",
         "Placements made",
         "Children placed in a regulated or family placement during the week (entries and moves).",
+    ),
+    "new_placements": Var(
+        "flow",
+        None,
+        "placements",
+        "Placements started",
+        "Every placement that started during the week, a child's first or a move: entries into "
+        "care and moves, including emergency/unregistered holding placements and placements not "
+        "bought (with parents, placed for adoption, other settings). Sum over a statistical year "
+        "for the denominator of DfE's new-placements measure.",
+        "DfE CLA: placements starting during the year (denominator of the new-placements measure)",
+    ),
+    "new_placements_outside_la": Var(
+        "flow",
+        None,
+        "placements",
+        "Placements started outside the home LA",
+        "Placements started during the week (see 'new_placements') in a unit located outside the "
+        "LA that looks after the child. Holding placements have no location and are not counted "
+        "(as DfE's 'not known').",
+        "DfE CLA: placements starting during the year placed outside the LA boundary",
+    ),
+    "new_placements_outside_la_over_20_miles": Var(
+        "flow",
+        None,
+        "placements",
+        "Placements started outside the home LA and over 20 miles from home",
+        "Placements started during the week (see 'new_placements') in a unit outside the child's "
+        "LA and more than 20 miles (great-circle) from the child's home point.",
+        "DfE CLA: placements starting during the year placed outside the LA boundary and more "
+        "than 20 miles from home (the new-placements measure)",
     ),
     "placed_after_wait": Var(
         "flow",
@@ -439,9 +482,27 @@ SHARES = {  # share name -> (numerator, denominator); recomputed after any aggre
     "share_family_based": ("family_based", "children_in_care"),
     "share_over_20_miles": ("over_20_miles", "located"),
     "share_outside_la": ("outside_la", "located"),
+    "share_in_home_region": ("in_home_region", "children_in_care"),
+    "share_new_placements_outside_la": ("new_placements_outside_la", "new_placements"),
+    "share_new_placements_outside_la_over_20_miles": ("new_placements_outside_la_over_20_miles", "new_placements"),
     "home_occupancy": ("home_places_filled", "home_places"),
     "mean_days_to_placement": ("days_to_placement", "placements_made"),
     "mean_miles_from_home": ("distance_sum", "located"),
+}
+
+
+# What a share measures, where it is more than its numerator's definition says: the published
+# statistic it corresponds to (added to the share's definition attribute)
+SHARE_NOTES = {
+    "share_in_home_region": "Share of children in care placed inside the region of their responsible LA, "
+    "as in SESLIP Briefing 002 (DfE data via FOI, 31 March 2023: England 86%; "
+    "rcc_sim.data.load_own_region_2023); compare at 31 March, by region.",
+    "share_new_placements_outside_la": "Share of the placements started (in the week; sum the counts over "
+    "a statistical year for DfE's yearly measure) made outside the child's LA.",
+    "share_new_placements_outside_la_over_20_miles": "DfE's new-placements measure: the share of placements "
+    "starting during the year (every new placement, first or a move) made outside the LA boundary and "
+    "more than 20 miles from home. In the Dataset it is the week's ratio; for the DfE statistic sum both "
+    "counts over the statistical year (1 April - 31 March) and divide.",
 }
 
 
@@ -451,10 +512,12 @@ def add_shares(ds: xr.Dataset) -> xr.Dataset:
     for name, (num, den) in SHARES.items():
         share = ds[num] / ds[den].where(ds[den] > 0)
         units = {"mean_days_to_placement": "days", "mean_miles_from_home": "miles"}.get(name, "1")
+        note = SHARE_NOTES.get(name, "")
         share.attrs = {
             "units": units,
             "long_name": name.replace("_", " ").capitalize(),
-            "definition": f"{num} / {den}; NaN where {den} is 0 (no children to take a share of); a ratio: "
+            "definition": (f"{note} " if note else "")
+            + f"{num} / {den}; NaN where {den} is 0 (nothing to take a share of); a ratio: "
             "sum the counts, then recompute (rcc_sim.engine.recorder.aggregate)",
         }
         out[name] = share

@@ -56,6 +56,8 @@ PUBLISHED: dict[str, str] = {
     "located": MODEL_ONLY,
     "over_20_miles": f"{CLA_31MAR}: placed more than 20 miles from home at 31 March",
     "outside_la": f"{CLA_31MAR}: placed outside the LA boundary at 31 March",
+    "in_home_region": "SESLIP Briefing 002 'cross-regional placements' (DfE CLA data via FOI): children in care "
+    "at 31 March 2023 placed inside their own region, by region of the responsible LA",
     "distance_sum": MODEL_ONLY,
     "no_lawful_placement": MODEL_ONLY + "; nearest: Nuffield FJO monitoring of deprivation-of-liberty applications "
     "(60-70 children a day, 2023)",
@@ -66,6 +68,11 @@ PUBLISHED: dict[str, str] = {
     "ceased": f"{CLA_CEASED}: ceased during the year by reason episode ceased",
     "moves": f"{CLA}: reasons for placement changes during the year",
     "placements_made": MODEL_ONLY,
+    "new_placements": f"{CLA}: placements starting during the year (first placements and moves; the "
+    "denominator of the new-placements measure)",
+    "new_placements_outside_la": f"{CLA}: placements starting during the year placed outside the LA boundary",
+    "new_placements_outside_la_over_20_miles": f"{CLA}: placements starting during the year placed outside the "
+    "LA boundary and more than 20 miles from home",
     "placed_after_wait": MODEL_ONLY,
     "days_to_placement": MODEL_ONLY,
     "siblings_split": MODEL_ONLY,
@@ -100,6 +107,12 @@ PUBLISHED: dict[str, str] = {
     "share_family_based": f"derived from {CLA_31MAR}: share of placements that are family-based",
     "share_over_20_miles": f"{CLA_31MAR}: percentage placed more than 20 miles from home",
     "share_outside_la": f"{CLA_31MAR}: percentage placed outside the LA boundary",
+    "share_in_home_region": "SESLIP Briefing 002 (DfE CLA data via FOI): percentage of children in care at "
+    "31 March placed inside their own region (England 86% in 2023)",
+    "share_new_placements_outside_la": f"{CLA}: percentage of placements starting during the year placed "
+    "outside the LA boundary",
+    "share_new_placements_outside_la_over_20_miles": f"{CLA}: percentage of placements starting during the year "
+    "placed outside the LA boundary and more than 20 miles from home (DfE's new-placements measure)",
     "home_occupancy": MODEL_ONLY,
     "mean_days_to_placement": MODEL_ONLY,
     "mean_miles_from_home": MODEL_ONLY,

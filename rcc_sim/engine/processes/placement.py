@@ -154,6 +154,12 @@ class Placement(Process):
         self._made, self._days_wait = live["placements_made"], live["days_to_placement"]
         self._after_wait, self._moves = live["placed_after_wait"], live["moves"]
         self._siblings_split = live["siblings_split"]
+        self._in_region = live["in_home_region"]
+        self._new, self._new_out = live["new_placements"], live["new_placements_outside_la"]
+        self._new_out20 = live["new_placements_outside_la_over_20_miles"]
+        # region of each LA as a small int, for the inside-the-home-region count
+        names = list(dict.fromkeys(ctx.world.regions.tolist()))
+        self._region = [names.index(r) for r in ctx.world.regions.tolist()]
         self._n_reasons = len(self.rec.flow["moves"][0])
 
     def bind(self, **collaborators) -> None:
@@ -371,8 +377,14 @@ class Placement(Process):
             self._distance[la] += sign * dist
             if dist > 20.0:
                 self._over20[la] += sign
-            if unit is not None and unit.la != la:
-                self._outside[la] += sign
+            if unit is None:  # placed with parents: at home
+                self._in_region[la] += sign
+            else:
+                ula = unit.la
+                if ula != la:
+                    self._outside[la] += sign
+                if self._region[ula] == self._region[la]:
+                    self._in_region[la] += sign
 
     def enter(self, child: Child, ptype: int, unit: Unit | None, price: float, dist: float) -> None:
         """Put ``child`` in a placement and update every live counter."""
@@ -385,12 +397,17 @@ class Placement(Process):
         child.placements_this_year += 1
         child.version += 1
         self._count(child, +1)
+        la = child.la
+        self._new[la] += 1  # every placement started, first or a move (DfE's new placements)
+        if unit is not None and ptype in LOCATED and unit.la != la:
+            self._new_out[la] += 1
+            if dist > 20.0:
+                self._new_out20[la] += 1
         if ptype == UNREGISTERED:
             if child.wait_since < 0:
                 child.wait_since = t
             self.waiting[child.unique_id] = child
         else:
-            la = child.la
             self._made[la] += 1
             if child.wait_since >= 0:
                 self._days_wait[la] += t - child.wait_since
