@@ -339,3 +339,26 @@ def test_extra_tables_are_read_from_csv(tmp_path):
     assert ex.failures() == ["over 20 miles: inside is false"]
     with pytest.raises(v.ValidationError, match="nothing.csv"):
         v.read_extra(tmp_path / "nothing.csv", "x")
+
+
+def test_several_seeds_give_a_mean_and_a_range(runs):
+    s = runs.summaries[0]
+    other = dataclasses.replace(s, seed=7, yearly=s.yearly * 1.1, yearly_la=s.yearly_la * 1.1)
+    two = v.combine([s, other])
+    assert two.seeds == [0, 7] and two.yearly.sizes["replicate"] == 2
+    stock = next(lv for lv in v.levels(two) if lv.measure.key == "stock")
+    assert stock.model_low == pytest.approx(float(s.yearly["stock"][0]))
+    assert stock.model_high == pytest.approx(1.1 * float(s.yearly["stock"][0]))
+    assert stock.model == pytest.approx(1.05 * float(s.yearly["stock"][0]))
+    fig = page.fig_series(stock, two.yearly["stock"])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "min-max, 2 seeds" in labels
+    row = two.base_rows[0]
+    assert row.low <= row.model <= row.high
+
+
+def test_runs_of_different_worlds_are_refused(runs):
+    s = runs.summaries[0]
+    other = dataclasses.replace(s, world="south_east", la_codes=s.la_codes[:3])
+    with pytest.raises(v.ValidationError, match="different worlds"):
+        v.combine([s, other])

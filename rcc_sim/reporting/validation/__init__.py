@@ -533,4 +533,4 @@ def write_page(inputs: Inputs, out: str | Path) -> Path:
     return atomic_write_text(out, render(inputs, out_path=out))
 
 
-__all__ = ["Inputs", "Numbers", "compute", "render", "write_page", "SMALL"]
+__all__ = ["SMALL", "Inputs", "Numbers", "compute", "fig_scatter", "fig_series", "render", "write_page"]
