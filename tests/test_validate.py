@@ -362,3 +362,18 @@ def test_runs_of_different_worlds_are_refused(runs):
     other = dataclasses.replace(s, world="south_east", la_codes=s.la_codes[:3])
     with pytest.raises(v.ValidationError, match="different worlds"):
         v.combine([s, other])
+
+
+def test_money_trends_are_not_judged_and_gaps_are_judged_as_shown(runs):
+    pub = _published_value(runs)
+    grow = _with_yearly(runs, list(range(2025, 2030)), lambda m, y: pub(m, y) * (1.15 ** (y - 2025)))
+    by_key = {lv.measure.key: lv for lv in v.levels(grow)}
+    for key in ("residential_unit_cost", "fostering_unit_cost", "placement_spend", "cla_spend"):
+        assert by_key[key].trend_status == "-", key  # model in 2024 prices, published in cash
+
+    def edge(m, y):  # 2.04 percentage points above the published: shown as +2.0 pp, within 2 pp
+        return pub(m, y) + (2.04 if m.kind == "share" else 0.0)
+
+    at_edge = {lv.measure.key: lv for lv in v.levels(_with_yearly(runs, [2023], edge))}
+    assert at_edge["three_plus_placements"].gap_text == "+2.0 pp"
+    assert at_edge["three_plus_placements"].status == "within"

@@ -146,6 +146,7 @@ class Measure:
     scale: float = 1.0  # published value x scale = the unit shown
     comparable: bool = True  # False: shown for context, the definitions differ too much to judge
     note: str = ""
+    judge_trend: bool = True  # False: the trends differ by construction (model in 2024 prices, published in cash)
 
 
 GROUPS = {
@@ -165,7 +166,7 @@ DIST_NOTE = (
 )
 PRICE_NOTE = (
     "Model in 2024 prices; published in cash terms of each year (no uprating): a model year after 2024 "
-    "compared with 2023 also carries price growth."
+    "compared with 2023 also carries price growth, and the trends are not compared."
 )
 
 MEASURES: tuple[Measure, ...] = (
@@ -410,6 +411,7 @@ MEASURES: tuple[Measure, ...] = (
         lambda y: _ratio(y.flow("spend", placement_type=RESIDENTIAL), y.weeks(placement_type=RESIDENTIAL), 1.0),
         15.0,
         note="Model: spend on children's homes and secure placements over child-weeks in them. " + PRICE_NOTE,
+        judge_trend=False,
     ),
     Measure(
         "fostering_unit_cost",
@@ -421,6 +423,7 @@ MEASURES: tuple[Measure, ...] = (
         lambda y: _ratio(y.flow("spend", placement_type=FOSTER), y.weeks(placement_type=FOSTER), 1.0),
         15.0,
         note="Model: spend on kinship, in-house and agency foster placements over child-weeks in them. " + PRICE_NOTE,
+        judge_trend=False,
     ),
     Measure(
         "placement_spend",
@@ -432,6 +435,7 @@ MEASURES: tuple[Measure, ...] = (
         lambda y: y.flow("spend") / 1e9,
         15.0,
         note="Published: LGA estimate of LAs' spend on children's social care placements. " + PRICE_NOTE,
+        judge_trend=False,
     ),
     Measure(
         "cla_spend",
@@ -445,7 +449,8 @@ MEASURES: tuple[Measure, ...] = (
         scale=1e-9,
         comparable=False,
         note="Not like for like: s251 also counts leaving care, adoption and special guardianship support, "
-        "education of children in care and more; the model counts placements only. Shown for the trend. " + PRICE_NOTE,
+        "education of children in care and more; the model counts placements only. Shown for context. " + PRICE_NOTE,
+        judge_trend=False,
     ),
 )
 MEASURE = {m.key: m for m in MEASURES}
@@ -966,10 +971,13 @@ def levels(runs: Runs, measures: Sequence[Measure] = MEASURES) -> list[Level]:
         p = float(np.mean([pub.value(y) for y in py]))
         gap = _gap(model, p, m.kind)
         comparable = m.comparable and pub.comparable
-        status = "context" if not comparable else ("outside" if abs(gap) > m.tolerance else "within")
+        # judged at the precision shown (a gap of 2.01 pp shows as 2.0 pp, within a 2 pp tolerance)
+        shown = round(abs(gap), 1) if m.kind == "share" else round(abs(gap))
+        status = "context" if not comparable else ("outside" if shown > m.tolerance else "within")
         tol = TREND_TOLERANCE_SHARE_PP if m.kind == "share" else TREND_TOLERANCE_COUNT_PCT
         judged = (
             comparable
+            and m.judge_trend
             and int(have.sum()) >= TREND_MIN_YEARS
             and int(np.isfinite(pub.values[-5:]).sum()) >= TREND_MIN_YEARS
             and np.isfinite(pub_trend)
