@@ -428,6 +428,8 @@ def validate(argv: Sequence[str] | None = None) -> int:
         [prog, f"--world {shlex.quote(args.world)}", f"--years {args.years:g}", f"--seeds {args.seeds}"]
         + [shlex.quote(o) for o in args.overrides]
     )
+    if args.source is not None:  # the runs were made elsewhere: their configs are in their directories
+        command = f"{prog} --from {shlex.quote(str(args.source))}"
     try:
         if args.source is not None:
             summaries = v.read_runs(args.source)
