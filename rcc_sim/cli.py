@@ -21,6 +21,9 @@ naming it when it holds nothing they can use:
     rcc-sim-evaluate <study>    # DiD evaluation design on simulated data
     rcc-sim-rollout <study>     # net present cost of a roll-out
 
+``rcc-sim-validate`` runs the standard validation (England status quo, 3 seeds, 10 years; runs
+cached in its output directory) or reads runs (``--from <dir>``) and writes the validation page.
+
 The work itself lives in the library (:mod:`rcc_sim.run`, :mod:`rcc_sim.studies`,
 :mod:`rcc_sim.reporting`); a command parses, calls it and reports. Each run records its state in
 ``status.json`` (running, done or failed with the error); in a sweep a failed run does not stop
@@ -381,6 +384,69 @@ def rollout(argv: Sequence[str] | None = None) -> int:
         arguments,
         run,
     )
+
+
+def validate(argv: Sequence[str] | None = None) -> int:
+    """``rcc-sim-validate``: run (or read) the standard validation and write its page."""
+    import shlex
+
+    from rcc_sim.config import ConfigError
+    from rcc_sim.reporting.validation import Inputs, write_page
+    from rcc_sim.studies import validate as v
+
+    prog = "rcc-sim-validate"
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="The model against every published series: run the standard validation (the status quo, "
+        "several seeds; each run cached in <out>/runs/ and re-run only when its config or the code commit "
+        "changes) or read runs already made, and write one self-contained HTML page: base-year fit, each "
+        "measure over time against the published 2015-2023 series, per-LA fit, trend bands and forecasts if "
+        "given, and what the model does not reproduce.",
+    )
+    p.add_argument("overrides", nargs="*", help="more config overrides (Hydra syntax), e.g. sim.start_year=2016")
+    p.add_argument("--world", default="england", help="the world simulated (default england)")
+    p.add_argument("--years", type=float, default=v.DEFAULT_YEARS, help=f"years simulated ({v.DEFAULT_YEARS:g})")
+    p.add_argument("--seeds", type=int, default=v.DEFAULT_SEEDS, help=f"seeds 0..N-1 (default {v.DEFAULT_SEEDS})")
+    p.add_argument("--out", type=Path, default=Path("outputs/validation"), help="output directory (outputs/validation)")
+    p.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        default=None,
+        help="read the runs in this directory (a run, a study, or an earlier validation's output directory) "
+        "instead of running them",
+    )
+    p.add_argument("--rerun", action="store_true", help="run again even when a cached run matches")
+    p.add_argument("--trends", type=Path, default=None, help="a trend-band table (CSV) to show")
+    p.add_argument("--forecasts", type=Path, default=None, help="a one-year-ahead forecast table (CSV) to show")
+    p.add_argument("-o", "--output", type=Path, default=None, help=f"the page (default <out>/{v.PAGE_FILE})")
+    args = p.parse_args(argv)
+    if args.seeds < 1 or args.years <= 0:
+        return _failed(prog, ValueError("--seeds must be at least 1 and --years more than 0"))
+    t0 = time.perf_counter()
+    command = " ".join(
+        [prog, f"--world {shlex.quote(args.world)}", f"--years {args.years:g}", f"--seeds {args.seeds}"]
+        + [shlex.quote(o) for o in args.overrides]
+    )
+    if args.source is not None:  # the runs were made elsewhere: their configs are in their directories
+        command = f"{prog} --from {shlex.quote(str(args.source))}"
+    try:
+        if args.source is not None:
+            summaries = v.read_runs(args.source)
+            source = f"Runs read from {args.source}."
+        else:
+            dirs = v.run_standard(args.out, args.world, args.years, args.seeds, args.overrides, args.rerun, log=print)
+            summaries = v.load_runs(dirs)
+            source = f"Runs in {args.out / v.RUNS_DIR}."
+        trends = v.read_extra(args.trends, "Trend bands") if args.trends else None
+        forecasts = v.read_extra(args.forecasts, "One-year-ahead forecasts") if args.forecasts else None
+        inputs = Inputs(v.combine(summaries), trends, forecasts, command=command, source=source)
+        target = write_page(inputs, args.output or args.out / v.PAGE_FILE)
+    except (v.ValidationError, ConfigError) as exc:
+        return _failed(prog, exc)
+    print(f"{prog}: {len(summaries)} runs ({inputs.runs.world}, seeds {', '.join(map(str, inputs.runs.seeds))})")
+    print(f"{prog}: page written to {target} ({time.perf_counter() - t0:.1f} s)")
+    return 0
 
 
 if __name__ == "__main__":
