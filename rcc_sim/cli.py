@@ -420,7 +420,7 @@ def validate(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--trends", type=Path, default=None, help="a trend-band table (CSV) to show")
     p.add_argument("--forecasts", type=Path, default=None, help="a one-year-ahead forecast table (CSV) to show")
     p.add_argument("-o", "--output", type=Path, default=None, help=f"the page (default <out>/{v.PAGE_FILE})")
-    args = p.parse_args(argv)
+    args = p.parse_intermixed_args(argv)  # overrides may come before and after the options
     if args.seeds < 1 or args.years <= 0:
         return _failed(prog, ValueError("--seeds must be at least 1 and --years more than 0"))
     t0 = time.perf_counter()

@@ -102,6 +102,9 @@ class OutputConfig:
     float_dtype: str = "float32"
     # write report.html into the run directory after each run (see rcc-sim-report); unit: n/a, source: n/a
     report: bool = True
+    # keep the spin-up's weeks and years (before the base date) in the Dataset, e.g. for the
+    # validation page; off: the outputs begin at the base date (attrs: base_date, spin_up_years)
+    include_spin_up: bool = False
     progress: bool | str = param(
         "auto",
         "switch: auto, true or false",

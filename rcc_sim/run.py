@@ -98,7 +98,7 @@ def simulate(cfg: Config | dict | Any, progress: Callable[[int, int, float], Non
     cfg = to_object(cfg)
     model = CareSystemModel(cfg)
     model.run(progress=progress)
-    return to_dataset(model)
+    return to_dataset(model, include_spin_up=cfg.output.include_spin_up)
 
 
 def to_dataset(model: CareSystemModel, include_spin_up: bool = False) -> xr.Dataset:

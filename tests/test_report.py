@@ -344,7 +344,8 @@ def test_single_status_quo_run_says_there_is_nothing_to_compare(study):
 
 
 def test_report_of_a_comparison_written_by_rcc_sim_compare(tmp_path):
-    cfg = small_config(years=0.5)
+    gm10 = [f"E0800000{i}" for i in range(1, 10)] + ["E08000010"]  # the pathfinder RCC's members
+    cfg = small_config(years=0.5, la_codes=gm10)
     cfg = dataclasses.replace(cfg, policy=composed(*GM_ARGS, "policy=pathfinders").policy)
     cmp = paired(cfg, [0, 1])
     cmp.to_netcdf(tmp_path / "comparison.nc", engine="h5netcdf")

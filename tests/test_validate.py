@@ -33,7 +33,9 @@ from rcc_sim.reporting import validation as page
 from rcc_sim.reporting.report.page import Page
 from rcc_sim.studies import validate as v
 
-GM = ("--world", "greater_manchester", "--years", "1", "--seeds", "1")
+# one year from the base date, no spin-up (one statistical year per run keeps the checks simple;
+# the spin-up's years on the page: test_spin_up_years_are_on_the_page)
+GM = ("--world", "greater_manchester", "--years", "1", "--seeds", "1", "sim.spin_up_years=0")
 SECTIONS = ("in-brief", "not-reproduced", "base-year", "measures", "over-time", "per-la", "trend-bands", "forecasts",
             "sources")  # fmt: skip
 
@@ -377,3 +379,14 @@ def test_money_trends_are_not_judged_and_gaps_are_judged_as_shown(runs):
     at_edge = {lv.measure.key: lv for lv in v.levels(_with_yearly(runs, [2023], edge))}
     assert at_edge["three_plus_placements"].gap_text == "+2.0 pp"
     assert at_edge["three_plus_placements"].status == "within"
+
+
+def test_spin_up_years_are_on_the_page(tmp_path):
+    """The standard runs keep the spin-up: the model's years before the base date are compared
+    with the published ones of the same years."""
+    assert "output.include_spin_up=true" in v.standard_overrides("england", 10, 0)
+    out = tmp_path / "v"
+    assert cli.validate(["--world", "greater_manchester", "--years", "0.1", "--seeds", "1",
+                         "sim.spin_up_years=2", "--out", str(out)]) == 0  # fmt: skip
+    runs = v.combine(v.read_runs(out))
+    assert runs.yearly["year"].values.tolist() == [2023, 2024]  # the spin-up's two years to the base date

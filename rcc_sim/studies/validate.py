@@ -645,7 +645,15 @@ def combine(summaries: Sequence[RunSummary]) -> Runs:
 
 def standard_overrides(world: str, years: float, seed: int, extra: Sequence[str] = ()) -> list[str]:
     """The config overrides of one run of the standard validation (status quo)."""
-    return [f"world={world}", f"sim.years={years:g}", f"seed={seed}", "policy=status_quo", *extra]
+    # the spin-up's years too: the model's 2019-2023 beside the published ones
+    return [
+        f"world={world}",
+        f"sim.years={years:g}",
+        f"seed={seed}",
+        "policy=status_quo",
+        "output.include_spin_up=true",
+        *extra,
+    ]
 
 
 def run_standard(
