@@ -15,7 +15,17 @@ from test_worlds import composed
 from rcc_sim.engine.model import calendar
 from rcc_sim.engine.recorder import SHARES
 from rcc_sim.run import simulate
-from rcc_sim.studies.trends import MEASURES, PCT, PP, inside, markdown, published_trend, slope, trends
+from rcc_sim.studies.trends import (
+    MEASURES,
+    PCT,
+    PP,
+    inside,
+    markdown,
+    published_trend,
+    slope,
+    trend_table,
+    trends,
+)
 from rcc_sim.vocab import CARER_KINDS, HOME_KINDS, PLACEMENT_TYPES
 
 # ------------------------------------------------------------------------------------------------
@@ -161,6 +171,20 @@ def test_trends_on_synthetic_runs():
     assert by["in_home_region"].mean == pytest.approx([90.0] * years)
     text = markdown(result)
     assert "**outside**" in text and "+0.90 +- 0.42" in text
+
+
+def test_fit_from_leaves_out_the_first_years():
+    """A share that jumps in year one and then holds: outside its band over all years, flat after."""
+    yearly = _yearly(4, over20_pp=0.0, homes_growth=5.0)
+    yearly["outside_la"] = [100.0, 400.0, 400.0, 400.0]  # of 1,000 located: 10% then 40%
+    runs = [_synthetic(0, 4, yearly, {}), _synthetic(1, 4, yearly, {})]
+    full = {t.measure.key: t for t in trends(runs).measures}["outside_la"]
+    late = trends(runs, fit_from=2026)
+    after = {t.measure.key: t for t in late.measures}["outside_la"]
+    assert full.slope == pytest.approx(9.0) and full.inside is False
+    assert after.slope == pytest.approx(0.0) and after.inside is True
+    assert after.years == [2025, 2026, 2027, 2028]  # the yearly values are all kept
+    assert late.fit_from == 2026 and "model trend from 2026" in trend_table(late)
 
 
 def test_trends_refuse_runs_over_different_years():

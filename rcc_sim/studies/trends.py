@@ -289,10 +289,11 @@ def slope(years: ArrayLike, values: ArrayLike, unit: str) -> float:
 
 
 def inside(value: float, lo: float | None, hi: float | None) -> bool | None:
-    """Whether ``value`` lies in the band [lo, hi]; None without a band or a value."""
+    """Whether ``value`` lies in the band [lo, hi] (to within 1e-9: a flat series' fitted slope is
+    0 up to rounding); None without a band or a value."""
     if lo is None or hi is None or not np.isfinite(value):
         return None
-    return bool(lo <= value <= hi)
+    return bool(lo - 1e-9 <= value <= hi + 1e-9)
 
 
 @dataclass
@@ -372,10 +373,12 @@ class MeasureTrend:
 class TrendResult:
     measures: list[MeasureTrend]
     seeds: list[int] = field(default_factory=list)
+    fit_from: int | None = None  # the first 31 March of the fit (None: every 31 March of the runs)
 
     def to_dict(self) -> dict:
         return {
             "seeds": self.seeds,
+            "fit_from": self.fit_from,
             "published_window": list(PUBLISHED_WINDOW),
             "method": "OLS slope over the run's 31 March values per seed, mean and sd across seeds; "
             "shares in pp a year, counts log-linear in % a year (100*(exp(b)-1))",
@@ -389,9 +392,12 @@ def yearly_values(ds: xr.Dataset, m: Measure) -> tuple[list[int], float, np.ndar
     return [int(y) for y in ds["year"].dt.year.values], start, values
 
 
-def trends(datasets: Sequence[xr.Dataset], measures: Sequence[Measure] = MEASURES) -> TrendResult:
+def trends(
+    datasets: Sequence[xr.Dataset], measures: Sequence[Measure] = MEASURES, fit_from: int | None = None
+) -> TrendResult:
     """Each measure at every 31 March of each run, the per-seed and mean yearly trends, and the band
-    check. ``datasets``: one status-quo run per seed, all over the same years."""
+    check. ``datasets``: one status-quo run per seed, all over the same years. ``fit_from``: fit only
+    the 31 Marches of that year and later (a diagnostic: the trend once a transient has passed)."""
     if not datasets:
         raise ValueError("trends needs at least one run")
     out = []
@@ -406,10 +412,11 @@ def trends(datasets: Sequence[xr.Dataset], measures: Sequence[Measure] = MEASURE
             starts.append(s)
             rows.append(v)
         vals = np.array(rows, dtype=float).reshape(len(datasets), len(years or []))
-        slopes = np.array([slope(years or [], r, m.unit) for r in vals])
+        fit = np.array([fit_from is None or y >= fit_from for y in years or []], dtype=bool)
+        slopes = np.array([slope(np.asarray(years or [])[fit], r[fit], m.unit) for r in vals])
         out.append(MeasureTrend(m, years or [], starts, vals, slopes, published_trend(m)))
     seeds = [int(ds.attrs["seed"]) if "seed" in ds.attrs else k for k, ds in enumerate(datasets)]
-    return TrendResult(out, seeds)
+    return TrendResult(out, seeds, fit_from)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -448,8 +455,9 @@ def yearly_table(result: TrendResult) -> str:
 
 def trend_table(result: TrendResult) -> str:
     """Markdown: model trend (mean +- sd over seeds), band, published trend (years), inside or not."""
+    since = "" if result.fit_from is None else f" from {result.fit_from}"
     lines = [
-        "| measure | unit | model trend (mean +- sd) | band | published trend (years) | inside band |",
+        f"| measure | unit | model trend{since} (mean +- sd) | band | published trend (years) | inside band |",
         "|---|---|---:|---:|---:|---|",
     ]
     for t in result.measures:
