@@ -12,13 +12,14 @@ or close; the outside LAs' children are not simulated.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from rcc_sim.config import Config
-from rcc_sim.data import YEARS, load_las, load_lsoa_points, load_targets
+from rcc_sim.data import YEARS, load_las, load_lsoa_points, load_starts_table, load_targets
+from rcc_sim.engine.forecast import forecast_from_table
 
 
 class SupportsRandom(Protocol):
@@ -57,13 +58,16 @@ class World:
     stock: np.ndarray  # children in care at the base date, per LA
     starts_table: dict[int, np.ndarray]  # published starts per LA by year ending 31 March
     start_year: int
-    starts_until: int  # last year of published starts the run may use
+    starts_until: int  # last published year the run may read (starts; ceased for the exit rates)
     exit_multiplier: np.ndarray  # per LA: exit hazards relative to England (time in care differs by LA)
     simulated: np.ndarray  # bool: LA simulated in full
     points: list[np.ndarray]  # per LA: (n, 2) small-area points (lat, lon)
     la_distance: np.ndarray  # (153, 153) miles between LA points
     neighbours: np.ndarray  # (153, 153) LA indices sorted by distance (self first)
     name: str
+    starts_source: str = "published"  # demand.starts_source: 'forecast' or 'published'
+    forecast_options: dict = field(default_factory=dict)  # method and settings of forecast_from_table
+    _forecast: np.ndarray = field(init=False, repr=False, default_factory=lambda: np.zeros((0, 0)))
 
     def __post_init__(self) -> None:
         # per LA: [(other LA, miles)] nearest first, as plain Python for the search's inner loop
@@ -82,10 +86,17 @@ class World:
         return np.flatnonzero(self.simulated)
 
     def starts_by_year(self, year_index: int) -> np.ndarray:
-        """Published starts per LA for simulated year ``year_index`` (0 = the year after the base
-        date); the latest usable published year stands in for later years."""
-        year = min(self.start_year + year_index + 1, self.starts_until)
-        return self.starts_table[year]
+        """Starts per LA (children a year) in simulated year ``year_index`` (0 = the year to
+        31 March ``start_year + 1``). ``forecast``: forecast ``year_index + 1`` years ahead from the
+        published years up to ``starts_until`` (= the base year) only (:mod:`rcc_sim.engine.forecast`).
+        ``published``: the realised published figure of that year, the latest published year standing
+        in for later years (a diagnostic: it sees the future when the base year is not the last)."""
+        if self.starts_source == "published":
+            return self.starts_table[min(self.start_year + year_index + 1, self.starts_until)]
+        if year_index >= len(self._forecast):  # made once per run (and again if a longer one is asked)
+            horizon = max(year_index + 1, 2 * len(self._forecast))
+            self._forecast = forecast_from_table(self.starts_table, self.starts_until, horizon, **self.forecast_options)
+        return self._forecast[year_index]
 
     def region_index(self) -> dict[str, np.ndarray]:
         return {r: np.flatnonzero(self.regions == r) for r in dict.fromkeys(self.regions)}
@@ -115,8 +126,10 @@ def _exit_multiplier(las: dict, cfg: Config, until: int) -> np.ndarray:
     if not cfg.exits.by_la:
         return np.ones(n)
     years = [y for y in YEARS if y <= until]
+    pairs = [y for y in years if y - 1 in YEARS]
+    if not (pairs if cfg.exits.by_la_method == "ceased_rate" else years):
+        return np.ones(n)  # nothing published by ``until`` to compare: England's hazards
     if cfg.exits.by_la_method == "ceased_rate":
-        pairs = [y for y in years if y - 1 in YEARS]
         num = sum(np.nan_to_num(las[f"ceased_{y}"]) for y in pairs)
         den = sum((np.nan_to_num(las[f"stock_{y - 1}"]) + np.nan_to_num(las[f"stock_{y}"])) / 2 for y in pairs)
         t = load_targets()
@@ -144,8 +157,11 @@ def build_world(cfg: Config) -> World:
     lat, lon = las["lat"], las["lon"]
     dist = haversine_miles(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
     neighbours = np.argsort(dist, axis=1, kind="stable")
-    starts_table = {y: np.nan_to_num(las[f"starts_{y}"].astype(float)) for y in YEARS}
-    starts_until = max(min(cfg.demand.published_starts_until, max(YEARS)), year + 1 if year < max(YEARS) else year)
+    starts_table = load_starts_table()
+    d = cfg.demand
+    # what the run may know: forecast - the published years up to the base year; published - all of them
+    starts_until = year if d.starts_source == "forecast" else max(starts_table)
+    options = {"method": d.starts_forecast, "years": d.starts_forecast_years, "damping": d.starts_trend_damping}
     return World(
         codes=codes,
         names=las["name"],
@@ -163,4 +179,6 @@ def build_world(cfg: Config) -> World:
         la_distance=dist,
         neighbours=neighbours,
         name=cfg.world.name,
+        starts_source=d.starts_source,
+        forecast_options=options,
     )
