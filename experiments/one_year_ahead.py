@@ -13,7 +13,14 @@ autumn after, but the run starts from Y's published stock anyway). Four forecast
     published``, the realised published starts of year Y + 1 (and per-LA exit rates from the
     ceased of every published year, 2022-2024), as the earlier back-cast did;
 (c) **persistence**: the stock at Y;
-(d) **linear trend**: the stock at Y plus its change over the year to Y (stock Y - stock Y-1).
+(d) **linear trend**: the stock at Y plus its change over the year to Y (stock Y - stock Y-1);
+(e) **flow accounting** (no model, for reference): stock at Y + the forecast starts - ceased at
+    the LA's published ceased rate of the last three years to Y: what the published flows to Y
+    say about the change, without the model's mechanisms.
+
+``--decompose`` adds two runs per origin and seed that split what the diagnostic (b) knows: the
+realised starts with per-LA exit rates from the years to Y only, and the forecast starts with
+exit rates from every published year.
 
 Error: mean absolute percentage error (MAPE) across the LAs with children in care at Y + 1 (the
 model's per-LA stock is the mean over seeds). Not everything the model uses is from before Y:
@@ -26,7 +33,7 @@ starts forecaster: MAPE across LAs of each method's forecast of the starts in Y 
 published starts up to Y, origins 2017-2022 (realised years to 2023), against persistence; and,
 held out (not used to choose the default), origin 2023 against the 2024 figures.
 
-    python experiments/one_year_ahead.py [--origins 2017 ... 2022] [--seeds 0 1 2] [--jobs 2]
+    python experiments/one_year_ahead.py [--origins 2017 ... 2022] [--seeds 0 1 2] [--jobs 2] [--decompose]
     python experiments/one_year_ahead.py --forecaster-only
 
 Each run's per-LA stock is cached under ``outputs/one_year_ahead/runs/`` keyed by the SHA-256 of
@@ -55,7 +62,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "outputs" / "one_year_ahead"
 ORIGINS = list(range(2017, 2023))
 SELECTION_LAST_YEAR = 2023  # the default method is chosen on realised years up to this one only
-SOURCES = {"forecast": "model, forecast starts", "published": "model, realised starts (diagnostic)"}
+FLOW_YEARS = 3  # (e): years of published ceased behind each LA's ceased rate
 
 
 def mape(forecast: np.ndarray, actual: np.ndarray) -> float:
@@ -71,6 +78,20 @@ def published_stock() -> dict[int, np.ndarray]:
     table = {int(y): series["stock"][:, k].astype(float) for k, y in enumerate(series["years"]) if y < YEARS[0]}
     table.update({y: las[f"stock_{y}"].astype(float) for y in YEARS})
     return table
+
+
+def published_ceased() -> dict[int, np.ndarray]:
+    """Children ceasing to be looked after in the year to 31 March per LA, as :func:`published_stock`."""
+    las, series = load_las(), load_la_series()
+    table = {int(y): series["ceased"][:, k].astype(float) for k, y in enumerate(series["years"]) if y < YEARS[0]}
+    table.update({y: las[f"ceased_{y}"].astype(float) for y in YEARS})
+    return table
+
+
+def forecast_options(cfg: Config) -> dict:
+    """The configured starts forecaster, as keyword arguments of forecast_from_table."""
+    d = cfg.demand
+    return {"method": d.starts_forecast, "years": d.starts_forecast_years, "damping": d.starts_trend_damping}
 
 
 # --------------------------------------------------------------------------------------------
@@ -138,6 +159,15 @@ def code_hash() -> str:
     return h.hexdigest()
 
 
+# variant -> (demand.starts_source of the config, what is swapped in the built world, label)
+VARIANTS = {
+    "forecast": ("forecast", None, "(a) model, forecast starts"),
+    "published": ("published", None, "(b) model, realised starts (diagnostic: sees Y+1)"),
+    "realised_starts_exits_to_y": ("forecast", "realised starts", "model, realised starts, exit rates to Y"),
+    "forecast_starts_all_exits": ("published", "forecast starts", "model, forecast starts, exit rates to 2024"),
+}
+
+
 def run_config(origin: int, source: str, seed: int) -> Config:
     cfg = Config(seed=seed)
     cfg.sim.start_year = origin
@@ -148,18 +178,30 @@ def run_config(origin: int, source: str, seed: int) -> Config:
 
 
 def run(job: tuple[int, str, int, str]) -> dict:
-    """One England run, cached: per-LA stock at 31 March origin + 1 and the wall time."""
-    from rcc_sim.run import config_sha256, simulate
+    """One England run, cached: per-LA stock at 31 March origin + 1 and the wall time. The two
+    decomposition variants build the world of one source and swap in the other's starts (the
+    per-LA exit rates are fixed when the world is built)."""
+    from rcc_sim.engine.model import CareSystemModel
+    from rcc_sim.engine.world import build_world
+    from rcc_sim.run import config_sha256, to_dataset
 
-    origin, source, seed, code = job
-    cfg = run_config(origin, source, seed)
-    key = hashlib.sha256((config_sha256(cfg) + code).encode()).hexdigest()[:16]
-    path = OUT / "runs" / f"{origin}_{source}_seed{seed}_{key}.json"
+    origin, variant, seed, code = job
+    source, swap, _ = VARIANTS[variant]
+    cfg = to_object(run_config(origin, source, seed))
+    key = hashlib.sha256((config_sha256(cfg) + variant + code).encode()).hexdigest()[:16]
+    path = OUT / "runs" / f"{origin}_{variant}_seed{seed}_{key}.json"
     if path.exists():
         return json.loads(path.read_text()) | {"cached": True}
     t0 = time.perf_counter()
-    stock = simulate(cfg)["children_in_care_31mar"].values[0].astype(float)
-    out = {"origin": origin, "source": source, "seed": seed, "seconds": time.perf_counter() - t0}
+    world = build_world(cfg)
+    if swap == "realised starts":
+        world.starts_source, world.starts_until = "published", max(world.starts_table)
+    elif swap == "forecast starts":
+        world.starts_source, world.starts_until = "forecast", origin
+    model = CareSystemModel(cfg, world=world)
+    model.run()
+    stock = to_dataset(model)["children_in_care_31mar"].values[0].astype(float)
+    out = {"origin": origin, "variant": variant, "seed": seed, "seconds": time.perf_counter() - t0}
     out["stock"] = stock.tolist()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -185,10 +227,24 @@ def supported(origins: list[int]) -> list[int]:
     return ok
 
 
-def model_table(origins: list[int], seeds: list[int], jobs: int) -> dict:
+def flow_accounting(y: int, years: int = FLOW_YEARS) -> np.ndarray:
+    """(e) No model: stock at Y + forecast starts (the default forecaster) - ceased at the LA's
+    published ceased rate (ceased over the mean stock, the last ``years`` years to Y), the year's
+    ceased taken on the mean of the stocks at its two ends."""
+    stock, ceased = published_stock(), published_ceased()
+    now = np.nan_to_num(stock[y])
+    starts = forecast_from_table(load_starts_table(), y, 1, **forecast_options(Config()))[0]
+    past = [x for x in range(y - years + 1, y + 1) if x in ceased and x - 1 in stock]
+    num = sum(np.nan_to_num(ceased[x]) for x in past)
+    den = sum((np.nan_to_num(stock[x - 1]) + np.nan_to_num(stock[x])) / 2 for x in past)
+    rate = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    return np.maximum((now + starts - rate * now / 2) / (1 + rate / 2), 0.0)
+
+
+def model_table(origins: list[int], seeds: list[int], jobs: int, variants: list[str]) -> dict:
     stock = published_stock()
     code = code_hash()
-    work = [(y, s, seed, code) for y in origins for s in SOURCES for seed in seeds]
+    work = [(y, v, seed, code) for y in origins for v in variants for seed in seeds]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(jobs) as ex:
         out = list(ex.map(run, work))
@@ -196,35 +252,52 @@ def model_table(origins: list[int], seeds: list[int], jobs: int) -> dict:
     rows = {}
     for y in origins:
         actual, now, before = stock[y + 1], np.nan_to_num(stock[y]), np.nan_to_num(stock[y - 1])
-        row: dict = {"target": f"{y + 1}-03-31", "published_england": float(np.nansum(actual))}
-        for s in SOURCES:
-            runs = [r for r in out if r["origin"] == y and r["source"] == s]
+        row: dict = {"target": f"{y + 1}-03-31", "england": {"actual": float(np.nansum(actual))}}
+        for v in variants:
+            runs = [r for r in out if r["origin"] == y and r["variant"] == v]
             per_seed = np.array([r["stock"] for r in runs])
-            row[s] = mape(per_seed.mean(axis=0), actual)
-            row[f"{s}_per_seed"] = [mape(v, actual) for v in per_seed]
-            row[f"{s}_england" if s == "forecast" else "published_england_model"] = float(per_seed.mean(axis=0).sum())
-            row[f"{s}_seconds"] = [round(r["seconds"], 1) for r in runs]
+            row[v] = mape(per_seed.mean(axis=0), actual)
+            row[f"{v}_per_seed"] = [mape(x, actual) for x in per_seed]
+            row["england"][v] = float(per_seed.mean(axis=0).sum())
+            row[f"{v}_seconds"] = [round(r["seconds"], 1) for r in runs]
         row["persistence"] = mape(now, actual)
         row["linear_trend"] = mape(np.maximum(now + (now - before), 0.0), actual)
+        row["flow_accounting"] = mape(flow_accounting(y), actual)
         rows[y] = row
-    return {"rows": rows, "seeds": seeds, "jobs": jobs, "wall_seconds": wall, "cached": sum(r["cached"] for r in out)}
+    return {
+        "rows": rows,
+        "variants": {v: VARIANTS[v][2] for v in variants},
+        "seeds": seeds,
+        "jobs": jobs,
+        "wall_seconds": wall,
+        "cached": sum(r["cached"] for r in out),
+    }
 
 
 def print_model(mt: dict) -> None:
     print(f"One year ahead: MAPE (%) across LAs of the stock at 31 March Y+1 (model: mean of seeds {mt['seeds']})\n")
     print(
         "| origin Y | (a) model, forecast starts | (b) model, realised starts (diagnostic: sees Y+1) "
-        "| (c) persistence | (d) linear trend | England Y+1: (a) / (b) / published | run s (a) / (b), per seed |"
+        "| (c) persistence | (d) linear trend | (e) flow accounting, forecast starts (no model) "
+        "| England Y+1: (a) / (b) / published | run s (a) / (b), mean per seed |"
     )
-    print("|---|---:|---:|---:|---:|---|---|")
+    print("|---|---:|---:|---:|---:|---:|---|---|")
     for y, r in mt["rows"].items():
         best = "**" if r["forecast"] < min(r["persistence"], r["linear_trend"]) else ""
+        e = r["england"]
         print(
             f"| {y} | {best}{r['forecast']:.2f}{best} | {r['published']:.2f} | {r['persistence']:.2f} "
-            f"| {r['linear_trend']:.2f} | {r['forecast_england']:,.0f} / {r['published_england_model']:,.0f} / "
-            f"{r['published_england']:,.0f} | {np.mean(r['forecast_seconds']):.0f} / "
-            f"{np.mean(r['published_seconds']):.0f} |"
+            f"| {r['linear_trend']:.2f} | {r['flow_accounting']:.2f} "
+            f"| {e['forecast']:,.0f} / {e['published']:,.0f} / {e['actual']:,.0f} "
+            f"| {np.mean(r['forecast_seconds']):.0f} / {np.mean(r['published_seconds']):.0f} |"
         )
+    extra = [v for v in mt["variants"] if v not in ("forecast", "published")]
+    if extra:
+        print("\nDecomposition (what the diagnostic knows: the year's starts, and exit rates from later years)\n")
+        print("| origin Y | " + " | ".join(mt["variants"].values()) + " |")
+        print("|---|" + "---:|" * len(mt["variants"]))
+        for y, r in mt["rows"].items():
+            print(f"| {y} | " + " | ".join(f"{r[v]:.2f}" for v in mt["variants"]) + " |")
     print(
         f"\n(a) in bold where it beats both naive forecasts. {mt['cached']} runs from the cache; wall time "
         f"{mt['wall_seconds']:.0f} s with {mt['jobs']} jobs.\n"
@@ -237,6 +310,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--forecaster-only", action="store_true", help="only the starts forecaster's table (no runs)")
+    ap.add_argument(
+        "--decompose",
+        action="store_true",
+        help="also run realised starts with exit rates to Y, and forecast starts with exit rates to 2024",
+    )
     args = ap.parse_args(argv)
 
     fc_origins = sorted(set(ORIGINS) | set(args.origins) | {SELECTION_LAST_YEAR})  # + the held-out origin
@@ -246,7 +324,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args.forecaster_only:
         origins = supported(args.origins)
         if origins:
-            mt = model_table(origins, args.seeds, args.jobs)
+            variants = list(VARIANTS) if args.decompose else ["forecast", "published"]
+            mt = model_table(origins, args.seeds, args.jobs, variants)
             print_model(mt)
             doc["model"] = mt | {"rows": {str(k): v for k, v in mt["rows"].items()}}
     OUT.mkdir(parents=True, exist_ok=True)
