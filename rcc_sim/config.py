@@ -53,6 +53,8 @@ SHARE = dict(lo=0.0, hi=1.0)
 # that the market described is not England's (and a run builds every unit of it, in every LA).
 HAZARD = dict(lo=0.0, hi=12.0)  # per year: at most once a month on average
 MULTIPLIER = dict(lo=0.0, hi=10.0)
+STARTS_SOURCES = ("forecast", "published")  # demand.starts_source
+STARTS_FORECASTS = ("level", "trend", "smoothing")  # demand.starts_forecast (rcc_sim/engine/forecast.py)
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,18 +121,45 @@ class OutputConfig:
 @dataclass
 class DemandParams:
     entry_rate_scale: float = param(
-        1.0, "multiplier", "1.0 = published starts per LA in the year to 31 March (DfE CLA)", lo=0.0, hi=5.0
+        1.0, "multiplier", "1.0 = starts per LA a year as demand.starts_source gives them (DfE CLA)", lo=0.0, hi=5.0
     )
-    published_starts_until: int = param(
-        2024,
-        "year",
-        "last DfE year of published starts per LA used as input; later years repeat it "
-        "(set 2023 for a back-cast that does not see 2024)",
-        lo=2022,
-        hi=2100,
+    starts_source: str = param(
+        "forecast",
+        "choice: forecast or published",
+        "forecast: each LA's starts in every simulated year forecast (demand.starts_forecast) from its "
+        "published starts (DfE CLA) of the years up to and including the base year only, and per-LA exit "
+        "rates from the figures up to the base year; published: the realised published starts of each "
+        "simulated year (the latest published year for later years) and exit rates from every published "
+        "year - a DIAGNOSTIC that sees the future when sim.start_year is before the last published year",
+    )
+    starts_forecast: str = param(
+        "smoothing",
+        "choice: level, trend or smoothing",
+        "rcc_sim/engine/forecast.py; smoothing (alpha fitted on the history) had the lowest MAPE of next "
+        "year's starts across LAs and beat persistence from every origin 2017-2022 "
+        "(experiments/one_year_ahead.py --forecaster-only)",
+    )
+    starts_forecast_years: int = param(
+        3,
+        "years of published starts",
+        ASSUMPTION + ": window of the level and trend forecasts (plausible 2-5; the series has 2016-2024)",
+        lo=1,
+        hi=9,
+    )
+    starts_trend_damping: float = param(
+        0.8,
+        "factor per year ahead",
+        ASSUMPTION + ": damping of the trend forecast's slope (plausible 0.7-0.98, Gardner and McKenzie "
+        "1985; 1 = straight line, 0 = trend held at its base-year value)",
+        lo=0.0,
+        hi=1.0,
     )
     entry_trend_per_year: float = param(
-        0.0, "fraction per year", ASSUMPTION + ": starts held at the latest published year", lo=-0.5, hi=0.5
+        0.0,
+        "fraction per year",
+        ASSUMPTION + ": extra growth of starts on top of demand.starts_source (0 = none)",
+        lo=-0.5,
+        hi=0.5,
     )
     start_age_shares: list[float] = param(
         [0.16, 0.15, 0.15, 0.26, 0.28],
@@ -1165,6 +1194,9 @@ def validate(cfg: Config) -> None:
         raise ConfigError(
             f"config key 'exits.by_la_method' = {cfg.exits.by_la_method!r}: use ceased_rate or stock_per_start"
         )
+    for key, allowed in (("starts_source", STARTS_SOURCES), ("starts_forecast", STARTS_FORECASTS)):
+        if getattr(cfg.demand, key) not in allowed:
+            raise ConfigError(f"config key 'demand.{key}' = {getattr(cfg.demand, key)!r}: use {' or '.join(allowed)}")
     if cfg.output.float_dtype not in ("float32", "float64"):
         raise ConfigError(f"config key 'output.float_dtype' = {cfg.output.float_dtype!r}: use float32 or float64")
     if not isinstance(cfg.output.progress, bool) and str(cfg.output.progress).lower() not in ("auto", "true", "false"):

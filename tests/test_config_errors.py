@@ -44,6 +44,15 @@ BAD = [  # (override, key the message must name)
     ({"provision": {"region_home_shares": {"Mars": 0.1}}}, "provision.region_home_shares"),
     ({"provision": {"la_run_homes": 5000}}, "provision.la_run_homes"),
     ({"output": {"float_dtype": "int8"}}, "output.float_dtype"),
+    # issue 12: where the starts come from
+    ({"demand": {"starts_source": "oracle"}}, "demand.starts_source"),
+    ({"demand": {"starts_forecast": "arima"}}, "demand.starts_forecast"),
+    ({"demand": {"starts_forecast_years": 0}}, "demand.starts_forecast_years"),
+    ({"demand": {"starts_forecast_years": 10}}, "demand.starts_forecast_years"),
+    ({"demand": {"starts_forecast_years": 2.5}}, "demand.starts_forecast_years"),
+    ({"demand": {"starts_trend_damping": 1.5}}, "demand.starts_trend_damping"),
+    ({"demand": {"starts_trend_damping": -0.1}}, "demand.starts_trend_damping"),
+    ({"demand": {"published_starts_until": 2023}}, "demand.published_starts_until"),
     # issue 11: seeds, non-finite numbers, (min, max) pairs, bounds that meant nothing, RCC members
     ({"seed": -1}, "seed"),
     ({"seed": 2**64}, "seed"),

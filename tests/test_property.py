@@ -33,6 +33,8 @@ from rcc_sim.config import (  # noqa: E402
     RANGE_PAIRS,
     SENTINEL_OFF,
     SHARE_VECTORS,
+    STARTS_FORECASTS,
+    STARTS_SOURCES,
     VECTOR_LENGTHS,
     Config,
     ConfigError,
@@ -198,7 +200,13 @@ def configs(draw) -> Config:
             cfg.provision = draw(provision())
             continue
         cls = type(getattr(cfg, section))
-        overrides = {"by_la_method": st.sampled_from(["ceased_rate", "stock_per_start"])} if section == "exits" else {}
+        overrides = {
+            "exits": {"by_la_method": st.sampled_from(["ceased_rate", "stock_per_start"])},
+            "demand": {
+                "starts_source": st.sampled_from(list(STARTS_SOURCES)),
+                "starts_forecast": st.sampled_from(list(STARTS_FORECASTS)),
+            },
+        }.get(section, {})
         setattr(cfg, section, draw(_section(cls, f"{section}.", overrides)))
     cfg.policy = draw(policy())
     return cfg

@@ -12,13 +12,14 @@ or close; the outside LAs' children are not simulated.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from rcc_sim.config import Config
-from rcc_sim.data import YEARS, load_la_series, load_las, load_lsoa_points, load_targets
+from rcc_sim.data import YEARS, load_la_series, load_las, load_lsoa_points, load_starts_table, load_targets
+from rcc_sim.engine.forecast import forecast_from_table
 
 
 class SupportsRandom(Protocol):
@@ -57,7 +58,7 @@ class World:
     stock: np.ndarray  # children in care at the base date, per LA
     starts_table: dict[int, np.ndarray]  # published starts per LA by year ending 31 March
     start_year: int  # the model starts at 31 March of this year (the base year, or earlier with a spin-up)
-    starts_until: int  # last year of published starts the run may use
+    starts_until: int  # last published year the run may read (starts; ceased for the exit rates)
     base_year: int  # the base date is 31 March of this year (outputs begin there)
     exit_multiplier: np.ndarray  # per LA: exit hazards relative to England (time in care differs by LA)
     simulated: np.ndarray  # bool: LA simulated in full
@@ -65,6 +66,9 @@ class World:
     la_distance: np.ndarray  # (153, 153) miles between LA points
     neighbours: np.ndarray  # (153, 153) LA indices sorted by distance (self first)
     name: str
+    starts_source: str = "published"  # demand.starts_source: 'forecast' or 'published'
+    forecast_options: dict = field(default_factory=dict)  # method and settings of forecast_from_table
+    _forecast: np.ndarray = field(init=False, repr=False, default_factory=lambda: np.zeros((0, 0)))
 
     def __post_init__(self) -> None:
         # per LA: [(other LA, miles)] nearest first, as plain Python for the search's inner loop
@@ -83,10 +87,19 @@ class World:
         return np.flatnonzero(self.simulated)
 
     def starts_by_year(self, year_index: int) -> np.ndarray:
-        """Published starts per LA for simulated year ``year_index`` (0 = the year after the base
-        date); the latest usable published year stands in for later years."""
-        year = min(self.start_year + year_index + 1, self.starts_until)
-        return self.starts_table[year]
+        """Starts per LA (children a year) in simulated year ``year_index`` (0 = the year to
+        31 March ``start_year + 1``). ``forecast``: forecast ``year_index + 1`` years ahead from the
+        published years up to ``starts_until`` (= the base year) only (:mod:`rcc_sim.engine.forecast`).
+        ``published``: the realised published figure of that year, the latest published year standing
+        in for later years (a diagnostic: it sees the future when the base year is not the last)."""
+        year = self.start_year + year_index + 1
+        if self.starts_source == "published" or year <= self.base_year:  # the spin-up's years: the past
+            return self.starts_table[min(year, max(self.starts_table))]
+        ahead = year - self.base_year - 1  # 0 = the first year after the base date
+        if ahead >= len(self._forecast):  # made once per run (and again if a longer one is asked)
+            horizon = max(ahead + 1, 2 * len(self._forecast))
+            self._forecast = forecast_from_table(self.starts_table, self.starts_until, horizon, **self.forecast_options)
+        return self._forecast[ahead]
 
     def region_index(self) -> dict[str, np.ndarray]:
         return {r: np.flatnonzero(self.regions == r) for r in dict.fromkeys(self.regions)}
@@ -116,8 +129,10 @@ def _exit_multiplier(las: dict, cfg: Config, until: int) -> np.ndarray:
     if not cfg.exits.by_la:
         return np.ones(n)
     years = [y for y in YEARS if y <= until]
+    pairs = [y for y in years if y - 1 in YEARS]
+    if not (pairs if cfg.exits.by_la_method == "ceased_rate" else years):
+        return np.ones(n)  # nothing published by ``until`` to compare: England's hazards
     if cfg.exits.by_la_method == "ceased_rate":
-        pairs = [y for y in years if y - 1 in YEARS]
         num = sum(np.nan_to_num(las[f"ceased_{y}"]) for y in pairs)
         den = sum((np.nan_to_num(las[f"stock_{y - 1}"]) + np.nan_to_num(las[f"stock_{y}"])) / 2 for y in pairs)
         t = load_targets()
@@ -132,19 +147,13 @@ def _exit_multiplier(las: dict, cfg: Config, until: int) -> np.ndarray:
     return np.clip(mult, lo, hi)
 
 
-def published_by_year(las: dict[str, np.ndarray]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
-    """Children in care at 31 March and starts in the year to 31 March, per LA, for 2016-2024:
-    the 2021-2024 table where it has the year (revised figures), else the per-LA series
-    (:func:`rcc_sim.data.load_la_series`; former LAs put on today's). Not published: 0."""
+def published_stock(las: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
+    """Children in care at 31 March per LA, 2016-2024: the 2021-2024 table where it has the year
+    (revised figures), else the per-LA series (:func:`rcc_sim.data.load_la_series`). Not published: 0."""
     series = load_la_series()
-    stock, starts = {}, {}
-    for k, y in enumerate(series["years"].tolist()):
-        stock[y] = np.nan_to_num(series["stock"][:, k])
-        starts[y] = np.nan_to_num(series["starts"][:, k])
-    for y in YEARS:
-        stock[y] = np.nan_to_num(las[f"stock_{y}"].astype(float))
-        starts[y] = np.nan_to_num(las[f"starts_{y}"].astype(float))
-    return stock, starts
+    stock = {int(y): np.nan_to_num(series["stock"][:, k]) for k, y in enumerate(series["years"])}
+    stock.update({y: np.nan_to_num(las[f"stock_{y}"].astype(float)) for y in YEARS})
+    return stock
 
 
 def build_world(cfg: Config) -> World:
@@ -161,8 +170,11 @@ def build_world(cfg: Config) -> World:
     lat, lon = las["lat"], las["lon"]
     dist = haversine_miles(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
     neighbours = np.argsort(dist, axis=1, kind="stable")
-    stock_table, starts_table = published_by_year(las)
-    starts_until = max(min(cfg.demand.published_starts_until, max(YEARS)), base + 1 if base < max(YEARS) else base)
+    starts_table = load_starts_table()
+    d = cfg.demand
+    # what the run may know: forecast - the published years up to the base year; published - all of them
+    starts_until = base if d.starts_source == "forecast" else max(starts_table)
+    options = {"method": d.starts_forecast, "years": d.starts_forecast_years, "damping": d.starts_trend_damping}
     return World(
         codes=codes,
         names=las["name"],
@@ -170,7 +182,7 @@ def build_world(cfg: Config) -> World:
         lat=lat,
         lon=lon,
         child_population=las["child_population"],
-        stock=np.rint(stock_table[year]).astype(int),
+        stock=np.rint(published_stock(las)[year]).astype(int),
         starts_table=starts_table,
         start_year=year,
         base_year=base,
@@ -181,4 +193,6 @@ def build_world(cfg: Config) -> World:
         la_distance=dist,
         neighbours=neighbours,
         name=cfg.world.name,
+        starts_source=d.starts_source,
+        forecast_options=options,
     )

@@ -1,0 +1,337 @@
+"""One-year-ahead forecasts, honestly made: each LA's stock of children in care one year on.
+
+From each 31 March origin Y (default 2017-2022), run the model one year (England, status quo)
+and compare each LA's stock at 31 March Y + 1 with the published one. A forecast made at 31 March
+Y may use only what was published by then: the published figures of the years up to and
+including Y (the convention of ``rcc_sim/engine/forecast.py``: Y's own figures come out the
+autumn after, but the run starts from Y's published stock anyway). Four forecasts per origin:
+
+(a) **model, forecast starts** - the genuine forecast: ``demand.starts_source=forecast`` (the
+    default), each LA's starts forecast from its published starts up to Y, per-LA exit rates
+    from the published figures up to Y;
+(b) **model, realised starts** - a DIAGNOSTIC that sees the future: ``demand.starts_source=
+    published``, the realised published starts of year Y + 1 (and per-LA exit rates from the
+    ceased of every published year, 2022-2024), as the earlier back-cast did;
+(c) **persistence**: the stock at Y;
+(d) **linear trend**: the stock at Y plus its change over the year to Y (stock Y - stock Y-1);
+(e) **flow accounting** (no model, for reference): stock at Y + the forecast starts - ceased at
+    the LA's published ceased rate of the last three years to Y: what the published flows to Y
+    say about the change, without the model's mechanisms.
+
+``--decompose`` adds two runs per origin and seed that split what the diagnostic (b) knows: the
+realised starts with per-LA exit rates from the years to Y only, and the forecast starts with
+exit rates from every published year.
+
+Error: mean absolute percentage error (MAPE) across the LAs with children in care at Y + 1 (the
+model's per-LA stock is the mean over seeds). Not everything the model uses is from before Y:
+the national exit hazards, placement and market parameters are calibrated to 2024 figures (DfE
+CLA 2024; ``rcc_sim/data/calibrated.yaml``), so (a) is honest about starts and per-LA exit
+rates, not about every parameter.
+
+Before the runs (instantly; alone with ``--forecaster-only``) it prints the evidence for the
+starts forecaster: MAPE across LAs of each method's forecast of the starts in Y + 1, from the
+published starts up to Y, origins 2017-2022 (realised years to 2023), against persistence; and,
+held out (not used to choose the default), origin 2023 against the 2024 figures.
+
+    python experiments/one_year_ahead.py [--origins 2017 ... 2022] [--seeds 0 1 2] [--jobs 2] [--decompose]
+    python experiments/one_year_ahead.py --forecaster-only
+
+Each run's per-LA stock is cached under ``outputs/one_year_ahead/runs/`` keyed by the SHA-256 of
+its resolved config and of the package's source and data files, so a re-run computes only what
+changed; results go to ``outputs/one_year_ahead/one_year_ahead.json``. An origin the model cannot
+start from (``sim.start_year`` outside its bounds) is skipped with the reason printed. About
+30 s per England one-year run here, 2 at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from rcc_sim.config import Config, ConfigError, to_object
+from rcc_sim.data import YEARS, checksums, load_la_series, load_las, load_starts_table
+from rcc_sim.engine.forecast import fit_alpha, forecast_from_table, history
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "outputs" / "one_year_ahead"
+ORIGINS = list(range(2017, 2023))
+SELECTION_LAST_YEAR = 2023  # the default method is chosen on realised years up to this one only
+FLOW_YEARS = 3  # (e): years of published ceased behind each LA's ceased rate
+
+
+def mape(forecast: np.ndarray, actual: np.ndarray) -> float:
+    """Mean absolute percentage error across the LAs with a published value above 0 (%)."""
+    ok = np.isfinite(actual) & (actual > 0)
+    return float(np.mean(np.abs(forecast[ok] - actual[ok]) / actual[ok]) * 100)
+
+
+def published_stock() -> dict[int, np.ndarray]:
+    """Children in care at 31 March per LA: 2021-2024 from the LA table the model starts from,
+    earlier years from the per-LA series (NaN where not published)."""
+    las, series = load_las(), load_la_series()
+    table = {int(y): series["stock"][:, k].astype(float) for k, y in enumerate(series["years"]) if y < YEARS[0]}
+    table.update({y: las[f"stock_{y}"].astype(float) for y in YEARS})
+    return table
+
+
+def published_ceased() -> dict[int, np.ndarray]:
+    """Children ceasing to be looked after in the year to 31 March per LA, as :func:`published_stock`."""
+    las, series = load_las(), load_la_series()
+    table = {int(y): series["ceased"][:, k].astype(float) for k, y in enumerate(series["years"]) if y < YEARS[0]}
+    table.update({y: las[f"ceased_{y}"].astype(float) for y in YEARS})
+    return table
+
+
+def forecast_options(cfg: Config) -> dict:
+    """The configured starts forecaster, as keyword arguments of forecast_from_table."""
+    d = cfg.demand
+    return {"method": d.starts_forecast, "years": d.starts_forecast_years, "damping": d.starts_trend_damping}
+
+
+# --------------------------------------------------------------------------------------------
+# 1. The starts forecaster alone
+# --------------------------------------------------------------------------------------------
+def forecaster_methods(cfg: Config) -> dict[str, dict]:
+    """Label -> options of forecast_from_table: the configured settings and a few others."""
+    d = cfg.demand
+    k, phi = d.starts_forecast_years, d.starts_trend_damping
+    out: dict[str, dict] = {"persistence": {"method": "level", "years": 1}}
+    for kk in sorted({2, k, 5}):
+        out[f"level k={kk}"] = {"method": "level", "years": kk}
+    for kk, pp in sorted({(k, phi), (k, 1.0), (5, phi)}):
+        out[f"trend k={kk} phi={pp:g}"] = {"method": "trend", "years": kk, "damping": pp}
+    out["smoothing (fitted alpha)"] = {"method": "smoothing"}
+    return out
+
+
+def forecaster_table(origins: list[int], cfg: Config) -> dict:
+    """MAPE of next year's starts per method and origin; the held-out origins listed apart."""
+    table = load_starts_table()
+    methods = forecaster_methods(cfg)
+    rows = {}
+    for y in origins:
+        if y + 1 not in table or y - 1 not in table:
+            continue
+        actual = table[y + 1]
+        row = {name: mape(forecast_from_table(table, y, 1, **o)[0], actual) for name, o in methods.items()}
+        row["alpha"] = fit_alpha(history(table, y)[1])
+        row["held_out"] = y + 1 > SELECTION_LAST_YEAR
+        rows[y] = row
+    return {"methods": methods, "rows": rows}
+
+
+def print_forecaster(fc: dict) -> None:
+    names = list(fc["methods"])
+    rows = fc["rows"]
+    chosen = [y for y, r in rows.items() if not r["held_out"]]
+    print("Starts forecaster alone: MAPE (%) across LAs of the forecast of each LA's starts in the year")
+    print("to 31 March Y+1, from the published starts of the years up to Y only\n")
+    print("| origin Y | " + " | ".join(names) + " | fitted alpha |")
+    print("|---|" + "---:|" * (len(names) + 1))
+    for y, r in rows.items():
+        label = f"{y} (held out)" if r["held_out"] else str(y)
+        print(f"| {label} | " + " | ".join(f"{r[n]:.2f}" for n in names) + f" | {r['alpha']:.2f} |")
+    if chosen:
+        mean = {n: float(np.mean([rows[y][n] for y in chosen])) for n in names}
+        wins = {n: sum(rows[y][n] < rows[y]["persistence"] for y in chosen) for n in names}
+        print(f"| mean {chosen[0]}-{chosen[-1]} | " + " | ".join(f"{mean[n]:.2f}" for n in names) + " | |")
+        print("| beats persistence | - | " + " | ".join(f"{wins[n]}/{len(chosen)}" for n in names[1:]) + " | |")
+    print()
+
+
+# --------------------------------------------------------------------------------------------
+# 2. The model, one year ahead
+# --------------------------------------------------------------------------------------------
+def code_hash() -> str:
+    """SHA-256 over the package's source files and the data checksums: a cached run is reused only
+    if neither changed."""
+    h = hashlib.sha256()
+    for p in sorted((ROOT / "rcc_sim").rglob("*.py")):
+        h.update(str(p.relative_to(ROOT)).encode())
+        h.update(p.read_bytes())
+    h.update(json.dumps(checksums(), sort_keys=True).encode())
+    return h.hexdigest()
+
+
+# variant -> (demand.starts_source of the config, what is swapped in the built world, label)
+VARIANTS = {
+    "forecast": ("forecast", None, "(a) model, forecast starts"),
+    "published": ("published", None, "(b) model, realised starts (diagnostic: sees Y+1)"),
+    "realised_starts_exits_to_y": ("forecast", "realised starts", "model, realised starts, exit rates to Y"),
+    "forecast_starts_all_exits": ("published", "forecast starts", "model, forecast starts, exit rates to 2024"),
+}
+
+
+def run_config(origin: int, source: str, seed: int) -> Config:
+    cfg = Config(seed=seed)
+    cfg.sim.start_year = origin
+    cfg.sim.years = 1.0
+    cfg.demand.starts_source = source
+    cfg.output.progress = False
+    return cfg
+
+
+def run(job: tuple[int, str, int, str]) -> dict:
+    """One England run, cached: per-LA stock at 31 March origin + 1 and the wall time. The two
+    decomposition variants build the world of one source and swap in the other's starts (the
+    per-LA exit rates are fixed when the world is built)."""
+    from rcc_sim.engine.model import CareSystemModel
+    from rcc_sim.engine.world import build_world
+    from rcc_sim.run import config_sha256, to_dataset
+
+    origin, variant, seed, code = job
+    source, swap, _ = VARIANTS[variant]
+    cfg = to_object(run_config(origin, source, seed))
+    key = hashlib.sha256((config_sha256(cfg) + variant + code).encode()).hexdigest()[:16]
+    path = OUT / "runs" / f"{origin}_{variant}_seed{seed}_{key}.json"
+    if path.exists():
+        return json.loads(path.read_text()) | {"cached": True}
+    t0 = time.perf_counter()
+    world = build_world(cfg)
+    if swap == "realised starts":
+        world.starts_source, world.starts_until = "published", max(world.starts_table)
+    elif swap == "forecast starts":
+        world.starts_source, world.starts_until = "forecast", origin
+    model = CareSystemModel(cfg, world=world)
+    model.run()
+    stock = to_dataset(model)["children_in_care_31mar"].values[0].astype(float)
+    out = {"origin": origin, "variant": variant, "seed": seed, "seconds": time.perf_counter() - t0}
+    out["stock"] = stock.tolist()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(out))
+    tmp.replace(path)
+    return out | {"cached": False}
+
+
+def supported(origins: list[int]) -> list[int]:
+    """The origins the model can start from and be scored at (others skipped with the reason)."""
+    stock = published_stock()
+    ok = []
+    for y in origins:
+        try:
+            to_object(run_config(y, "forecast", 0))
+        except ConfigError as exc:
+            print(f"origin {y}: skipped - the model cannot start there yet ({exc})")
+            continue
+        if y + 1 not in stock or y - 1 not in stock:
+            print(f"origin {y}: skipped - no published stock at 31 March {y + 1} or {y - 1} is shipped")
+            continue
+        ok.append(y)
+    return ok
+
+
+def flow_accounting(y: int, years: int = FLOW_YEARS) -> np.ndarray:
+    """(e) No model: stock at Y + forecast starts (the default forecaster) - ceased at the LA's
+    published ceased rate (ceased over the mean stock, the last ``years`` years to Y), the year's
+    ceased taken on the mean of the stocks at its two ends."""
+    stock, ceased = published_stock(), published_ceased()
+    now = np.nan_to_num(stock[y])
+    starts = forecast_from_table(load_starts_table(), y, 1, **forecast_options(Config()))[0]
+    past = [x for x in range(y - years + 1, y + 1) if x in ceased and x - 1 in stock]
+    num = sum(np.nan_to_num(ceased[x]) for x in past)
+    den = sum((np.nan_to_num(stock[x - 1]) + np.nan_to_num(stock[x])) / 2 for x in past)
+    rate = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    return np.maximum((now + starts - rate * now / 2) / (1 + rate / 2), 0.0)
+
+
+def model_table(origins: list[int], seeds: list[int], jobs: int, variants: list[str]) -> dict:
+    stock = published_stock()
+    code = code_hash()
+    work = [(y, v, seed, code) for y in origins for v in variants for seed in seeds]
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(jobs) as ex:
+        out = list(ex.map(run, work))
+    wall = time.perf_counter() - t0
+    rows = {}
+    for y in origins:
+        actual, now, before = stock[y + 1], np.nan_to_num(stock[y]), np.nan_to_num(stock[y - 1])
+        row: dict = {"target": f"{y + 1}-03-31", "england": {"actual": float(np.nansum(actual))}}
+        for v in variants:
+            runs = [r for r in out if r["origin"] == y and r["variant"] == v]
+            per_seed = np.array([r["stock"] for r in runs])
+            row[v] = mape(per_seed.mean(axis=0), actual)
+            row[f"{v}_per_seed"] = [mape(x, actual) for x in per_seed]
+            row["england"][v] = float(per_seed.mean(axis=0).sum())
+            row[f"{v}_seconds"] = [round(r["seconds"], 1) for r in runs]
+        row["persistence"] = mape(now, actual)
+        row["linear_trend"] = mape(np.maximum(now + (now - before), 0.0), actual)
+        row["flow_accounting"] = mape(flow_accounting(y), actual)
+        rows[y] = row
+    return {
+        "rows": rows,
+        "variants": {v: VARIANTS[v][2] for v in variants},
+        "seeds": seeds,
+        "jobs": jobs,
+        "wall_seconds": wall,
+        "cached": sum(r["cached"] for r in out),
+    }
+
+
+def print_model(mt: dict) -> None:
+    print(f"One year ahead: MAPE (%) across LAs of the stock at 31 March Y+1 (model: mean of seeds {mt['seeds']})\n")
+    print(
+        "| origin Y | (a) model, forecast starts | (b) model, realised starts (diagnostic: sees Y+1) "
+        "| (c) persistence | (d) linear trend | (e) flow accounting, forecast starts (no model) "
+        "| England Y+1: (a) / (b) / published | run s (a) / (b), mean per seed |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---|---|")
+    for y, r in mt["rows"].items():
+        best = "**" if r["forecast"] < min(r["persistence"], r["linear_trend"]) else ""
+        e = r["england"]
+        print(
+            f"| {y} | {best}{r['forecast']:.2f}{best} | {r['published']:.2f} | {r['persistence']:.2f} "
+            f"| {r['linear_trend']:.2f} | {r['flow_accounting']:.2f} "
+            f"| {e['forecast']:,.0f} / {e['published']:,.0f} / {e['actual']:,.0f} "
+            f"| {np.mean(r['forecast_seconds']):.0f} / {np.mean(r['published_seconds']):.0f} |"
+        )
+    extra = [v for v in mt["variants"] if v not in ("forecast", "published")]
+    if extra:
+        print("\nDecomposition (what the diagnostic knows: the year's starts, and exit rates from later years)\n")
+        print("| origin Y | " + " | ".join(mt["variants"].values()) + " |")
+        print("|---|" + "---:|" * len(mt["variants"]))
+        for y, r in mt["rows"].items():
+            print(f"| {y} | " + " | ".join(f"{r[v]:.2f}" for v in mt["variants"]) + " |")
+    print(
+        f"\n(a) in bold where it beats both naive forecasts. {mt['cached']} runs from the cache; wall time "
+        f"{mt['wall_seconds']:.0f} s with {mt['jobs']} jobs.\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--origins", type=int, nargs="+", default=ORIGINS, help="31 March origins Y (default 2017-2022)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--forecaster-only", action="store_true", help="only the starts forecaster's table (no runs)")
+    ap.add_argument(
+        "--decompose",
+        action="store_true",
+        help="also run realised starts with exit rates to Y, and forecast starts with exit rates to 2024",
+    )
+    args = ap.parse_args(argv)
+
+    fc_origins = sorted(set(ORIGINS) | set(args.origins) | {SELECTION_LAST_YEAR})  # + the held-out origin
+    fc = forecaster_table(fc_origins, Config())
+    print_forecaster(fc)
+    doc: dict = {"forecaster": {"methods": fc["methods"], "rows": {str(k): v for k, v in fc["rows"].items()}}}
+    if not args.forecaster_only:
+        origins = supported(args.origins)
+        if origins:
+            variants = list(VARIANTS) if args.decompose else ["forecast", "published"]
+            mt = model_table(origins, args.seeds, args.jobs, variants)
+            print_model(mt)
+            doc["model"] = mt | {"rows": {str(k): v for k, v in mt["rows"].items()}}
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "one_year_ahead.json").write_text(json.dumps(doc, indent=2))
+    print(f"wrote {OUT / 'one_year_ahead.json'}")
+
+
+if __name__ == "__main__":
+    main()
