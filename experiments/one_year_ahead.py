@@ -40,7 +40,8 @@ Each run's per-LA stock is cached under ``outputs/one_year_ahead/runs/`` keyed b
 its resolved config and of the package's source and data files, so a re-run computes only what
 changed; results go to ``outputs/one_year_ahead/one_year_ahead.json``. An origin the model cannot
 start from (``sim.start_year`` outside its bounds) is skipped with the reason printed. About
-30 s per England one-year run here, 2 at a time.
+35-55 s per England one-year run here, 2 at a time: origins 2021-2023 with 3 seeds took 5 min 36 s
+(18 runs), 16 min with ``--decompose`` (36 runs).
 """
 
 from __future__ import annotations

@@ -31,8 +31,9 @@ the targets in the loss, so a target exactly at the edge of its band contributes
 3. *Prices*: base prices are rescaled by published/model average price (prices enter nothing
    else in the loss), then the whole fitted set is evaluated once more.
 
-Entry rates per LA are not fitted: each LA's starts are the published starts (DfE CLA) and its
-exit hazards are scaled by its own stock/starts (``exits.by_la``).
+Entry rates per LA are not fitted: each LA's starts come from its published starts (DfE CLA; in
+the simulated years forecast from the published years to the base year, ``demand.starts_source``)
+and its exit hazards are scaled by its own published exit rate (``exits.by_la``).
 
 **Plausible ranges.** Treating each tolerance as one standard error, the sum of z^2 behaves like
 a chi-square; the parameter sets whose sum lies within ``chi2.ppf(confidence, k)`` of the best
