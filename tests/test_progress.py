@@ -14,7 +14,7 @@ from rcc_sim.config import register_configs
 from rcc_sim.progress import SWEEP_MARKER, WeekProgress, count_jobs, enabled, format_progress, simulated_date
 from rcc_sim.studies.compare import paired
 
-ARGS = ("world=greater_manchester", "sim.years=0.1", "output.report=false")
+ARGS = ("world=greater_manchester", "sim.years=0.1", "output.report=false", "sim.spin_up_years=0")  # 5 weeks
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,3 +136,12 @@ def test_sweep_draws_one_bar_over_its_jobs_when_asked(tmp_path):
     assert "rcc-sim sweep 100%" in out.stderr and "2/2 runs" in out.stderr
     assert "weeks/s" not in out.stderr  # the jobs draw no bars of their own
     assert not (sweep / SWEEP_MARKER).exists()
+
+
+def test_the_bar_counts_the_spin_up_weeks_and_shows_their_dates(tmp_path):
+    """With a spin-up the bar runs over its weeks too, dated before the base date."""
+    args = ("world=greater_manchester", "sim.years=0.1", "output.report=false", "sim.spin_up_years=1")
+    out = run_cli(*args, "output.progress=true", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "57/57 weeks, simulated 2024-05-05" in out.stderr, out.stderr
+    assert "simulated 2023-" in out.stderr, out.stderr
