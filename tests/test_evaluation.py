@@ -216,6 +216,7 @@ def make_study(
                             "world.name=test",
                             f"world.la_codes=[{','.join(la_codes)}]",
                             "output.report=false",
+                            "sim.spin_up_years=0",  # the designs, not the spin-up, are under test
                         ],
                     )
                 )
@@ -337,7 +338,8 @@ def test_rollout_npc_end_to_end_against_the_runs(study, capsys):
 # Studies that cannot be evaluated
 # --------------------------------------------------------------------------------------------
 def test_study_without_a_status_quo_is_one_clear_error(tmp_path):
-    root = make_study(tmp_path / "no_sq", GM[:2] + NW_OTHERS[:1], 0.05, [0], policies=("pathfinders",))
+    # the pathfinder RCC's ten members are simulated (a member outside the world is refused)
+    root = make_study(tmp_path / "no_sq", GM + NW_OTHERS[:1], 0.05, [0], policies=("pathfinders",))
     with pytest.raises(EvaluationError, match=r"no_sq: no 'status_quo' scenario \(scenarios: \['pathfinders'\]\)"):
         evaluate(root)
     with pytest.raises(EvaluationError, match="no 'status_quo' scenario"):
@@ -359,7 +361,7 @@ def test_study_without_pathfinder_or_comparison_las_is_one_clear_error(tmp_path)
         r"\(10 LAs\).*no pathfinder LAs",
     ):
         evaluate(root)
-    root = make_study(tmp_path / "gm_only", GM[:3], 0.05, [0])
+    root = make_study(tmp_path / "gm_only", GM, 0.05, [0])
     with pytest.raises(EvaluationError, match="gm_only: every simulated LA is in an RCC: no comparison LAs"):
         evaluate(root)
     assert evaluate_main([str(tmp_path / "missing")]) == 2
