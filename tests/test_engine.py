@@ -27,6 +27,7 @@ def gm(years: float = 0.1, **policy) -> Config:
     cfg.world.la_codes = list(GM)
     cfg.world.name = "greater_manchester"
     cfg.sim.years = years
+    cfg.sim.spin_up_years = 0  # the plan's calendar from the base date (the spin-up: tests/test_spinup.py)
     if policy:
         cfg.policy = PolicyConfig(name="test", **policy)
     return to_object(cfg)
