@@ -36,8 +36,8 @@ def gm_config(years: float = 2.0, **policy) -> Config:
     cfg.world.name = "greater_manchester"
     cfg.sim.years = years
     # the levers' mechanics from the base-date builder's state: under the default 5-year spin-up
-    # two outcomes changed on these 10 LAs (the profit cap's fewer new homes did not hold, and the
-    # strict expected failure of pooled search with spare capacity passed) - see the issue 12 note
+    # two outcomes changed on these 10 LAs (no forecast-driven shortfall arises for perfect forecasting
+    # to remove: nobody waits; distance-led pooled search came out further from home) - issue 12 note
     cfg.sim.spin_up_years = 0
     cfg.policy = PolicyConfig(name="test_policy", **policy)
     return to_object(cfg)
