@@ -70,26 +70,23 @@ def _run(args: tuple[int, list[str]]) -> str:
     return str(path)
 
 
+COUNTED = (
+    "over_20_miles",
+    "located",
+    "outside_la",
+    "family_based",
+    "children_in_care",
+    "waiting",
+    "home_places_filled",
+    "home_places",
+    "foster_places_filled",
+    "foster_places",
+)
+
+
 def totals(ds: xr.Dataset) -> dict[str, np.ndarray]:
-    t = {
-        v: ds[v].sum([d for d in ds[v].dims if d != "time"]).values.astype(float)
-        for v in ds.data_vars
-        if "time" in ds[v].dims
-        and "la" in ds[v].dims
-        and v
-        in (
-            "over_20_miles",
-            "located",
-            "outside_la",
-            "family_based",
-            "children_in_care",
-            "waiting",
-            "home_places_filled",
-            "home_places",
-            "foster_places_filled",
-            "foster_places",
-        )
-    }
+    """England (world) totals by week of the counts the tables use."""
+    t = {v: ds[v].sum([d for d in ds[v].dims if d != "time"]).values.astype(float) for v in COUNTED}
     t["mainstream"] = ds["carers"].sel(carer_kind=NON_KINSHIP).sum(["la", "carer_kind"]).values.astype(float)
     p = ds["placements"].sum("la")
     t["in_homes"] = (
