@@ -79,7 +79,7 @@ def one_run(args) -> dict:
     t1 = time.perf_counter()
     model.run()
     t2 = time.perf_counter()
-    ds = to_dataset(model)
+    ds = to_dataset(model, include_spin_up=True)  # child-days over every simulated week, spin-up included
     t3 = time.perf_counter()
     days = np.diff(np.r_[0.0, model.week_ends])
     child_days = float((ds["children_in_care"].sum("la").values * days).sum())
