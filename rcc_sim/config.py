@@ -506,6 +506,34 @@ class ProvisionParams:
         hi=30000,
     )
     supported_places_per_setting: float = param(6.0, "places", ASSUMPTION, lo=1.0, hi=50.0)
+    supported_opening_rate: float = param(
+        0.10,
+        "new settings per existing setting per year, at the target occupancy",
+        ASSUMPTION + " (range 0-0.3): supported accommodation is quick to open (a rented property, "
+        "registered with Ofsted only from 2023); children in it rose 6,510 -> 8,620 over 2020-2023 "
+        "(DfE CLA, cla_place_independent_semiindependent_supported_accom_n)",
+        lo=0.0,
+        hi=1.0,
+    )
+    supported_lead_time_days: float = param(
+        90.0, "days (mean)", ASSUMPTION + " (range 30-365): finding and fitting out a property", lo=0.0, hi=3650.0
+    )
+    target_occupancy: float = param(
+        0.90,
+        "share of usable places filled",
+        ASSUMPTION + " (range 0.8-0.97): the national occupancy at which providers open homes and supported "
+        "settings at their opening rates; fuller, they open more, emptier fewer",
+        **SHARE,
+    )
+    entry_occupancy_elasticity: float = param(
+        10.0,
+        "log-openings per unit of national occupancy above the target",
+        ASSUMPTION + " (range 0-30): providers open more where places are scarce (CMA 2022: supply responds "
+        "to demand, slowly); 10 doubles openings at 7 points above the target; 0 switches the response off; "
+        "the multiplier is capped at 10 (provision.MAX_ENTRY_MULTIPLIER)",
+        lo=0.0,
+        hi=50.0,
+    )
     secure_homes: int = param(13, "homes", "Ofsted 2023 (NYAS)", lo=0, hi=100)
     secure_welfare_places: int = param(
         125, "places", "DfE SA1 2023: 230 places, 105 contracted to youth justice", lo=0, hi=1000

@@ -23,6 +23,11 @@ def test_supply_at_an_earlier_date_is_the_published_supply_of_that_date():
     assert early.provision.childrens_homes < cfg.provision.childrens_homes  # homes were fewer
     assert homes_ratio("ofsted_childrens_homes_providers", 2016) < homes_ratio("ofsted_childrens_homes_providers", 2020)
     assert early.provision.childrens_home_places >= early.provision.childrens_homes
+    # supported accommodation: the published children in it, 2020 (the category's first year) before
+    sa = "cla_place_independent_semiindependent_supported_accom_n"
+    v20, v22, v23 = (national_value(sa, y) for y in (2020, 2022, 2023))
+    assert early.provision.supported_places == round(cfg.provision.supported_places * v20 / (v23 * v23 / v22))
+    assert supply_config(cfg, 2019).provision.supported_places == early.provision.supported_places
 
 
 def test_outputs_begin_at_the_base_date():

@@ -18,7 +18,7 @@ Set-up (``CareSystemModel.__init__``), in order:
 7. the first year's arrivals, the first week's recruitment, and the weekly clock.
 
 The plan: at the end of each week the model runs these steps, in this order (``PLAN``; yearly
-steps only in the week ending 31 March, quarterly ones every 13th week; steps 10-13 prepare
+steps only in the week ending 31 March, quarterly ones every 13th week; steps 10-14 prepare
 the next week and are skipped after the last one):
 
 1. ``placement.retry_waiting`` (week): every waiting child is searched for again;
@@ -31,9 +31,10 @@ the next week and are skipped after the last one):
 8. ``commissioning.sufficiency_plan`` (year): forecasting RCCs set next year's recruitment;
 9. ``demand.schedule_next_year`` (year): next year's arrivals on the clock;
 10. ``provision.open_homes`` (quarter): providers decide where to open homes;
-11. ``provision.close_empty_homes`` (quarter): empty homes may close;
-12. ``market.update_prices`` (week): spot prices respond to occupancy;
-13. ``fostering.recruit_week`` (week): next week's fostering enquiries and applications.
+11. ``provision.open_supported`` (quarter): providers open supported accommodation settings;
+12. ``provision.close_empty_homes`` (quarter): empty homes and settings may close;
+13. ``market.update_prices`` (week): spot prices respond to occupancy;
+14. ``fostering.recruit_week`` (week): next week's fostering enquiries and applications.
 
 After a run, ``print(model.plan)`` shows these steps with their calls and seconds.
 """
@@ -80,6 +81,7 @@ PLAN: tuple[tuple[str, str, str, str], ...] = (
     ("year", "end", "commissioning", "sufficiency_plan"),
     ("year", "end", "demand", "schedule_next_year"),
     ("quarter", "next", "provision", "open_homes"),
+    ("quarter", "next", "provision", "open_supported"),
     ("quarter", "next", "provision", "close_empty_homes"),
     ("week", "next", "market", "update_prices"),
     ("week", "next", "fostering", "recruit_week"),

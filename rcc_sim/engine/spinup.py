@@ -24,9 +24,11 @@ config is scaled from its 2024 value by a published series of the same definitio
   2023 grown by the 2022-23 growth (ASSUMPTION: 2024 is not shipped). The growth was private:
   LA-run homes keep their 2024 number (Ofsted: 459 in 2015, 425 in 2023) and private homes take
   the change; places per home follow the published places per home;
-* secure places and supported accommodation: held at their 2024 values (secure places were
-  roughly flat, 230-249 in England and Wales 2022-23; supported accommodation was not registered
-  before 2023, so no series exists).
+* supported accommodation places: scaled by the children in independent, semi-independent and
+  supported accommodation at 31 March (DfE CLA, 2020-2023 shipped), relative to 31 March 2024
+  estimated as 2023 grown by the 2022-23 growth (2024 itself is not shipped, and its jump is a
+  recording change); before 2020 the 2020 value (ASSUMPTION: no series in these categories);
+* secure places: held at their 2024 value (roughly flat, 230-249 in England and Wales 2022-23).
 
 Flows stay at their configured (2024-calibrated) rates through the spin-up - recruitment,
 deregistration, openings, closures, breakdowns; prices are re-referenced at the base date, so that
@@ -42,6 +44,7 @@ from rcc_sim.config import Config
 from rcc_sim.data import national_value
 
 BASE_SUPPLY_YEAR = 2024  # the year the config's supply counts describe (31 March 2024)
+SUPPORTED_FIRST_YEAR = 2020  # first year of DfE's supported accommodation category in the shipped series
 MAINSTREAM_2024 = 33745.0  # mainstream fostering households, 31 March 2024 (Ofsted Fostering in England 2023-24)
 
 
@@ -74,7 +77,8 @@ def mainstream_households(year: int, households_2024: float) -> float:
 
 
 def homes_ratio(key: str, year: int) -> float:
-    """A children's homes series at 31 March ``year`` over its (estimated) 31 March 2024 value."""
+    """A published series (children's homes, supported accommodation) at 31 March ``year`` over its
+    31 March 2024 value estimated as 2023 grown by the 2022-23 growth."""
     if year >= BASE_SUPPLY_YEAR:
         return 1.0
     v22, v23 = national_value(key, 2022), national_value(key, 2023)
@@ -104,7 +108,11 @@ def supply_config(cfg: Config, year: int) -> Config:
     n_homes = p.la_run_homes + int(round((p.childrens_homes - p.la_run_homes) * private_then / private_2024))
     per_home = homes_ratio("ofsted_childrens_homes_places", year) / homes_ratio(homes, year)  # places a home, vs 2024
     places = int(round(n_homes * p.childrens_home_places / max(p.childrens_homes, 1) * per_home))
-    provision = dataclasses.replace(p, childrens_homes=n_homes, childrens_home_places=max(n_homes, places))
+    sa = "cla_place_independent_semiindependent_supported_accom_n"
+    supported = int(round(p.supported_places * homes_ratio(sa, max(year, SUPPORTED_FIRST_YEAR))))
+    provision = dataclasses.replace(
+        p, childrens_homes=n_homes, childrens_home_places=max(n_homes, places), supported_places=supported
+    )
     fostering = dataclasses.replace(
         f, mainstream_households=int(round(mainstream_households(year, f.mainstream_households)))
     )

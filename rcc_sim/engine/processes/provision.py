@@ -5,12 +5,22 @@
   West few), the remaining regions sharing the rest by child population, and within a region
   by child population (ASSUMPTION). LA-run homes in proportion to each LA's children in care.
   The 22 largest groups own 35% of private homes; the rest belong to small providers.
-* **Openings (quarterly).** Providers open homes where the expected return - occupancy over
-  property cost - is highest; a new home opens after a planning and registration lead time.
-* **Closures.** Each home has a closure hazard and an extra one when it stands empty; a failing
-  provider closes all its homes at once. Children in a closing home must move.
+* **Openings (quarterly).** How many: ``opening_rate`` per home a year times the entry
+  response to scarcity (:meth:`Provision.entry_response`: more openings when the national
+  occupancy of usable places is above ``target_occupancy``, fewer below). Where: providers open
+  homes where the expected return - occupancy over property cost - is highest; a new home opens
+  after a planning and registration lead time.
+* **Supported accommodation (quarterly).** Settings open at ``supported_opening_rate`` times the
+  same entry response (on supported accommodation's own occupancy), in LAs in proportion to
+  their children in care (a rented property near the young people who need it; ASSUMPTION),
+  after a short lead time. Without this the places stay at their base-date number while the
+  16-17 year olds needing them grow, the settings fill to the last place and young people are
+  placed wherever one is free (the model's share placed over 20 miles then rose 12 points in
+  four years).
+* **Closures.** Each home and setting has a closure hazard and an extra one when it stands
+  empty; a failing provider closes all its homes at once. Children in a closing home must move.
 
-Supported accommodation and secure places are held at their base-date level.
+Secure places are held at their base-date level.
 """
 
 from __future__ import annotations
@@ -47,6 +57,9 @@ SECURE_HOME_LAS = (
     "Essex",
     "Birmingham",
 )
+# The entry response to scarcity is capped at 10 times the opening rate (ASSUMPTION: the market
+# cannot build faster, and within the declared bounds exp(elasticity x excess) reaches e^50)
+MAX_ENTRY_MULTIPLIER = 10.0
 HOME_TIER_SHARES = (0.0, 0.4, 0.6)  # ASSUMPTION: share of homes equipped up to complex / very complex needs
 
 
@@ -70,6 +83,8 @@ class Provision(Process):
         self.close_draw = ctx.streams.draws("home_closures/hazard")
         self.private_providers: list[Provider] = []
         self.homes: dict[int, Home] = {}  # open private/voluntary children's homes
+        self.supported: dict[int, Home] = {}  # open supported accommodation settings
+        self.supported_providers: list[Provider] = []
 
     # ------------------------------------------------------------------ base date
     def _home_weights(self) -> np.ndarray:
@@ -121,17 +136,16 @@ class Provision(Process):
         stock = np.maximum(w.stock, 0).astype(float)
         per_la = rng.multinomial(n_settings, stock / stock.sum())
         providers = [Provider(self.ctx.agents, "private", False, -1) for _ in range(SUPPORTED_PROVIDERS)]
+        self.supported_providers = providers
         for la in range(w.n_la):
             for _ in range(per_la[la]):
-                places = 1 + int(rng.poisson(c.supported_places_per_setting - 1.0))
-                self.new_home(
-                    la,
-                    SUPPORTED,
-                    providers[int(rng.integers(len(providers)))],
-                    places,
-                    background=not w.simulated[la],
-                    max_tier=1,
-                )
+                self._new_setting(la, background=not w.simulated[la])
+
+    def _new_setting(self, la: int, background: bool = False) -> Home:
+        c, rng = self.cfg, self.rng
+        places = 1 + int(rng.poisson(max(c.supported_places_per_setting - 1.0, 0.0)))
+        provider = self.supported_providers[int(rng.integers(len(self.supported_providers)))]
+        return self.new_home(la, SUPPORTED, provider, places, background=background, max_tier=1)
 
     def _build_secure(self) -> None:
         w, c = self.world, self.cfg
@@ -179,24 +193,65 @@ class Provision(Process):
         )
         home.reserved_for = reserved_for
         self.supply.open_unit(home)
-        if kind == PRIVATE_HOME and not background:
-            self.homes[home.unique_id] = home
+        if kind in (PRIVATE_HOME, SUPPORTED) and not background:
+            (self.homes if kind == PRIVATE_HOME else self.supported)[home.unique_id] = home
             if self.cfg.closure_rate > 0:
                 self.clock.at(self.close_draw.exponential(DAYS_PER_YEAR / self.cfg.closure_rate), self._close, home)
         return home
 
     # ------------------------------------------------------------------ market entry and exit
     def pipeline(self) -> None:
-        """Base date: homes decided in the past two lead times, part-way through registration."""
+        """Base date: homes (and settings) decided in the past two lead times, part-way through
+        registration."""
         self.plan_openings(self.cfg.lead_time_days * 2, pipeline=True)
+        self.plan_supported(self.cfg.supported_lead_time_days * 2, pipeline=True)
 
     def open_homes(self) -> None:
         """Quarterly: providers decide where to open homes in the coming quarter."""
         self.plan_openings(self.QUARTER_DAYS)
 
     def close_empty_homes(self) -> None:
-        """Quarterly: empty homes close at a higher rate."""
+        """Quarterly: empty homes and supported settings close at a higher rate."""
         self.close_empty(self.QUARTER_DAYS)
+
+    def open_supported(self) -> None:
+        """Quarterly: providers open supported accommodation settings for the coming quarter."""
+        self.plan_supported(self.QUARTER_DAYS)
+
+    def entry_response(self, units: dict[int, Home]) -> float:
+        """Openings relative to the opening rate: exp(``entry_occupancy_elasticity`` x (occupancy
+        - ``target_occupancy``)), capped at :data:`MAX_ENTRY_MULTIPLIER`. Occupancy is children over
+        usable places in ``units`` (the simulated world's private homes, or its supported settings);
+        with no usable place at all it counts as full."""
+        usable = sum(u.usable for u in units.values())
+        occupancy = sum(len(u.children) for u in units.values()) / usable if usable > 0 else 1.0
+        c = self.cfg
+        return min(MAX_ENTRY_MULTIPLIER, math.exp(c.entry_occupancy_elasticity * (occupancy - c.target_occupancy)))
+
+    def plan_supported(self, days: float, pipeline: bool = False) -> None:
+        """Supported accommodation settings to open in the coming ``days``, in LAs in proportion to
+        their children in care, after the lead time (``pipeline``: decided before the base date)."""
+        w, c, rng = self.world, self.cfg, self.open_rng
+        if not self.supported or c.supported_opening_rate <= 0 or not self.supported_providers:
+            return
+        rate = c.supported_opening_rate * len(self.supported) * days / DAYS_PER_YEAR
+        n_new = int(rng.poisson(rate * (1.0 if pipeline else self.entry_response(self.supported))))
+        if n_new == 0:
+            return
+        cic = np.maximum(self.rec.stock["children_in_care"], 0.0) * w.simulated
+        if cic.sum() <= 0:
+            return
+        las = rng.choice(w.n_la, size=n_new, p=cic / cic.sum())
+        days_lead = c.supported_lead_time_days
+        for la in las.tolist():
+            lead = rng.gamma(4.0, days_lead / 4.0) if days_lead > 0 else 0.0
+            if pipeline:
+                lead *= rng.random()
+            self.clock.at(lead, self._open_setting, int(la))
+
+    def _open_setting(self, la: int) -> None:
+        self._new_setting(la)
+        self.rec.flow["homes_opened"][la, HOME_INDEX[SUPPORTED]] += 1
 
     def fail_providers(self) -> None:
         """Yearly: providers fail at random (:meth:`provider_failures`)."""
@@ -223,7 +278,9 @@ class Provision(Process):
         # every return is equal and the weights are the regions' shares of homes
         rel = ret / ret.mean() - 1 if ret.mean() > 0 else np.zeros_like(ret)
         weight = np.array([homes_la[idx_of[r]].sum() for r in regions]) * np.exp(c.entry_return_elasticity * rel)
-        n_new = rng.poisson(c.opening_rate * len(self.homes) * days / DAYS_PER_YEAR * self.market.entry_multiplier())
+        rate = c.opening_rate * len(self.homes) * days / DAYS_PER_YEAR * self.market.entry_multiplier()
+        # decisions made before the model starts (the pipeline) were made at the opening rate
+        n_new = rng.poisson(rate * (1.0 if pipeline else self.entry_response(self.homes)))
         mean_places = c.childrens_home_places / max(c.childrens_homes, 1)
         for _ in range(n_new):
             r = regions[int(rng.choice(len(regions), p=weight / weight.sum()))]
@@ -249,12 +306,13 @@ class Provision(Process):
     def _close(self, home: Home) -> None:
         if home.open:
             self.homes.pop(home.unique_id, None)
+            self.supported.pop(home.unique_id, None)
             self.supply.fail(home)
 
     def close_empty(self, days: float) -> None:
-        """Empty homes close at a higher rate (no income)."""
+        """Empty homes and supported settings close at a higher rate (no income)."""
         p = 1.0 - math.exp(-self.cfg.empty_closure_rate * days / DAYS_PER_YEAR)
-        for home in [h for h in self.homes.values() if not h.children]:
+        for home in [h for h in (*self.homes.values(), *self.supported.values()) if not h.children]:
             if self.close_rng.random() < p:
                 self._close(home)
 

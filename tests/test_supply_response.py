@@ -1,0 +1,58 @@
+"""Providers respond to scarcity: homes and supported accommodation open faster when their places
+are fuller than the target occupancy, slower when emptier (rcc_sim/engine/processes/provision.py)."""
+
+from __future__ import annotations
+
+import math
+
+from conftest import small_config
+
+from rcc_sim.config import to_object
+from rcc_sim.engine.model import CareSystemModel
+from rcc_sim.engine.processes.provision import MAX_ENTRY_MULTIPLIER
+from rcc_sim.run import simulate
+
+
+class _Unit:
+    def __init__(self, usable: int, children: int):
+        self.usable, self.children = usable, [None] * children
+
+
+def _response(elasticity: float, target: float, units: dict) -> float:
+    model = CareSystemModel(
+        to_object(
+            small_config(years=0.02, provision={"entry_occupancy_elasticity": elasticity, "target_occupancy": target})
+        )
+    )
+    return model.provision.entry_response(units)
+
+
+def test_entry_response_rises_with_occupancy_and_is_capped():
+    at_target = {1: _Unit(10, 9)}  # occupancy 0.9
+    assert _response(10.0, 0.9, at_target) == 1.0
+    assert math.isclose(_response(10.0, 0.8, at_target), math.exp(1.0))  # 10 points above the target
+    assert math.isclose(_response(10.0, 0.9, {1: _Unit(10, 5)}), math.exp(-4.0))  # emptier: fewer openings
+    assert _response(0.0, 0.5, {1: _Unit(10, 0)}) == 1.0  # elasticity 0: no response
+    assert _response(50.0, 0.0, at_target) == MAX_ENTRY_MULTIPLIER  # within the bounds, capped
+    assert math.isclose(_response(10.0, 0.9, {1: _Unit(0, 0)}), math.exp(1.0))  # no usable place: full
+
+
+def _opened(kind: str, **provision) -> float:
+    ds = simulate(small_config(years=1.0, provision=provision))
+    return float(ds["homes_opened"].sel(home_kind=kind).sum())
+
+
+def test_supported_accommodation_opens_faster_when_full_and_not_when_switched_off():
+    scarce = dict(supported_places=3000, target_occupancy=0.5)  # a third of England's places: near full
+    responsive = _opened("supported_accommodation", **scarce, entry_occupancy_elasticity=10.0)
+    flat = _opened("supported_accommodation", **scarce, entry_occupancy_elasticity=0.0)
+    assert responsive > flat > 0
+    assert _opened("supported_accommodation", **scarce, supported_opening_rate=0.0) == 0
+
+
+def test_fuller_homes_bring_more_openings():
+    """Same seed, same world: any child in a home is occupancy above a target of 0, so a response
+    to scarcity opens more private homes than none."""
+    assert _opened("private_home", target_occupancy=0.0, entry_occupancy_elasticity=5.0) > _opened(
+        "private_home", target_occupancy=0.0, entry_occupancy_elasticity=0.0
+    )
