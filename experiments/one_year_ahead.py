@@ -172,6 +172,7 @@ VARIANTS = {
 def run_config(origin: int, source: str, seed: int) -> Config:
     cfg = Config(seed=seed)
     cfg.sim.start_year = origin
+    cfg.sim.spin_up_years = min(cfg.sim.spin_up_years, origin - 2016)  # from 2016 at the earliest
     cfg.sim.years = 1.0
     cfg.demand.starts_source = source
     cfg.output.progress = False

@@ -9,7 +9,7 @@ and prints:
 2. each share at week 1 and at the end of year one, and the movement in percentage points
    (issue 12, point 1: at most 1.5 pp when nothing changes in the world).
 
-    python experiments/spin_up.py [--seeds 0 1 2] [--spin-up-years 5] [--jobs 2] [overrides ...]
+    python experiments/spin_up.py [--seeds 0 1 2] [--spin-up-years 8] [--jobs 2] [overrides ...]
 
 Results are cached in outputs/spin_up/ (one NetCDF per seed and configuration).
 """
