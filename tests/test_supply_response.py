@@ -10,7 +10,7 @@ from conftest import small_config
 from rcc_sim.config import to_object
 from rcc_sim.engine.model import CareSystemModel
 from rcc_sim.engine.processes.provision import MAX_ENTRY_MULTIPLIER
-from rcc_sim.run import simulate
+from rcc_sim.run import to_dataset
 
 
 class _Unit:
@@ -38,8 +38,13 @@ def test_entry_response_rises_with_occupancy_and_is_capped():
 
 
 def _opened(kind: str, **provision) -> float:
-    ds = simulate(small_config(years=1.0, provision=provision))
-    return float(ds["homes_opened"].sel(home_kind=kind).sum())
+    """Openings of ``kind`` in a year of three GM LAs, with the response to scarcity switched on
+    as in an England world (in a world of some LAs it is off: its homes also serve the rest)."""
+    model = CareSystemModel(to_object(small_config(years=1.0, provision=provision)))
+    assert not model.provision.respond_to_scarcity
+    model.provision.respond_to_scarcity = True
+    model.run()
+    return float(to_dataset(model)["homes_opened"].sel(home_kind=kind).sum())
 
 
 def test_supported_accommodation_opens_faster_when_full_and_not_when_switched_off():

@@ -7,7 +7,8 @@
   The 22 largest groups own 35% of private homes; the rest belong to small providers.
 * **Openings (quarterly).** How many: ``opening_rate`` per home a year times the entry
   response to scarcity (:meth:`Provision.entry_response`: more openings when the national
-  occupancy of usable places is above ``target_occupancy``, fewer below). Where: providers open
+  occupancy of usable places is above ``target_occupancy``, fewer below; England worlds only:
+  in a world of some LAs its homes also serve LAs that are not simulated). Where: providers open
   homes where the expected return - occupancy over property cost - is highest; a new home opens
   after a planning and registration lead time.
 * **Supported accommodation (quarterly).** Settings open at ``supported_opening_rate`` times the
@@ -87,6 +88,10 @@ class Provision(Process):
         self.homes: dict[int, Home] = {}  # open private/voluntary children's homes
         self.supported: dict[int, Home] = {}  # open supported accommodation settings
         self.supported_providers: list[Provider] = []
+        # the entry response needs the national occupancy: in a world of some LAs, the homes in it
+        # also take children from LAs that are not simulated, so their occupancy says nothing about
+        # scarcity and openings stay at their rates (as before the response existed)
+        self.respond_to_scarcity = bool(ctx.world.simulated.all())
 
     # ------------------------------------------------------------------ base date
     def _home_weights(self) -> np.ndarray:
@@ -230,6 +235,11 @@ class Provision(Process):
         c = self.cfg
         return min(MAX_ENTRY_MULTIPLIER, math.exp(c.entry_occupancy_elasticity * (occupancy - c.target_occupancy)))
 
+    def _response(self, units: dict[int, Home], pipeline: bool) -> float:
+        """The entry response for openings decided now (1 for the pipeline, decided before the
+        model starts, and in a world of some LAs: ``respond_to_scarcity``)."""
+        return self.entry_response(units) if self.respond_to_scarcity and not pipeline else 1.0
+
     def plan_supported(self, days: float, pipeline: bool = False) -> None:
         """Supported accommodation settings to open in the coming ``days`` (where: the module
         docstring), after the lead time (``pipeline``: decided before the base date)."""
@@ -237,7 +247,7 @@ class Provision(Process):
         if not self.supported or c.supported_opening_rate <= 0 or not self.supported_providers:
             return
         rate = c.supported_opening_rate * len(self.supported) * days / DAYS_PER_YEAR
-        n_new = int(rng.poisson(rate * (1.0 if pipeline else self.entry_response(self.supported))))
+        n_new = int(rng.poisson(rate * self._response(self.supported, pipeline)))
         if n_new == 0:
             return
         cic = np.maximum(self.rec.stock["children_in_care"], 0.0) * w.simulated
@@ -291,7 +301,7 @@ class Provision(Process):
         weight = np.array([homes_la[idx_of[r]].sum() for r in regions]) * np.exp(c.entry_return_elasticity * rel)
         rate = c.opening_rate * len(self.homes) * days / DAYS_PER_YEAR * self.market.entry_multiplier()
         # decisions made before the model starts (the pipeline) were made at the opening rate
-        n_new = rng.poisson(rate * (1.0 if pipeline else self.entry_response(self.homes)))
+        n_new = rng.poisson(rate * self._response(self.homes, pipeline))
         mean_places = c.childrens_home_places / max(c.childrens_homes, 1)
         for _ in range(n_new):
             r = regions[int(rng.choice(len(regions), p=weight / weight.sum()))]
