@@ -493,6 +493,18 @@ class ProvisionParams:
     opening_rate: float = param(
         0.12, "new homes per existing home per year", "Ofsted: homes up 44% in four years to 2024", lo=0.0, hi=1.0
     )
+    new_home_places: float = param(
+        3.2,
+        "registered places per home opened (mean)",
+        ASSUMPTION + " (range 2.5-4.2): homes opened in the run are smaller than the stock's average. "
+        "Ofsted children's homes (excl. secure and residential special schools) went 2,221 -> 3,050 homes "
+        "and 9,791 -> 11,857 places over 31 March 2019-2023 (4.41 -> 3.89 places a home; net +2.5 places "
+        "per added home, ofsted_childrens_homes_providers/_places in data/national_timeseries_2015_2023.csv); "
+        "with closure_rate 0.05 a home a year closing homes of the average size, the homes opened averaged "
+        "about 3.1 places (3.4 over 2016-2023); 2.5 if no home closed, 4.2 if a tenth closed each year",
+        lo=1.0,
+        hi=20.0,
+    )
     lead_time_days: float = param(
         300.0, "days (mean)", ASSUMPTION + ": planning and Ofsted registration", lo=0.0, hi=3650.0
     )

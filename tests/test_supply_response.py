@@ -61,3 +61,20 @@ def test_fuller_homes_bring_more_openings():
     assert _opened("private_home", target_occupancy=0.0, entry_occupancy_elasticity=5.0) > _opened(
         "private_home", target_occupancy=0.0, entry_occupancy_elasticity=0.0
     )
+
+
+def _new_home_places(**provision) -> list[int]:
+    """Registered places of the private homes opened in a year of three GM LAs."""
+    model = CareSystemModel(to_object(small_config(years=1.0, provision=provision)))
+    built = set(model.provision.homes)
+    model.run()
+    return [h.places for uid, h in model.provision.homes.items() if uid not in built]
+
+
+def test_homes_open_at_the_new_home_size_not_the_stock_average():
+    """Ofsted's homes got smaller (4.4 -> 3.9 places a home, 2019-2023): new homes open with
+    ``new_home_places`` places on average, whatever the average of the homes already open."""
+    single = _new_home_places(opening_rate=1.0, new_home_places=1.0)
+    assert single and set(single) == {1}  # 1 + Poisson(0): every new home has one place
+    large = _new_home_places(opening_rate=1.0, new_home_places=8.0)
+    assert len(large) >= 5 and sum(large) / len(large) > 5.0  # the stock averages 4.1
