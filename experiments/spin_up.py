@@ -5,7 +5,9 @@ date, for several seeds, keeping the spin-up years (``rcc_sim.run.to_dataset(inc
 and prints:
 
 1. the trajectory at each 31 March of the spin-up and the base year, against the published
-   national figures of the same date (DfE CLA, Ofsted; rcc_sim/data);
+   national figures of the same date (DfE CLA, Ofsted; rcc_sim/data), with the yearly
+   stability measures (long-term stability, 3+ placements, moves), the share of children in
+   their own LA's provision and the places per children's home;
 2. each share at week 1 and at the end of year one, and the movement in percentage points
    (issue 12, point 1: at most 1.5 pp when nothing changes in the world).
 
@@ -31,6 +33,7 @@ from rcc_sim import load_config
 from rcc_sim.config import to_object
 from rcc_sim.data import national_value
 from rcc_sim.engine.model import CareSystemModel
+from rcc_sim.engine.recorder import OWN_PROVISION
 from rcc_sim.run import to_dataset
 
 OUT = Path("outputs/spin_up")
@@ -95,6 +98,48 @@ def totals(ds: xr.Dataset) -> dict[str, np.ndarray]:
     return t
 
 
+# yearly measures (statistical years ending 31 March): label, fn(ds) -> per-year array, published key or None
+HOME_KINDS = ["la_home", "private_home"]
+
+
+YEARLY = [
+    (
+        "long-term stability (%)",
+        lambda ds: 100 * ds["long_term_stable"].sum("la").values / ds["long_term_eligible"].sum("la").values,
+        "cla_longterm_stability_u16_2p5y_same_placement_2y_pct",
+    ),
+    (
+        "3+ placements in the year (%)",
+        lambda ds: 100 * ds["three_plus_placements"].sum("la").values / ds["children_in_care_31mar"].sum("la").values,
+        "cla_3plus_placements_in_year_pct",
+    ),
+    (
+        "placement moves in the year",
+        lambda ds: ds["moves"].sum([d for d in ds["moves"].dims if d != "time"]).values.reshape(-1, 52).sum(1),
+        None,
+    ),
+    (
+        "own-LA provision (%)",
+        lambda ds: (
+            100
+            * (
+                ds["placements"].sel(placement_type=list(OWN_PROVISION)).sum(["la", "placement_type"])
+                / ds["children_in_care"].sum("la")
+            ).values[51::52]
+        ),
+        "cla_provider_own_la_pct",
+    ),
+    (
+        "places per children's home",
+        lambda ds: (
+            ds["home_places"].sel(home_kind=HOME_KINDS).sum(["la", "home_kind"])
+            / ds["homes"].sel(home_kind=HOME_KINDS).sum(["la", "home_kind"])
+        ).values[51::52],
+        None,
+    ),
+]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -130,6 +175,14 @@ def main() -> None:
             v = np.mean([fn(t)[51 + 52 * j] for t in tot])
             pub = national_value(key, y) if key else float("nan")
             cells.append(f"{v:,.0f}" + (f" ({pub:,.0f})" if np.isfinite(pub) else ""))
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    for label, fn, key in YEARLY:
+        vals = np.mean([np.asarray(fn(r), float)[: len(years)] for r in runs], axis=0)
+        cells = []
+        for y, v in zip(years, vals):
+            pub = national_value(key, y) if key else float("nan")
+            fmt = f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
+            cells.append(fmt + (f" ({pub:.0f})" if np.isfinite(pub) else ""))
         print(f"| {label} | " + " | ".join(cells) + " |")
     b = 52 * k  # first week after the base date
     print("\n2. Year one after the base date: week 1 and week 52 (mean over seeds; limit 1.5 pp)\n")

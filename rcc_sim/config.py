@@ -364,6 +364,24 @@ class BreakdownParams:
     planned_foster: float = param(0.18, "per year", "fitted: care plan is 34% of changes (DfE 2025)", lo=0.0, hi=12.0)
     planned_home: float = param(0.25, "per year", "fitted: step-down from residential care", lo=0.0, hi=12.0)
     planned_supported: float = param(0.05, "per year", ASSUMPTION, lo=0.0, hi=12.0)
+    first_year_multiplier: float = param(
+        1.5,
+        "multiplier on a placement's hazards in its first year",
+        ASSUMPTION + " (range 1-3): placements are most likely to end early - most disruptions come in the "
+        "first months (Sinclair, Wilson and Gibbs 2005; Oosterman et al. 2007 review)",
+        lo=0.0,
+        hi=10.0,
+    )
+    settled_multiplier: float = param(
+        0.35,
+        "multiplier on a placement's hazards once it has lasted a year",
+        ASSUMPTION + " (range 0.2-1; 1 = no duration dependence): a placement that has lasted is likely to "
+        "last; with constant hazards only 37% of children under 16 in care 2.5 years were in the same "
+        "placement for 2 years, published 68-71% (2019-2023, cla_longterm_stability_u16_2p5y_same_placement_"
+        "2y_pct in data/national_timeseries_2015_2023.csv)",
+        lo=0.0,
+        hi=10.0,
+    )
     secure_order_months: float = param(
         4.0, "months (mean)", "ASSUMPTION: secure welfare orders last about 3 months and are renewed", lo=0.1, hi=60.0
     )
@@ -427,6 +445,17 @@ class FosteringParams:
         "set so that about 4,820 of 33,745 mainstream households leave a year (Ofsted 2023-24), deferrals included",
         lo=0.0,
         hi=12.0,
+    )
+    in_house_transfer_share: float = param(
+        0.12,
+        "share of in-house households' leavings",
+        ASSUMPTION + " (range 0-0.25): LA carers who leave their LA's service to foster for an IFA (Ofsted counts "
+        "them among deregistrations). Derived from the sectors' diverging trends: LA households -230 and IFA "
+        "+330 in 2019-20 (Ofsted, ofsted_fostering_net_household_change_LA/_IFA), LA approved places -4.1% in "
+        "2022-23 against -2.9% for all mainstream households (LAIT), i.e. about 250-400 households a year of "
+        "~2,200 in-house leavers; with it the share of children in their own LA's provision falls as "
+        "published (48% in 2020 -> 44% in 2023, cla_provider_own_la_pct)",
+        **SHARE,
     )
     quit_after_breakdown: float = param(
         0.0,

@@ -78,3 +78,25 @@ def test_homes_open_at_the_new_home_size_not_the_stock_average():
     assert single and set(single) == {1}  # 1 + Poisson(0): every new home has one place
     large = _new_home_places(opening_rate=1.0, new_home_places=8.0)
     assert len(large) >= 5 and sum(large) / len(large) > 5.0  # the stock averages 4.1
+
+
+def _foster_flows(**fostering) -> tuple[float, float, float]:
+    """Transfers, in-house and IFA approvals in two years of three GM LAs."""
+    model = CareSystemModel(to_object(small_config(years=2.0, fostering=fostering)))
+    model.run()
+    ds = to_dataset(model)
+    approvals = ds["foster_approvals"].sum(("time", "la"))
+    return (
+        float(ds["foster_transfers"].sum()),
+        float(approvals.sel(carer_kind="in_house")),
+        float(approvals.sel(carer_kind="ifa")),
+    )
+
+
+def test_in_house_carers_transfer_to_ifas_without_counting_as_approvals():
+    none = _foster_flows(in_house_transfer_share=0.0)
+    assert none[0] == 0
+    every = _foster_flows(in_house_transfer_share=1.0)
+    assert every[0] > 20  # ~15% of ~1,000 in-house households leave in two years
+    # same seed: the funnel's approvals are not transfers (Ofsted counts them apart)
+    assert every[1:] == none[1:]

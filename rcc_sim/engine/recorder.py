@@ -312,6 +312,14 @@ VARIABLES: dict[str, Var] = {
     "foster_deregistrations": Var(
         "flow", "carer_kind", "households", "Households deregistered", "Mainstream households leaving."
     ),
+    "foster_transfers": Var(
+        "flow",
+        None,
+        "households",
+        "Households transferred to an IFA",
+        "In-house (LA) mainstream households leaving the LA's service to foster for an independent agency "
+        "(counted in foster_deregistrations of in-house carers and as a new IFA household, not in approvals).",
+    ),
     "homes": Var(
         "stock",
         "home_kind",
@@ -459,6 +467,17 @@ class Recorder:
             "definition": "foster_places - foster_places_filled (Ofsted's vacancies; many are not open to a new child)",
             "cell_method": "value at end of week",
         }
+        own = ds["placements"].sel(placement_type=list(OWN_PROVISION)).sum("placement_type")
+        ds["own_provision"] = own.astype(dtype)
+        ds["own_provision"].attrs = {
+            "units": "children",
+            "long_name": "Children in their own LA's provision",
+            "definition": "placements with the LA's own foster carers (in-house and kinship) and in its own "
+            "children's homes (DfE's placement provider 'own provision'; other LAs', private and voluntary "
+            "providers, parents and other settings are the rest)",
+            "cell_method": "value at end of week",
+            "published_statistic": "DfE CLA at 31 March, placement provider: own provision (cla_provider_own_la_n)",
+        }
         ds = add_shares(ds)
         ds["time"].attrs.update(long_name="End of the week (the last week of a year ends on 31 March)")
         ds["stat_year"].attrs.update(long_name="DfE statistical year, named by the 31 March it ends on")
@@ -478,11 +497,15 @@ def _attrs(var: Var) -> dict:
     return a
 
 
+# DfE's placement provider 'own provision': the LA's own carers (kinship carers are approved by it) and homes
+OWN_PROVISION = ("kinship_foster", "in_house_foster", "la_home")
+
 SHARES = {  # share name -> (numerator, denominator); recomputed after any aggregation
     "share_family_based": ("family_based", "children_in_care"),
     "share_over_20_miles": ("over_20_miles", "located"),
     "share_outside_la": ("outside_la", "located"),
     "share_in_home_region": ("in_home_region", "children_in_care"),
+    "share_own_provision": ("own_provision", "children_in_care"),
     "share_new_placements_outside_la": ("new_placements_outside_la", "new_placements"),
     "share_new_placements_outside_la_over_20_miles": ("new_placements_outside_la_over_20_miles", "new_placements"),
     "home_occupancy": ("home_places_filled", "home_places"),
@@ -510,6 +533,8 @@ def add_shares(ds: xr.Dataset) -> xr.Dataset:
     """Add the share variables, computed from counts (works on any aggregation of ``ds``)."""
     out = ds.copy()
     for name, (num, den) in SHARES.items():
+        if num not in ds or den not in ds:  # a Dataset written before the count existed
+            continue
         share = ds[num] / ds[den].where(ds[den] > 0)
         units = {"mean_days_to_placement": "days", "mean_miles_from_home": "miles"}.get(name, "1")
         note = SHARE_NOTES.get(name, "")

@@ -85,6 +85,7 @@ PUBLISHED: dict[str, str] = {
     "rcc_capital": MODEL_ONLY,
     "rcc_programme_funding": MODEL_ONLY + " (an input: DfE RCC pathfinder funding, Nov 2024)",
     "homes_transferred": MODEL_ONLY,
+    "foster_transfers": f"{FOSTERING}: households deregistered to transfer to another fostering service (LA to IFA)",
     "carers": f"{FOSTERING}: approved fostering households at 31 March (mainstream and family and friends)",
     "foster_places": f"{FOSTERING}: approved places at 31 March",
     "foster_places_filled": f"{FOSTERING}: filled places at 31 March",
@@ -107,6 +108,8 @@ PUBLISHED: dict[str, str] = {
     "share_family_based": f"derived from {CLA_31MAR}: share of placements that are family-based",
     "share_over_20_miles": f"{CLA_31MAR}: percentage placed more than 20 miles from home",
     "share_outside_la": f"{CLA_31MAR}: percentage placed outside the LA boundary",
+    "own_provision": f"{CLA_31MAR}: placement provider 'own provision' (own LA's carers and homes)",
+    "share_own_provision": f"{CLA_31MAR}: percentage of children in care placed with the LA's own provision",
     "share_in_home_region": "SESLIP Briefing 002 (DfE CLA data via FOI): percentage of children in care at "
     "31 March placed inside their own region (England 86% in 2023)",
     "share_new_placements_outside_la": f"{CLA}: percentage of placements starting during the year placed "

@@ -348,7 +348,7 @@ class Demand(Process):
         for group in _records(self.initial_stock()):
             self._admit_group(group, initial=True)
         for child in self.children.values():  # ASSUMPTION: a base-date placement began halfway through the time in care
-            child.same_placement_since = child.entry_t / 2.0
+            self.placement.backdate(child, child.entry_t / 2.0)
 
     def schedule_arrivals(self, year_index: int) -> None:
         """Put the year's arrivals on the clock, LA by LA, in order of arrival."""

@@ -10,7 +10,9 @@
   a share apply; an applicant goes to the LA's own service or to an IFA; assessment takes about
   six months; a share are approved.
 * **Leaving.** Each household has a deregistration hazard; an unplanned ending adds strain that
-  can make the carer stop. A leaving carer with children usually lets them move on first.
+  can make the carer stop. A leaving carer with children usually lets them move on first. A
+  share of the in-house carers who leave go on fostering for an IFA (``in_house_transfer_share``):
+  the LA's own provision shrinks while the IFAs' grows, as published.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Fostering(Process):
         self.recruit_rng = ctx.streams("foster_recruitment")
         self.leave_draw = ctx.streams.draws("foster_leaving")
         self._approvals = ctx.rec.live["foster_approvals"]
+        self._transfers = ctx.rec.live["foster_transfers"]
         self.places_cdf = list(np.cumsum(self.cfg.places_per_household_shares)[:-1])
         self.ifa_providers: list[Provider] = []
         self.ifa_by_region: dict[str, list[Provider]] = {}
@@ -188,4 +191,16 @@ class Fostering(Process):
                     self.leave_draw.exponential(DAYS_PER_YEAR / self.cfg.deregistration_rate), self._leaves, unit
                 )
                 return
+            share = self.cfg.in_house_transfer_share
+            if share > 0 and self.leave_draw.random() < share:
+                self._transfer(unit)
         self.supply.deregister(unit, voluntary=True)
+
+    def _transfer(self, unit: FosterHousehold) -> None:
+        """An in-house household leaving to foster for an IFA of its region: the LA's service loses
+        it (deregistered by the caller) and an IFA household of the same LA joins, its children moving
+        on as from any leaving carer (ASSUMPTION: no placement transfers with the carer)."""
+        la = unit.owner_la
+        region = self.ifa_by_region[self.world.regions[la]]
+        self.new_household(la, IFA, region[int(self.leave_draw.random() * len(region))])
+        self._transfers[la] += 1

@@ -25,7 +25,9 @@ to a single child, a sibling group and a move.
 
 **Placement life.** Each placement draws an unplanned ending (breakdown) and a planned move
 (care plan: step-down from residential care, short- to long-term fostering); the sooner one is
-scheduled. Hazards depend on type, age, needs match, distance and the child's move history.
+scheduled. Hazards depend on type, age, needs match, distance and the child's move history,
+and on the placement's own duration: higher in its first year (``first_year_multiplier``),
+lower once it has lasted a year (``settled_multiplier``), as placements that last tend to last.
 
 **Live counters.** Entering and leaving a placement updates the recorder's live counters
 (:class:`rcc_sim.engine.recorder.Recorder`) cell by cell; nothing here scans all children.
@@ -526,10 +528,24 @@ class Placement(Process):
         total = min(rate_u, MAX_UNPLANNED_RATE) + base_p
         if total <= 0.0:
             return
-        delay = self.draw.exponential(DAYS_PER_YEAR / total)
+        now = self.clock.env.now
+        delay = _residual_days(
+            self.draw.exponential(1.0),
+            total,
+            now - child.same_placement_since,
+            b.first_year_multiplier,
+            b.settled_multiplier,
+        )
         planned = self.draw.random() * total < base_p
-        if child.placed_t + delay < child.exit_t:
+        if now + delay < child.exit_t:
             self.clock.at_child(delay, self._planned_move if planned else self._breakdown, child)
+
+    def backdate(self, child: Child, since: float) -> None:
+        """Take the child's current placement (of the base-date stock) to have begun at ``since``
+        (a day before the base date): its ending is drawn again for a placement of that age."""
+        child.same_placement_since = since
+        child.version += 1  # the ending drawn on entering is dropped
+        self._schedule_end(child)
 
     def _breakdown(self, child: Child, version: int) -> None:
         if child.version != version or child.ptype < 0:
@@ -579,6 +595,20 @@ class Placement(Process):
             found = self.find(child)
             if found is not None:
                 self.move(child, CARE_PLAN, found)
+
+
+def _residual_days(e: float, rate: float, age_days: float, first: float, settled: float) -> float:
+    """Days until a placement aged ``age_days`` ends, for a standard exponential draw ``e``, when
+    its hazard is ``rate`` a year x ``first`` in its first year and x ``settled`` after (inverse of
+    the piecewise-linear cumulative hazard; a zero hazard in a piece never ends there)."""
+    left = max(DAYS_PER_YEAR - age_days, 0.0)  # days of the first year still to run
+    early = rate * first / DAYS_PER_YEAR  # hazard per day in the first year
+    if early * left > e:
+        return e / early
+    late = rate * settled / DAYS_PER_YEAR
+    if late <= 0.0:
+        return math.inf
+    return left + (e - early * left) / late
 
 
 def _stages(child: Child, age: float) -> tuple[tuple[int, ...], ...]:

@@ -1,0 +1,58 @@
+"""Placement life: hazards that depend on how long a placement has lasted
+(rcc_sim/engine/processes/placement.py, ``breakdown.first_year_multiplier`` and
+``breakdown.settled_multiplier``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from conftest import small_config
+
+from rcc_sim.config import to_object
+from rcc_sim.engine.model import CareSystemModel
+from rcc_sim.engine.processes.placement import _residual_days
+from rcc_sim.run import to_dataset
+from rcc_sim.vocab import DAYS_PER_YEAR
+
+
+def test_constant_hazard_when_both_multipliers_are_one():
+    for e in (0.01, 0.5, 3.0):
+        for age in (0.0, 100.0, 900.0):
+            assert math.isclose(_residual_days(e, 0.4, age, 1.0, 1.0), e / 0.4 * DAYS_PER_YEAR)
+
+
+def test_survival_follows_the_piecewise_hazard():
+    """New placements: P(end in the first year) = 1 - exp(-rate x first); a placement already a
+    year old ends at the settled hazard; one 300 days old has 65 days of the first year left."""
+    rng = np.random.default_rng(1)
+    e = rng.exponential(1.0, 200_000)
+    rate, first, settled = 0.5, 2.0, 0.25
+    new = np.array([_residual_days(x, rate, 0.0, first, settled) for x in e])
+    assert abs((new < DAYS_PER_YEAR).mean() - (1 - math.exp(-rate * first))) < 0.005
+    # survivors of the first year then end at the settled rate: P(end in year two | survived year one)
+    survived = new[new >= DAYS_PER_YEAR]
+    assert abs((survived < 2 * DAYS_PER_YEAR).mean() - (1 - math.exp(-rate * settled))) < 0.01
+    old = np.array([_residual_days(x, rate, 2 * DAYS_PER_YEAR, first, settled) for x in e[:20_000]])
+    assert math.isclose(old.mean() / DAYS_PER_YEAR, 1 / (rate * settled), rel_tol=0.03)
+    assert math.isclose(_residual_days(0.1, rate, 300.0, first, settled), 0.1 / (rate * first) * DAYS_PER_YEAR)
+    assert _residual_days(5.0, rate, 300.0, first, settled) > DAYS_PER_YEAR - 300.0  # past year one
+
+
+def test_zero_hazards_never_end_and_every_bound_runs():
+    assert _residual_days(0.3, 0.5, 0.0, 0.0, 0.0) == math.inf
+    assert _residual_days(0.3, 0.5, 0.0, 0.0, 1.0) == DAYS_PER_YEAR + 0.3 / 0.5 * DAYS_PER_YEAR
+    for first, settled in ((0.0, 0.0), (10.0, 10.0), (0.0, 10.0)):
+        hazards = {"first_year_multiplier": first, "settled_multiplier": settled}
+        CareSystemModel(to_object(small_config(years=0.1, breakdown=hazards))).run()
+
+
+def _moves(**breakdown) -> float:
+    model = CareSystemModel(to_object(small_config(years=1.0, breakdown=breakdown)))
+    model.run()
+    return float(to_dataset(model)["moves"].sum())
+
+
+def test_settled_placements_move_less():
+    """Same seed, same world: lowering the settled multiplier lowers the year's moves."""
+    assert _moves(settled_multiplier=0.2) < _moves(settled_multiplier=1.0)
