@@ -43,7 +43,8 @@ NON_KINSHIP = ["in_house", "ifa"]
 SHARES = [
     ("placed over 20 miles", lambda t: t["over_20_miles"] / t["located"], "cla_dist_over20mi_pct", "pp"),
     ("placed outside the LA", lambda t: t["outside_la"] / t["located"], "cla_outside_la_boundary_pct", "pp"),
-    ("family-based care", lambda t: t["family_based"] / t["children_in_care"], "cla_place_foster_pct", "pp"),
+    ("family-based care", lambda t: t["family_based"] / t["children_in_care"], None, "pp"),
+    ("in foster placements", lambda t: t["foster"] / t["children_in_care"], "cla_place_foster_pct", "pp"),
     ("waiting (unregistered)", lambda t: t["waiting"] / t["children_in_care"], None, "pp"),
     ("children's homes occupancy", lambda t: t["home_places_filled"] / t["home_places"], None, "pp"),
     ("foster places filled", lambda t: t["foster_places_filled"] / t["foster_places"], None, "pp"),
@@ -92,6 +93,9 @@ def totals(ds: xr.Dataset) -> dict[str, np.ndarray]:
     t = {v: ds[v].sum([d for d in ds[v].dims if d != "time"]).values.astype(float) for v in COUNTED}
     t["mainstream"] = ds["carers"].sel(carer_kind=NON_KINSHIP).sum(["la", "carer_kind"]).values.astype(float)
     p = ds["placements"].sum("la")
+    t["foster"] = (
+        p.sel(placement_type=["kinship_foster", "in_house_foster", "ifa_foster"]).sum("placement_type").values
+    ).astype(float)
     t["in_homes"] = (
         p.sel(placement_type=["la_home", "private_home", "secure"]).sum("placement_type").values.astype(float)
     )

@@ -365,20 +365,23 @@ class BreakdownParams:
     planned_home: float = param(0.25, "per year", "fitted: step-down from residential care", lo=0.0, hi=12.0)
     planned_supported: float = param(0.05, "per year", ASSUMPTION, lo=0.0, hi=12.0)
     first_year_multiplier: float = param(
-        1.5,
+        1.0,
         "multiplier on a placement's hazards in its first year",
-        ASSUMPTION + " (range 1-3): placements are most likely to end early - most disruptions come in the "
-        "first months (Sinclair, Wilson and Gibbs 2005; Oosterman et al. 2007 review)",
+        ASSUMPTION + " (range 1-2): placements are most likely to end early - most disruptions come in the "
+        "first months (Sinclair, Wilson and Gibbs 2005; Oosterman et al. 2007 review); above 1 the share with "
+        "3+ placements in a year rises off the published 9-11% (1.5: 19%; 2: 25%; spin-up to 2023, seed 0)",
         lo=0.0,
         hi=10.0,
     )
     settled_multiplier: float = param(
-        0.35,
+        0.25,
         "multiplier on a placement's hazards once it has lasted a year",
-        ASSUMPTION + " (range 0.2-1; 1 = no duration dependence): a placement that has lasted is likely to "
-        "last; with constant hazards only 37% of children under 16 in care 2.5 years were in the same "
+        ASSUMPTION + " (range 0.15-1; 1 = no duration dependence): a placement that has lasted is likely to "
+        "last. With constant hazards only 38% of children under 16 in care 2.5 years were in the same "
         "placement for 2 years, published 68-71% (2019-2023, cla_longterm_stability_u16_2p5y_same_placement_"
-        "2y_pct in data/national_timeseries_2015_2023.csv)",
+        "2y_pct in data/national_timeseries_2015_2023.csv), and 16-17% had 3+ placements in a year, published "
+        "9-11%; at 0.25 the spin-up gives 65% and 10.5% (0.15: 71% and 9.5%), but placement moves fall to "
+        "~44,000 a year against 66,070 published (DfE CLA 2024): experiments/spin_up.py",
         lo=0.0,
         hi=10.0,
     )
@@ -424,6 +427,13 @@ class FosteringParams:
     )
     in_house_outside_la_share: float = param(
         0.25, "share of in-house households", ASSUMPTION + ": in-house carers living in a neighbouring LA", **SHARE
+    )
+    kinship_outside_la_share: float = param(
+        0.29,
+        "share of kinship households",
+        "DfE CLA 2015 'A focus on placement': 2,310 of 7,920 children fostered with a relative or friend were "
+        "placed outside the LA boundary (cla_place_foster_relative_friend_outside_la_n); the latest year shipped",
+        **SHARE,
     )
     complex_skill_share: float = param(0.25, "share of households", ASSUMPTION + ": trained for complex needs", **SHARE)
     enquiries_per_year: float = param(

@@ -11,6 +11,7 @@ from rcc_sim.config import to_object
 from rcc_sim.engine.model import CareSystemModel
 from rcc_sim.engine.processes.provision import MAX_ENTRY_MULTIPLIER
 from rcc_sim.run import to_dataset
+from rcc_sim.vocab import KINSHIP
 
 
 class _Unit:
@@ -100,3 +101,19 @@ def test_in_house_carers_transfer_to_ifas_without_counting_as_approvals():
     assert every[0] > 20  # ~15% of ~1,000 in-house households leave in two years
     # same seed: the funnel's approvals are not transfers (Ofsted counts them apart)
     assert every[1:] == none[1:]
+
+
+def _kinship_outside(share: float) -> tuple[int, int]:
+    """(kinship placements, of which outside the child's LA) at the end of half a year."""
+    model = CareSystemModel(to_object(small_config(years=0.5, fostering={"kinship_outside_la_share": share})))
+    model.run()
+    kin = [c for c in model.children.values() if c.unit is not None and c.unit.ptype == KINSHIP]
+    return len(kin), sum(c.unit.la != c.la for c in kin)
+
+
+def test_kinship_carers_live_outside_the_la_at_the_published_share():
+    """DfE 2015: 29% of children fostered by relatives or friends lived outside their LA."""
+    n, outside = _kinship_outside(0.0)
+    assert n > 50 and outside == 0
+    n, outside = _kinship_outside(1.0)
+    assert n > 50 and outside == n

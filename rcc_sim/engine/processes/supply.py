@@ -63,6 +63,7 @@ class Supply(Process):
         self.defer_draw = ctx.streams.draws("foster_leave_defer")
         self.kin_draw = ctx.streams.draws("kinship_homes")
         self.leave_defer_if_occupied = ctx.cfg.fostering.leave_defer_if_occupied
+        self.kinship_outside_la_share = ctx.cfg.fostering.kinship_outside_la_share
         live = ctx.rec.live
         self._carers, self._foster_places = live["carers"], live["foster_places"]
         self._homes, self._home_places = live["homes"], live["home_places"]
@@ -142,11 +143,16 @@ class Supply(Process):
 
     # ------------------------------------------------------------------ kinship
     def new_kinship_household(self, la: int, room: int) -> FosterHousehold:
-        lat, lon = self.world.random_point(la, self.kin_draw)
+        """A relative or friend of a child of ``la`` approved for ``room`` children: living in the
+        LA, or at ``kinship_outside_la_share`` in one of the five nearest other LAs (ASSUMPTION: near)."""
+        home = la
+        if self.kinship_outside_la_share > 0 and self.kin_draw.random() < self.kinship_outside_la_share:
+            home = self.world.neighbour_list[la][1 + int(self.kin_draw.random() * 5)][0]
+        lat, lon = self.world.random_point(home, self.kin_draw)
         unit = FosterHousehold(
             self.ctx.agents,
             KINSHIP,
-            la=la,
+            la=home,
             lat=float(lat),
             lon=float(lon),
             places=room,
