@@ -102,17 +102,16 @@ def test_no_place_overfilled(checked):
 
 def test_status_quo_own_units_serve_only_own_children(checked):
     """Status quo: an LA's own children's homes (located in the LA) take only its own children,
-    and kinship carers live in the child's LA, so placements of those types equal the filled
-    places located in the LA. (In-house foster carers may live in a neighbouring LA, so their
-    places are not comparable by LA.)"""
-    pairs = [
-        ("kinship_foster", "foster_places_filled", "carer_kind", "kinship"),
-        ("la_home", "home_places_filled", "home_kind", "la_home"),
-    ]
-    for ptype, var, dim, kind in pairs:
-        np.testing.assert_array_equal(
-            checked["placements"].sel(placement_type=ptype), checked[var].sel({dim: kind}), err_msg=ptype
-        )
+    so placements in LA homes equal the filled LA-home places located in the LA. Kinship carers
+    live in the child's LA or (29%, DfE 2015) a nearby one, possibly outside the simulated world:
+    their filled places in the world are at most the world's kinship placements. (In-house
+    foster carers may live in a neighbouring LA, so their places are not comparable by LA.)"""
+    np.testing.assert_array_equal(
+        checked["placements"].sel(placement_type="la_home"), checked["home_places_filled"].sel(home_kind="la_home")
+    )
+    kin = checked["placements"].sel(placement_type="kinship_foster").sum("la")
+    filled = checked["foster_places_filled"].sel(carer_kind="kinship").sum("la")
+    assert (filled <= kin).all() and float(filled.sum()) > 0.5 * float(kin.sum())
 
 
 def test_stock_and_flows_add_up(checked):
