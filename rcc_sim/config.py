@@ -385,6 +385,22 @@ class BreakdownParams:
         lo=0.0,
         hi=10.0,
     )
+    short_term_first_share: float = param(
+        0.4,
+        "share of single children entering foster care",
+        ASSUMPTION + " (range 0-0.7): a child entering care alone and placed with a foster carer often goes "
+        "first to a short-term or emergency carer and moves to the planned carer within months (a 'care plan' "
+        "change, 34% of changes, DfE CLA 2025); such a move adds to placement changes (66,070 in 2023-24, "
+        "data/national_calibration_targets.csv) but rarely to 3+ placements or long-term instability",
+        **SHARE,
+    )
+    short_term_first_days: float = param(
+        90.0,
+        "days (mean)",
+        ASSUMPTION + " (range 30-180): how long a short-term first placement lasts",
+        lo=1.0,
+        hi=3650.0,
+    )
     secure_order_months: float = param(
         4.0, "months (mean)", "ASSUMPTION: secure welfare orders last about 3 months and are renewed", lo=0.1, hi=60.0
     )

@@ -56,3 +56,18 @@ def _moves(**breakdown) -> float:
 def test_settled_placements_move_less():
     """Same seed, same world: lowering the settled multiplier lowers the year's moves."""
     assert _moves(settled_multiplier=0.2) < _moves(settled_multiplier=1.0)
+
+
+def _care_plan_moves(**breakdown) -> float:
+    model = CareSystemModel(to_object(small_config(years=1.0, breakdown=breakdown)))
+    model.run()
+    return float(to_dataset(model)["moves"].sel(move_reason="care_plan").sum())
+
+
+def test_short_term_first_placements_add_planned_moves():
+    """Same seed, same world: when every child entering foster care alone is placed short-term
+    first, the year has more care-plan moves than when none is; every value in the bounds runs."""
+    none = _care_plan_moves(short_term_first_share=0.0)
+    every = _care_plan_moves(short_term_first_share=1.0, short_term_first_days=30.0)
+    assert every > none + 50  # three GM LAs: ~600 children enter care in a year
+    _care_plan_moves(short_term_first_share=1.0, short_term_first_days=1.0)

@@ -439,6 +439,8 @@ class Demand(Process):
             placement.place_kinship(children)
         else:
             placement.place_new(children)
+            if not initial:
+                placement.plan_first_move(children)
         for c, x in zip(children, pre):
             if x is not None and x[0] > t:
                 self.clock.at(x[0] - t, self._pre_exit_move, c, x[1])

@@ -28,6 +28,8 @@ to a single child, a sibling group and a move.
 scheduled. Hazards depend on type, age, needs match, distance and the child's move history,
 and on the placement's own duration: higher in its first year (``first_year_multiplier``),
 lower once it has lasted a year (``settled_multiplier``), as placements that last tend to last.
+A share of children entering foster care alone are placed short-term first and move to their
+planned carer within months (:meth:`Placement.plan_first_move`).
 
 **Live counters.** Entering and leaving a placement updates the recorder's live counters
 (:class:`rcc_sim.engine.recorder.Recorder`) cell by cell; nothing here scans all children.
@@ -539,6 +541,27 @@ class Placement(Process):
         planned = self.draw.random() * total < base_p
         if now + delay < child.exit_t:
             self.clock.at_child(delay, self._planned_move if planned else self._breakdown, child)
+
+    def plan_first_move(self, children: list[Child]) -> None:
+        """A child entering care alone into a foster placement goes there short-term at
+        ``short_term_first_share``: a planned move to another carer is drawn (mean
+        ``short_term_first_days``), competing with the placement's own ending (whichever comes first
+        happens). Sibling groups are placed for the long term (ASSUMPTION)."""
+        b = self.cfg.breakdown
+        child = children[0]
+        if len(children) > 1 or child.ptype not in (IN_HOUSE, IFA) or b.short_term_first_share <= 0:
+            return
+        if self.draw.random() < b.short_term_first_share:
+            delay = self.draw.exponential(b.short_term_first_days)
+            if self.clock.env.now + delay < child.exit_t:
+                self.clock.at_child(delay, self._first_move, child)
+
+    def _first_move(self, child: Child, version: int) -> None:
+        if child.version != version or child.ptype not in (IN_HOUSE, IFA):
+            return
+        found = self.find(child, exclude=child.unit, stages=((IN_HOUSE,), (IFA,)), stretch=False)
+        if found is not None:  # otherwise the child stays (its placement's own ending is still drawn)
+            self.move(child, CARE_PLAN, found)
 
     def backdate(self, child: Child, since: float) -> None:
         """Take the child's current placement (of the base-date stock) to have begun at ``since``
