@@ -199,10 +199,12 @@ class DemandParams:
         **SHARE,
     )
     needs_escalation_on_breakdown: float = param(
-        0.05,
+        0.11,
         "probability",
-        ASSUMPTION + ": needs rise one tier after an unplanned ending (0.15 drove the share in "
-        "residential care up 30% in three years)",
+        ASSUMPTION + " (range 0-0.15): needs rise one tier after an unplanned ending. Set by the spin-up "
+        "(seed 0) against DfE's children in children's homes and secure homes, 2020-2023 (7,100, 7,440, 7,610, "
+        "8,020; cla_place_secure_and_childrens_homes_n): 0.11 gives 7,000, 6,800, 7,160, 7,950; 0.05, set "
+        "before placements settled (breakdown.settled_multiplier), gave 6,360, 6,080, 6,420, 7,240",
         **SHARE,
     )
 
