@@ -117,3 +117,22 @@ def test_bad_forecast_settings_are_refused_naming_the_key():
     for key, value in [("starts_source", "oracle"), ("starts_forecast", "arima"), ("starts_forecast_years", 0)]:
         with pytest.raises(ConfigError, match=f"'demand.{key}'"):
             to_object({"demand": {key: value}})
+
+
+def test_per_la_exit_rates_from_the_years_to_an_early_origin():
+    """An origin before the 2021-2024 table (e.g. 31 March 2018) takes each LA's exit rate from the
+    per-LA series of the three years to it (2016-2018), not England's for every LA; the rates of
+    the years after the origin are never read (poisoning them changes nothing)."""
+    from rcc_sim.engine import world as world_module
+
+    las = world_module.load_las()
+    cfg = to_object(small_config())
+    early = world_module._exit_multiplier(las, cfg, 2018)
+    assert not np.all(early == 1.0)
+    poisoned = dict(las)
+    for y in (2021, 2022, 2023, 2024):
+        poisoned[f"ceased_{y}"] = las[f"ceased_{y}"] * 0 + 1e6
+    np.testing.assert_array_equal(world_module._exit_multiplier(poisoned, cfg, 2018), early)
+    assert not np.array_equal(
+        world_module._exit_multiplier(poisoned, cfg, 2024), world_module._exit_multiplier(las, cfg, 2024)
+    )

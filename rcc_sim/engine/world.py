@@ -115,29 +115,36 @@ class World:
         return pts[rng.integers(0, len(pts), size=n)]
 
 
+EXIT_RATE_YEARS = 3  # the per-LA ceased rate is taken over the last three published years to ``until``
+
+
 def _exit_multiplier(las: dict, cfg: Config, until: int) -> np.ndarray:
     """Per-LA exit hazard multiplier relative to England, from published figures up to ``until``.
 
     ``ceased_rate`` (default): the LA's children ceasing per child in care (ceased in the year over
-    the mean of the stocks at its two ends, years 2022 to ``until``) over the exit rate the national
-    hazards were fitted to (starts/stock of the calibration targets, DfE CLA 2024: in steady state
-    the exit rate). This follows LAs, and years, in which the stock grows or shrinks.
-    ``stock_per_start``: England's stock/starts over the LA's, both over the same years (a
-    steady-state method of moments). Clipped to ``exits.by_la_range``.
+    the mean of the stocks at its two ends, over the last ``EXIT_RATE_YEARS`` published years to
+    ``until``: 2022-2024 for a base date in 2024; the per-LA series 2016-2023 for earlier ones) over
+    the exit rate the national hazards were fitted to (starts/stock of the calibration targets, DfE
+    CLA 2024: in steady state the exit rate). This follows LAs, and years, in which the stock grows
+    or shrinks. ``stock_per_start``: England's stock/starts over the LA's, both over the table's
+    years to ``until`` (a steady-state method of moments). Clipped to ``exits.by_la_range``.
     """
     n = len(las["code"])
     if not cfg.exits.by_la:
         return np.ones(n)
-    years = [y for y in YEARS if y <= until]
-    pairs = [y for y in years if y - 1 in YEARS]
-    if not (pairs if cfg.exits.by_la_method == "ceased_rate" else years):
-        return np.ones(n)  # nothing published by ``until`` to compare: England's hazards
     if cfg.exits.by_la_method == "ceased_rate":
-        num = sum(np.nan_to_num(las[f"ceased_{y}"]) for y in pairs)
-        den = sum((np.nan_to_num(las[f"stock_{y - 1}"]) + np.nan_to_num(las[f"stock_{y}"])) / 2 for y in pairs)
+        stock, ceased = published_stock(las), published_ceased(las)
+        pairs = [y for y in sorted(ceased) if y <= until and y - 1 in stock][-EXIT_RATE_YEARS:]
+        if not pairs:
+            return np.ones(n)  # nothing published by ``until`` to compare: England's hazards
+        num = sum(ceased[y] for y in pairs)
+        den = sum((stock[y - 1] + stock[y]) / 2 for y in pairs)
         t = load_targets()
         national = float(t["cla_starts"]["value"]) / float(t["cla_stock"]["value"])
     else:
+        years = [y for y in YEARS if y <= until]
+        if not years:
+            return np.ones(n)
         num = sum(np.nan_to_num(las[f"starts_{y}"]) for y in years)
         den = sum(np.nan_to_num(las[f"stock_{y}"]) for y in years)
         national = num.sum() / den.sum()
@@ -145,6 +152,15 @@ def _exit_multiplier(las: dict, cfg: Config, until: int) -> np.ndarray:
         mult = np.where((num > 0) & (den > 0), (num / den) / national, 1.0)
     lo, hi = cfg.exits.by_la_range
     return np.clip(mult, lo, hi)
+
+
+def published_ceased(las: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
+    """Children ceasing to be looked after in the year to 31 March, per LA, 2016-2024: the 2021-2024
+    table where it has the year (revised figures), else the per-LA series. Not published: 0."""
+    series = load_la_series()
+    ceased = {int(y): np.nan_to_num(series["ceased"][:, k]) for k, y in enumerate(series["years"])}
+    ceased.update({y: np.nan_to_num(las[f"ceased_{y}"].astype(float)) for y in YEARS})
+    return ceased
 
 
 def published_stock(las: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
