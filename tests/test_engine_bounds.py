@@ -5,6 +5,7 @@ Each test runs a config whose values all lie within their bounds and crashed the
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from rcc_sim.config import Config, to_object
@@ -56,3 +57,17 @@ def test_openings_when_no_simulated_home_is_filled():
     simulate(
         gm(demand={"needs_shares_under10": standard, "needs_shares_10_15": standard, "needs_shares_16_17": standard})
     )
+
+
+def test_scarcity_with_almost_no_usable_places_is_capped():
+    """Hypothesis draw (slow property test, this stop): foster carers with a usable share of 0.002
+    and a price elasticity of 6.75 put IFA occupancy of usable places far above 1, and the spot
+    price's scarcity factor exp(6.75 x 100+) overflowed. The factor is capped at ten."""
+    cfg = gm(
+        0.1,
+        fostering={"usable_place_share": 0.0019, "mainstream_households": 3000},
+        market={"scarcity_elasticity": 6.754554006251809},
+    )
+    ds = simulate(cfg)
+    assert float(ds["children_in_care"].sum()) > 0
+    assert np.isfinite(ds["spend"].values).all()

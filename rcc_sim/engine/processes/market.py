@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from rcc_sim.engine.processes.supply import Supply
 
 SPOT_KINDS = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)
+# Scarcity raises a spot price at most tenfold (ASSUMPTION: never binds at the defaults, where it
+# stays under e^1; without a cap a kind with almost no usable places - e.g. a usable share of 0.002,
+# within its bounds - and children in stretched places gave exp(> 709): an OverflowError)
+MAX_SCARCITY_MULTIPLIER = 10.0
 NP = len(PLACEMENT_TYPES)
 
 
@@ -168,7 +172,8 @@ class Market(Process):
         usable, filled = self.supply.usable, self.supply.filled
         for k in SPOT_KINDS:
             if usable[k] > 0:
-                self.scarcity[k] = math.exp(self.elasticity * float(filled[k] / usable[k] - self.reference[k]))
+                x = self.elasticity * float(filled[k] / usable[k] - self.reference[k])
+                self.scarcity[k] = math.exp(min(x, math.log(MAX_SCARCITY_MULTIPLIER)))
         self._reprice()
 
 
