@@ -8,11 +8,13 @@ the world and a staggered roll-out), and runs each for about five weeks on the G
 Manchester world with ``sim.check_invariants`` (every counter recounted from the agents each
 week). The quick version (20 draws, always the same ones) is in the normal suite; the slow one
 (1,000 random draws) runs with ``python3 -m pytest -m slow tests/test_property.py``. With
-``RCC_PROPERTY_LOG=<file>`` each draw appends one JSON line (its outcome) to that file.
+``RCC_PROPERTY_LOG=<file>`` each draw appends one JSON line with its config before it runs and
+one with its outcome after.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -224,6 +226,9 @@ def _check_run(cfg: Config) -> None:
     from rcc_sim.run import simulate
 
     checked = to_object(cfg)  # drawn within the bounds: must validate
+    # the draw's config is logged before it runs, so a draw that never ends (or exhausts memory:
+    # one of 1,000 grew this process to 21 GB) can be found and replayed from the log
+    _log({"started": True, "config": dataclasses.asdict(checked)})
     t0 = time.perf_counter()
     try:
         ds = simulate(checked)  # raises on any counter drifting from the agents (check_invariants)
