@@ -63,8 +63,9 @@ from pathlib import Path
 import numpy as np
 
 from rcc_sim.config import Config, ConfigError, to_object
-from rcc_sim.data import YEARS, checksums, load_la_series, load_las, load_starts_table
+from rcc_sim.data import checksums, load_las, load_starts_table
 from rcc_sim.engine.forecast import fit_alpha, forecast_from_table, history
+from rcc_sim.engine.world import published_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "outputs" / "one_year_ahead"
@@ -80,20 +81,13 @@ def mape(forecast: np.ndarray, actual: np.ndarray) -> float:
 
 
 def published_stock() -> dict[int, np.ndarray]:
-    """Children in care at 31 March per LA: 2021-2024 from the LA table the model starts from,
-    earlier years from the per-LA series (NaN where not published)."""
-    las, series = load_las(), load_la_series()
-    table = {int(y): series["stock"][:, k].astype(float) for k, y in enumerate(series["years"]) if y < YEARS[0]}
-    table.update({y: las[f"stock_{y}"].astype(float) for y in YEARS})
-    return table
+    """Children in care at 31 March per LA, 2016-2024 (NaN where not published)."""
+    return published_counts(load_las(), "stock")
 
 
 def published_ceased() -> dict[int, np.ndarray]:
-    """Children ceasing to be looked after in the year to 31 March per LA, as :func:`published_stock`."""
-    las, series = load_las(), load_la_series()
-    table = {int(y): series["ceased"][:, k].astype(float) for k, y in enumerate(series["years"]) if y < YEARS[0]}
-    table.update({y: las[f"ceased_{y}"].astype(float) for y in YEARS})
-    return table
+    """Children ceasing to be looked after in the year to 31 March per LA (NaN where not published)."""
+    return published_counts(load_las(), "ceased")
 
 
 def forecast_options(cfg: Config) -> dict:

@@ -33,7 +33,6 @@ from rcc_sim import load_config
 from rcc_sim.config import to_object
 from rcc_sim.data import national_value
 from rcc_sim.engine.model import CareSystemModel
-from rcc_sim.engine.recorder import OWN_PROVISION
 from rcc_sim.run import to_dataset
 
 OUT = Path("outputs/spin_up")
@@ -124,13 +123,7 @@ YEARLY = [
     ),
     (
         "own-LA provision (%)",
-        lambda ds: (
-            100
-            * (
-                ds["placements"].sel(placement_type=list(OWN_PROVISION)).sum(["la", "placement_type"])
-                / ds["children_in_care"].sum("la")
-            ).values[51::52]
-        ),
+        lambda ds: 100 * (ds["own_provision"].sum("la") / ds["children_in_care"].sum("la")).values[51::52],
         "cla_provider_own_la_pct",
     ),
     (

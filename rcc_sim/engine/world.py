@@ -104,6 +104,11 @@ class World:
     def region_index(self) -> dict[str, np.ndarray]:
         return {r: np.flatnonzero(self.regions == r) for r in dict.fromkeys(self.regions)}
 
+    def nearby_la(self, la: int, rng: SupportsRandom) -> int:
+        """One of the five LAs nearest to ``la`` (not ``la`` itself), uniformly: where a carer of
+        the LA who lives outside it lives (ASSUMPTION: near)."""
+        return self.neighbour_list[la][1 + int(rng.random() * 5)][0]
+
     def random_point(self, la: int, rng: SupportsRandom) -> tuple[float, float]:
         """One small-area point of the LA, uniformly (scalar fast path of :meth:`sample_points`)."""
         pts = self.point_lists[la]
@@ -154,22 +159,24 @@ def _exit_multiplier(las: dict, cfg: Config, until: int) -> np.ndarray:
     return np.clip(mult, lo, hi)
 
 
-def published_ceased(las: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
-    """Children ceasing to be looked after in the year to 31 March, per LA, 2016-2024: the 2021-2024
-    table where it has the year (revised figures), else the per-LA series. Not published: 0."""
+def published_counts(las: dict[str, np.ndarray], measure: str) -> dict[int, np.ndarray]:
+    """A per-LA published count (``stock`` at 31 March, ``ceased`` in the year to it), 2016-2024:
+    the 2021-2024 table where it has the year (revised figures), else the per-LA series
+    (:func:`rcc_sim.data.load_la_series`); NaN where not published."""
     series = load_la_series()
-    ceased = {int(y): np.nan_to_num(series["ceased"][:, k]) for k, y in enumerate(series["years"])}
-    ceased.update({y: np.nan_to_num(las[f"ceased_{y}"].astype(float)) for y in YEARS})
-    return ceased
+    out = {int(y): series[measure][:, k].astype(float) for k, y in enumerate(series["years"])}
+    out.update({y: las[f"{measure}_{y}"].astype(float) for y in YEARS})
+    return out
 
 
 def published_stock(las: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
-    """Children in care at 31 March per LA, 2016-2024: the 2021-2024 table where it has the year
-    (revised figures), else the per-LA series (:func:`rcc_sim.data.load_la_series`). Not published: 0."""
-    series = load_la_series()
-    stock = {int(y): np.nan_to_num(series["stock"][:, k]) for k, y in enumerate(series["years"])}
-    stock.update({y: np.nan_to_num(las[f"stock_{y}"].astype(float)) for y in YEARS})
-    return stock
+    """Children in care at 31 March per LA, 2016-2024 (:func:`published_counts`); not published: 0."""
+    return {y: np.nan_to_num(v) for y, v in published_counts(las, "stock").items()}
+
+
+def published_ceased(las: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
+    """Children ceasing care in the year to 31 March per LA, 2016-2024; not published: 0."""
+    return {y: np.nan_to_num(v) for y, v in published_counts(las, "ceased").items()}
 
 
 def build_world(cfg: Config) -> World:

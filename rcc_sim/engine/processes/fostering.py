@@ -114,7 +114,7 @@ class Fostering(Process):
             usable -= binomial(draw, usable, self.outside_occupancy)
         home_la = la
         if kind == IN_HOUSE and draw.random() < self.cfg.in_house_outside_la_share:
-            home_la = self.world.neighbour_list[la][1 + int(draw.random() * 5)][0]  # one of the 5 nearest LAs
+            home_la = self.world.nearby_la(la, draw)
         lat, lon = self.world.random_point(home_la, draw)
         skilled = 1 if draw.random() < self.cfg.complex_skill_share else 0
         if price_factor is None:

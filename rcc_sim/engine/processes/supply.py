@@ -147,7 +147,7 @@ class Supply(Process):
         LA, or at ``kinship_outside_la_share`` in one of the five nearest other LAs (ASSUMPTION: near)."""
         home = la
         if self.kinship_outside_la_share > 0 and self.kin_draw.random() < self.kinship_outside_la_share:
-            home = self.world.neighbour_list[la][1 + int(self.kin_draw.random() * 5)][0]
+            home = self.world.nearby_la(la, self.kin_draw)
         lat, lon = self.world.random_point(home, self.kin_draw)
         unit = FosterHousehold(
             self.ctx.agents,
