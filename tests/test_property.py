@@ -15,6 +15,7 @@ one with its outcome after.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import math
 import os
@@ -222,7 +223,6 @@ def _log(record: dict) -> None:
 
 
 def _check_run(cfg: Config) -> None:
-    from rcc_sim.engine.recorder import SHARES
     from rcc_sim.run import simulate
 
     checked = to_object(cfg)  # drawn within the bounds: must validate
@@ -238,6 +238,18 @@ def _check_run(cfg: Config) -> None:
         _log({"ok": False, "error": f"{type(exc).__name__}: {exc}", "at": at, "seed": cfg.seed})
         raise
     _log({"ok": True, "seconds": round(time.perf_counter() - t0, 2), "rccs": len(cfg.policy.rccs)})
+    _check_dataset(ds)
+    del ds
+    # A finished model is a web of reference cycles (model <-> processes <-> agents). Called
+    # directly, the cyclic collector frees each one in time; under @given it did not (measured: 12
+    # draws grew the process 224 -> 496 MB and 1,000 draws to 21 GB, flat at 223-247 MB with this
+    # collect), so each draw's model is collected before the next is drawn.
+    gc.collect()
+
+
+def _check_dataset(ds) -> None:
+    from rcc_sim.engine.recorder import SHARES
+
     np.testing.assert_array_equal(ds["children_in_care"], ds["placed"] + ds["waiting"])
     np.testing.assert_array_equal(ds["placements"].sum("placement_type"), ds["children_in_care"])
     for name, da in ds.data_vars.items():
