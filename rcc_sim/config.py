@@ -454,6 +454,17 @@ class FosteringParams:
         **SHARE,
     )
     complex_skill_share: float = param(0.25, "share of households", ASSUMPTION + ": trained for complex needs", **SHARE)
+    kinship_join_existing_share: float = param(
+        0.45,
+        "share of children (or sibling groups) entering kinship care",
+        ASSUMPTION + ": join a kinship household of their LA that already cares for a child (a sibling or "
+        "cousin taken in by the same relatives), instead of a newly approved one; range 0.25-0.6 swept. Set "
+        "so that kinship households hold about 1.5 children, as Ofsted's 8,865 family-and-friends "
+        "households (31 Mar 2024, Fostering in England 2023-24) do for the ~13,000 children fostered by "
+        "relatives or friends (15.6% of children in care, Sufficiency.org.uk FOI 2024): at 31 Mar 2024 "
+        "(seed 0, after the spin-up) 0 gives 12,123 households, 0.3 10,112, 0.45 8,844 for ~13,700 children",
+        **SHARE,
+    )
     enquiries_per_year: float = param(
         125195.0, "enquiries per year", "Ofsted/DfE fostering recruitment (2022-23)", lo=0.0, hi=500000.0
     )

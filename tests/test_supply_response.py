@@ -117,3 +117,29 @@ def test_kinship_carers_live_outside_the_la_at_the_published_share():
     assert n > 50 and outside == 0
     n, outside = _kinship_outside(1.0)
     assert n > 50 and outside == n
+
+
+def _kinship_households(share: float) -> tuple[int, int, list]:
+    """(kinship children, kinship households, the households) at the end of half a year, with
+    every counter recounted from the agents each week."""
+    cfg = small_config(years=0.5, fostering={"kinship_join_existing_share": share, "kinship_outside_la_share": 0.5})
+    cfg.sim.check_invariants = True
+    model = CareSystemModel(to_object(cfg))
+    model.run()
+    kin = [c.unit for c in model.children.values() if c.unit is not None and c.unit.ptype == KINSHIP]
+    homes = {u.unique_id: u for u in kin}
+    n = sum(len(u.children) for u in homes.values())
+    return n, len(homes), list(homes.values())
+
+
+def test_kinship_children_join_households_already_caring_for_a_child():
+    """Ofsted counts about 1.5 children per family-and-friends household; with no joining a
+    household holds one arriving group (a few siblings at most)."""
+    n0, h0, _ = _kinship_households(0.0)
+    n1, h1, homes = _kinship_households(0.9)
+    assert n0 > 50 and n1 > 50
+    assert h1 < 0.75 * h0  # far fewer households for about as many children
+    assert n1 / h1 > 1.3 * (n0 / h0)
+    for u in homes:  # a joined household's approval grew with it, in its own LA's carers
+        assert u.places == u.usable >= len(u.children)
+        assert all(c.la == u.owner_la for c in u.children)

@@ -485,9 +485,10 @@ class Placement(Process):
         self.enter(child, ptype, None, self.market.price(ptype, child.tier, child.la), dist)
 
     def place_kinship(self, children: list[Child]) -> None:
-        """A connected person is approved as a kinship foster carer for the child (or siblings)."""
+        """A connected person cares for the child (or siblings) as a kinship foster carer: newly
+        approved, or a kinship household of the LA already caring for a child (:meth:`Supply.kinship_household`)."""
         first = children[0]
-        unit = self.supply.new_kinship_household(first.la, len(children))
+        unit = self.supply.kinship_household(first.la, len(children))
         for c in children:
             self.enter(c, KINSHIP, unit, *self._offer(c, unit)[1:])
 

@@ -64,6 +64,9 @@ class Supply(Process):
         self.kin_draw = ctx.streams.draws("kinship_homes")
         self.leave_defer_if_occupied = ctx.cfg.fostering.leave_defer_if_occupied
         self.kinship_outside_la_share = ctx.cfg.fostering.kinship_outside_la_share
+        self.kinship_join_share = ctx.cfg.fostering.kinship_join_existing_share
+        # kinship households caring for a child, by the LA whose children they care for
+        self.kinship_homes: list[dict[int, FosterHousehold]] = [{} for _ in range(ctx.world.n_la)]
         live = ctx.rec.live
         self._carers, self._foster_places = live["carers"], live["foster_places"]
         self._homes, self._home_places = live["homes"], live["home_places"]
@@ -107,6 +110,8 @@ class Supply(Process):
         unit.open = False
         self.placement.refresh(unit)
         self._count(unit, -1)
+        if unit.ptype == KINSHIP:
+            self.kinship_homes[unit.owner_la].pop(unit.unique_id, None)
         if unit.provider is not None:
             unit.provider.units.pop(unit.unique_id, None)
         k = CARER_INDEX.get(unit.ptype)
@@ -142,6 +147,21 @@ class Supply(Process):
         self.retire(unit, PROVIDER_CLOSURE, defer=False)
 
     # ------------------------------------------------------------------ kinship
+    def kinship_household(self, la: int, room: int) -> FosterHousehold:
+        """The kinship household for ``room`` children of ``la`` entering kinship care: at
+        ``kinship_join_existing_share`` one of the LA's kinship households already caring for a
+        child (chosen at random; its approval grows by ``room``), otherwise a newly approved one."""
+        homes = self.kinship_homes[la]
+        if homes and self.kinship_join_share > 0 and self.kin_draw.random() < self.kinship_join_share:
+            units = list(homes.values())
+            unit = units[min(int(self.kin_draw.random() * len(units)), len(units) - 1)]
+            self._foster_places[unit.la * self._nc + CARER_INDEX[KINSHIP]] += room
+            self.usable[KINSHIP] += room
+            unit.places += room
+            unit.usable += room
+            return unit
+        return self.new_kinship_household(la, room)
+
     def new_kinship_household(self, la: int, room: int) -> FosterHousehold:
         """A relative or friend of a child of ``la`` approved for ``room`` children: living in the
         LA, or at ``kinship_outside_la_share`` in one of the five nearest other LAs (ASSUMPTION: near)."""
@@ -163,6 +183,7 @@ class Supply(Process):
             price_factor=1.0,
         )
         unit.closing = True  # approved for these children only; closes when they leave
+        self.kinship_homes[la][unit.unique_id] = unit
         return self.open_unit(unit)
 
 
