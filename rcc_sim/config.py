@@ -701,6 +701,24 @@ class MarketParams:
     # profit cap divides by 1 + margin), so a loss of more than half of the price is not modelled
     home_margin: float = param(0.226, "operating margin (-0.5 to 1)", "CMA 2022: largest 15 providers", lo=-0.5, hi=1.0)
     ifa_margin: float = param(0.19, "operating margin (-0.5 to 1)", "CMA 2021", lo=-0.5, hi=1.0)
+    bespoke_share: float = param(
+        0.16,
+        "share of children with complex needs (tier 2-3)",
+        ASSUMPTION + " (range 0.03-0.25, swept): need a bespoke package when in a children's home (solo "
+        "placement, 2:1 or 3:1 staffing, emergency premium), the tail that puts the s251 residential unit cost "
+        "(GBP 5,980 per child-week in 2022-23 cash, DfE s251 outturn) above the average home price. Set so "
+        "that the model's spend on homes and secure per child-week in the year from 31 Mar 2024 (2024 prices) "
+        "is at least that: 5,899 at 0.16 (seed 0), the mean price in homes about 5,000 with no packages",
+        **SHARE,
+    )
+    bespoke_multiplier: float = param(
+        2.5,
+        "multiplier on the home's price",
+        ASSUMPTION + " (range 1.5-4, swept): solo and bespoke placements are reported at GBP 10-20k+ a week, "
+        "2-4 times the average home price (CCN 2024 average GBP 5,500-6,100)",
+        lo=1.0,
+        hi=20.0,
+    )
     high_cost_threshold_week: float = param(
         10000.0, "GBP per week", "DfE/LGA definition of high-cost placements", lo=0.0, hi=1000000.0
     )

@@ -7,9 +7,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from conftest import small_config
 
 from rcc_sim.config import to_object
+from rcc_sim.engine.agents import Home
 from rcc_sim.engine.model import CareSystemModel
 from rcc_sim.engine.processes.placement import _residual_days
 from rcc_sim.run import to_dataset
@@ -71,3 +73,37 @@ def test_short_term_first_placements_add_planned_moves():
     every = _care_plan_moves(short_term_first_share=1.0, short_term_first_days=30.0)
     assert every > none + 50  # three GM LAs: ~600 children enter care in a year
     _care_plan_moves(short_term_first_share=1.0, short_term_first_days=1.0)
+
+
+def test_bespoke_packages_raise_the_price_of_complex_needs_in_homes_only():
+    """market.bespoke_share: a child with complex needs who needs a bespoke package costs
+    market.bespoke_multiplier x the home's price; nothing else about the placement changes."""
+    from rcc_sim.vocab import IFA, LA_HOME, PRIVATE_HOME
+
+    def run(share: float):
+        m = CareSystemModel(to_object(small_config(years=0.5, market={"bespoke_share": share})))
+        m.run()
+        return m, to_dataset(m)
+
+    m, ds0 = run(0.0)
+    mult = m.cfg.market.bespoke_multiplier
+    unit = next(u for u in m.agents_by_type[Home] if u.ptype == PRIVATE_HOME)
+    for tier in (2, 3):
+        plain = m.market.price(PRIVATE_HOME, tier, 0, unit)
+        assert m.market.price(PRIVATE_HOME, tier, 0, unit, bespoke=True) == pytest.approx(mult * plain)
+        assert m.market.price(LA_HOME, tier, 0, bespoke=True) == pytest.approx(mult * m.market.price(LA_HOME, tier, 0))
+    assert m.market.price(PRIVATE_HOME, 1, 0, unit, bespoke=True) == m.market.price(PRIVATE_HOME, 1, 0, unit)
+    assert m.market.price(IFA, 2, 0, bespoke=True) == m.market.price(IFA, 2, 0)
+    assert not any(c.bespoke for c in m.children.values())
+
+    m1, ds1 = run(0.5)
+    assert sum(c.bespoke for c in m1.children.values()) > 0.3 * len(m1.children)
+    # the search does not see the package (it costs the same in every home), so every
+    # placement is the same; only what is paid for homes changes
+    np.testing.assert_array_equal(ds0["placements"].values, ds1["placements"].values)
+    homes = ["la_home", "private_home"]
+    assert float(ds1["spend"].sel(placement_type=homes).sum()) > 1.1 * float(
+        ds0["spend"].sel(placement_type=homes).sum()
+    )
+    others = [p for p in ds0["placement_type"].values if p not in homes]
+    np.testing.assert_allclose(ds1["spend"].sel(placement_type=others), ds0["spend"].sel(placement_type=others))

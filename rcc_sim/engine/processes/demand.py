@@ -195,6 +195,8 @@ class Demand(Process):
         super().__init__(ctx)
         cfg, streams = ctx.cfg, ctx.streams
         self.cfg, self.streams = cfg, streams
+        self._bespoke_draw = streams.draws("bespoke_packages")
+        self._bespoke_share = cfg.market.bespoke_share
         self.children: dict[int, Child] = {}
         self.arrivals_this_year: list[list[Record]] = []
         self.exits = ExitSampler(cfg)
@@ -413,6 +415,8 @@ class Demand(Process):
                 route=int(r.route),
             )
             child.u_18 = r.u_18
+            if self._bespoke_share > 0:  # own stream: other draws are the same whatever the share
+                child.bespoke = self._bespoke_draw.random() < self._bespoke_share
             child.supported_first = r.u_plan < p.supported_first_16_17
             self.children[child.unique_id] = child
             self._cic[la] += 1

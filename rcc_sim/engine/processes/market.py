@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from rcc_sim.engine.processes.supply import Supply
 
 SPOT_KINDS = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)
+BESPOKE_KINDS = (LA_HOME, PRIVATE_HOME)  # where a child's bespoke package is paid (market.bespoke_share)
 # Scarcity raises a spot price at most tenfold (ASSUMPTION: never binds at the defaults, where it
 # stays under e^1; without a cap a kind with almost no usable places - e.g. a usable share of 0.002,
 # within its bounds - and children in stretched places gave exp(> 709): an OverflowError)
@@ -91,6 +92,7 @@ class Market(Process):
         self.elasticity = m.scarcity_elasticity
         self.reference = np.zeros(NP)  # occupancy at the base date, by kind
         self.sigma = m.price_dispersion
+        self.bespoke_multiplier = m.bespoke_multiplier
         self.rng = ctx.streams("prices")
         # profit cap (CWSA 2026 s.17): private prices cannot exceed cost x (1 + cap)
         cap = cfg.policy.package.profit_cap_margin
@@ -129,16 +131,20 @@ class Market(Process):
         s = self.sigma
         return float(math.exp(self.rng.normal(-0.5 * s * s, s))) if s > 0 else 1.0
 
-    def price(self, ptype: int, tier: int, buyer: int = -1, unit: Unit | None = None) -> float:
+    def price(self, ptype: int, tier: int, buyer: int = -1, unit: Unit | None = None, bespoke: bool = False) -> float:
         """GBP per week that the commissioner of LA ``buyer`` pays for a child of needs ``tier``
         in a placement of type ``ptype`` (in ``unit``, if any). The one price function: the
         published average for the kind x the tier multiplier x scarcity x the profit cap x the
         unit's own price factor; on the spot market less the buyer's commissioner discount
         (national procurement, an RCC's buyer power); a unit reserved for an RCC (block
-        contract, RCC-run) is paid at its contract price, which its price factor holds."""
+        contract, RCC-run) is paid at its contract price, which its price factor holds. A child
+        with complex needs who needs a ``bespoke`` package (solo placement, extra staffing) costs
+        ``market.bespoke_multiplier`` times as much in a children's home, whoever runs it."""
         if ptype == KINSHIP:
             return self.base[KINSHIP]
         price = self._spot[ptype][tier]
+        if bespoke and tier >= 2 and ptype in BESPOKE_KINDS:
+            price *= self.bespoke_multiplier
         if unit is not None:
             price *= unit.price_factor
             if unit.reserved_for >= 0:

@@ -272,7 +272,7 @@ class Placement(Process):
     def _offer(self, child: Child, unit: Unit) -> tuple[Unit, float, float]:
         return (
             unit,
-            self.market.price(unit.ptype, child.tier, child.la, unit),
+            self.market.price(unit.ptype, child.tier, child.la, unit, child.bespoke),
             miles(child.lat, child.lon, unit.lat, unit.lon),
         )
 
