@@ -140,9 +140,12 @@ class ExitSampler:
         rows = np.arange(n)
         c0 = np.where(j > 0, cum[rows, j - 1], 0.0)
         hj = np.where(h[rows, j] > 0, h[rows, j], 1.0)
-        m = np.minimum(np.floor((e - c0) / (hj * DT)), steps[rows, j] - 1)  # whole steps into the segment
-        k = start[rows, j] + m
-        t_exit = k * DT + (e - (c0 + m * hj * DT)) / hj
+        # a hazard so small (extreme multipliers within the bounds) that these divisions overflow
+        # gives an infinite time, which the leaving at 18 below caps: intended, so not warned about
+        with np.errstate(divide="ignore", over="ignore"):
+            m = np.minimum(np.floor((e - c0) / (hj * DT)), steps[rows, j] - 1)  # whole steps into the segment
+            k = start[rows, j] + m
+            t_exit = k * DT + (e - (c0 + m * hj * DT)) / hj
         to18 = np.maximum(18.0 - age0, 0.0)
         years = np.where(exits, np.minimum(t_exit, to18), to18)
         cdf = self.route_cdf[:, ab[rows, j], db[rows, j]]  # (routes, n)

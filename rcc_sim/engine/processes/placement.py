@@ -632,7 +632,7 @@ def _residual_days(e: float, rate: float, age_days: float, first: float, settled
     late = rate * settled / DAYS_PER_YEAR
     if late <= 0.0:
         return math.inf
-    return left + (e - early * left) / late
+    return left + float(e - early * left) / float(late)  # a vanishing hazard: inf (never ends), silently
 
 
 def _stages(child: Child, age: float) -> tuple[tuple[int, ...], ...]:
