@@ -198,6 +198,16 @@ class DemandParams:
         ASSUMPTION + ": about four in ten children enter care with a sibling",
         **SHARE,
     )
+    secure_escalation_on_breakdown: float = param(
+        0.018,
+        "probability",
+        ASSUMPTION + " (range 0.005-0.05, swept): a child with very complex needs (tier 2) comes to need secure "
+        "welfare care (tier 3) after an unplanned ending. Set so that referrals for a secure welfare place "
+        "(children entering care needing one, plus these) are about 420 a year (Nuffield FJO 2020: 420 "
+        "referrals, 209 placements made): England, year from 31 Mar 2024, seed 0: 0 gives 251, 0.015 396, "
+        "0.02 448 referrals",
+        **SHARE,
+    )
     needs_escalation_on_breakdown: float = param(
         0.11,
         "probability",
@@ -404,7 +414,12 @@ class BreakdownParams:
         hi=3650.0,
     )
     secure_order_months: float = param(
-        4.0, "months (mean)", "ASSUMPTION: secure welfare orders last about 3 months and are renewed", lo=0.1, hi=60.0
+        4.0,
+        "months (mean)",
+        "ASSUMPTION: secure welfare orders last about 3 months and are renewed; the need for secure care "
+        "lasts this long whether or not a secure place is found (then needs are very complex, tier 2)",
+        lo=0.1,
+        hi=60.0,
     )
     stretch_multiplier: float = param(1.3, "multiplier for a stretched placement", ASSUMPTION, lo=0.0, hi=10.0)
     teen_multiplier: float = param(1.5, "multiplier at 10-17", ASSUMPTION, lo=0.0, hi=10.0)
@@ -550,6 +565,13 @@ class ProvisionParams:
         {"North West": 0.25, "London": 0.06, "South East": 0.07, "South West": 0.06, "West Midlands": 0.15},
         "share of homes",
         "Ofsted 2023-24 via CYP Now / Community Care; other regions share the rest by child population",
+        **SHARE,
+    )
+    secure_usable_share: float = param(
+        0.66,
+        "share of secure welfare places staffed and open",
+        "DfE SA1 (secure children's homes, England and Wales): occupancy of approved places 66% at 31 March "
+        "2022, 60% in 2023, while about half of welfare referrals find no place (Nuffield FJO 2020)",
         **SHARE,
     )
     usable_place_share: float = param(

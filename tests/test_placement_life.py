@@ -15,7 +15,7 @@ from rcc_sim.engine.agents import Home
 from rcc_sim.engine.model import CareSystemModel
 from rcc_sim.engine.processes.placement import _residual_days
 from rcc_sim.run import to_dataset
-from rcc_sim.vocab import DAYS_PER_YEAR
+from rcc_sim.vocab import DAYS_PER_YEAR, UNREGISTERED
 
 
 def test_constant_hazard_when_both_multipliers_are_one():
@@ -107,3 +107,26 @@ def test_bespoke_packages_raise_the_price_of_complex_needs_in_homes_only():
     )
     others = [p for p in ds0["placement_type"].values if p not in homes]
     np.testing.assert_allclose(ds1["spend"].sel(placement_type=others), ds0["spend"].sel(placement_type=others))
+
+
+def test_a_secure_need_ends_whether_or_not_a_secure_place_was_found():
+    """With no secure places, children needing secure welfare care wait (no lawful placement);
+    their need lasts breakdown.secure_order_months, after which they are searched for at tier 2,
+    so the queue is bounded by referrals x duration instead of growing with every referral."""
+    cfg = small_config(
+        years=1.0,
+        provision={"secure_welfare_places": 0},
+        demand={"secure_escalation_on_breakdown": 0.5, "needs_shares_10_15": [0.4, 0.3, 0.2, 0.1]},
+        breakdown={"secure_order_months": 1.0},
+    )
+    cfg.sim.check_invariants = True  # recounts no_lawful_placement from the children every week
+    m = CareSystemModel(to_object(cfg))
+    m.run()
+    ds = to_dataset(m)
+    referrals = float(ds["secure_referrals"].sum())
+    waiting = ds["no_lawful_placement"].sum("la").values
+    assert referrals > 30
+    assert waiting.max() > 0
+    # a month's need and ~a year's referrals: at most a few months' worth wait at any time
+    assert waiting[-1] < 0.4 * referrals
+    assert all(c.tier < 3 or c.ptype == UNREGISTERED for c in m.children.values())

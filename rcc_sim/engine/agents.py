@@ -56,6 +56,7 @@ class Child(mesa.Agent):
         self.moves = 0
         self.supported_first = False  # care plan at 16-17: supported accommodation before fostering
         self.u_18 = 0.5  # own uniform deciding the route of leaving care at 18
+        self.secure_need = 0  # counts the child's secure-welfare needs (stale need endings check it)
         self.bespoke = False  # needs a bespoke package in a children's home (market.bespoke_share)
         self.version = 0  # bumped on every placement change; stale scheduled events check it
 

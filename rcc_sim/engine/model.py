@@ -245,11 +245,17 @@ class CareSystemModel(mesa.Model):
         st = self.rec.stock
         n = self.world.n_la
         placements = np.zeros((n, len(PLACEMENT_TYPES)))
-        where = {k: np.zeros(n) for k in ("located", "over_20_miles", "outside_la", "in_home_region")}
+        where = {
+            k: np.zeros(n)
+            for k in ("located", "over_20_miles", "outside_la", "in_home_region", "no_lawful_placement", "high_cost")
+        }
+        high = self.cfg.market.high_cost_threshold_week
         region = self.world.regions
         for c in self.children.values():
             assert c.ptype >= 0, f"child {c.unique_id} in care with no placement"
             placements[c.la, c.ptype] += 1
+            where["no_lawful_placement"][c.la] += c.ptype == UNREGISTERED and c.tier >= 3
+            where["high_cost"][c.la] += c.price >= high
             if c.unit is not None:
                 assert c in c.unit.children and c.unit.open, "child in a unit that does not hold it"
             if c.ptype in LOCATED:

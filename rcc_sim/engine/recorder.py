@@ -232,6 +232,15 @@ VARIABLES: dict[str, Var] = {
         "Days waited, summed",
         "Sum of days waited by children placed during the week; divide by 'placements_made' for the mean.",
     ),
+    "secure_referrals": Var(
+        "flow",
+        None,
+        "children",
+        "Children coming to need secure welfare care",
+        "Children entering care needing a secure welfare place, and children in care whose needs escalate "
+        "to it after a placement breakdown (demand.secure_escalation_on_breakdown), during the week.",
+        "Nuffield FJO: referrals for a secure children's home welfare place (420 in 2020)",
+    ),
     "siblings_split": Var(
         "flow",
         None,

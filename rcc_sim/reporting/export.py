@@ -76,6 +76,8 @@ PUBLISHED: dict[str, str] = {
     "placed_after_wait": MODEL_ONLY,
     "days_to_placement": MODEL_ONLY,
     "siblings_split": MODEL_ONLY,
+    "secure_referrals": "Nuffield FJO: referrals for a welfare place in a secure children's home (420 in 2020, "
+    "209 placements made)",
     "spend": "DfE 'LA and school expenditure' (section 251 outturn): children looked after spend by line "
     "(fostering, residential care, ...); a different split from the model's placement types",
     "spend_cofunded": MODEL_ONLY,

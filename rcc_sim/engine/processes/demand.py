@@ -428,6 +428,8 @@ class Demand(Process):
                 self._starts[la] += 1
                 self._starts_age[la * self._n_ages + bisect.bisect_right(edges, r.age)] += 1
             self.clock.at(r.exit_in, self._exit, child)
+            if child.tier == 3:  # needing secure welfare care on arrival (or at the base date)
+                self.placement.secure_need(child, referral=not initial)
             children.append(child)
         lead = group[0]
         band = bisect.bisect_right(edges, lead.age)

@@ -146,6 +146,8 @@ class Placement(Process):
             cum.append(acc)
         self.reason_cdf = cum
         self.waiting: dict[int, Child] = {}
+        self.stepping_down: dict[int, Child] = {}  # in a secure home, the secure need over, no place found yet
+        self.secure_escalation = self.cfg.demand.secure_escalation_on_breakdown
         self.high_cost = self.cfg.market.high_cost_threshold_week
         self.end_unregistered = self.cfg.policy.package.end_unregistered
         # the recorder's live counters (flat: index la * k + j), updated cell by cell
@@ -158,6 +160,7 @@ class Placement(Process):
         self._made, self._days_wait = live["placements_made"], live["days_to_placement"]
         self._after_wait, self._moves = live["placed_after_wait"], live["moves"]
         self._siblings_split = live["siblings_split"]
+        self._referrals = live["secure_referrals"]
         self._in_region = live["in_home_region"]
         self._new, self._new_out = live["new_placements"], live["new_placements_outside_la"]
         self._new_out20 = live["new_placements_outside_la_over_20_miles"]
@@ -432,6 +435,8 @@ class Placement(Process):
         self.spend.paid += child.price * (self.clock.env.now - child.placed_t) / DAYS_PER_WEEK
         if child.ptype == UNREGISTERED:
             self.waiting.pop(child.unique_id, None)
+        elif child.ptype == SECURE:
+            self.stepping_down.pop(child.unique_id, None)
         child.ptype, child.unit, child.price, child.miles, child.cofunded = -1, None, 0.0, -1.0, 0.0
         child.version += 1
         if unit is not None:
@@ -507,9 +512,7 @@ class Placement(Process):
     # ------------------------------------------------------------------ placement life
     def _schedule_end(self, child: Child) -> None:
         ptype = child.ptype
-        if ptype == SECURE:
-            months = self.cfg.breakdown.secure_order_months
-            self.clock.at_child(self.draw.exponential(months * DAYS_PER_MONTH), self._secure_order_ends, child)
+        if ptype == SECURE:  # a secure placement ends when the need for it does (:meth:`secure_need`)
             return
         base_u = self.unplanned[ptype]
         base_p = self.planned[ptype]
@@ -578,6 +581,8 @@ class Placement(Process):
         reason = next((i for i, c in enumerate(self.reason_cdf) if u < c), len(self.reason_cdf) - 1)
         if child.tier < 2 and self.reason_draw.random() < self.cfg.demand.needs_escalation_on_breakdown:
             child.tier += 1
+        elif child.tier == 2 and self.secure_escalation > 0 and self.reason_draw.random() < self.secure_escalation:
+            self.secure_need(child)
         unit = child.unit
         if (
             unit is not None
@@ -602,23 +607,52 @@ class Placement(Process):
         else:
             self._schedule_end(child)
 
-    def _secure_order_ends(self, child: Child, version: int) -> None:
-        if child.version != version or child.ptype != SECURE:
-            return
+    # ------------------------------------------------------------------ secure welfare
+    def secure_need(self, child: Child, referral: bool = True) -> None:
+        """``child`` has come to need secure welfare care (tier 3): a referral, and the need lasts
+        ``breakdown.secure_order_months`` on average whether or not a secure place is found (a
+        child with no place waits in an unregistered placement, in practice under a
+        deprivation-of-liberty order, and the weekly search tries the secure homes again)."""
+        child.tier = 3
+        child.secure_need += 1
+        if referral:
+            self._referrals[child.la] += 1
+        months = self.cfg.breakdown.secure_order_months
+        self.clock.at(self.draw.exponential(months * DAYS_PER_MONTH), self._secure_need_ends, child, child.secure_need)
+
+    def _secure_need_ends(self, child: Child, need: int) -> None:
+        if child.secure_need != need or child.tier != 3 or child.ptype < 0:
+            return  # a later need superseded it, or the child has left care
         child.tier = 2
+        if child.ptype == SECURE:
+            self._step_down(child)
+        elif child.ptype == UNREGISTERED:  # still waiting, no longer for a secure place (searched weekly)
+            self._no_lawful[child.la] -= 1
+
+    def _step_down(self, child: Child) -> bool:
+        """Move a child whose secure need has ended out of the secure home, if a place is found;
+        otherwise the child stays and is tried again every week. True if moved."""
         found = self.find(child, exclude=child.unit)
-        if found is not None:
-            self.move(child, CARE_PLAN, found)
-        else:
-            child.version += 1
-            self._schedule_end(child)
+        if found is None:
+            self.stepping_down[child.unique_id] = child
+            return False
+        self.stepping_down.pop(child.unique_id, None)
+        self.move(child, CARE_PLAN, found)
+        return True
 
     def retry_waiting(self) -> None:
-        """Weekly: every waiting child's search is repeated, longest-waiting first."""
+        """Weekly: every waiting child's search is repeated, longest-waiting first; then children
+        whose secure need has ended try again to leave the secure home."""
         for child in sorted(self.waiting.values(), key=lambda c: (c.wait_since, c.unique_id)):
             found = self.find(child)
             if found is not None:
                 self.move(child, CARE_PLAN, found)
+        for uid in sorted(self.stepping_down):
+            child = self.stepping_down[uid]
+            if child.ptype != SECURE or child.tier >= 3:
+                del self.stepping_down[uid]
+            else:
+                self._step_down(child)
 
 
 def _residual_days(e: float, rate: float, age_days: float, first: float, settled: float) -> float:

@@ -181,7 +181,8 @@ class Provision(Process):
         rng = self.draw
         if max_tier is None:
             max_tier = 1 if rng.random() < HOME_TIER_SHARES[1] else 2
-        usable = places if kind == SECURE else max(1, binomial(rng, places, self.cfg.usable_place_share))
+        share = self.cfg.secure_usable_share if kind == SECURE else self.cfg.usable_place_share
+        usable = min(places, max(1, binomial(rng, places, share)))  # a home with no places (secure: 0 set) has none
         if background:
             usable -= binomial(rng, usable, self.ctx.cfg.world.outside_occupancy)
         lat, lon = self.world.random_point(la, rng)
