@@ -42,6 +42,9 @@ PLACEMENT_TYPES = (
 FAMILY_BASED = (KINSHIP, IN_HOUSE, IFA, WITH_PARENTS, ADOPTION)
 FOSTER_TYPES = (KINSHIP, IN_HOUSE, IFA)
 CARER_KINDS = ("in_house", "ifa", "kinship")
+# DfE's placement provider at 31 March (own provision, other LA, private, voluntary/third sector,
+# parents or other person with parental responsibility; 'other' here: other settings and other public)
+PROVIDERS = ("own_la", "other_la", "private", "voluntary", "parents", "other")
 HOME_KINDS = ("la_home", "private_home", "supported_accommodation", "secure")
 
 # ---------------------------------------------------------------------- leaving care and moving

@@ -130,3 +130,22 @@ def test_a_secure_need_ends_whether_or_not_a_secure_place_was_found():
     # a month's need and ~a year's referrals: at most a few months' worth wait at any time
     assert waiting[-1] < 0.4 * referrals
     assert all(c.tier < 3 or c.ptype == UNREGISTERED for c in m.children.values())
+
+
+def test_placement_providers_at_31_march_cover_every_child_as_dfe_classifies_them():
+    from rcc_sim.engine.processes.placement import provider_index
+    from rcc_sim.vocab import IFA, IN_HOUSE, KINSHIP, PROVIDERS, WITH_PARENTS
+
+    m = CareSystemModel(to_object(small_config(years=1.0)))
+    m.run()
+    ds = to_dataset(m)
+    by = ds["placements_by_provider_31mar"]
+    np.testing.assert_array_equal(by.sum("provider").values, ds["children_in_care_31mar"].values)
+    assert float(by.sel(provider="private").sum()) > 0 and float(by.sel(provider="own_la").sum()) > 0
+    expect = {WITH_PARENTS: "parents", IFA: "private", KINSHIP: "own_la"}
+    for c in m.children.values():
+        name = PROVIDERS[provider_index(c)]
+        if c.ptype in expect:
+            assert name == expect[c.ptype]
+        if c.ptype == IN_HOUSE:
+            assert name == ("own_la" if c.unit.owner_la == c.la else "other_la")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from rcc_sim.vocab import AGE_GROUPS, CARER_KINDS, EXIT_ROUTES, HOME_KINDS, MOVE_REASONS, PLACEMENT_TYPES
+from rcc_sim.vocab import AGE_GROUPS, CARER_KINDS, EXIT_ROUTES, HOME_KINDS, MOVE_REASONS, PLACEMENT_TYPES, PROVIDERS
 
 EXTRA_DIMS = {
     "age_group": AGE_GROUPS,
@@ -27,6 +27,7 @@ EXTRA_DIMS = {
     "move_reason": MOVE_REASONS,
     "carer_kind": CARER_KINDS,
     "home_kind": HOME_KINDS,
+    "provider": PROVIDERS,
 }
 
 
@@ -352,6 +353,17 @@ ANNUAL_VARIABLES: dict[str, Var] = {
         "Children in care at 31 March by age",
         "Children looked after at the end of the statistical year by age.",
         "DfE CLA: children looked after at 31 March by age",
+    ),
+    "placements_by_provider_31mar": Var(
+        "stock",
+        "provider",
+        "children",
+        "Children in care at 31 March by placement provider",
+        "Who provides the placement: the LA itself (its in-house and kinship carers, its homes; placed for "
+        "adoption), another LA (its carers or homes, e.g. through an RCC, and secure homes run by another "
+        "LA), private (IFAs, private homes and supported accommodation, unregistered settings), voluntary "
+        "(voluntary homes), parents (placed with parents), other (other settings).",
+        "DfE CLA: children looked after at 31 March by placement provider",
     ),
     "children_in_care_31mar": Var(
         "stock",

@@ -48,6 +48,7 @@ PUBLISHED: dict[str, str] = {
     "children_in_care": f"{CLA_31MAR}: children looked after at 31 March",
     "children_in_care_31mar": f"{CLA_31MAR}: children looked after at 31 March",
     "children_in_care_by_age_31mar": f"{CLA_31MAR}: children looked after at 31 March by age group",
+    "placements_by_provider_31mar": f"{CLA_31MAR}: children looked after at 31 March by placement provider",
     "uasc": f"{CLA_31MAR}: unaccompanied asylum-seeking children looked after at 31 March",
     "placed": MODEL_ONLY,
     "waiting": MODEL_ONLY + "; nearest: Ofsted notifications of children placed in unregistered children's homes",

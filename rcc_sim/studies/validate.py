@@ -401,6 +401,37 @@ MEASURES: tuple[Measure, ...] = (
         10.0,
         ("childrens_homes_places", None),
     ),
+    *(
+        Measure(
+            f"provider_{key}",
+            f"Children placed with {label} (placement provider)",
+            "children at 31 March",
+            "count",
+            "placements",
+            (f"cla_provider_{series}_n",),
+            (lambda y, k=key: y.annual("placements_by_provider_31mar", provider=k)),
+            10.0,
+            note="Model: rcc_sim.engine.processes.placement.provider_index (placed for adoption counted as own "
+            "provision, unregistered settings as private, IFAs as private). " + extra,
+        )
+        for key, label, series, extra in (
+            ("own_la", "their own LA", "own_la", "Published: DfE CLA, placement provider 'own provision'."),
+            (
+                "private",
+                "private providers",
+                "private",
+                "Published: DfE CLA, placement provider 'private'; it includes private IFAs, which are most IFAs.",
+            ),
+            (
+                "voluntary",
+                "voluntary providers",
+                "voluntary_third_sector",
+                "Published: DfE CLA, 'voluntary/third sector'. The model's only voluntary providers are "
+                "voluntary children's homes (provision.voluntary_share_of_non_la_homes): it has no voluntary "
+                "fostering agencies, so it under-counts this.",
+            ),
+        )
+    ),
     Measure(
         "residential_unit_cost",
         "Residential care: spend per child-week (s251)",

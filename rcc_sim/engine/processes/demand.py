@@ -22,6 +22,7 @@ import numpy as np
 from rcc_sim.config import Config
 from rcc_sim.engine.agents import Child
 from rcc_sim.engine.processes import Context, Process
+from rcc_sim.engine.processes.placement import provider_index
 from rcc_sim.vocab import (
     ADOPTION,
     AGE_BAND_EDGES,
@@ -381,11 +382,13 @@ class Demand(Process):
         ann = rec.annual
         ann["children_in_care_31mar"][y] = rec.stock["children_in_care"]
         three, by_age = ann["three_plus_placements"][y], ann["children_in_care_by_age_31mar"][y]
+        by_provider = ann["placements_by_provider_31mar"][y]
         stable, eligible = ann["long_term_stable"][y], ann["long_term_eligible"][y]
         t, edges = self.clock.now, self._age_edges
         for child in self.children.values():
             if child.placements_this_year >= 3:
                 three[child.la] += 1
+            by_provider[child.la, provider_index(child)] += 1
             age = child.age(t)
             if age < 16.0 and t - child.entry_t >= 2.5 * DAYS_PER_YEAR:
                 eligible[child.la] += 1

@@ -57,6 +57,7 @@ from rcc_sim.vocab import (
     OTHER_SETTING,
     PLACEMENT_TYPES,
     PRIVATE_HOME,
+    PROVIDERS,
     SECURE,
     SUPPORTED,
     UNREGISTERED,
@@ -669,6 +670,37 @@ def _residual_days(e: float, rate: float, age_days: float, first: float, settled
     return left + float(e - early * left) / float(late)  # a vanishing hazard: inf (never ends), silently
 
 
+_OWN, _OTHER_LA, _PRIVATE, _VOLUNTARY, _PARENTS, _OTHER = range(len(PROVIDERS))
+_PROVIDER_OF_KIND = {"private": _PRIVATE, "ifa": _PRIVATE, "voluntary": _VOLUNTARY}
+
+
+def provider_index(child: Child) -> int:
+    """The child's placement provider (index into :data:`rcc_sim.vocab.PROVIDERS`), as DfE
+    records it: the LA's own carers and homes are its own provision, another LA's (an RCC
+    member's, a secure home's) other LA; IFAs and private homes private; placed for adoption
+    counted as own provision and unregistered settings as private (ASSUMPTION: DfE's not-reported
+    and other-public categories are small)."""
+    ptype = child.ptype
+    if ptype == WITH_PARENTS:
+        return _PARENTS
+    if ptype == OTHER_SETTING:
+        return _OTHER
+    if ptype == ADOPTION:
+        return _OWN
+    if ptype == UNREGISTERED:
+        return _PRIVATE
+    unit = child.unit
+    if unit is None:
+        return _OTHER
+    if ptype == KINSHIP:  # approved by the LA whose child it is
+        return _OWN if unit.owner_la == child.la else _OTHER_LA
+    provider = unit.provider
+    if provider is None or provider.kind == "la":
+        owner = unit.owner_la if unit.owner_la >= 0 else (provider.home_la if provider is not None else -1)
+        return _OWN if owner == child.la else _OTHER_LA
+    return _PROVIDER_OF_KIND.get(provider.kind, _PRIVATE)
+
+
 def _stages(child: Child, age: float) -> tuple[tuple[int, ...], ...]:
     """The search stages for a child of this needs tier, age and status, in order."""
     tier = child.tier
@@ -696,4 +728,4 @@ def _merge_foster(stages: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, ...],
     return tuple(out)
 
 
-__all__ = ["Placement"]
+__all__ = ["Placement", "provider_index"]
