@@ -760,6 +760,7 @@ class RCCConfig:
 
     members: list[str] = field(default_factory=list)  # ONS codes of member LAs
     region: str = ""  # or: every LA of this region (DfE region name, e.g. "South East")
+    opt_out: list[str] = field(default_factory=list)  # with region: its LAs (ONS codes) that stay out
     start_years: float = param(
         1.0, "years after the base date", "GM launched May 2025; SE pathfinder 2025-26", lo=0.0, hi=50.0
     )
@@ -934,6 +935,7 @@ class RolloutConfig:
     """National roll-out: one RCC per region, each a copy of ``template``, starting in turn."""
 
     regions: list[str] = field(default_factory=list)  # DfE regions, in order of start
+    opt_out: list[str] = field(default_factory=list)  # LAs (ONS codes) that join no roll-out RCC
     first_start_years: float = param(1.0, "years after the base date", ASSUMPTION, lo=0.0, hi=50.0)
     stagger_years: float = param(0.5, "years between one region's start and the next", ASSUMPTION, lo=0.0, hi=10.0)
     template: RCCConfig = field(default_factory=RCCConfig)
@@ -1402,11 +1404,12 @@ def rcc_members(cfg: Config) -> dict[str, list[str]]:
         _check_inside(what, members, world)
         out[name], where[name] = members, key
     taken = {code for m in out.values() for code in m}
+    staying_out = set(_opt_out("policy.rollout", pol.rollout.opt_out, set(las_codes)))
     for k, region in enumerate(pol.rollout.regions):
         key = f"policy.rollout.regions[{k}]"
         if region not in region_las:
             raise ConfigError(f"config key '{key}' = {region!r}: no such region ({sorted(region_las)})")
-        members = [code for code in region_las[region] if code not in taken]
+        members = [code for code in region_las[region] if code not in taken and code not in staying_out]
         if not members:
             raise ConfigError(f"config key '{key}' = {region!r}: every LA of the region is already in an RCC")
         _check_inside(key, members, world)
@@ -1428,10 +1431,19 @@ def _named_members(key: str, c: Any, region_las: dict[str, list[str]], codes: se
         raise ConfigError(f"config key '{key}': expected an RCC's settings (RCCConfig), got {type(c).__name__}")
     if c.region and c.members:
         raise ConfigError(f"config key '{key}': give members or region, not both")
+    if c.opt_out and not c.region:
+        raise ConfigError(f"config key '{key}.opt_out': opting out is from a region's RCC; list the members instead")
     if c.region:
         if c.region not in region_las:
             raise ConfigError(f"config key '{key}.region' = {c.region!r}: no such region ({sorted(region_las)})")
-        return list(region_las[c.region]), f"{key}.region"
+        out = _opt_out(key, c.opt_out, codes)
+        stray = [x for x in out if x not in region_las[c.region]]
+        if stray:
+            raise ConfigError(f"config key '{key}.opt_out': {stray} are not LAs of the {c.region} region")
+        members = [x for x in region_las[c.region] if x not in out]
+        if not members:
+            raise ConfigError(f"config key '{key}.opt_out': every LA of the {c.region} region opts out")
+        return members, f"{key}.region"
     if not c.members:
         raise ConfigError(f"config key '{key}': an RCC needs members (ONS codes) or a region")
     for i, code in enumerate(c.members):
@@ -1441,6 +1453,17 @@ def _named_members(key: str, c: Any, region_las: dict[str, list[str]], codes: se
     if twice:
         raise ConfigError(f"config key '{key}.members' lists {twice} more than once")
     return list(c.members), f"{key}.members"
+
+
+def _opt_out(key: str, codes: list[str], known: set[str]) -> list[str]:
+    """``<key>.opt_out``: known LA codes, each once."""
+    for i, code in enumerate(codes):
+        if code not in known:
+            raise ConfigError(f"config key '{key}.opt_out[{i}]' = {code!r}: no English LA has this ONS code")
+    twice = sorted({code for code in codes if codes.count(code) > 1})
+    if twice:
+        raise ConfigError(f"config key '{key}.opt_out' lists {twice} more than once")
+    return list(codes)
 
 
 def _check_inside(key: str, members: list[str], world: set[str]) -> None:

@@ -252,8 +252,51 @@ def test_rcc_wholly_outside_the_world_is_the_outside_market():
 
     cfg = composed(GM, "policy=pathfinders")
     members = rcc_members(cfg)
-    assert len(members["greater_manchester"]) == 10 and len(members["south_east"]) == 19
+    assert len(members["greater_manchester"]) == 10 and len(members["south_east"]) == 16
     assert not set(members["south_east"]) & set(cfg.world.la_codes)
+
+
+HAMPSHIRE, KENT, SLOUGH = "E10000014", "E10000016", "E06000039"
+
+
+def test_las_opt_out_of_a_region_rcc_and_of_the_roll_out():
+    """The South East RCC is 16 of the region's 19 LAs (Hampshire, Kent and Slough are not
+    members); opted-out LAs stay with the status quo in the model too, and join no roll-out RCC."""
+    from rcc_sim.config import rcc_members
+    from rcc_sim.engine.model import CareSystemModel
+
+    se = rcc_members(to_object({"policy": {"rccs": {"se": {"region": "South East"}}}}))["se"]
+    assert len(se) == 19
+    cfg = to_object({"policy": {"rccs": {"se": {"region": "South East", "opt_out": [HAMPSHIRE, KENT, SLOUGH]}}}})
+    members = rcc_members(cfg)["se"]
+    assert len(members) == 16 and not {HAMPSHIRE, KENT, SLOUGH} & set(members)
+    cfg = to_object(
+        {
+            "world": {"la_codes": se},
+            "sim": {"years": 0.02, "spin_up_years": 0},
+            "policy": {"rccs": {"se": {"region": "South East", "opt_out": [HAMPSHIRE, KENT, SLOUGH]}}},
+        }
+    )
+    model = CareSystemModel(cfg)
+    codes = list(model.world.codes)
+    assert sorted(codes[j] for j in model.commissioning.rccs[0].members) == sorted(members)
+    rollout = to_object({"policy": {"rollout": {"regions": ["South East", "London"], "opt_out": [KENT]}}})
+    resolved = rcc_members(rollout)
+    assert len(resolved["rollout_south_east"]) == 18 and KENT not in resolved["rollout_south_east"]
+
+
+@pytest.mark.parametrize(
+    "rcc, message",
+    [
+        ({"region": "South East", "opt_out": ["E08000001"]}, r"\['E08000001'\] are not LAs of the South East"),
+        ({"region": "South East", "opt_out": ["E99999999"]}, r"'policy.rccs.x.opt_out\[0\]' = 'E99999999'"),
+        ({"region": "South East", "opt_out": [KENT, KENT]}, r"opt_out' lists \['E10000016'\] more than once"),
+        ({"members": [KENT], "opt_out": [KENT]}, r"'policy.rccs.x.opt_out': opting out is from a region"),
+    ],
+)
+def test_bad_opt_outs_are_refused_naming_the_key(rcc, message):
+    with pytest.raises(ConfigError, match=message):
+        to_object({"policy": {"rccs": {"x": rcc}}})
 
 
 def test_every_number_has_finite_bounds():

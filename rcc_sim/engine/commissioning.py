@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rcc_sim.config import ConfigError, RCCConfig
+from rcc_sim.config import ConfigError, RCCConfig, rcc_members
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.vocab import DAYS_PER_WEEK, DAYS_PER_YEAR, IN_HOUSE, LA_HOME, PRIVATE_HOME
 
@@ -83,11 +83,9 @@ class Commissioning(Process):
         self.rcc_of = [-1] * n  # LA -> live RCC id (for reserved units)
         self.forecast_rng: np.random.Generator | None = None
         self.rccs: list[RCC] = []
-        taken: set[int] = set()
-        for i, (name, c, rollout) in enumerate(self._all_rccs(pol)):
-            rcc = self._make(i, name, c, taken if rollout else set())
-            taken |= set(rcc.members.tolist())
-            self.rccs.append(rcc)
+        members = rcc_members(ctx.cfg)  # resolved and checked once, as the config check does
+        for i, (name, c, _) in enumerate(self._all_rccs(pol)):
+            self.rccs.append(self._make(i, name, c, members[name]))
 
     @staticmethod
     def _all_rccs(pol) -> list[tuple[str, RCCConfig, bool]]:
@@ -103,26 +101,10 @@ class Commissioning(Process):
         return out
 
     # ------------------------------------------------------------------ set-up
-    def _make(self, i: int, name: str, c: RCCConfig, taken: set[int]) -> RCC:
+    def _make(self, i: int, name: str, c: RCCConfig, member_codes: list[str]) -> RCC:
         w = self.world
-        codes = list(w.codes)
-        if c.region and c.members:
-            raise ConfigError(f"config key 'policy.rccs.{name}': give members or region, not both")
-        if c.region:
-            members = np.flatnonzero(w.regions == c.region)
-            if not len(members):
-                raise ConfigError(
-                    f"config key 'policy.rccs.{name}.region' = {c.region!r}: no such region "
-                    f"(regions: {sorted(set(w.regions))})"
-                )
-            members = np.array([j for j in members if j not in taken], dtype=int)
-        else:
-            bad = [x for x in c.members if x not in codes]
-            if bad:
-                raise ConfigError(f"config key 'policy.rccs.{name}.members': unknown LA codes {bad}")
-            members = np.array([codes.index(x) for x in c.members], dtype=int)
-        if not len(members):
-            raise ConfigError(f"config key 'policy.rccs.{name}': an RCC needs members or a region")
+        index = {code: j for j, code in enumerate(w.codes)}
+        members = np.array([index[code] for code in member_codes], dtype=int)
         pop = w.child_population[members]
         rcc = RCC(
             i,
