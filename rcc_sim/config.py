@@ -855,6 +855,21 @@ class RCCConfig:
         540.0, "days", ASSUMPTION + " (range 365-900): purchase, planning, registration", lo=0.0, hi=3650.0
     )
     home_places: int = param(4, "places per RCC home", "Ofsted 2024: about 4.1 places per home", lo=1, hi=20)
+    foster_rooms: int = param(
+        0,
+        "extra foster bedrooms funded",
+        "capital for the RCC's in-house carers to add a bedroom, each letting one household take one more "
+        "child (GM 'Room Makers': 40+ bedrooms, 2025); the households are drawn at random at go-live",
+        lo=0,
+        hi=10000,
+    )
+    foster_room_cost_gbp: float = param(
+        25000.0,
+        "GBP per bedroom (capital)",
+        ASSUMPTION + " (range 10,000-60,000): a loft or extension conversion grant",
+        lo=0.0,
+        hi=1000000.0,
+    )
     specialist_carers: int = param(
         0,
         "specialist (therapeutic) foster households recruited",

@@ -8,10 +8,11 @@ import dataclasses
 import numpy as np
 import pytest
 import xarray as xr
+from conftest import GM3, small_config
 
 from rcc_sim.config import Config, PlanningConfig, PolicyConfig, RCCConfig, to_object
 from rcc_sim.engine.model import CareSystemModel
-from rcc_sim.run import simulate
+from rcc_sim.run import simulate, to_dataset
 from rcc_sim.studies.compare import paired
 
 GM = [
@@ -194,3 +195,27 @@ def test_financial_oversight_keeps_a_failing_providers_homes_open():
     assert float(b["homes_transferred"].sum()) > 0
     closures = lambda ds: float(ds["moves"].sel(move_reason="provider_closure").sum())  # noqa: E731
     assert closures(b) < closures(a)
+
+
+def test_room_makers_add_one_usable_place_to_each_funded_household():
+    """policy.rccs.<name>.foster_rooms: at go-live, that many of the members' in-house households
+    get one more approved (and usable) place each, paid as RCC capital."""
+    from rcc_sim.engine.agents import FosterHousehold
+    from rcc_sim.vocab import IN_HOUSE
+
+    def run(rooms: int):
+        cfg = small_config(years=0.1)
+        cfg.policy.rccs = {"gm": RCCConfig(members=list(GM3), start_years=0.0, ramp_up_years=0.05, foster_rooms=rooms)}
+        cfg.sim.check_invariants = True
+        m = CareSystemModel(to_object(cfg))
+        before = {u.unique_id: u.places for u in m.agents_by_type[FosterHousehold] if u.ptype == IN_HOUSE}
+        m.run()
+        return m, before, to_dataset(m)
+
+    m, before, ds = run(12)
+    carers = [u for u in m.agents_by_type[FosterHousehold] if u.ptype == IN_HOUSE]
+    grown = [u for u in carers if u.places == before.get(u.unique_id, -9) + 1]
+    assert len(grown) == 12 and all(u.usable >= 1 for u in grown)
+    assert float(ds["rcc_capital"].sum()) == pytest.approx(12 * m.cfg.policy.rccs["gm"].foster_room_cost_gbp)
+    _, _, ds0 = run(0)
+    assert float(ds0["rcc_capital"].sum()) == 0.0

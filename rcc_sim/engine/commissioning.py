@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rcc_sim.config import ConfigError, RCCConfig, rcc_members
+from rcc_sim.engine.agents import FosterHousehold
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.vocab import DAYS_PER_WEEK, DAYS_PER_YEAR, IN_HOUSE, LA_HOME, PRIVATE_HOME
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from rcc_sim.engine.processes.market import Market
     from rcc_sim.engine.processes.placement import Placement
     from rcc_sim.engine.processes.provision import Provision
+    from rcc_sim.engine.processes.supply import Supply
 
 WEEK = DAYS_PER_WEEK
 
@@ -59,11 +61,12 @@ class Commissioning(Process):
     """Who commissions for each LA, the RCCs' levers, their costs and their yearly plans."""
 
     name = "commissioning"
-    needs = ("placement", "provision", "fostering", "market")
+    needs = ("placement", "provision", "fostering", "market", "supply")
     placement: Placement
     provision: Provision
     fostering: Fostering
     market: Market
+    supply: Supply
 
     def __init__(self, ctx: Context):
         super().__init__(ctx)
@@ -165,6 +168,8 @@ class Commissioning(Process):
             self._build_homes(rcc)
         if c.specialist_carers:
             self._recruit_specialists(rcc)
+        if c.foster_rooms:
+            self._add_foster_rooms(rcc)
         if c.forecasting:
             self.forecast_rng = self.ctx.streams("rcc_forecasts")
 
@@ -220,6 +225,23 @@ class Commissioning(Process):
             self.fostering.new_household(
                 la, IN_HOUSE, self.las[la].provider, max_tier=2, reserved_for=rcc.id, price_factor=factor
             )
+
+    def _add_foster_rooms(self, rcc: RCC) -> None:
+        """Capital for ``foster_rooms`` bedrooms in the members' in-house households, drawn at
+        random among those open (at most one room each): each household can take one more child."""
+        c = rcc.cfg
+        members = set(rcc.members.tolist())
+        carers = [
+            u
+            for u in self.ctx.agents.agents_by_type.get(FosterHousehold, [])
+            if u.ptype == IN_HOUSE and u.owner_la in members and u.open and not u.closing and u.reserved_for < 0
+        ]
+        carers.sort(key=lambda u: u.unique_id)
+        rng = self.ctx.streams("room_makers")
+        for k in rng.permutation(len(carers))[: c.foster_rooms]:
+            unit = carers[int(k)]
+            self.supply.add_places(unit, 1)
+            self.rec.flow["rcc_capital"][unit.owner_la] += c.foster_room_cost_gbp
 
     def _capital_programme(self) -> None:
         """National capital programme: LA-run homes in proportion to children in care; secure places."""

@@ -167,7 +167,11 @@ class CareSystemModel(mesa.Model):
     def _wire(self) -> None:
         """Each process gets, by name, the collaborators it calls: the model's one wiring diagram."""
         self.commissioning.bind(
-            placement=self.placement, provision=self.provision, fostering=self.fostering, market=self.market
+            placement=self.placement,
+            provision=self.provision,
+            fostering=self.fostering,
+            market=self.market,
+            supply=self.supply,
         )
         self.market.bind(supply=self.supply, commissioning=self.commissioning)
         self.supply.bind(placement=self.placement)

@@ -146,6 +146,15 @@ class Supply(Process):
         """A home closes at once (provider failure, enforcement): children move."""
         self.retire(unit, PROVIDER_CLOSURE, defer=False)
 
+    def add_places(self, unit: FosterHousehold, n: int) -> None:
+        """A foster household approved for ``n`` more children, all usable (a kinship household
+        taking in a relative's child, a carer with a new bedroom)."""
+        self._foster_places[unit.la * self._nc + CARER_INDEX[unit.ptype]] += n
+        self.usable[unit.ptype] += n
+        unit.places += n
+        unit.usable += n
+        self.placement.refresh(unit)
+
     # ------------------------------------------------------------------ kinship
     def kinship_household(self, la: int, room: int) -> FosterHousehold:
         """The kinship household for ``room`` children of ``la`` entering kinship care: at
@@ -155,10 +164,7 @@ class Supply(Process):
         if homes and self.kinship_join_share > 0 and self.kin_draw.random() < self.kinship_join_share:
             units = list(homes.values())
             unit = units[min(int(self.kin_draw.random() * len(units)), len(units) - 1)]
-            self._foster_places[unit.la * self._nc + CARER_INDEX[KINSHIP]] += room
-            self.usable[KINSHIP] += room
-            unit.places += room
-            unit.usable += room
+            self.add_places(unit, room)
             return unit
         return self.new_kinship_household(la, room)
 
