@@ -953,6 +953,9 @@ class RolloutConfig:
     opt_out: list[str] = field(default_factory=list)  # LAs (ONS codes) that join no roll-out RCC
     first_start_years: float = param(1.0, "years after the base date", ASSUMPTION, lo=0.0, hi=50.0)
     stagger_years: float = param(0.5, "years between one region's start and the next", ASSUMPTION, lo=0.0, hi=10.0)
+    # or each region's own start (years after the base date, 0-50), in the order of ``regions``:
+    # for waves of RCCs starting together (configs/policy/rcc_wave_2026.yaml)
+    region_start_years: list[float] = field(default_factory=list)
     template: RCCConfig = field(default_factory=RCCConfig)
 
 
@@ -1420,6 +1423,15 @@ def rcc_members(cfg: Config) -> dict[str, list[str]]:
         out[name], where[name] = members, key
     taken = {code for m in out.values() for code in m}
     staying_out = set(_opt_out("policy.rollout", pol.rollout.opt_out, set(las_codes)))
+    starts = pol.rollout.region_start_years
+    if starts and len(starts) != len(pol.rollout.regions):
+        raise ConfigError(
+            f"config key 'policy.rollout.region_start_years' has {len(starts)} entries for "
+            f"{len(pol.rollout.regions)} regions (policy.rollout.regions): give one per region, or none"
+        )
+    for k, start in enumerate(starts):
+        if not 0.0 <= start <= 50.0:
+            raise ConfigError(f"config key 'policy.rollout.region_start_years[{k}]' = {start}: must be within [0, 50]")
     for k, region in enumerate(pol.rollout.regions):
         key = f"policy.rollout.regions[{k}]"
         if region not in region_las:

@@ -9,6 +9,7 @@ import pytest
 from conftest import GM3, rcc_sim_command, run_cli
 
 from rcc_sim.config import Config, ConfigError, parameter_table, to_object
+from rcc_sim.data import load_las
 
 REGIONS = [
     "East Midlands",
@@ -339,3 +340,26 @@ def test_calibrated_values_and_ranges_lie_within_the_bounds():
             if isinstance(v, (int, float)):
                 assert lo is None or v >= lo, (key, v, lo)
                 assert hi is None or v <= hi, (key, v, hi)
+
+
+def test_the_2026_wave_starts_six_rccs_together_and_the_national_roll_out_follows_it():
+    from test_worlds import composed
+
+    from rcc_sim.config import rcc_members
+    from rcc_sim.engine.commissioning import Commissioning
+
+    wave = composed("policy=rcc_wave_2026")
+    members = rcc_members(wave)
+    rollout = [k for k in members if k.startswith("rollout_")]
+    assert len(rollout) == 6 and {"greater_manchester", "south_east"} <= set(members)
+    starts = {name: c.start_years for name, c, _ in Commissioning._all_rccs(wave.policy)}
+    assert {starts[k] for k in rollout} == {2.25}  # 1 July 2026
+    national = composed("policy=national_rollout")
+    every = rcc_members(national)
+    assert set(members) < set(every)
+    left = {c for c in load_las()["code"]} - {c for m in every.values() for c in m}
+    assert left == {HAMPSHIRE, KENT, SLOUGH}  # the South East RCC's non-members stay out
+    with pytest.raises(ConfigError, match="'policy.rollout.region_start_years' has 2 entries for 6 regions"):
+        composed("policy=rcc_wave_2026", "policy.rollout.region_start_years=[1.0,2.0]")
+    with pytest.raises(ConfigError, match=r"'policy.rollout.region_start_years\[0\]' = -1.0"):
+        composed("policy=rcc_wave_2026", "policy.rollout.region_start_years=[-1.0,2,2,2,2,2]")

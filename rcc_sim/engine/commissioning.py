@@ -97,9 +97,8 @@ class Commissioning(Process):
         out = [(name, c, False) for name, c in sorted(pol.rccs.items())]
         ro = pol.rollout
         for k, region in enumerate(ro.regions):
-            c = dataclasses.replace(
-                ro.template, region=region, members=[], start_years=ro.first_start_years + k * ro.stagger_years
-            )
+            start = ro.region_start_years[k] if ro.region_start_years else ro.first_start_years + k * ro.stagger_years
+            c = dataclasses.replace(ro.template, region=region, members=[], opt_out=[], start_years=start)
             out.append((f"rollout_{region.lower().replace(' ', '_')}", c, True))
         return out
 
