@@ -771,6 +771,18 @@ class RCCConfig:
         lo=0.0,
         hi=10.0,
     )
+    development_years: float = param(
+        -1.0,
+        "years from start to the development stage (-1: none, every function at go-live)",
+        "DfE RCC programme 2026-28: each RCC passes through foundation, development and delivery stages. "
+        "From this date (if before go-live) the RCC's planning functions work - forecasting and its "
+        "sufficiency plan, the recruitment hub (enquiry uplift, in-house applicant share, retention); "
+        "the commissioning and delivery functions (pooled search, buyer power, block contracts, health "
+        "co-funding, secure places, homes, bedrooms, specialist carers) start at go-live (delivery). "
+        "ASSUMPTION: which function belongs to which stage",
+        lo=-1.0,
+        hi=10.0,
+    )
     # --- set-up and running costs (GBP, 2024 prices) -------------------------------------------
     setup_cost_gbp: float = param(
         2.5e6,
@@ -1190,7 +1202,7 @@ def _check_finite(key: str, value: Any) -> None:
 
 
 # levers whose -1 means "unchanged"/"no cap": any other value must be a share or margin in [0, 1]
-SENTINEL_OFF = ("in_house_applicant_share", "profit_cap_margin")
+SENTINEL_OFF = ("in_house_applicant_share", "profit_cap_margin", "development_years")
 # seeds feed numpy's SeedSequence (which refuses negative seeds) and are written as a signed 64-bit
 # NetCDF attribute (which cannot hold 2**63 or more): 0 <= seed < 2**63
 SEED_MAX = 2**63 - 1
@@ -1234,7 +1246,7 @@ def _validate_leaf(f: Any, key: str, value: Any) -> None:
     else:
         _check_number(key, value, lo, hi, unit)
         if f.name in SENTINEL_OFF and -1.0 < value < 0.0:
-            raise ConfigError(f"config key '{key}' = {value}: use -1 (off) or a value from 0 to 1 ({unit})")
+            raise ConfigError(f"config key '{key}' = {value}: use -1 (off) or a value from 0 to {hi:g} ({unit})")
 
 
 def check_seed(key: str, value: Any) -> None:

@@ -219,3 +219,38 @@ def test_room_makers_add_one_usable_place_to_each_funded_household():
     assert float(ds["rcc_capital"].sum()) == pytest.approx(12 * m.cfg.policy.rccs["gm"].foster_room_cost_gbp)
     _, _, ds0 = run(0)
     assert float(ds0["rcc_capital"].sum()) == 0.0
+
+
+def test_development_stage_switches_on_the_planning_functions_before_delivery():
+    """policy.rccs.<name>.development_years: from the development stage the recruitment hub and
+    forecasting work; buyer power and the other commissioning functions wait for go-live."""
+    rcc = RCCConfig(
+        members=list(GM3),
+        start_years=0.0,
+        ramp_up_years=0.2,
+        development_years=0.05,
+        enquiry_uplift=0.5,
+        buyer_power_discount=0.1,
+        forecasting=True,
+    )
+    cfg = small_config(years=0.3)
+    cfg.policy.rccs = {"gm": rcc}
+    m = CareSystemModel(to_object(cfg))
+    states = []  # the levers at the end of each week: foundation, development, delivery
+    plan_week = m.plan.run_week
+
+    def spy(w):
+        plan_week(w)
+        c, r = m.commissioning, m.commissioning.rccs[0]
+        la = r.members[0]
+        states.append((m.clock.now / 365.25, c.enquiry_mult[la], c.spot_discount[la], r.developing, r.live))
+
+    m.plan.run_week = spy
+    m.run()
+    before = [s for s in states if s[0] < 0.05]
+    developing = [s for s in states if 0.06 < s[0] < 0.19]
+    live = [s for s in states if s[0] > 0.21]
+    assert before and developing and live
+    assert all(s[1] == 1.0 and s[2] == 0.0 and not s[3] for s in before)
+    assert all(s[1] > 1.0 and s[2] == 0.0 and s[3] and not s[4] for s in developing)
+    assert all(s[1] > 1.0 and s[2] == pytest.approx(0.1) and s[4] for s in live)

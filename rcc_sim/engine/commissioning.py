@@ -51,7 +51,8 @@ class RCC:
     members: np.ndarray  # LA indices
     start_t: float  # model day the RCC is set up
     live_t: float  # model day its functions take effect
-    live: bool = False
+    live: bool = False  # delivering: every function on (go-live)
+    developing: bool = False  # the planning functions on (development stage, or go-live)
     weights: np.ndarray = field(default_factory=lambda: np.zeros(0))  # members' share of child population
     block_units: list = field(default_factory=list)
     enquiry_plan_mult: float = 1.0  # from the sufficiency plan (forecasting)
@@ -125,6 +126,9 @@ class Commissioning(Process):
             overlap = [o.name for o in self.rccs if o is not rcc and set(o.members) & set(rcc.members)]
             if overlap:
                 raise ConfigError(f"config key 'policy.rccs.{rcc.name}': shares member LAs with {overlap}")
+            dev = rcc.cfg.development_years
+            if 0.0 <= dev < rcc.cfg.ramp_up_years:
+                self.clock.at(rcc.start_t + dev * DAYS_PER_YEAR, self._develop, rcc)
             self.clock.at(rcc.live_t, self._go_live, rcc)
         pkg = self.cfg.policy.package
         if pkg.capital_homes or pkg.capital_secure_places:
@@ -145,16 +149,29 @@ class Commissioning(Process):
         ]
 
     # ------------------------------------------------------------------ go-live
-    def _go_live(self, rcc: RCC) -> None:
+    def _develop(self, rcc: RCC) -> None:
+        """Development stage (or go-live without one): the planning functions - forecasting, the
+        recruitment hub (enquiries, in-house applicants, retention)."""
+        if rcc.developing:
+            return
         c = rcc.cfg
-        rcc.live = True
+        rcc.developing = True
         for la in rcc.members:
-            self.rcc_of[la] = rcc.id
-            self.spot_discount[la] = max(c.buyer_power_discount, self.spot_discount[la])
             self.enquiry_mult[la] *= 1.0 + c.enquiry_uplift
             if c.in_house_applicant_share >= 0:
                 self.in_house_share[la] = c.in_house_applicant_share
             self.retention[la] = c.retention_improvement
+        if c.forecasting:
+            self.forecast_rng = self.forecast_rng or self.ctx.streams("rcc_forecasts")
+
+    def _go_live(self, rcc: RCC) -> None:
+        """Delivery: every function on (the planning ones too, if no development stage came first)."""
+        c = rcc.cfg
+        self._develop(rcc)
+        rcc.live = True
+        for la in rcc.members:
+            self.rcc_of[la] = rcc.id
+            self.spot_discount[la] = max(c.buyer_power_discount, self.spot_discount[la])
             self.cofund_share[la] = c.health_cofunding_share
         if c.pooled_search:
             self.commissioner[rcc.members] = self.world.n_la + rcc.id
@@ -169,8 +186,6 @@ class Commissioning(Process):
             self._recruit_specialists(rcc)
         if c.foster_rooms:
             self._add_foster_rooms(rcc)
-        if c.forecasting:
-            self.forecast_rng = self.ctx.streams("rcc_forecasts")
 
     def _central_la(self, rcc: RCC) -> int:
         """The member LA nearest to the members' population-weighted centre."""
@@ -294,7 +309,7 @@ class Commissioning(Process):
         y = self.clock.year_index()
         st = self.rec.stock
         for rcc in self.rccs:
-            if not (rcc.live and rcc.cfg.forecasting):
+            if not (rcc.developing and rcc.cfg.forecasting):
                 continue
             mem = rcc.members
             need = float(st["placements"][mem][:, [IN_HOUSE, 1]].sum())  # in-house + IFA foster now
