@@ -32,6 +32,7 @@ def study(tmp_path_factory):
     # only three GM LAs are simulated: an RCC's members must all be in the world (issue 11)
     pathfinders.rccs["greater_manchester"].members = list(GM3)
     pathfinders.rccs["south_east"].region = ""
+    pathfinders.rccs["south_east"].opt_out = []  # opting out is from a region's RCC
     pathfinders.rccs["south_east"].members = [BRACKNELL]
     for name in ("status_quo", "pathfinders"):
         for seed in (0, 1):
