@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rcc_sim.config import ConfigError, RCCConfig, rcc_members
+from rcc_sim.config import RCCConfig, rcc_members
 from rcc_sim.engine.agents import FosterHousehold
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.vocab import DAYS_PER_WEEK, DAYS_PER_YEAR, IN_HOUSE, LA_HOME, PRIVATE_HOME
@@ -122,10 +122,7 @@ class Commissioning(Process):
 
     def build(self) -> None:
         """Schedule each RCC's go-live and the package's capital programme (once, at the base date)."""
-        for rcc in self.rccs:
-            overlap = [o.name for o in self.rccs if o is not rcc and set(o.members) & set(rcc.members)]
-            if overlap:
-                raise ConfigError(f"config key 'policy.rccs.{rcc.name}': shares member LAs with {overlap}")
+        for rcc in self.rccs:  # members checked (one RCC each) by config.rcc_members
             dev = rcc.cfg.development_years
             if 0.0 <= dev < rcc.cfg.ramp_up_years:
                 self.clock.at(rcc.start_t + dev * DAYS_PER_YEAR, self._develop, rcc)

@@ -581,7 +581,7 @@ class Placement(Process):
         u = self.reason_draw.random()
         reason = next((i for i, c in enumerate(self.reason_cdf) if u < c), len(self.reason_cdf) - 1)
         if child.tier < 2 and self.reason_draw.random() < self.cfg.demand.needs_escalation_on_breakdown:
-            child.tier += 1
+            self._set_tier(child, child.tier + 1)
         elif child.tier == 2 and self.secure_escalation > 0 and self.reason_draw.random() < self.secure_escalation:
             self.secure_need(child)
         unit = child.unit
@@ -597,7 +597,7 @@ class Placement(Process):
         if child.version != version or child.ptype < 0:
             return
         if child.ptype in HOMES and child.tier > 0:
-            child.tier -= 1  # step-down: needs have eased enough for family care
+            self._set_tier(child, child.tier - 1)  # step-down: needs have eased enough for family care
             found = self.find(child, exclude=child.unit, stages=((IN_HOUSE,), (IFA,)), stretch=False)
         elif child.ptype in HOMES:
             found = self.find(child, exclude=child.unit, stages=((IN_HOUSE,), (IFA,)), stretch=False)
@@ -608,13 +608,20 @@ class Placement(Process):
         else:
             self._schedule_end(child)
 
+    def _set_tier(self, child: Child, tier: int) -> None:
+        """Change the child's needs tier in its current placement, keeping the one live counter
+        that depends on it (children needing secure care held unregistered) in step."""
+        if child.ptype == UNREGISTERED:
+            self._no_lawful[child.la] += (tier >= 3) - (child.tier >= 3)
+        child.tier = tier
+
     # ------------------------------------------------------------------ secure welfare
     def secure_need(self, child: Child, referral: bool = True) -> None:
         """``child`` has come to need secure welfare care (tier 3): a referral, and the need lasts
         ``breakdown.secure_order_months`` on average whether or not a secure place is found (a
         child with no place waits in an unregistered placement, in practice under a
         deprivation-of-liberty order, and the weekly search tries the secure homes again)."""
-        child.tier = 3
+        self._set_tier(child, 3)
         child.secure_need += 1
         if referral:
             self._referrals[child.la] += 1
@@ -624,11 +631,10 @@ class Placement(Process):
     def _secure_need_ends(self, child: Child, need: int) -> None:
         if child.secure_need != need or child.tier != 3 or child.ptype < 0:
             return  # a later need superseded it, or the child has left care
-        child.tier = 2
+        self._set_tier(child, 2)
         if child.ptype == SECURE:
             self._step_down(child)
-        elif child.ptype == UNREGISTERED:  # still waiting, no longer for a secure place (searched weekly)
-            self._no_lawful[child.la] -= 1
+        # a child still waiting is searched for again, at tier 2, by the weekly retry
 
     def _step_down(self, child: Child) -> bool:
         """Move a child whose secure need has ended out of the secure home, if a place is found;
