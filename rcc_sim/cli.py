@@ -10,6 +10,7 @@ a bad key or value exits 2 with one message naming it):
     rcc-sim-compare policy=pathfinders        # a policy against the status quo, paired by seed
     rcc-sim-calibrate +experiment=calibration
     rcc-sim-sensitivity +experiment=sensitivity
+    rcc-sim-workbench +experiment=workbench_south_east   # RCC designs ranked against the status quo
 
 Commands that read runs take a directory (a run, or a study of runs) and exit 2 with one message
 naming it when it holds nothing they can use:
@@ -149,6 +150,42 @@ def sensitivity(cfg: DictConfig) -> None:
     from rcc_sim.studies.sensitivity import run_sensitivity
 
     _study_command(cfg, "rcc-sim-sensitivity", "sensitivity", run_sensitivity)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+def workbench(cfg: DictConfig) -> None:
+    """``rcc-sim-workbench``: RCC designs against the status quo on the same seeds, ranked side by
+    side (``+experiment=workbench_south_east``); writes workbench.nc, .csv and .html. A bad design
+    exits 2 naming it before any run; a failed run is reported and the command exits 1."""
+    import shlex
+
+    from hydra.core.hydra_config import HydraConfig
+
+    from rcc_sim.config import ConfigError
+    from rcc_sim.studies.jobs import refuse
+    from rcc_sim.studies.workbench import expand, ranking_text, run_workbench
+
+    prog = "rcc-sim-workbench"
+    obj, out_dir = _validated(cfg, prog)
+    if obj.workbench is None:
+        print(f"{prog}: no 'workbench' section; run {prog} +experiment=workbench_south_east", file=sys.stderr)
+        sys.exit(2)
+    try:
+        plan = expand(obj)  # every design checked before anything runs
+    except ConfigError as exc:
+        refuse(prog, exc, out_dir)
+    command = " ".join([prog, *map(shlex.quote, HydraConfig.get().overrides.task)])
+    bar = (lambda runs: _progress(obj, prog, runs=runs)) if obj.output.progress is not False else None
+    result = run_workbench(obj, out_dir, plan, bar, command=command)
+    print(ranking_text(result.ds))
+    for f in result.files:
+        print(f"{prog}: wrote {f}")
+    if result.failed:
+        print(
+            f"{prog}: {len(result.failed)} runs failed (listed in workbench.html); run the command again",
+            file=sys.stderr,
+        )
+        sys.exit(1)
 
 
 # ---------------------------------------------------------------------------------------------

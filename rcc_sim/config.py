@@ -1047,6 +1047,38 @@ class SensitivityConfig:
     parameters: list[FreeParameter] = field(default_factory=list)  # further (assumed) parameters
 
 
+@dataclass
+class WorkbenchDesign:
+    """One RCC design for the co-design workbench: a name (also its directory: letters, digits and
+    ``_ - . = , +``), a sentence for the report, and its lever settings as dotted policy keys set over
+    the experiment's policy, e.g. ``policy.rccs.south_east.block_places: 40``."""
+
+    name: str = ""
+    description: str = ""
+    levers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class WorkbenchConfig:
+    """The co-design workbench (``rcc-sim-workbench +experiment=workbench_south_east``): each design
+    and the status quo on the same seeds (common random numbers), ranked on the outcomes chosen
+    (rcc_sim/studies/workbench.py)."""
+
+    study_name: str = "workbench"
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
+    jobs: int = param(2, "parallel processes", "this machine has 2 cores", lo=1, hi=256)
+    designs: list[WorkbenchDesign] = field(default_factory=list)
+    # more designs: every combination of these levers' values (dotted policy key -> list of values),
+    # each named after its values, set over the experiment's policy
+    grid: dict[str, Any] = field(default_factory=dict)
+    # outcomes shown: names in rcc_sim.studies.workbench.outcome_names() (empty: those of rcc-sim-compare)
+    outcomes: list[str] = field(default_factory=list)
+    # outcomes ranked on, in order of weight in ties: "<outcome>" (its usual direction) or
+    # "<outcome>:lower" / "<outcome>:higher" (which is better)
+    rank_by: list[str] = field(default_factory=lambda: ["net_cost_gbp_m"])
+    rank_area: str = ""  # "RCC <name>", "outside RCCs" or "England" ("": the first RCC)
+
+
 # --------------------------------------------------------------------------------------------
 # Calibrated defaults: the model-section defaults above are priors; the calibration study
 # (``rcc-sim-calibrate +experiment=calibration``) writes the fitted values, with provenance, to
@@ -1121,6 +1153,7 @@ class Config:
     # set only by the calibration and sensitivity studies (configs/experiment/)
     calibration: CalibrationConfig | None = None
     sensitivity: SensitivityConfig | None = None
+    workbench: WorkbenchConfig | None = None  # set only by a workbench study
     seed: int = 0
 
 

@@ -108,6 +108,37 @@ WORDING: dict[str, Wording] = {
         kind="number",
         unit="homes",
     ),
+    # the RCC's costs (rcc_sim.studies.workbench.COSTS); the status quo has none
+    "rcc_setup_gbp_m": Wording(
+        "the RCC's set-up cost over the run", "set-up costs GBP {x}m {dir}", "more", "less", "money"
+    ),
+    "rcc_running_gbp_m": Wording(
+        "the RCC's running cost over the run", "running the RCC costs GBP {x}m {dir}", "more", "less", "money"
+    ),
+    "rcc_capital_gbp_m": Wording(
+        "the RCC's capital spend over the run", "the RCC spends GBP {x}m {dir} capital", "more", "less", "money"
+    ),
+    "rcc_void_block_gbp_m": Wording(
+        "block-contract places paid while empty, over the run",
+        "GBP {x}m {dir} is paid for empty block-contract places",
+        "more",
+        "less",
+        "money",
+    ),
+    "health_cofunding_gbp_m": Wording(
+        "placement cost paid by health over the run",
+        "health pays GBP {x}m {dir} of placement costs",
+        "more",
+        "less",
+        "money",
+    ),
+    "programme_funding_gbp_m": Wording(
+        "DfE programme funding received over the run",
+        "GBP {x}m {dir} DfE programme funding is received",
+        "more",
+        "less",
+        "money",
+    ),
 }
 
 
