@@ -84,5 +84,7 @@ MOVE_REASONS = (
 AGE_BANDS = ("under1", "1_4", "5_9", "10_15", "16_17")
 AGE_BAND_EDGES = (0.0, 1.0, 5.0, 10.0, 16.0, 18.0)  # years; DfE age bands
 AGE_GROUPS = AGE_BANDS + ("18plus",)  # output age groups; 18plus for leavers
+# sufficiency forecasts of next year's children in care (rcc_sim/engine/sufficiency.py)
+FORECAST_METHODS = ("naive", "markov", "perfect")
 NEEDS_TIERS = ("standard", "complex", "very_complex", "secure_welfare")
 DURATION_BAND_EDGES = (0.0, 0.5, 1.0, 2.0, 4.0)  # years in care; last band open-ended

@@ -135,14 +135,6 @@ def test_profit_cap_that_makes_entry_unprofitable_gives_fewer_new_homes():
         assert opened_cap < opened_base, (seed, opened_cap, opened_base)
 
 
-def test_perfect_forecasting_removes_forecast_driven_shortfall():
-    perfect = simulate(gm_config(3.0, rccs=rcc(forecasting=True, forecast_error_sd=0.0)))
-    noisy = simulate(gm_config(3.0, rccs=rcc(forecasting=True, forecast_error_sd=0.3)))
-    assert float(perfect["forecast_shortfall"].sum()) == 0.0
-    assert float(noisy["forecast_shortfall"].sum()) > 0.0
-    assert float(np.abs(noisy["forecast_error"]).sum()) > 0.0
-
-
 SPARE = 50000  # mainstream households nationally (33,745 published): spare in-house capacity in GM
 
 

@@ -59,6 +59,7 @@ class Child(mesa.Agent):
         self.secure_need = 0  # counts the child's secure-welfare needs (stale need endings check it)
         self.bespoke = False  # needs a bespoke package in a children's home (market.bespoke_share)
         self.version = 0  # bumped on every placement change; stale scheduled events check it
+        self.census_state = -1  # (age band, placement class) at the last 31 March, -1 if not counted (sufficiency.py)
 
     def age(self, t: float) -> float:
         return (t - self.birth_t) / DAYS_PER_YEAR

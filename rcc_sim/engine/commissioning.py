@@ -28,12 +28,31 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rcc_sim.config import RCCConfig, rcc_members
-from rcc_sim.engine.agents import FosterHousehold
+from rcc_sim.engine.agents import FosterHousehold, Home
 from rcc_sim.engine.processes import Context, Process
-from rcc_sim.vocab import DAYS_PER_WEEK, DAYS_PER_YEAR, IN_HOUSE, LA_HOME, PRIVATE_HOME
+from rcc_sim.engine.sufficiency import (
+    CLASS_OF_PTYPE,
+    FOSTER_CLASS,
+    LA_MARKOV_YEARS,
+    PLAN_CLASSES,
+    RESIDENTIAL_CLASS,
+    by_class,
+    perfect,
+)
+from rcc_sim.vocab import (
+    AGE_BAND_EDGES,
+    DAYS_PER_WEEK,
+    DAYS_PER_YEAR,
+    FORECAST_METHODS,
+    IN_HOUSE,
+    LA_HOME,
+    PRIVATE_HOME,
+)
+
+AGE_EDGES = AGE_BAND_EDGES[1:-1]  # inner edges: bisect gives the age band
 
 if TYPE_CHECKING:
-    from rcc_sim.engine.agents import Home
+    from rcc_sim.engine.processes.demand import Demand
     from rcc_sim.engine.processes.fostering import Fostering
     from rcc_sim.engine.processes.market import Market
     from rcc_sim.engine.processes.placement import Placement
@@ -55,14 +74,21 @@ class RCC:
     developing: bool = False  # the planning functions on (development stage, or go-live)
     weights: np.ndarray = field(default_factory=lambda: np.zeros(0))  # members' share of child population
     block_units: list = field(default_factory=list)
+    block_ends: dict = field(default_factory=dict)  # unit id -> model day its block contract ends
+    block_factor: dict = field(default_factory=dict)  # unit id -> its open-market price factor
     enquiry_plan_mult: float = 1.0  # from the sufficiency plan (forecasting)
+    homes_built: int = 0  # RCC homes commissioned (opened or being built)
+    homes_pending: int = 0  # of which not open yet
+    capital_spent: float = 0.0  # GBP of capital_funding_gbp committed to homes
+    specialists: list = field(default_factory=list)  # specialist foster households recruited
 
 
 class Commissioning(Process):
     """Who commissions for each LA, the RCCs' levers, their costs and their yearly plans."""
 
     name = "commissioning"
-    needs = ("placement", "provision", "fostering", "market", "supply")
+    needs = ("placement", "provision", "fostering", "market", "supply", "demand")
+    demand: Demand
     placement: Placement
     provision: Provision
     fostering: Fostering
@@ -86,6 +112,9 @@ class Commissioning(Process):
         self.cofund_share = [0.0] * n
         self.rcc_of = [-1] * n  # LA -> live RCC id (for reserved units)
         self.forecast_rng: np.random.Generator | None = None
+        # the forecasts made at the last 31 March of the children in care at the next, per
+        # method (FORECAST_METHODS) an array (LA, state) (sufficiency.py); None before the first
+        self.forecasts: list[np.ndarray] | None = None
         self.rccs: list[RCC] = []
         members = rcc_members(ctx.cfg)  # resolved and checked once, as the config check does
         for i, (name, c, _) in enumerate(self._all_rccs(pol)):
@@ -173,14 +202,17 @@ class Commissioning(Process):
         if c.pooled_search:
             self.commissioner[rcc.members] = self.world.n_la + rcc.id
             self.own_search_order = self._own_search_order()
-        if c.block_places:
-            self._block_contract(rcc)
         if c.shared_secure_places:
             self.provision.add_secure(self._central_la(rcc), c.shared_secure_places)
-        if c.homes_to_build:
-            self._build_homes(rcc)
-        if c.specialist_carers:
-            self._recruit_specialists(rcc)
+        if c.forecasting and c.plan_controlled_share > 0:  # the yearly plan sizes them, from now
+            self._plan_provision(rcc, self._forecast_need(rcc)[RESIDENTIAL_CLASS])
+        else:  # fixed at go-live
+            if c.block_places:
+                self._block_contract(rcc, c.block_places)
+            if c.homes_to_build:
+                self._build_homes(rcc, c.homes_to_build)
+            if c.specialist_carers:
+                self._recruit_specialists(rcc, c.specialist_carers)
         if c.foster_rooms:
             self._add_foster_rooms(rcc)
 
@@ -192,50 +224,71 @@ class Commissioning(Process):
         d = [(lat - w.lat[j]) ** 2 + ((lon - w.lon[j]) * math.cos(math.radians(lat))) ** 2 for j in rcc.members]
         return int(rcc.members[int(np.argmin(d))])
 
-    def _block_contract(self, rcc: RCC) -> None:
-        """Block-contract private home places in and near the region, nearest first: reserved for
-        members' children at a discount, paid whether filled or not."""
+    def _block_contract(self, rcc: RCC, wanted: float) -> int:
+        """Block-contract about ``wanted`` private home places in and near the region, nearest
+        first: reserved for members' children at a discount, paid whether filled or not, for
+        ``block_term_years`` (then renewed or ended by the yearly plan, if the RCC plans its
+        provision; for good otherwise). Returns the places contracted."""
         c = rcc.cfg
         centre = self._central_la(rcc)
-        wanted = c.block_places
+        ends = self.clock.now + c.block_term_years * DAYS_PER_YEAR if c.plan_controlled_share > 0 else math.inf
+        got = 0
         for j, _ in self.world.neighbour_list[centre]:
             for unit in self.placement.vacant_units(PRIVATE_HOME, j):
                 if wanted <= 0:
                     break
                 if unit.reserved_for >= 0 or unit.provider is None or unit.provider.failed:
                     continue
+                rcc.block_factor[unit.unique_id] = unit.price_factor
+                rcc.block_ends[unit.unique_id] = ends
                 self.placement.reserve(unit, rcc.id, price_factor=unit.price_factor * (1 - c.block_discount))
                 rcc.block_units.append(unit)
                 wanted -= unit.usable
+                got += unit.usable
             if wanted <= 0:
                 break
+        return got
 
-    def _build_homes(self, rcc: RCC) -> None:
+    def _end_block(self, rcc: RCC, unit) -> None:
+        """A block contract ends: the home goes back to the open market at its own price."""
+        rcc.block_units.remove(unit)
+        rcc.block_ends.pop(unit.unique_id, None)
+        self.placement.release(unit, rcc.block_factor.pop(unit.unique_id, unit.price_factor))
+
+    def _build_homes(self, rcc: RCC, n: int) -> int:
+        """Commission up to ``n`` RCC homes within what is left of the capital funding (if the RCC
+        has any): each opens after the build lead time. Returns the homes commissioned."""
         c = rcc.cfg
-        n = c.homes_to_build
         if c.home_build_cost_gbp > 0 and c.capital_funding_gbp > 0:
-            n = min(n, int(c.capital_funding_gbp // c.home_build_cost_gbp))
+            n = min(n, int((c.capital_funding_gbp - rcc.capital_spent + 1e-6) // c.home_build_cost_gbp))
         centre = self._central_la(rcc)
-        for k in range(n):
+        for _ in range(max(n, 0)):
+            k = rcc.homes_built
             la = int(rcc.members[k % len(rcc.members)]) if len(rcc.members) > 1 else centre
             self.rec.flow["rcc_capital"][la] += c.home_build_cost_gbp
+            rcc.capital_spent += c.home_build_cost_gbp
+            rcc.homes_built += 1
+            rcc.homes_pending += 1
             self.clock.at(c.home_build_lead_days, self._open_rcc_home, rcc, la)
+        return max(n, 0)
 
     def _open_rcc_home(self, rcc: RCC, la: int) -> Home:
         home = self.provision.new_home(
             la, LA_HOME, self.las[la].provider, rcc.cfg.home_places, max_tier=2, reserved_for=rcc.id
         )
+        rcc.homes_pending -= 1
         self.rec.flow["homes_opened"][la, 0] += 1
         return home
 
-    def _recruit_specialists(self, rcc: RCC) -> None:
+    def _recruit_specialists(self, rcc: RCC, n: int) -> None:
         c = rcc.cfg
         factor = c.specialist_cost_week / self.cfg.fostering.in_house_cost_week
-        for k in range(c.specialist_carers):
-            la = int(rcc.members[k % len(rcc.members)])
-            self.fostering.new_household(
+        for _ in range(n):
+            la = int(rcc.members[len(rcc.specialists) % len(rcc.members)])
+            unit = self.fostering.new_household(
                 la, IN_HOUSE, self.las[la].provider, max_tier=2, reserved_for=rcc.id, price_factor=factor
             )
+            rcc.specialists.append(unit)
 
     def _add_foster_rooms(self, rcc: RCC) -> None:
         """Capital for ``foster_rooms`` bedrooms in the members' in-house households, drawn at
@@ -300,27 +353,132 @@ class Commissioning(Process):
                 flow["rcc_void_cost"][rcc.members] += void * days / WEEK * rcc.weights
 
     def sufficiency_plan(self) -> None:
-        """Yearly sufficiency plan of each live RCC that forecasts demand (lever b): the
-        recruitment effort for next year is set from the forecast need for in-house foster
-        places; an under-forecast is a forecast-driven shortfall."""
+        """Yearly, at 31 March, after the census and next year's arrivals are drawn: score last
+        year's forecasts, forecast next 31 March by every method (for every LA: outputs), then
+        each RCC that forecasts (lever b) makes its plan from its own method's forecast: the
+        recruitment effort for next year and, if it plans its provision
+        (``plan_controlled_share``), its block contracts, specialist carers and homes."""
         y = self.clock.year_index()
-        st = self.rec.stock
+        hist = self.demand.history
+        ann = self.rec.annual
+        if self.forecasts is not None:  # made a year ago for today
+            actual = hist.now
+            total, res = actual.sum(axis=1), by_class(actual)[:, RESIDENTIAL_CLASS]
+            for m, f in enumerate(self.forecasts):
+                ann["forecast_error"][y, :, m] = f.sum(axis=1) - total
+                ann["forecast_error_residential"][y, :, m] = by_class(f)[:, RESIDENTIAL_CLASS] - res
+            for rcc in self.rccs:
+                if rcc.developing and rcc.cfg.forecasting:
+                    mem = rcc.members
+                    f = by_class(self.forecasts[FORECAST_METHODS.index(rcc.cfg.forecast_method)][mem])
+                    a = by_class(actual[mem])
+                    need = [FOSTER_CLASS, RESIDENTIAL_CLASS]
+                    ann["forecast_shortfall"][y, mem] = np.maximum(a[:, need].sum(axis=1) - f[:, need].sum(axis=1), 0)
+        if y + 1 >= self.demand.n_years:  # the run ends before the next 31 March: nothing to plan for
+            self.forecasts = None
+            return
+        self.forecasts = self._forecast_all(hist)
         for rcc in self.rccs:
             if not (rcc.developing and rcc.cfg.forecasting):
                 continue
-            mem = rcc.members
-            need = float(st["placements"][mem][:, [IN_HOUSE, 1]].sum())  # in-house + IFA foster now
-            sd = rcc.cfg.forecast_error_sd * (1.0 - self.cfg.policy.package.national_forecasting_support)
-            rng = self.forecast_rng
-            forecast = need * math.exp(rng.normal(0.0, sd)) if sd > 0 and rng is not None else need
-            capacity = float(st["foster_places"][mem, 0].sum()) * self.cfg.fostering.usable_place_share
-            ann = self.rec.annual
-            ann["forecast_shortfall"][y, mem] += max(need - forecast, 0.0) * rcc.weights
-            ann["forecast_error"][y, mem] += (forecast - need) * rcc.weights
-            gap = max(forecast - capacity, 0.0) / max(capacity, 1.0)
-            new = 1.0 + min(gap, 0.5)
-            self.enquiry_mult[mem] *= new / rcc.enquiry_plan_mult
-            rcc.enquiry_plan_mult = new
+            need = self._forecast_need(rcc)
+            self._plan_recruitment(rcc, need[FOSTER_CLASS])
+            if rcc.live and rcc.cfg.plan_controlled_share > 0:
+                self._plan_provision(rcc, need[RESIDENTIAL_CLASS])
+
+    def _forecast_all(self, hist) -> list[np.ndarray]:
+        """Every LA's children in care at the next 31 March by state, by each method (the Markov
+        model pooled over each commissioner's members: an RCC that forecasts, or the LA alone)."""
+        w = self.world
+        naive = hist.now.copy()
+        markov = np.zeros_like(naive)
+        done = np.zeros(w.n_la, dtype=bool)
+        for rcc in self.rccs:
+            if rcc.developing and rcc.cfg.forecasting:
+                markov[rcc.members] = hist.markov(rcc.members, rcc.cfg.markov_years)
+                done[rcc.members] = True
+        for la in np.flatnonzero(~done):
+            markov[la] = hist.markov(np.array([la]), LA_MARKOV_YEARS)[0]
+        now = self.clock.now
+        later = [t for t in self.clock.week_ends if t > now + 1.0]
+        t_next = later[51] if len(later) >= 52 else now + DAYS_PER_YEAR  # the next 31 March
+        exact = perfect(
+            self.demand.children.values(), self.demand.arrivals_this_year, now, t_next, w.n_la, naive, AGE_EDGES
+        )
+        return [naive, markov, exact]  # in the order of FORECAST_METHODS
+
+    def _forecast_need(self, rcc: RCC) -> np.ndarray:
+        """The RCC's forecast of its members' children at the next 31 March by placement class, by
+        its method, with its judgement error (lognormal, ``forecast_error_sd``; none for perfect
+        foresight). Before the first forecast: the children in care now."""
+        c = rcc.cfg
+        if self.forecasts is None:  # go-live before the first 31 March: the children in care now
+            members = set(rcc.members.tolist())
+            now = np.zeros(len(PLAN_CLASSES))
+            for child in self.demand.children.values():
+                if child.la in members:
+                    now[CLASS_OF_PTYPE[child.ptype]] += 1
+            return now
+        need = by_class(self.forecasts[FORECAST_METHODS.index(c.forecast_method)][rcc.members].sum(axis=0))
+        sd = c.forecast_error_sd * (1.0 - self.cfg.policy.package.national_forecasting_support)
+        if sd > 0 and c.forecast_method != "perfect":
+            self.forecast_rng = self.forecast_rng or self.ctx.streams("rcc_forecasts")
+            need = need * math.exp(self.forecast_rng.normal(0.0, sd))
+        return need
+
+    def _plan_recruitment(self, rcc: RCC, foster_need: float) -> None:
+        """Next year's recruitment effort: enquiries rise with the forecast foster need above the
+        members' in-house places (by up to half)."""
+        mem = rcc.members
+        capacity = float(self.rec.stock["foster_places"][mem, 0].sum()) * self.cfg.fostering.usable_place_share
+        gap = max(foster_need - capacity, 0.0) / max(capacity, 1.0)
+        new = 1.0 + min(gap, 0.5)
+        self.enquiry_mult[mem] *= new / rcc.enquiry_plan_mult
+        rcc.enquiry_plan_mult = new
+
+    def controlled_places(self, rcc: RCC) -> float:
+        """Places the RCC controls for its members' residential need: its members' LA-run homes
+        and its own (open or being built), its block places, its specialist carers' places."""
+        members = set(rcc.members.tolist())
+        places = 0.0
+        for home in self.ctx.agents.agents_by_type.get(Home, []):
+            mine = home.reserved_for == rcc.id or (home.reserved_for < 0 and home.owner_la in members)
+            if mine and home.ptype == LA_HOME and home.open and not home.closing:
+                places += home.usable
+        places += rcc.homes_pending * rcc.cfg.home_places
+        places += sum(u.usable for u in rcc.block_units if u.open)
+        places += sum(u.usable for u in rcc.specialists if u.open and not u.closing)
+        return places
+
+    def _plan_provision(self, rcc: RCC, residential_need: float) -> None:
+        """Re-set the provision the RCC controls to ``plan_controlled_share`` of its forecast
+        residential need: block contracts that have run their term are renewed (at the market's
+        price less the block discount) while needed and end when not; a shortfall is met by new
+        block places (quick; up to ``block_places`` in all), then specialist carers (up to
+        ``specialist_carers``), then homes (slow; up to ``homes_to_build`` within the capital)."""
+        c = rcc.cfg
+        now = self.clock.now
+        short = c.plan_controlled_share * residential_need - self.controlled_places(rcc)
+        for unit in sorted(rcc.block_units, key=lambda u: (-u.usable, u.unique_id)):
+            if rcc.block_ends.get(unit.unique_id, math.inf) > now + 1.0:
+                continue
+            if short <= -unit.usable or not unit.open:  # not needed: the contract ends
+                short += unit.usable if unit.open else 0
+                self._end_block(rcc, unit)
+            else:  # renewed for another term, re-priced at today's market
+                rcc.block_ends[unit.unique_id] = now + c.block_term_years * DAYS_PER_YEAR
+                unit.price_factor = rcc.block_factor[unit.unique_id] * (1 - c.block_discount)
+        if short > 0:
+            held = sum(u.usable for u in rcc.block_units)
+            short -= self._block_contract(rcc, min(short, c.block_places - held))
+        if short > 0:
+            n = min(math.ceil(short), c.specialist_carers - len(rcc.specialists))
+            if n > 0:
+                before = sum(u.usable for u in rcc.specialists)
+                self._recruit_specialists(rcc, n)
+                short -= sum(u.usable for u in rcc.specialists) - before
+        if short > 0:
+            self._build_homes(rcc, min(math.ceil(short / c.home_places), c.homes_to_build - rcc.homes_built))
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:

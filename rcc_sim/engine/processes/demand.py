@@ -23,6 +23,7 @@ from rcc_sim.config import Config
 from rcc_sim.engine.agents import Child
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.processes.placement import provider_index
+from rcc_sim.engine.sufficiency import CLASS_OF_PTYPE, HISTORY_YEARS, N_BANDS, N_CLASSES, StateHistory
 from rcc_sim.vocab import (
     ADOPTION,
     AGE_BAND_EDGES,
@@ -211,6 +212,7 @@ class Demand(Process):
         self._ceased, self._ceased_age = live["ceased"], live["ceased_by_age"]
         self._n_routes, self._n_ages = len(EXIT_ROUTES), len(AGE_GROUPS)
         self._age_edges = AGE_BAND_EDGES[1:-1]
+        self.history = StateHistory(ctx.world.n_la, HISTORY_YEARS)  # by state at each 31 March (sufficiency.py)
         d = cfg.demand
         self.age_shares = np.array(d.start_age_shares)
         self.uasc_share = np.array(d.uasc_share_of_starts)
@@ -385,6 +387,9 @@ class Demand(Process):
         by_provider = ann["placements_by_provider_31mar"][y]
         stable, eligible = ann["long_term_stable"][y], ann["long_term_eligible"][y]
         t, edges = self.clock.now, self._age_edges
+        history, classes = self.history, CLASS_OF_PTYPE
+        n_bands, n_classes = N_BANDS - 1, N_CLASSES
+        history.begin()
         for child in self.children.values():
             if child.placements_this_year >= 3:
                 three[child.la] += 1
@@ -395,7 +400,12 @@ class Demand(Process):
                 if t - child.same_placement_since >= 2 * DAYS_PER_YEAR:
                     stable[child.la] += 1
             child.placements_this_year = 1
-            by_age[child.la, bisect.bisect_right(edges, age)] += 1
+            band = bisect.bisect_right(edges, age)
+            by_age[child.la, band] += 1
+            state = min(band, n_bands) * n_classes + classes[child.ptype]
+            history.count(child.la, child.census_state, state)
+            child.census_state = state
+        history.end()
 
     # ------------------------------------------------------------------ children arriving
     def _admit_group(self, group: list, initial: bool) -> None:
@@ -491,6 +501,8 @@ class Demand(Process):
                 route = INDEPENDENT if v < e.independent_living_at_18 else OTHER_EXIT
         self.placement.leave(child)
         la = child.la
+        if child.census_state >= 0:
+            self.history.exited(la, child.census_state)
         self._cic[la] -= 1
         self._uasc[la] -= child.uasc
         self._ceased[la * self._n_routes + route] += 1

@@ -1,0 +1,159 @@
+"""Sufficiency forecasting: each commissioner's forecast of next year's children in care.
+
+Every year at 31 March each LA's children in care are counted by *state*, the pair (age band,
+placement class): age bands are DfE's (under 1, 1-4, 5-9, 10-15, 16-17) and placement classes
+group the placement types by what a commissioner has to find (:data:`PLAN_CLASSES`: foster care,
+residential care, supported accommodation, other). The census also follows each child from one
+31 March to the next - the state it moved to, or out of care - and counts the children who
+entered in the year and are still in care (by state). :class:`StateHistory` keeps those counts;
+nothing here draws a random number or changes a child.
+
+A forecast is made at each 31 March for the next one, per LA, by three methods
+(:data:`rcc_sim.vocab.FORECAST_METHODS`); every method is computed every year so that its error
+is an output whichever method a commissioner plans with:
+
+* ``naive``: next year's children by state are this year's (last year carried forward);
+* ``markov``: a transition model over age band and placement class, the method of the demand
+  tools the pathfinders use: the one-year transition probabilities between states (and out of
+  care) pooled over the commissioner's member LAs and its last ``window`` years of simulated
+  history, applied to each LA's children now, plus the LA's mean yearly entrants still in care
+  at 31 March, by state. A state never seen leaving keeps its children (the naive forecast);
+  with no history yet the whole forecast is the naive one;
+* ``perfect``: who will be in care next 31 March is known exactly - the children in care whose
+  planned exit falls after it, and next year's arrivals (already drawn: common random numbers)
+  whose exit does - each in the age band it will have reached; placement classes are not
+  foreseeable (they depend on the year's placements), so each child keeps its placement class
+  and an arrival takes the LA's current class mix of its age band. Perfect foresight of demand,
+  not of placements: its error in children in care is 0, its error in residential need is not.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+
+import numpy as np
+
+from rcc_sim.vocab import AGE_BANDS, DAYS_PER_YEAR, PLACEMENT_TYPES
+
+# placement class of each placement type (index into PLAN_CLASSES)
+PLAN_CLASSES = ("foster", "residential", "supported", "other")
+FOSTER_CLASS, RESIDENTIAL_CLASS, SUPPORTED_CLASS, OTHER_CLASS = range(len(PLAN_CLASSES))
+_CLASS_OF = {
+    "in_house_foster": FOSTER_CLASS,
+    "ifa_foster": FOSTER_CLASS,
+    "la_home": RESIDENTIAL_CLASS,
+    "private_home": RESIDENTIAL_CLASS,
+    "secure": RESIDENTIAL_CLASS,
+    "supported_accommodation": SUPPORTED_CLASS,
+}
+CLASS_OF_PTYPE = tuple(_CLASS_OF.get(p, OTHER_CLASS) for p in PLACEMENT_TYPES) + (OTHER_CLASS,)  # [-1]: none yet
+N_BANDS = len(AGE_BANDS)
+N_CLASSES = len(PLAN_CLASSES)
+N_STATES = N_BANDS * N_CLASSES  # state = band * N_CLASSES + class
+HISTORY_YEARS = 10  # years of transitions kept (the longest Markov window: RCCConfig.markov_years <= 10)
+LA_MARKOV_YEARS = 3  # ASSUMPTION (range 1-5): the window of an LA commissioning alone (as RCCConfig.markov_years)
+
+
+def state_of(band: int, ptype: int) -> int:
+    """The state of a child of age band ``band`` (0-4; 18 and over counts as 16-17) in ``ptype``."""
+    return min(band, N_BANDS - 1) * N_CLASSES + CLASS_OF_PTYPE[ptype]
+
+
+def by_class(states: np.ndarray) -> np.ndarray:
+    """Sum an array whose last axis is the states over age bands: last axis placement classes."""
+    return states.reshape(*states.shape[:-1], N_BANDS, N_CLASSES).sum(axis=-2)
+
+
+class StateHistory:
+    """Children in care by state at each 31 March, and the year's transitions, per LA.
+
+    The census (``Demand.census_31_march``) calls :meth:`begin`, then :meth:`count` for every
+    child, then :meth:`end`; ``Demand._exit`` calls :meth:`exited` for a child who leaves care
+    after having been counted at a census. ``window`` years of transitions are kept."""
+
+    def __init__(self, n_la: int, window: int):
+        self.n_la = n_la
+        self.now = np.zeros((n_la, N_STATES))  # children by state at the last census
+        self._trans = np.zeros((n_la, N_STATES, N_STATES))  # this year: last census state -> state now
+        self._exits = np.zeros((n_la, N_STATES))  # this year: last census state -> left care
+        self._entries = np.zeros((n_la, N_STATES))  # this year: entered and in care at the census, by state
+        self.years: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=max(window, 1))
+        self.censuses = 0
+
+    def begin(self) -> None:
+        self.now = np.zeros((self.n_la, N_STATES))
+
+    def count(self, la: int, previous: int, state: int) -> None:
+        """A child of ``la`` in ``state`` now, in ``previous`` at the last census (-1: not in care)."""
+        self.now[la, state] += 1
+        if previous >= 0:
+            self._trans[la, previous, state] += 1
+        else:
+            self._entries[la, state] += 1
+
+    def exited(self, la: int, previous: int) -> None:
+        self._exits[la, previous] += 1
+
+    def end(self) -> None:
+        """Close the year: its transitions join the window (not the first census's: no year before)."""
+        if self.censuses > 0:
+            self.years.append((self._trans, self._exits, self._entries))
+        self.censuses += 1
+        self._trans = np.zeros_like(self._trans)
+        self._exits = np.zeros_like(self._exits)
+        self._entries = np.zeros_like(self._entries)
+
+    def markov(self, members: np.ndarray, years: int) -> np.ndarray:
+        """Forecast per LA of ``members`` (rows) by state, from the transitions of the last
+        ``years`` years pooled over them."""
+        now = self.now[members]
+        window = list(self.years)[-years:]
+        if not window:
+            return now.copy()
+        trans = sum(t[members].sum(axis=0) for t, _, _ in window)
+        exits = sum(x[members].sum(axis=0) for _, x, _ in window)
+        entries = sum(e[members] for _, _, e in window) / len(window)
+        leaving = trans.sum(axis=1) + exits
+        seen = leaving > 0
+        p = np.where(seen[:, None], trans / np.where(seen, leaving, 1.0)[:, None], np.eye(N_STATES))
+        return now @ p + entries
+
+
+def perfect(
+    children, arrivals, t_now: float, t_next: float, n_la: int, now: np.ndarray, age_edges: tuple[float, ...]
+) -> np.ndarray:
+    """Children in care at ``t_next`` by LA and state, known exactly from the planned exits of
+    ``children`` (in care now) and of the ``arrivals`` scheduled before ``t_next`` (demand Records);
+    ``now``: children by LA and state now (the class mix an arrival takes)."""
+    out = np.zeros((n_la, N_STATES))
+    for child in children:
+        if child.exit_t > t_next:
+            band = bisect.bisect_right(age_edges, child.age(t_next))
+            out[child.la, state_of(band, child.ptype)] += 1
+    per_band = now.reshape(n_la, N_BANDS, N_CLASSES)
+    totals = per_band.sum(axis=2, keepdims=True)
+    shares = np.where(totals > 0, per_band / np.where(totals > 0, totals, 1.0), 0.0)
+    shares[..., OTHER_CLASS] += np.where(totals[..., 0] > 0, 0.0, 1.0)  # no children of the band: 'other'
+    for group in arrivals:
+        for r in group:
+            if t_now < r.t <= t_next and r.t + r.exit_in > t_next:
+                la = int(r.la)
+                band = min(bisect.bisect_right(age_edges, r.age + (t_next - r.t) / DAYS_PER_YEAR), N_BANDS - 1)
+                out[la, band * N_CLASSES : (band + 1) * N_CLASSES] += shares[la, band]
+    return out
+
+
+__all__ = [
+    "CLASS_OF_PTYPE",
+    "N_STATES",
+    "PLAN_CLASSES",
+    "RESIDENTIAL_CLASS",
+    "FOSTER_CLASS",
+    "HISTORY_YEARS",
+    "LA_MARKOV_YEARS",
+    "StateHistory",
+    "by_class",
+    "perfect",
+    "state_of",
+]

@@ -1,0 +1,155 @@
+"""Sufficiency planning (issue 13, point 2): forecasts of next 31 March by three methods, their
+errors as outputs, and the yearly plan that re-sets an RCC's recruitment and provision."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_rcc import gm_config, rcc
+
+from rcc_sim.config import ConfigError
+from rcc_sim.engine.commissioning import Commissioning
+from rcc_sim.engine.model import CareSystemModel
+from rcc_sim.engine.sufficiency import N_CLASSES, N_STATES, StateHistory, by_class, state_of
+from rcc_sim.run import simulate, to_dataset
+from rcc_sim.vocab import FORECAST_METHODS, IN_HOUSE, LA_HOME, PRIVATE_HOME, SUPPORTED
+
+
+def test_states_group_placement_types_by_class():
+    assert state_of(0, IN_HOUSE) == 0
+    assert state_of(2, LA_HOME) == 2 * N_CLASSES + 1
+    assert state_of(4, PRIVATE_HOME) == state_of(4, LA_HOME)
+    assert state_of(7, SUPPORTED) == 4 * N_CLASSES + 2  # 18 and over counts as 16-17
+    x = np.arange(N_STATES, dtype=float)
+    assert by_class(x).tolist() == [sum(x[c::N_CLASSES]) for c in range(N_CLASSES)]
+
+
+def test_markov_forecast_matches_a_hand_computation():
+    """Two LAs pooled, one year of history: P = transitions / (transitions + exits) from each
+    state, entries per LA added; a state never seen leaving keeps its children."""
+    h = StateHistory(2, window=5)
+    # census 1: LA 0 has 4 children in state 0, LA 1 has 2 in state 0 and 1 in state 5
+    h.begin()
+    for la, s in [(0, 0)] * 4 + [(1, 0)] * 2 + [(1, 5)]:
+        h.count(la, -1, s)
+    h.end()
+    assert not h.years  # the first census has no year before it
+    # a year: of the 6 in state 0, 3 stay, 1 moves to state 1, 2 leave; state 5's child stays;
+    # 2 entrants to LA 0 in state 0 are in care at the census
+    h.begin()
+    for la, prev, s in [(0, 0, 0), (0, 0, 0), (1, 0, 0), (0, 0, 1), (1, 5, 5), (0, -1, 0), (0, -1, 0)]:
+        h.count(la, prev, s)
+    h.exited(0, 0)
+    h.exited(1, 0)
+    h.end()
+    f = h.markov(np.array([0, 1]), years=3)
+    # P[0,0] = 3/6, P[0,1] = 1/6, P[5,5] = 1; other states never left: identity
+    now0 = np.zeros(N_STATES)
+    now0[0], now0[1] = 4, 1  # LA 0 now: 2 stayed + 2 entrants in 0, 1 in state 1
+    expect0 = now0[0] * np.eye(N_STATES)[0] * 0.5 + now0[0] * np.eye(N_STATES)[1] / 6 + now0[1] * np.eye(N_STATES)[1]
+    expect0[0] += 2  # LA 0's entrants per year
+    assert np.allclose(f[0], expect0)
+    assert np.isclose(f[1, 0], 0.5) and np.isclose(f[1, 1], 1 / 6) and np.isclose(f[1, 5], 1.0)
+    # with no window the forecast is the naive one
+    assert np.array_equal(StateHistory(1, 3).markov(np.array([0]), 3), np.zeros((1, N_STATES)))
+
+
+def test_perfect_foresight_knows_who_will_be_in_care_and_errors_are_outputs():
+    """The perfect forecast of children in care is exact (every exit is planned and next year's
+    arrivals are drawn); naive and Markov are not; no forecast in the first year; Markov equals
+    naive until there is a year of history. A status-quo run: every LA forecasts."""
+    ds = simulate(gm_config(3.0))
+    err = ds["forecast_error"]
+    assert list(err["forecast_method"].values) == list(FORECAST_METHODS)
+    assert float(np.abs(err.isel(year=0)).sum()) == 0.0
+    later = err.isel(year=slice(1, None))
+    assert float(np.abs(later.sel(forecast_method="perfect")).max()) < 1e-6
+    assert float(np.abs(later.sel(forecast_method="naive")).sum()) > 10
+    assert np.array_equal(err.isel(year=1).sel(forecast_method="markov"), err.isel(year=1).sel(forecast_method="naive"))
+    assert not np.array_equal(
+        err.isel(year=2).sel(forecast_method="markov"), err.isel(year=2).sel(forecast_method="naive")
+    )
+    # residential need depends on the year's placements: not foreseen exactly
+    assert (
+        float(np.abs(ds["forecast_error_residential"].isel(year=slice(1, None)).sel(forecast_method="perfect")).sum())
+        > 0
+    )
+
+
+def _plans(share: float, method: str = "markov", **levers):
+    """Run GM 4 years with a planning RCC; return the model and (day, blocks, specialists,
+    homes, controlled places) after each plan."""
+    rows = []
+    orig = Commissioning._plan_provision
+
+    def traced(self, r, need):
+        orig(self, r, need)
+        rows.append((self.clock.now, sum(u.usable for u in r.block_units), len(r.specialists), r.homes_built))
+
+    cfg = gm_config(
+        4.0,
+        rccs=rcc(
+            forecasting=True,
+            forecast_method=method,
+            plan_controlled_share=share,
+            block_term_years=1.0,
+            **levers,
+        ),
+    )
+    Commissioning._plan_provision = traced
+    try:
+        model = CareSystemModel(cfg)
+        model.run()
+    finally:
+        Commissioning._plan_provision = orig
+    return model, rows
+
+
+def test_the_yearly_plan_sizes_provision_from_the_forecast_within_its_limits():
+    levers = dict(block_places=40, specialist_carers=6, homes_to_build=10, capital_funding_gbp=3.0e6)
+    model, rows = _plans(0.4, **levers)
+    assert len(rows) == 4  # at go-live and at each 31 March with a year still to run
+    rcc_ = model.commissioning.rccs[0]
+    assert rcc_.homes_built == 2  # the capital buys 2 homes of GBP 1.2m, fewer than the 10 allowed
+    assert rcc_.capital_spent <= 3.0e6
+    assert all(0 < blocks <= 40 + 6 for _, blocks, _, _ in rows)  # the cap, give or take one home's places
+    assert all(spec <= 6 for _, _, spec, _ in rows)
+    ds = to_dataset(model)
+    assert float(ds["rcc_capital"].sum()) == pytest.approx(2 * 1.2e6)
+    # a small target needs nothing beyond the members' own LA homes: no blocks, carers or homes
+    _, small = _plans(0.05, **levers)
+    assert all(blocks == 0 and spec == 0 and homes == 0 for _, blocks, spec, homes in small)
+
+
+def test_block_contracts_end_or_renew_at_the_end_of_their_term():
+    """A contract whose term has run ends when the plan no longer needs it (the home back on the
+    open market at its own price) and is renewed (re-priced at the block discount) when it does;
+    one still running is kept either way."""
+    model, rows = _plans(0.4, block_places=40, block_discount=0.2)
+    com = model.commissioning
+    r = com.rccs[0]
+    units = list(r.block_units)
+    assert units and all(u.reserved_for == r.id for u in units)
+    now = model.clock.now
+    expired, running = units[: len(units) // 2], units[len(units) // 2 :]
+    for u in expired:
+        r.block_ends[u.unique_id] = now - 1.0
+    for u in running:
+        r.block_ends[u.unique_id] = now + 100.0
+    factors = {u.unique_id: r.block_factor[u.unique_id] for u in expired}
+    com._plan_provision(r, residential_need=0.0)  # nothing needed
+    assert set(r.block_units) == set(running)
+    for u in expired:
+        assert u.reserved_for == -1 and u.price_factor == factors[u.unique_id]
+    for u in running:
+        r.block_ends[u.unique_id] = now - 1.0
+    com._plan_provision(r, residential_need=1e6)  # everything needed: renewed for a term
+    assert set(r.block_units) >= set(running)
+    for u in running:
+        assert r.block_ends[u.unique_id] == pytest.approx(now + 365.25)
+        assert u.price_factor == pytest.approx(r.block_factor[u.unique_id] * 0.8)
+
+
+def test_bad_forecast_method_is_refused_naming_the_key():
+    with pytest.raises(ConfigError, match=r"policy\.rccs\.gm\.forecast_method' = 'crystal_ball'"):
+        gm_config(1.0, rccs=rcc(forecasting=True, forecast_method="crystal_ball"))
