@@ -744,6 +744,83 @@ class MarketParams:
     high_cost_threshold_week: float = param(
         10000.0, "GBP per week", "DfE/LGA definition of high-cost placements", lo=0.0, hi=1000000.0
     )
+    # Provider economics (issue 13 pt 4; rcc_sim/engine/processes/market_health.py): a provider's
+    # operating cost is a fixed cost per usable place, filled or not, plus a variable cost per child,
+    # set so that at the kind's reference occupancy and published average price cost / revenue is
+    # the cost ratio. Outputs only: no decision reads them.
+    home_cost_ratio: float = param(
+        0.774,
+        "operating cost / revenue at the reference occupancy",
+        "CMA, Children's social care market study, final report (10 March 2022): the largest 15 children's "
+        "home providers' average operating profit margin 22.6% (2016-2020), so cost = 77.4% of revenue "
+        "(national_calibration_targets.csv margin_childrens_homes_largest). ASSUMPTION (range 0.70-0.95): "
+        "every private and voluntary home has the largest providers' cost ratio",
+        lo=0.05,
+        hi=2.0,
+    )
+    ifa_cost_ratio: float = param(
+        0.806,
+        "operating cost / revenue at the reference occupancy",
+        "CMA final report (2022): the largest IFAs' average operating profit margin 19.4% (2016-2020; "
+        "margin_ifa_largest 0.19, CMA interim report 2021). ASSUMPTION (range 0.75-0.95): every IFA alike",
+        lo=0.05,
+        hi=2.0,
+    )
+    supported_cost_ratio: float = param(
+        0.85,
+        "operating cost / revenue at the reference occupancy",
+        ASSUMPTION + " (range 0.75-0.95): no published margin for supported accommodation",
+        lo=0.05,
+        hi=2.0,
+    )
+    home_fixed_cost_share: float = param(
+        0.7,
+        "share of a home's operating cost at the reference occupancy that is fixed per usable place",
+        ASSUMPTION + " (range 0.5-0.9): staff rotas and property are paid whether a place is filled or not",
+        **SHARE,
+    )
+    ifa_fixed_cost_share: float = param(
+        0.25,
+        "share of an IFA's operating cost at the reference occupancy that is fixed per usable place",
+        ASSUMPTION + " (range 0.1-0.5): supervising social workers, recruitment and training per approved "
+        "household; carers' fees and allowances are paid per child placed",
+        **SHARE,
+    )
+    supported_fixed_cost_share: float = param(
+        0.6,
+        "share of a supported setting's operating cost at the reference occupancy fixed per usable place",
+        ASSUMPTION + " (range 0.4-0.8): rent and core staffing",
+        **SHARE,
+    )
+    # How providers respond to one-customer buying and block prices (RCC levers on only)
+    block_entry_elasticity: float = param(
+        4.4,
+        "fall in log-openings of private homes in a region per unit of revenue at risk (the share of the "
+        "region's usable private home places block-contracted to an RCC x the contract's discount below spot)",
+        ASSUMPTION + " (range 0-10): 1 / 0.226, openings in proportion to the expected operating profit "
+        "(CMA 2022 margin); 0 switches it off. Acts only where an RCC holds block contracts",
+        lo=0.0,
+        hi=50.0,
+    )
+    monopsony_entry_elasticity: float = param(
+        0.5,
+        "fall in log-openings of private homes in a region per unit of an RCC's share of the region's usable "
+        "private home places (its members' children in them and its block places)",
+        ASSUMPTION + " (range 0-2): providers are wary of depending on one buyer (CMA 2022: few large buyers "
+        "could push prices below cost); 0 switches it off. Acts only where an RCC buying as one customer "
+        "(pooled search, buyer power or block contracts) is live, and in England worlds only",
+        lo=0.0,
+        hi=20.0,
+    )
+    block_price_pass_through: float = param(
+        0.5,
+        "fall in the spot prices of a region's other private homes per unit of revenue at risk (as for "
+        "block_entry_elasticity)",
+        ASSUMPTION + " (range -0.5 to 1): the block price becomes the region's reference price; negative: "
+        "providers raise spot prices to recover the block discount. Acts only where an RCC holds block contracts",
+        lo=-1.0,
+        hi=1.0,
+    )
 
 
 # --------------------------------------------------------------------------------------------

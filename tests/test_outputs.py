@@ -7,7 +7,16 @@ import pytest
 import xarray as xr
 from conftest import small_config
 
-from rcc_sim.engine.recorder import ANNUAL_VARIABLES, EXTRA_DIMS, SHARES, VARIABLES, aggregate, summarize
+from rcc_sim.engine.recorder import (
+    ANNUAL_VARIABLES,
+    EXTRA_DIMS,
+    MARKET_VARIABLES,
+    SHARES,
+    SIGNED,
+    VARIABLES,
+    aggregate,
+    summarize,
+)
 from rcc_sim.run import simulate
 
 # two LAs in the North West and one in the East Midlands, so that regions really group
@@ -29,6 +38,9 @@ def test_dimensions(ds):
     """Weekly variables are (time, la[, category]); the 31 March measures are (year, la[, category])."""
     assert set(VARIABLES) | set(ANNUAL_VARIABLES) | set(SHARES) <= set(ds.data_vars)
     for name, da in ds.data_vars.items():
+        if name in MARKET_VARIABLES:  # by market area (regions, England), not by LA
+            assert da.dims == ("year", "market_area", "market_sector"), name
+            continue
         assert da.dims[:2] in (("time", "la"), ("year", "la")), f"{name} has dims {da.dims}"
     for name, var in VARIABLES.items():
         want = ("time", "la") + ((var.extra,) if var.extra else ())
@@ -65,7 +77,7 @@ def test_aggregate_shares_are_shares(ds, by):
         share = agg[name]
         values = share.values[np.isfinite(share.values)]
         assert values.size > 0, f"{name} is all NaN"
-        assert (values >= 0).all(), f"{name} negative"
+        assert name in SIGNED or (values >= 0).all(), f"{name} negative"
         np.testing.assert_allclose(share, agg[num] / agg[den].where(agg[den] > 0), rtol=1e-6, err_msg=name)
         if share.attrs.get("units") == "1":
             n_shares += 1

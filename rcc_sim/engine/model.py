@@ -18,7 +18,7 @@ Set-up (``CareSystemModel.__init__``), in order:
 7. the first year's arrivals, the first week's recruitment, and the weekly clock.
 
 The plan: at the end of each week the model runs these steps, in this order (``PLAN``; yearly
-steps only in the week ending 31 March, quarterly ones every 13th week; steps 10-14 prepare
+steps only in the week ending 31 March, quarterly ones every 13th week; steps 13-17 prepare
 the next week and are skipped after the last one):
 
 1. ``placement.retry_waiting`` (week): every waiting child is searched for again;
@@ -30,11 +30,16 @@ the next week and are skipped after the last one):
 7. ``provision.fail_providers`` (year): providers fail; their homes close or pass on;
 8. ``commissioning.sufficiency_plan`` (year): forecasting RCCs set next year's recruitment;
 9. ``demand.schedule_next_year`` (year): next year's arrivals on the clock;
-10. ``provision.open_homes`` (quarter): providers decide where to open homes;
-11. ``provision.open_supported`` (quarter): providers open supported accommodation settings;
-12. ``provision.close_empty_homes`` (quarter): empty homes and settings may close;
-13. ``market.update_prices`` (week): spot prices respond to occupancy;
-14. ``fostering.recruit_week`` (week): next week's fostering enquiries and applications.
+10. ``market_health.account_week`` (week): providers' revenue, costs and places; prices paid by
+    placement type and needs tier (reads only: draws nothing);
+11. ``market_health.census_31_march`` (year): concentration of places (HHI, the 22 largest groups);
+12. ``provision.respond_to_buyers`` (quarter): where an RCC is live, regional entry and spot prices
+    respond to its share of the region's places and its block prices;
+13. ``provision.open_homes`` (quarter): providers decide where to open homes;
+14. ``provision.open_supported`` (quarter): providers open supported accommodation settings;
+15. ``provision.close_empty_homes`` (quarter): empty homes and settings may close;
+16. ``market.update_prices`` (week): spot prices respond to occupancy;
+17. ``fostering.recruit_week`` (week): next week's fostering enquiries and applications.
 
 After a run, ``print(model.plan)`` shows these steps with their calls and seconds.
 """
@@ -61,6 +66,7 @@ from rcc_sim.engine.processes import Context
 from rcc_sim.engine.processes.demand import Demand
 from rcc_sim.engine.processes.fostering import Fostering
 from rcc_sim.engine.processes.market import Market
+from rcc_sim.engine.processes.market_health import MarketHealth
 from rcc_sim.engine.processes.placement import LOCATED, Placement
 from rcc_sim.engine.processes.provision import Provision
 from rcc_sim.engine.processes.supply import Supply
@@ -80,6 +86,9 @@ PLAN: tuple[tuple[str, str, str, str], ...] = (
     ("year", "end", "provision", "fail_providers"),
     ("year", "end", "commissioning", "sufficiency_plan"),
     ("year", "end", "demand", "schedule_next_year"),
+    ("week", "end", "market_health", "account_week"),
+    ("year", "end", "market_health", "census_31_march"),
+    ("quarter", "next", "provision", "respond_to_buyers"),
     ("quarter", "next", "provision", "open_homes"),
     ("quarter", "next", "provision", "open_supported"),
     ("quarter", "next", "provision", "close_empty_homes"),
@@ -144,6 +153,7 @@ class CareSystemModel(mesa.Model):
         self.fostering = Fostering(ctx)
         self.provision = Provision(ctx)
         self.demand = Demand(ctx)
+        self.market_health = MarketHealth(ctx)
         self._wire()
         # 3. supply at the base date
         self.fostering.build()
@@ -177,7 +187,14 @@ class CareSystemModel(mesa.Model):
         self.supply.bind(placement=self.placement)
         self.placement.bind(market=self.market, supply=self.supply, commissioning=self.commissioning)
         self.fostering.bind(supply=self.supply, market=self.market, commissioning=self.commissioning)
-        self.provision.bind(supply=self.supply, market=self.market)
+        self.provision.bind(supply=self.supply, market=self.market, commissioning=self.commissioning)
+        self.market_health.bind(
+            provision=self.provision,
+            fostering=self.fostering,
+            market=self.market,
+            commissioning=self.commissioning,
+            supply=self.supply,
+        )
         self.demand.bind(placement=self.placement)
 
     def _plan(self) -> Plan:
@@ -190,6 +207,7 @@ class CareSystemModel(mesa.Model):
             "demand": self.demand,
             "provision": self.provision,
             "fostering": self.fostering,
+            "market_health": self.market_health,
         }
         steps = []
         for cadence, phase, owner, name in PLAN:

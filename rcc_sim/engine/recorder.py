@@ -18,7 +18,33 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from rcc_sim.vocab import AGE_GROUPS, CARER_KINDS, EXIT_ROUTES, HOME_KINDS, MOVE_REASONS, PLACEMENT_TYPES, PROVIDERS
+from rcc_sim.vocab import (
+    AGE_GROUPS,
+    CARER_KINDS,
+    EXIT_ROUTES,
+    HOME_KINDS,
+    MOVE_REASONS,
+    NEEDS_TIERS,
+    PLACEMENT_TYPES,
+    PROVIDERS,
+)
+
+# Market health (issue 13 pt 4; rcc_sim/engine/processes/market_health.py): who provides places, for
+# what price and at what cost. Sectors partition the providers paid per placement: private homes of
+# the largest groups (Provider.large) and the rest, voluntary and LA-run homes, IFAs (the large
+# groups and the rest), supported accommodation.
+PROVIDER_SECTORS = (
+    "private_home_large",
+    "private_home_other",
+    "voluntary_home",
+    "la_home",
+    "ifa_large",
+    "ifa_other",
+    "supported",
+)
+PRICE_KINDS = ("ifa_foster", "private_home", "supported_accommodation", "secure")  # placement types bought
+PRICE_CELLS = tuple(f"{k}|{t}" for k in PRICE_KINDS for t in NEEDS_TIERS)  # price index cells: kind|needs tier
+MARKET_SECTORS = ("childrens_homes", "ifa")  # markets whose concentration is measured
 
 EXTRA_DIMS = {
     "age_group": AGE_GROUPS,
@@ -28,6 +54,8 @@ EXTRA_DIMS = {
     "carer_kind": CARER_KINDS,
     "home_kind": HOME_KINDS,
     "provider": PROVIDERS,
+    "provider_sector": PROVIDER_SECTORS,
+    "price_cell": PRICE_CELLS,
 }
 
 
@@ -408,6 +436,124 @@ ANNUAL_VARIABLES: dict[str, Var] = {
         "(the placement held at 1 April counts as one).",
         "DfE CLA: placement stability indicator",
     ),
+    # market health (issue 13 pt 4): rcc_sim/engine/processes/market_health.py
+    "provider_revenue": Var(
+        "flow",
+        "provider_sector",
+        "GBP",
+        "Providers' revenue",
+        "Paid to providers for the placements in their units located in the LA, over the year (each week's "
+        "children at the prices fixed when they were placed, times the week's length): private and voluntary "
+        "homes, IFAs and supported accommodation, plus the void places of RCC block contracts (paid though "
+        "empty). LA-run homes: 0 (the LA bears their cost itself: provider_cost).",
+    ),
+    "provider_cost": Var(
+        "flow",
+        "provider_sector",
+        "GBP",
+        "Providers' operating cost",
+        "Operating cost of the units located in the LA, over the year: a fixed cost per usable place, filled "
+        "or not, plus a variable cost per child by needs tier (market.*_cost_ratio, *_fixed_cost_share: cost "
+        "is the cost ratio times the published price at the base date's occupancy). LA-run homes: the unit "
+        "cost the model charges for their children (market.la_home_cost_week).",
+    ),
+    "provider_profit": Var(
+        "flow",
+        "provider_sector",
+        "GBP",
+        "Providers' operating profit",
+        "provider_revenue - provider_cost (LA-run homes: minus their cost).",
+    ),
+    "provider_place_weeks": Var(
+        "flow",
+        "provider_sector",
+        "place-weeks",
+        "Usable place-weeks",
+        "Places open to a child (usable) in the sector's units located in the LA, summed over the year's weeks "
+        "(times each week's length / 7).",
+    ),
+    "provider_child_weeks": Var(
+        "flow",
+        "provider_sector",
+        "child-weeks",
+        "Child-weeks in providers' units",
+        "Children in the sector's units located in the LA, summed over the year's weeks (times each week's "
+        "length / 7).",
+    ),
+    "provider_failures": Var(
+        "flow",
+        "provider_sector",
+        "providers",
+        "Provider failures",
+        "Private and voluntary children's home providers failing in the year (provision.provider_failure_rate), "
+        "each split across the LAs of its homes by its share of homes there, so LA counts add up to providers. "
+        "IFAs and supported accommodation providers do not fail in the model.",
+    ),
+    "units_closed_failure": Var(
+        "flow",
+        "provider_sector",
+        "units",
+        "Homes closed by a provider's failure",
+        "Children's homes (or foster households) in the LA closed in the year because their provider failed "
+        "(not those passed to another operator under financial oversight: homes_transferred). IFA carers are "
+        "never lost this way in the model (IFAs do not fail).",
+    ),
+    "price_paid": Var(
+        "flow",
+        "price_cell",
+        "GBP",
+        "Prices paid, by placement type and needs tier",
+        "Sum over the year's weeks of the weekly prices of the LA's children in IFA, private and voluntary "
+        "homes, supported accommodation and secure homes, by placement type and needs tier (times each week's "
+        "length / 7).",
+    ),
+    "price_child_weeks": Var(
+        "flow",
+        "price_cell",
+        "child-weeks",
+        "Child-weeks bought, by placement type and needs tier",
+        "Denominator of mean_price_paid: the LA's children in each placement type and needs tier, summed over "
+        "the year's weeks (times each week's length / 7).",
+    ),
+    "home_places_largest_22": Var(
+        "stock",
+        None,
+        "places",
+        "Children's home places of the 22 largest groups",
+        "Registered places at 31 March in the LA's open children's homes (private, voluntary and LA-run) "
+        "whose provider is one of the 22 with most children's home places in the simulated world then.",
+        "Ofsted (2024): the 22 largest providers own 968 homes, about 35% of private homes",
+    ),
+    "home_places_31mar": Var(
+        "stock",
+        None,
+        "places",
+        "Children's home places at 31 March",
+        "Registered places at 31 March in the LA's open children's homes (private, voluntary and LA-run; not "
+        "secure homes or supported accommodation): the denominator of share_home_places_largest_22.",
+    ),
+}
+
+
+# Market concentration (dims year, market_area, market_sector): not counts by LA, so they are kept
+# apart from the LA arrays (never summed over LAs: rcc_sim.studies.compare.areas drops them)
+MARKET_VARIABLES: dict[str, Var] = {
+    "hhi_places": Var(
+        "stock",
+        "market_sector",
+        "1",
+        "Herfindahl-Hirschman index of places",
+        "Sum over provider groups of the square of their share of the market's places at 31 March (registered "
+        "children's home places, private, voluntary and LA-run, each LA one group; or IFA approved places), in "
+        "each region and England (all LAs' units, including those outside the simulated world): 1 = one "
+        "provider, 1/n = n equal ones. x 10,000 for the CMA's scale.",
+    ),
+    "market_places": Var(
+        "stock", "market_sector", "places", "Places in the market", "The places the HHI is computed over."
+    ),
+    "market_providers": Var(
+        "stock", "market_sector", "providers", "Providers in the market", "Provider groups with places in it."
+    ),
 }
 
 
@@ -439,6 +585,14 @@ class Recorder:
             name: np.zeros((n_years, n_la) if var.extra is None else (n_years, n_la, len(EXTRA_DIMS[var.extra])))
             for name, var in ANNUAL_VARIABLES.items()
         }
+        self.market_areas: list[str] = []  # regions and England (allocate_market)
+        self.market: dict[str, np.ndarray] = {}
+
+    def allocate_market(self, areas: list[str]) -> None:
+        """Arrays (year, area, market sector) of :data:`MARKET_VARIABLES` for ``areas``."""
+        self.market_areas = list(areas)
+        n_years = next(iter(self.annual.values())).shape[0]
+        self.market = {name: np.zeros((n_years, len(areas), len(MARKET_SECTORS))) for name in MARKET_VARIABLES}
 
     def flow_reset(self) -> None:
         """Zero every flow (after the base-date set-up, which is not a flow of week 1)."""
@@ -475,6 +629,10 @@ class Recorder:
         for name, var in ANNUAL_VARIABLES.items():
             dims = ("year", "la") if var.extra is None else ("year", "la", var.extra)
             data[name] = (dims, self.annual[name].astype(dtype), _attrs(var))
+        if self.market:
+            coords.update(market_area=self.market_areas, market_sector=list(MARKET_SECTORS))
+            for name, var in MARKET_VARIABLES.items():
+                data[name] = (("year", "market_area", "market_sector"), self.market[name].astype(dtype), _attrs(var))
         ds = xr.Dataset(data, coords=coords, attrs=attrs)
         ds["la_lat"].attrs.update(units="degrees_north", long_name="LA point (mean of small-area centroids)")
         ds["la_lon"].attrs.update(units="degrees_east", long_name="LA point (mean of small-area centroids)")
@@ -532,7 +690,15 @@ SHARES = {  # share name -> (numerator, denominator); recomputed after any aggre
     "home_occupancy": ("home_places_filled", "home_places"),
     "mean_days_to_placement": ("days_to_placement", "placements_made"),
     "mean_miles_from_home": ("distance_sum", "located"),
+    "provider_margin": ("provider_profit", "provider_revenue"),
+    "provider_occupancy": ("provider_child_weeks", "provider_place_weeks"),
+    "mean_price_paid": ("price_paid", "price_child_weeks"),
+    "share_home_places_largest_22": ("home_places_largest_22", "home_places_31mar"),
 }
+
+
+# may be negative: a provider's operating loss and its margin (every other count, sum and share is >= 0)
+SIGNED = ("provider_profit", "provider_margin")
 
 
 # What a share measures, where it is more than its numerator's definition says: the published
@@ -557,7 +723,11 @@ def add_shares(ds: xr.Dataset) -> xr.Dataset:
         if num not in ds or den not in ds:  # a Dataset written before the count existed
             continue
         share = ds[num] / ds[den].where(ds[den] > 0)
-        units = {"mean_days_to_placement": "days", "mean_miles_from_home": "miles"}.get(name, "1")
+        units = {
+            "mean_days_to_placement": "days",
+            "mean_miles_from_home": "miles",
+            "mean_price_paid": "GBP per child-week",
+        }.get(name, "1")
         note = SHARE_NOTES.get(name, "")
         share.attrs = {
             "units": units,
@@ -572,7 +742,8 @@ def add_shares(ds: xr.Dataset) -> xr.Dataset:
 
 def aggregate(ds: xr.Dataset, by: str = "region") -> xr.Dataset:
     """Sum counts over LAs by ``region`` (or ``'england'``) and recompute shares."""
-    ds = ds.drop_vars([v for v in SHARES if v in ds] + [c for c in ("la_name", "la_lat", "la_lon") if c in ds.coords])
+    ds = ds.drop_vars([v for v in (*SHARES, *MARKET_VARIABLES) if v in ds])  # ratios; not by LA
+    ds = ds.drop_vars([c for c in ("la_name", "la_lat", "la_lon") if c in ds.coords])
     if by == "england":
         summed = ds.drop_vars(["region"]).sum("la", keep_attrs=True)
     else:

@@ -122,6 +122,22 @@ PUBLISHED: dict[str, str] = {
     "home_occupancy": MODEL_ONLY,
     "mean_days_to_placement": MODEL_ONLY,
     "mean_miles_from_home": MODEL_ONLY,
+    "provider_revenue": MODEL_ONLY,
+    "provider_cost": MODEL_ONLY,
+    "provider_profit": MODEL_ONLY,
+    "provider_place_weeks": MODEL_ONLY,
+    "provider_child_weeks": MODEL_ONLY,
+    "provider_failures": MODEL_ONLY,
+    "units_closed_failure": MODEL_ONLY,
+    "price_paid": MODEL_ONLY,
+    "price_child_weeks": MODEL_ONLY,
+    "home_places_largest_22": MODEL_ONLY + "; nearest: Ofsted's largest providers (2024: the 22 largest own 968 homes)",
+    "home_places_31mar": f"{HOMES}: registered places in children's homes (LA and independent)",
+    "provider_margin": "CMA children's social care market study, final report (2022): average operating profit "
+    "margin of the largest 15 children's home providers 22.6% and of the largest IFAs 19.4% (2016-2020)",
+    "provider_occupancy": MODEL_ONLY,
+    "mean_price_paid": MODEL_ONLY + "; nearest: CMA (2022) average weekly prices; s251 unit costs",
+    "share_home_places_largest_22": MODEL_ONLY + "; nearest: Ofsted's largest providers (2024)",
 }
 
 KEY_COLUMNS: dict[str, str] = {  # column -> definition

@@ -131,7 +131,10 @@ OUTCOMES: dict[str, Outcome] = {
 def areas(ds: xr.Dataset, groups: dict[str, list[str]] | None = None) -> xr.Dataset:
     """The Dataset summed to every LA, region, named group of LAs (e.g. an RCC's members) and
     England, along one 'area' dimension."""
-    counts = ds.drop_vars([v for v in ds.data_vars if "time" not in ds[v].dims and "year" not in ds[v].dims])
+    # not by LA (e.g. the market concentration, dims year x market_area): never summed over LAs
+    counts = ds.drop_vars(
+        [v for v in ds.data_vars if ("time" not in ds[v].dims and "year" not in ds[v].dims) or "la" not in ds[v].dims]
+    )
     keep = [v for v in counts.data_vars if v not in SHARES]  # ratios are recomputed, never summed
     counts = counts[keep].drop_vars(
         [c for c in ("la_name", "la_lat", "la_lon", "child_population") if c in counts.coords]

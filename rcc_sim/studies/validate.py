@@ -157,6 +157,7 @@ GROUPS = {
     "fostering": "Fostering households (Ofsted)",
     "homes": "Children's homes (Ofsted)",
     "money": "Unit costs and spend",
+    "market": "Market health (CMA children's social care market study)",
 }
 
 DIST_NOTE = (
@@ -483,6 +484,44 @@ MEASURES: tuple[Measure, ...] = (
         "education of children in care and more; the model counts placements only. Shown for context. " + PRICE_NOTE,
         judge_trend=False,
     ),
+)
+MEASURES += tuple(
+    Measure(
+        f"margin_{sector}",
+        f"Operating margin: {label}",
+        "% of revenue",
+        "share",
+        "market",
+        (),
+        (
+            lambda y, s=sector: _ratio(
+                y.annual("provider_profit", provider_sector=s), y.annual("provider_revenue", provider_sector=s)
+            )
+        ),
+        7.5,
+        (target, None),
+        scale=100.0,
+        note="Model: operating profit over revenue of the sector's units in the year (provider_margin; revenue "
+        "includes void block places; cost from market.*_cost_ratio and *_fixed_cost_share, set so that at the "
+        "reference occupancy and published price the margin is the CMA's: the model's margin moves with "
+        "occupancy, needs mix and prices). Published: CMA, Children's social care market study, final report "
+        "(March 2022), average operating profit margin of the largest providers over 2016-2020: " + published_text,
+        judge_trend=False,
+    )
+    for sector, label, target, published_text in (
+        (
+            "private_home_large",
+            "the largest private children's home groups",
+            "margin_childrens_homes_largest",
+            "the largest 15 children's home providers 22.6%.",
+        ),
+        (
+            "ifa_large",
+            "the largest IFA groups",
+            "margin_ifa_largest",
+            "the largest 15 IFAs 19.4% (the shipped target is the interim report's 19%).",
+        ),
+    )
 )
 MEASURE = {m.key: m for m in MEASURES}
 LA_MEASURES = tuple(
@@ -814,7 +853,7 @@ def _target(measure: Measure) -> tuple[int, float, str, str, str] | None:
         return None
     t = load_targets()
     num, den = measure.target
-    value = float(t[num]["value"])
+    value = float(t[num]["value"]) * (measure.scale if den is None else 1.0)  # a share target in the unit shown
     if den is not None:
         value = 100.0 * value / float(t[den]["value"])
     years = re.findall(r"(\d{4})", str(t[num]["period"]))

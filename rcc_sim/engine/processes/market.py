@@ -93,6 +93,16 @@ class Market(Process):
         self.reference = np.zeros(NP)  # occupancy at the base date, by kind
         self.sigma = m.price_dispersion
         self.bespoke_multiplier = m.bespoke_multiplier
+        # spot prices of private homes by the LA they are in, where an RCC's block prices move them
+        # (Provision.respond_to_buyers); None: no RCC is live, every region at the national price
+        self.local_price: list[float] | None = None
+        # operating costs (outputs only): (cost ratio, fixed share) by kind; LA homes cost their price
+        self.cost_terms = {
+            PRIVATE_HOME: (m.home_cost_ratio, m.home_fixed_cost_share),
+            IFA: (m.ifa_cost_ratio, m.ifa_fixed_cost_share),
+            SUPPORTED: (m.supported_cost_ratio, m.supported_fixed_cost_share),
+        }
+        self.cost_occupancy = cfg.provision.target_occupancy
         self.rng = ctx.streams("prices")
         # profit cap (CWSA 2026 s.17): private prices cannot exceed cost x (1 + cap)
         cap = cfg.policy.package.profit_cap_margin
@@ -149,6 +159,8 @@ class Market(Process):
             price *= unit.price_factor
             if unit.reserved_for >= 0:
                 return price
+            if self.local_price is not None and ptype == PRIVATE_HOME:
+                price *= self.local_price[unit.la]
         if buyer >= 0 and ptype in SPOT_KINDS:
             discount = self.commissioning.spot_discount[buyer]
             if discount:
@@ -157,8 +169,22 @@ class Market(Process):
 
     def spot_price(self, kind: int, tier: int, buyer: int) -> float:
         """``price(kind, tier, buyer)``: the search multiplies it by each unit's price factor,
-        which is ``price(kind, tier, buyer, unit)`` for a unit on the open market."""
+        which is ``price(kind, tier, buyer, unit)`` for a unit on the open market (where an RCC's
+        block prices move a region's private home prices, ``local_price``, the search ranks homes
+        without that regional factor and the child pays it)."""
         return self.price(kind, tier, buyer)
+
+    def operating_cost(self, kind: int) -> tuple[float, list[float]]:
+        """A provider's weekly operating cost of a unit of ``kind`` (private or voluntary home, IFA,
+        supported accommodation): (cost per usable place, filled or not; extra cost per child by
+        needs tier). At the reference occupancy ``o`` (``provision.target_occupancy``, the same in
+        every world: a world of some LAs has no meaningful national occupancy) and the published
+        price ``B`` a child of the kind's typical tier costs ``ratio x B`` in all, a ``fixed share``
+        of it per usable place (``fixed x ratio x B x o``) and the rest per child, scaled by the
+        tier multiplier (and by ``bespoke_multiplier`` for a bespoke package, as its price is)."""
+        ratio, fixed = self.cost_terms[kind]
+        full = ratio * self.base[kind]
+        return fixed * full * self.cost_occupancy, [(1.0 - fixed) * full * m for m in self.tier_mult[kind]]
 
     def entry_multiplier(self) -> float:
         """Fall in providers' openings when the profit cap removes part of their margin."""

@@ -22,6 +22,16 @@
   16-17 year olds needing them grow, the settings fill to the last place and young people are
   placed wherever one is free (the model's share placed over 20 miles then rose 12 points in
   four years).
+* **One customer and block prices (RCC levers on only).** Once an RCC is live, each quarter
+  (:meth:`Provision.respond_to_buyers`) providers look at each region's private home places: an
+  RCC's share of them (its members' children in them and its block places) deters entry
+  (``market.monopsony_entry_elasticity``; England worlds only), and the revenue at risk from
+  block prices below spot (block places' share x their discount) deters it more
+  (``market.block_entry_elasticity``) and moves the region's spot prices towards the block
+  price (``market.block_price_pass_through``).
+  Openings in a region are multiplied by its entry factor (and the total with them). With no
+  RCC live nothing here runs: the status quo is unchanged (and so is an RCC with its pooled search,
+  buyer power and block contracts off: :func:`buys_as_one`).
 * **Closures.** Each home and setting has a closure hazard and an extra one when it stands
   empty; a failing provider closes all its homes at once. Children in a closing home must move.
 
@@ -38,9 +48,11 @@ import numpy as np
 from rcc_sim.engine.agents import Home, Provider
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.processes.supply import HOME_INDEX, binomial
+from rcc_sim.engine.recorder import PROVIDER_SECTORS
 from rcc_sim.vocab import DAYS_PER_YEAR, LA_HOME, PRIVATE_HOME, SECURE, SUPPORTED
 
 if TYPE_CHECKING:
+    from rcc_sim.engine.commissioning import Commissioning
     from rcc_sim.engine.processes.market import Market
     from rcc_sim.engine.processes.supply import Supply
 
@@ -68,13 +80,30 @@ MAX_ENTRY_MULTIPLIER = 10.0
 HOME_TIER_SHARES = (0.0, 0.4, 0.6)  # ASSUMPTION: share of homes equipped up to complex / very complex needs
 
 
+def home_sector(provider: Provider) -> int:
+    """The market-health sector (recorder.PROVIDER_SECTORS) of a children's home provider."""
+    if provider.kind == "la":
+        return PROVIDER_SECTORS.index("la_home")
+    if provider.kind == "voluntary":
+        return PROVIDER_SECTORS.index("voluntary_home")
+    return PROVIDER_SECTORS.index("private_home_large" if provider.large else "private_home_other")
+
+
+def buys_as_one(rcc) -> bool:
+    """An RCC buys for its members as one customer when it pools their search, uses its buyer
+    power or holds block contracts; with those levers off providers see its members as before."""
+    c = rcc.cfg
+    return bool(c.pooled_search or c.buyer_power_discount > 0 or rcc.block_units)
+
+
 class Provision(Process):
     """Children's homes, supported accommodation and secure homes: base date, openings, closures."""
 
     name = "provision"
-    needs = ("supply", "market")
+    needs = ("supply", "market", "commissioning")
     supply: Supply
     market: Market
+    commissioning: Commissioning
     QUARTER_DAYS = 91.0
 
     def __init__(self, ctx: Context):
@@ -94,6 +123,9 @@ class Provision(Process):
         # also take children from LAs that are not simulated, so their occupancy says nothing about
         # scarcity and openings stay at their rates (as before the response existed)
         self.respond_to_scarcity = bool(ctx.world.simulated.all())
+        # region -> openings multiplier from RCC buying and block prices (respond_to_buyers);
+        # empty while no RCC is live
+        self.buyer_entry: dict[str, float] = {}
 
     # ------------------------------------------------------------------ base date
     def _home_weights(self) -> np.ndarray:
@@ -277,6 +309,57 @@ class Provision(Process):
         self._new_setting(la)
         self.rec.flow["homes_opened"][la, HOME_INDEX[SUPPORTED]] += 1
 
+    def respond_to_buyers(self) -> None:
+        """Quarterly, once an RCC that buys as one customer (:func:`buys_as_one`) is live. In each
+        region, over its simulated private and voluntary homes' usable places: an RCC's share
+        ``s`` (its members' children in open-market homes plus its block places; the largest RCC
+        there) and the revenue at risk ``x`` (block places x their discount below spot, over the
+        region's places) give the region's openings multiplier exp(-``block_entry_elasticity`` x
+        - ``monopsony_entry_elasticity`` s) and its private homes' spot price factor
+        1 - ``block_price_pass_through`` x (at least 0.05). The share ``s`` counts in England worlds
+        only: in a world of some LAs its homes take no other LA's children, so an RCC of the world's
+        LAs looks like the only buyer (as for the entry response to scarcity). Draws nothing."""
+        com = self.commissioning
+        live = {r.id: r for r in com.rccs if r.live and buys_as_one(r)}
+        if not live:
+            return
+        m = self.ctx.cfg.market
+        regions = self.world.regions
+        usable: dict[str, float] = {}
+        at_risk: dict[str, float] = {}
+        bought: dict[tuple[str, int], float] = {}
+        for home in self.homes.values():
+            region = str(regions[home.la])
+            usable[region] = usable.get(region, 0.0) + home.usable
+            rcc = home.reserved_for
+            if rcc >= 0:
+                key = (region, rcc)
+                bought[key] = bought.get(key, 0.0) + home.usable
+                if rcc in live:
+                    at_risk[region] = at_risk.get(region, 0.0) + home.usable * live[rcc].cfg.block_discount
+                continue
+            for child in home.children:
+                rcc = com.rcc_of[child.la]
+                if rcc in live:
+                    key = (region, rcc)
+                    bought[key] = bought.get(key, 0.0) + 1.0
+        factor = [1.0] * self.world.n_la
+        entry = {}
+        for name, idx in self.world.region_index().items():
+            region = str(name)
+            places = usable.get(region, 0.0)
+            if places <= 0:
+                continue
+            x = at_risk.get(region, 0.0) / places
+            s = max((v for (r, _), v in bought.items() if r == region), default=0.0) / places
+            s = min(s, 1.0) if self.respond_to_scarcity else 0.0
+            entry[region] = math.exp(-m.block_entry_elasticity * x - m.monopsony_entry_elasticity * s)
+            local = max(0.05, 1.0 - m.block_price_pass_through * x)
+            for la in idx.tolist():
+                factor[la] = local
+        self.buyer_entry = entry
+        self.market.local_price = factor
+
     def fail_providers(self) -> None:
         """Yearly: providers fail at random (:meth:`provider_failures`)."""
         self.provider_failures(365.0)
@@ -303,6 +386,10 @@ class Provision(Process):
         rel = ret / ret.mean() - 1 if ret.mean() > 0 else np.zeros_like(ret)
         weight = np.array([homes_la[idx_of[r]].sum() for r in regions]) * np.exp(c.entry_return_elasticity * rel)
         rate = c.opening_rate * len(self.homes) * days / DAYS_PER_YEAR * self.market.entry_multiplier()
+        if self.buyer_entry and not pipeline:  # an RCC is live: fewer openings where it deters entry
+            mult = np.array([self.buyer_entry.get(str(r), 1.0) for r in regions])
+            rate *= float((weight * mult).sum() / weight.sum())
+            weight = weight * mult
         # decisions made before the model starts (the pipeline) were made at the opening rate
         n_new = rng.poisson(rate * self._response(self.homes, pipeline))
         for _ in range(n_new):
@@ -348,6 +435,7 @@ class Provision(Process):
             if not provider.failed and provider.units and self.close_rng.random() < p:
                 provider.failed = True
                 homes = [h for h in provider.units.values() if isinstance(h, Home) and h.ptype == PRIVATE_HOME]
+                self._count_failure(provider, homes, closed=not (oversight and provider.large))
                 if oversight and provider.large:
                     successor = Provider(self.ctx.agents, "private", True, -1)
                     self.private_providers.append(successor)
@@ -359,6 +447,19 @@ class Provision(Process):
                     continue
                 for home in homes:
                     self._close(home)
+
+    def _count_failure(self, provider: Provider, homes: list[Home], closed: bool) -> None:
+        """Market-health outputs of a failure: one provider, split across the LAs of its homes by
+        its share of homes there; its homes closed (unless passed on). Draws nothing."""
+        ann = self.rec.annual
+        y = self.clock.year_index()
+        sector = home_sector(provider)
+        for home in homes:
+            ann["provider_failures"][y, home.la, sector] += 1.0 / len(homes)
+            if closed:
+                ann["units_closed_failure"][y, home.la, sector] += 1.0
+        if not homes and provider.home_la >= 0:
+            ann["provider_failures"][y, provider.home_la, sector] += 1.0
 
     # ------------------------------------------------------------------ reform package
     def lead_time(self, rng=None) -> float:

@@ -73,6 +73,9 @@ class Supply(Process):
         self._foster_filled, self._home_filled = live["foster_places_filled"], live["home_places_filled"]
         self._deregistrations, self._closed = live["foster_deregistrations"], live["homes_closed"]
         self._nc, self._nh = len(CARER_KINDS), len(HOME_KINDS)
+        # units opened, closed, filled or emptied since the market-health accounts last read them
+        # (MarketHealth.account_week takes them each week)
+        self.touched: dict[int, Unit] = {}
 
     # ------------------------------------------------------------------ counters
     def _count(self, unit: Unit, sign: int) -> None:
@@ -85,6 +88,7 @@ class Supply(Process):
             self._homes[i] += sign
             self._home_places[i] += sign * unit.places
         self.usable[unit.ptype] += sign * unit.usable
+        self.touched[unit.unique_id] = unit
 
     def occupancy_changed(self, unit: Unit, sign: int) -> None:
         k = CARER_INDEX.get(unit.ptype)
@@ -93,6 +97,7 @@ class Supply(Process):
         else:
             self._home_filled[unit.la * self._nh + HOME_INDEX[unit.ptype]] += sign
         self.filled[unit.ptype] += sign
+        self.touched[unit.unique_id] = unit
 
     # ------------------------------------------------------------------ open / close
     def open_unit(self, unit: Unit) -> Unit:
@@ -153,6 +158,7 @@ class Supply(Process):
         self.usable[unit.ptype] += n
         unit.places += n
         unit.usable += n
+        self.touched[unit.unique_id] = unit
         self.placement.refresh(unit)
 
     # ------------------------------------------------------------------ kinship

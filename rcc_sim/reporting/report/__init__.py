@@ -13,9 +13,9 @@ interval includes zero, or there is one replicate, the text says the difference 
 noise of the simulation. Images are embedded PNGs; nothing is fetched from the network.
 
 The page, section by section: :mod:`.summary` (in brief), :mod:`.effects` (effects and levels),
-:mod:`.figures` (charts over time, money), :mod:`.geography` (map, areas), :mod:`.assumptions`,
-:mod:`.provenance`; :mod:`.loading` reads the runs and computes the numbers, :mod:`.page` holds
-the HTML helpers.
+:mod:`.figures` (charts over time, money), :mod:`.market` (market health), :mod:`.geography`
+(map, areas), :mod:`.assumptions`, :mod:`.provenance`; :mod:`.loading` reads the runs and computes
+the numbers, :mod:`.page` holds the HTML helpers.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from rcc_sim.reporting.report.loading import (
     load,
     scenario_words,
 )
+from rcc_sim.reporting.report.market import section_market
 from rcc_sim.reporting.report.page import CSS, Page, esc
 from rcc_sim.reporting.report.provenance import section_provenance
 from rcc_sim.reporting.report.summary import HEADLINE, section_summary
@@ -66,6 +67,7 @@ def render(study: Study, keep_figures: list | None = None) -> str:
     section_effects(page, study, res)
     if study.ds is not None:
         section_figures(page, study, res, colors)
+        section_market(page, study, res)
     section_map(page, study, res)
     section_areas(page, study, res, colors)
     section_assumptions(page, study, res)

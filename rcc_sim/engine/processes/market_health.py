@@ -1,0 +1,235 @@
+"""Market health: what providers are paid and what it costs them, concentration, prices paid.
+
+Outputs only: this process reads the units and children and writes the recorder's annual and
+market arrays; it draws no random number and schedules nothing, so a run with it is the run
+without it.
+
+* **Weekly accounts** (:meth:`MarketHealth.account_week`). For every open unit in the simulated
+  LAs that a provider is paid for - private and voluntary children's homes, IFA households,
+  supported accommodation - and for LA-run homes: the week's revenue (the prices of the children
+  in it, fixed when each was placed, plus, for a home block-contracted to an RCC, its empty usable
+  places at the contract price, as the RCC pays them: ``commissioning.accrue_costs``), its
+  operating cost (:meth:`rcc_sim.engine.processes.market.Market.operating_cost`: per usable
+  place, filled or not, and per child by needs tier), its usable places and children, by the LA
+  the unit is in and its provider's sector (``recorder.PROVIDER_SECTORS``). LA-run homes earn no
+  revenue: their cost is what the model charges for their children (the LA's unit cost). The
+  prices of the children in IFA, private and voluntary homes, supported accommodation and
+  secure homes are also summed by the child's LA, placement type and needs tier (the price
+  index: ``mean_price_paid``, relative to the first year in :func:`rcc_sim.studies.market_health`).
+  A week is weighted by its length (the last week of a year ends on 31 March).
+* **31 March** (:meth:`MarketHealth.census_31_march`). The Herfindahl-Hirschman index of places
+  by provider group in each region and England, for children's homes (private, voluntary and
+  LA-run: each LA one group) and IFAs, over all LAs' units (a region's market includes LAs
+  outside the simulated world); and the children's home places of the 22 groups with most
+  places, by LA.
+
+Provider failures and the homes they close are counted where they happen
+(:meth:`rcc_sim.engine.processes.provision.Provision.provider_failures`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rcc_sim.engine.agents import Home, Unit
+from rcc_sim.engine.processes import Context, Process
+from rcc_sim.engine.processes.market import BESPOKE_KINDS
+from rcc_sim.engine.processes.provision import home_sector
+from rcc_sim.engine.recorder import MARKET_SECTORS, PRICE_CELLS, PROVIDER_SECTORS
+from rcc_sim.vocab import DAYS_PER_WEEK, IFA, LA_HOME, NEEDS_TIERS, PLACEMENT_TYPES, PRIVATE_HOME, SECURE, SUPPORTED
+
+if TYPE_CHECKING:
+    from rcc_sim.engine.commissioning import Commissioning
+    from rcc_sim.engine.processes.fostering import Fostering
+    from rcc_sim.engine.processes.market import Market
+    from rcc_sim.engine.processes.provision import Provision
+    from rcc_sim.engine.processes.supply import Supply
+
+N_LARGEST = 22  # the share of places held by the largest groups (Ofsted 2024: the 22 largest own 968 homes)
+SECTOR = {name: i for i, name in enumerate(PROVIDER_SECTORS)}
+HOMES, IFAS = MARKET_SECTORS.index("childrens_homes"), MARKET_SECTORS.index("ifa")
+PRICED = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)  # placement types in the price index
+TRACKED = (IFA, PRIVATE_HOME, SUPPORTED, SECURE, LA_HOME)  # units whose accounts or prices are kept
+# sectors whose fixed cost per usable place is that of a kind (Market.operating_cost)
+FIXED_COST_SECTORS = {
+    PRIVATE_HOME: [SECTOR["private_home_large"], SECTOR["private_home_other"], SECTOR["voluntary_home"]],
+    IFA: [SECTOR["ifa_large"], SECTOR["ifa_other"]],
+    SUPPORTED: [SECTOR["supported"]],
+}
+
+
+def hhi(places: dict[int, float]) -> float:
+    """Herfindahl-Hirschman index of ``places`` by group: the sum of squared shares (0 if none)."""
+    total = sum(places.values())
+    if total <= 0:
+        return 0.0
+    return sum((p / total) ** 2 for p in places.values())
+
+
+class MarketHealth(Process):
+    """Providers' revenue, costs and places by sector; concentration; prices paid by kind and tier."""
+
+    name = "market_health"
+    needs = ("provision", "fostering", "market", "commissioning", "supply")
+    supply: Supply
+    provision: Provision
+    fostering: Fostering
+    market: Market
+    commissioning: Commissioning
+
+    def __init__(self, ctx: Context):
+        super().__init__(ctx)
+        w = ctx.world
+        regions = list(dict.fromkeys(w.regions.tolist()))
+        self.areas = regions + ["England"]
+        ctx.rec.allocate_market(self.areas)
+        self.area_of = [regions.index(r) for r in w.regions.tolist()]
+        self.simulated = [bool(x) for x in w.simulated]
+        n = w.n_la
+        self.entries: dict[int, tuple] = {}  # unit id -> its current weekly contribution (_entry)
+        self.rate = np.zeros((n, len(PROVIDER_SECTORS), 4))  # usable places, children, revenue, variable cost
+        self.paid_rate = np.zeros((n, len(PRICE_CELLS)))  # GBP a week by child's LA and price cell
+        self.bought_rate = np.zeros((n, len(PRICE_CELLS)))  # children by child's LA and price cell
+        self.per_child: dict[int, list[float]] = {}
+        self.bespoke_mult = ctx.cfg.market.bespoke_multiplier
+        self.cell = {
+            (k, t): PRICE_CELLS.index(f"{PLACEMENT_TYPES[k]}|{tier}")
+            for k in PRICED
+            for t, tier in enumerate(NEEDS_TIERS)
+        }
+
+    # ------------------------------------------------------------------ the units
+    def _homes(self) -> list[Home]:
+        """Open homes of every kind, in every LA (ordered by id: sums do not depend on set order)."""
+        homes = [u for u in self.ctx.agents.agents_by_type.get(Home, []) if u.open]
+        homes.sort(key=lambda u: u.unique_id)
+        return homes
+
+    def _ifa_households(self) -> list[Unit]:
+        return [u for p in self.fostering.ifa_providers for u in p.units.values() if u.open]
+
+    @staticmethod
+    def _sector(unit: Unit) -> int:
+        if unit.ptype == IFA:
+            return SECTOR["ifa_large" if unit.provider is not None and unit.provider.large else "ifa_other"]
+        if unit.ptype == SUPPORTED:
+            return SECTOR["supported"]
+        if unit.ptype == LA_HOME or unit.provider is None:
+            return SECTOR["la_home"]
+        return home_sector(unit.provider)
+
+    # ------------------------------------------------------------------ weekly
+    def _entry(self, unit: Unit) -> tuple | None:
+        """A unit's weekly contribution now: (la, sector, usable, children, revenue, variable cost,
+        [(child's LA, price cell, price)]), or None if it counts for nothing."""
+        la, k = unit.la, unit.ptype
+        if not unit.open or not self.simulated[la] or k not in TRACKED:
+            return None
+        children = unit.children
+        cells = [(c.la, self.cell[(k, c.tier)], c.price) for c in children] if k in PRICED else []
+        if k == SECURE:
+            return (la, -1, 0, 0, 0.0, 0.0, cells)
+        earned = sum(c.price for c in children)
+        if k == LA_HOME:
+            return (la, SECTOR["la_home"], unit.usable, len(children), 0.0, earned, cells)
+        per_child = self.per_child.get(k)
+        if per_child is None:
+            per_child = self.per_child[k] = self.market.operating_cost(k)[1]
+        spent = 0.0
+        for c in children:
+            v = per_child[c.tier]
+            if c.bespoke and c.tier >= 2 and k in BESPOKE_KINDS:
+                v *= self.bespoke_mult
+            spent += v
+        return (la, self._sector(unit), unit.usable, len(children), earned, spent, cells)
+
+    def _update(self, unit: Unit) -> None:
+        """Replace a unit's contribution to the running weekly rates by its contribution now."""
+        uid = unit.unique_id
+        old = self.entries.pop(uid, None)
+        new = self._entry(unit)
+        for entry, sign in ((old, -1.0), (new, 1.0)):
+            if entry is None:
+                continue
+            la, s, usable, n, earned, spent, cells = entry
+            for cla, i, price in cells:
+                self.paid_rate[cla, i] += sign * price
+                self.bought_rate[cla, i] += sign
+            if s >= 0:
+                self.rate[la, s] += sign * np.array((usable, n, earned, spent))
+        if new is not None:
+            self.entries[uid] = new
+
+    def account_week(self) -> None:
+        """Weekly: the week's revenue, cost, usable places and children of providers' units, and
+        the prices paid by placement type and needs tier (see the module docstring). Units whose
+        places or children changed are re-read (``Supply.touched``); the rest keep last week's."""
+        touched = self.supply.touched
+        for unit in sorted(touched.values(), key=lambda u: u.unique_id):
+            self._update(unit)
+        touched.clear()
+        ann = self.rec.annual
+        y = self.clock.year_index()
+        if y >= ann["provider_revenue"].shape[0]:
+            return
+        weeks = self.clock.week_length() / DAYS_PER_WEEK
+        usable, n, earned, spent = (self.rate[:, :, j] for j in range(4))
+        fixed = np.zeros(len(PROVIDER_SECTORS))
+        for kind, sectors in FIXED_COST_SECTORS.items():
+            fixed[sectors] = self.market.operating_cost(kind)[0]
+        earned = earned + self._void_revenue()
+        cost = spent + usable * fixed
+        ann["provider_revenue"][y] += earned * weeks
+        ann["provider_cost"][y] += cost * weeks
+        ann["provider_profit"][y] += (earned - cost) * weeks
+        ann["provider_place_weeks"][y] += usable * weeks
+        ann["provider_child_weeks"][y] += n * weeks
+        ann["price_paid"][y] += self.paid_rate * weeks
+        ann["price_child_weeks"][y] += self.bought_rate * weeks
+
+    def _void_revenue(self) -> np.ndarray:
+        """Weekly revenue from the empty usable places of block-contracted homes (paid by the RCC
+        at the contract price, as in ``Commissioning.accrue_costs``), by LA and sector."""
+        out = np.zeros(self.rate.shape[:2])
+        for rcc in self.commissioning.rccs:
+            if not rcc.live:
+                continue
+            for u in rcc.block_units:
+                void = max(u.usable - len(u.children), 0)
+                if u.open and void and self.simulated[u.la] and u.ptype == PRIVATE_HOME:
+                    out[u.la, self._sector(u)] += void * self.market.price(PRIVATE_HOME, 2, -1, u)
+        return out
+
+    # ------------------------------------------------------------------ yearly
+    def census_31_march(self) -> None:
+        """Yearly: HHI of places by provider group in each region and England (children's homes,
+        IFAs) and the children's home places of the 22 largest groups by LA."""
+        y = self.clock.year_index()
+        ann, mk = self.rec.annual, self.rec.market
+        if y >= mk["hhi_places"].shape[0]:
+            return
+        homes = [h for h in self._homes() if h.ptype in (PRIVATE_HOME, LA_HOME)]
+        for sector, units in ((HOMES, homes), (IFAS, self._ifa_households())):
+            by_area: list[dict[int, float]] = [{} for _ in self.areas]
+            for u in units:
+                g = u.provider.unique_id if u.provider is not None else -1 - u.owner_la
+                for a in (self.area_of[u.la], len(self.areas) - 1):
+                    by_area[a][g] = by_area[a].get(g, 0.0) + u.places
+            for a, places in enumerate(by_area):
+                mk["hhi_places"][y, a, sector] = hhi(places)
+                mk["market_places"][y, a, sector] = sum(places.values())
+                mk["market_providers"][y, a, sector] = sum(1 for p in places.values() if p > 0)
+            if sector == HOMES:
+                england = by_area[-1]
+                largest = {g for g, _ in sorted(england.items(), key=lambda gp: (-gp[1], gp[0]))[:N_LARGEST]}
+                top, total = ann["home_places_largest_22"][y], ann["home_places_31mar"][y]
+                for u in units:
+                    total[u.la] += u.places
+                    g = u.provider.unique_id if u.provider is not None else -1 - u.owner_la
+                    if g in largest:
+                        top[u.la] += u.places
+
+
+__all__ = ["MarketHealth", "hhi", "N_LARGEST"]
