@@ -69,6 +69,9 @@ NC_FILE, CSV_FILE, HTML_FILE = "workbench.nc", "workbench.csv", "workbench.html"
 OUTSIDE = "outside RCCs"  # the simulated LAs in none of a design's RCCs
 WORLD = "England"  # every simulated LA (the name rcc_sim.studies.compare gives it)
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.,=+-]*$")
+# workers are forked, as in calibration and sensitivity: quick to start (importing mesa makes
+# "spawn" the default), and they inherit the parent's modules as they are
+FORK = multiprocessing.get_context("fork")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,6 +286,9 @@ class RunTask:
     seed: int
     cfg: Config
     run_dir: Path
+    groups: list[dict[str, list[str]]]  # the areas its outcomes are wanted for (one set per design it serves)
+    outcomes: list[str]
+    areas: list[str]
 
 
 @dataclass
@@ -292,23 +298,37 @@ class RunState:
     state: str  # done (now), skipped (done before), failed
     message: str = ""
     seconds: float = 0.0
+    # (outcome, area) values per set of areas (:func:`_groups_key`), computed where the run ran
+    values: dict[tuple, np.ndarray] = field(default_factory=dict)
 
 
 def tasks(plan: Plan, out_dir: Path) -> list[RunTask]:
     """The status quo once per seed (shared by every design), then each design on each seed."""
     runs = Path(out_dir) / RUNS_DIR
     sq = _run_config(plan.base, PolicyConfig())
-    out = [RunTask(STATUS_QUO, s, dataclasses.replace(sq, seed=s), runs / STATUS_QUO / f"seed{s}") for s in plan.seeds]
+    every = list({_groups_key(d.groups): d.groups for d in plan.designs}.values())
+    want = (plan.outcomes, plan.areas)
+    out = [
+        RunTask(STATUS_QUO, s, dataclasses.replace(sq, seed=s), runs / STATUS_QUO / f"seed{s}", every, *want)
+        for s in plan.seeds
+    ]
     for d in plan.designs:
-        out += [RunTask(d.name, s, dataclasses.replace(d.cfg, seed=s), runs / d.name / f"seed{s}") for s in plan.seeds]
+        out += [
+            RunTask(d.name, s, dataclasses.replace(d.cfg, seed=s), runs / d.name / f"seed{s}", [d.groups], *want)
+            for s in plan.seeds
+        ]
     return out
 
 
-def _simulate_run(cfg: Config, run_dir: Path, progress: Callable[[int, int, float], None] | None) -> None:
+def _groups_key(groups: dict[str, list[str]]) -> tuple:
+    return tuple(sorted((k, tuple(v)) for k, v in groups.items()))
+
+
+def _simulate_run(cfg: Config, run_dir: Path, progress: Callable[[int, int, float], None] | None) -> xr.Dataset:
     """One run written to ``run_dir`` (results.nc, config.yaml, manifest.json): the seam tests replace."""
     from rcc_sim.run import run_and_write
 
-    run_and_write(cfg, run_dir, progress)
+    return run_and_write(cfg, run_dir, progress)[0]
 
 
 def _execute(task: RunTask, index: int, progress: compare.Progress | None = None) -> RunState:
@@ -324,10 +344,11 @@ def _execute(task: RunTask, index: int, progress: compare.Progress | None = None
     t0 = time.perf_counter()
     try:
         with recording(task.run_dir, task.cfg):
-            _simulate_run(task.cfg, task.run_dir, week)
+            ds = _simulate_run(task.cfg, task.run_dir, week)
     except Exception as exc:  # recorded in status.json with its traceback; the others go on
         return RunState(task.design, task.seed, "failed", f"{type(exc).__name__}: {exc}", time.perf_counter() - t0)
-    return RunState(task.design, task.seed, "done", "", time.perf_counter() - t0)
+    values = {_groups_key(g): _outcomes_of(ds, g, task.outcomes, task.areas).values for g in task.groups}
+    return RunState(task.design, task.seed, "done", "", time.perf_counter() - t0, values)
 
 
 def _execute_job(job: tuple[RunTask, int]) -> RunState:
@@ -361,11 +382,11 @@ def run_all(
             note(_execute(t, i, progress))
         return states
     if progress is None:
-        with ProcessPoolExecutor(max_workers=jobs) as ex:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=FORK) as ex:
             _collect(ex, todo, note)
         return states
     report = progress
-    queue = multiprocessing.get_context().Queue()
+    queue = FORK.Queue()
 
     def forward() -> None:  # the workers' weeks, to the bar in this process
         for item in iter(queue.get, None):
@@ -374,7 +395,7 @@ def run_all(
     relay = threading.Thread(target=forward, name="rcc-sim-workbench-progress", daemon=True)
     relay.start()
     try:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=compare._init_worker, initargs=(queue,)) as ex:
+        with ProcessPoolExecutor(jobs, mp_context=FORK, initializer=compare._init_worker, initargs=(queue,)) as ex:
             _collect(ex, todo, note)
     finally:
         queue.put(None)
@@ -385,10 +406,9 @@ def run_all(
 # ---------------------------------------------------------------------------------------------
 # 3. Differences, intervals, ranking, costs and assumptions
 # ---------------------------------------------------------------------------------------------
-def _outcomes(results: Path, groups: dict[str, list[str]], names: list[str], areas: list[str]) -> xr.DataArray:
+def _outcomes_of(ds: xr.Dataset, groups: dict[str, list[str]], names: list[str], areas: list[str]) -> xr.DataArray:
     """(outcome, area) values of one run's results for the given areas (NaN where an area is empty)."""
-    with xr.open_dataset(results, engine="h5netcdf") as ds:
-        a = compare.areas(ds.load(), groups)
+    a = compare.areas(ds, groups)
     a = a.sel(area=[x for x in areas if x in a.area.values])
     values = xr.concat(
         [ALL_OUTCOMES[n].fn(a).astype("float64").reset_coords(drop=True) for n in names],
@@ -513,17 +533,21 @@ def summarise(plan: Plan, out_dir: Path, states: list[RunState]) -> xr.Dataset:
     shape = (len(plan.designs), len(seeds), len(names), len(areas))
     design_v, sq_v = np.full(shape, np.nan), np.full(shape, np.nan)
     paired = np.zeros(shape[:2], dtype=bool)
-    sq_cache: dict[tuple, xr.DataArray] = {}
+    # values computed where the runs ran; a run done before is read from its results.nc
+    cache = {(st.design, st.seed, key): v for st in states for key, v in st.values.items()}
+
+    def values(design: str, seed: int, groups: dict[str, list[str]]) -> np.ndarray:
+        key = (design, seed, _groups_key(groups))
+        if key not in cache:
+            with xr.open_dataset(runs / design / f"seed{seed}" / RESULTS_FILE, engine="h5netcdf") as ds:
+                cache[key] = _outcomes_of(ds.load(), groups, names, areas).values
+        return cache[key]
+
     for i, d in enumerate(plan.designs):
-        key = tuple(sorted((k, tuple(v)) for k, v in d.groups.items()))
         for j, s in enumerate(seeds):
-            if not (done(STATUS_QUO, s) and done(d.name, s)):
-                continue
-            if (key, s) not in sq_cache:
-                sq_cache[key, s] = _outcomes(runs / STATUS_QUO / f"seed{s}" / RESULTS_FILE, d.groups, names, areas)
-            sq_v[i, j] = sq_cache[key, s].values
-            design_v[i, j] = _outcomes(runs / d.name / f"seed{s}" / RESULTS_FILE, d.groups, names, areas).values
-            paired[i, j] = True
+            if done(STATUS_QUO, s) and done(d.name, s):
+                sq_v[i, j], design_v[i, j] = values(STATUS_QUO, s, d.groups), values(d.name, s, d.groups)
+                paired[i, j] = True
     variants = [d.name for d in plan.designs]
     coords = {"variant": variants, "seed": seeds, "outcome": names, "area": areas}
     dims = ("variant", "seed", "outcome", "area")
