@@ -24,7 +24,14 @@ from hydra.core.config_store import ConfigStore
 
 ASSUMPTION = "ASSUMPTION"  # marks a default with no published source; sweep it in sensitivity studies
 
-from rcc_sim.vocab import AGE_BAND_EDGES, AGE_BANDS, DURATION_BAND_EDGES, HAZARD_ROUTES, NEEDS_TIERS  # noqa: E402
+from rcc_sim.vocab import (  # noqa: E402
+    AGE_BAND_EDGES,
+    AGE_BANDS,
+    DURATION_BAND_EDGES,
+    FORECAST_METHODS,
+    HAZARD_ROUTES,
+    NEEDS_TIERS,
+)
 
 
 class ConfigError(ValueError):
@@ -641,6 +648,21 @@ class ProvisionParams:
     secure_welfare_places: int = param(
         125, "places", "DfE SA1 2023: 230 places, 105 contracted to youth justice", lo=0, hi=1000
     )
+    secure_justice_places: int = param(
+        105,
+        "places in the secure children's homes contracted to the Youth Custody Service",
+        "DfE SA1 2023: 230 places, 105 contracted to youth justice",
+        lo=0,
+        hi=1000,
+    )
+    youth_justice_occupancy: float = param(
+        0.9,
+        "mean youth-justice children in the secure children's homes per contracted place (drawn each quarter, "
+        "Poisson, home by home; above a home's contracted places they take its welfare beds)",
+        ASSUMPTION + " (range 0.7-1.1): the youth custody population fell after 2010 and varies month to month",
+        lo=0.0,
+        hi=3.0,
+    )
     property_cost_index: dict[str, float] = param(
         {
             "London": 1.8,
@@ -897,7 +919,37 @@ class RCCConfig:
     )
     # --- (b) regional forecasting feeding the yearly sufficiency plan --------------------------
     forecasting: bool = False
-    forecast_error_sd: float = param(0.10, "sd of log forecast error", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=2.0)
+    forecast_error_sd: float = param(
+        0.10,
+        "sd of log error added to the method's forecast (judgement; not to perfect foresight)",
+        ASSUMPTION + " (range 0-0.3)",
+        lo=0.0,
+        hi=2.0,
+    )
+    forecast_method: str = "markov"  # naive | markov | perfect (rcc_sim/engine/sufficiency.py)
+    markov_years: int = param(
+        3,
+        "years of the RCC's own simulated history the Markov transition model is fitted to",
+        ASSUMPTION + " (range 1-5): demand tools fit transition rates to the last few years",
+        lo=1,
+        hi=10,
+    )
+    plan_controlled_share: float = param(
+        0.0,
+        "share of the forecast residential need the yearly plan covers with places the RCC controls "
+        "(members' LA homes, RCC homes, block places, specialist carers); 0: no provision plan, the "
+        "block places, homes and specialist carers are set once at go-live",
+        ASSUMPTION + " (range 0.2-0.6 when planning): sufficiency strategies aim at a local core of places",
+        lo=0.0,
+        hi=2.0,
+    )
+    block_term_years: float = param(
+        2.0,
+        "years a block contract runs before the yearly plan renews or ends it (with a provision plan)",
+        ASSUMPTION + " (range 1-5): LA block contracts typically run 2-5 years",
+        lo=0.25,
+        hi=20.0,
+    )
     # --- (c) market shaping and negotiation as one customer ------------------------------------
     buyer_power_discount: float = param(
         0.0,
@@ -915,6 +967,33 @@ class RCCConfig:
         0.0, "share of complex-needs placement cost paid by health", ASSUMPTION + " (range 0-0.25)", lo=0.0, hi=1.0
     )
     shared_secure_places: int = param(0, "secure welfare places added for the region", ASSUMPTION, lo=0, hi=200)
+    # secure places commissioned with youth justice: the places contracted to it and left empty by
+    # its demand, in the secure homes of the members' regions, take welfare children too
+    shared_secure_commissioning: bool = False
+    therapeutic_breakdown_reduction: float = param(
+        0.0,
+        "fractional fall in the unplanned-ending hazard of members' children with complex needs (tier 1+) "
+        "from jointly funded therapeutic and mental-health support (0: none funded)",
+        ASSUMPTION + " (range 0.05-0.3 when funded): therapeutic and multidimensional treatment foster care "
+        "trials report fewer placement breakdowns; the size for English services is not established",
+        lo=0.0,
+        hi=0.9,
+    )
+    therapeutic_escalation_reduction: float = param(
+        0.0,
+        "fractional fall in the chance that a breakdown escalates a complex-needs child's needs (to very complex, "
+        "or to secure welfare care) with the same support",
+        ASSUMPTION + " (range 0.1-0.5 when funded)",
+        lo=0.0,
+        hi=1.0,
+    )
+    therapeutic_cost_week: float = param(
+        250.0,
+        "GBP per complex-needs child in care per week while the support is funded (health and LA together)",
+        ASSUMPTION + " (range 150-600): a weekly clinical session for the child and consultation for carers",
+        lo=0.0,
+        hi=10000.0,
+    )
     # --- (e) regional foster carer recruitment and retention hub -------------------------------
     enquiry_uplift: float = param(
         0.0, "fractional rise in fostering enquiries", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=5.0
@@ -1493,8 +1572,18 @@ def validate(cfg: Config) -> None:
     if not isinstance(cfg.output.progress, bool) and str(cfg.output.progress).lower() not in ("auto", "true", "false"):
         raise ConfigError(f"config key 'output.progress' = {cfg.output.progress!r}: use auto, true or false")
     _validate_regions(cfg, sorted(set(las["region"])))
+    _validate_forecast_methods(cfg)
     rcc_members(cfg)
     _validate_study_parameters(cfg)
+
+
+def _validate_forecast_methods(cfg: Config) -> None:
+    rccs = [(f"policy.rccs.{name}", c) for name, c in cfg.policy.rccs.items()]
+    for key, c in [*rccs, ("policy.rollout.template", cfg.policy.rollout.template)]:
+        if isinstance(c, RCCConfig) and c.forecast_method not in FORECAST_METHODS:
+            raise ConfigError(
+                f"config key '{key}.forecast_method' = {c.forecast_method!r}: use {' or '.join(FORECAST_METHODS)}"
+            )
 
 
 def _validate_regions(cfg: Config, regions: list[str]) -> None:

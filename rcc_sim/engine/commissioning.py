@@ -110,11 +110,17 @@ class Commissioning(Process):
         self.in_house_share = np.full(n, ctx.cfg.fostering.in_house_applicant_share)
         self.retention = [0.0] * n
         self.cofund_share = [0.0] * n
+        # health and justice co-commissioning: therapeutic support for complex-needs children (hazard
+        # multipliers, 1.0 = none) and the regions whose secure places are commissioned with youth justice
+        self.therapeutic_hazard = [1.0] * n
+        self.escalation_mult = [1.0] * n
+        self.shared_secure_regions: set[str] = set()
         self.rcc_of = [-1] * n  # LA -> live RCC id (for reserved units)
         self.forecast_rng: np.random.Generator | None = None
         # the forecasts made at the last 31 March of the children in care at the next, per
         # method (FORECAST_METHODS) an array (LA, state) (sufficiency.py); None before the first
         self.forecasts: list[np.ndarray] | None = None
+        self._complex = ctx.rec.stock["complex_needs"]  # children with complex needs in care, by LA (live)
         self.rccs: list[RCC] = []
         members = rcc_members(ctx.cfg)  # resolved and checked once, as the config check does
         for i, (name, c, _) in enumerate(self._all_rccs(pol)):
@@ -199,6 +205,10 @@ class Commissioning(Process):
             self.rcc_of[la] = rcc.id
             self.spot_discount[la] = max(c.buyer_power_discount, self.spot_discount[la])
             self.cofund_share[la] = c.health_cofunding_share
+            self.therapeutic_hazard[la] = 1.0 - c.therapeutic_breakdown_reduction
+            self.escalation_mult[la] = 1.0 - c.therapeutic_escalation_reduction
+        if c.shared_secure_commissioning:
+            self.shared_secure_regions |= {str(self.world.regions[la]) for la in rcc.members}
         if c.pooled_search:
             self.commissioner[rcc.members] = self.world.n_la + rcc.id
             self.own_search_order = self._own_search_order()
@@ -344,6 +354,13 @@ class Commissioning(Process):
                 flow["rcc_programme_funding"][rcc.members] += (
                     c.programme_funding_gbp * funded / (2 * DAYS_PER_YEAR) * rcc.weights
                 )
+            if (
+                rcc.live
+                and c.therapeutic_cost_week
+                and (c.therapeutic_breakdown_reduction or c.therapeutic_escalation_reduction)
+            ):
+                mem = rcc.members
+                flow["rcc_therapeutic_cost"][mem] += self._complex[mem] * c.therapeutic_cost_week * days / WEEK
             if rcc.block_units and rcc.live:
                 void = sum(
                     max(u.usable - len(u.children), 0) * self.market.price(PRIVATE_HOME, 2, -1, u)

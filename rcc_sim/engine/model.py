@@ -18,7 +18,7 @@ Set-up (``CareSystemModel.__init__``), in order:
 7. the first year's arrivals, the first week's recruitment, and the weekly clock.
 
 The plan: at the end of each week the model runs these steps, in this order (``PLAN``; yearly
-steps only in the week ending 31 March, quarterly ones every 13th week; steps 13-17 prepare
+steps only in the week ending 31 March, quarterly ones every 13th week; steps 12-18 prepare
 the next week and are skipped after the last one):
 
 1. ``placement.retry_waiting`` (week): every waiting child is searched for again;
@@ -28,18 +28,21 @@ the next week and are skipped after the last one):
 5. ``recorder.record_week`` (week): the week's stocks and flows into the output arrays;
 6. ``demand.census_31_march`` (year): 3+ placements, long-term stability, age at 31 March;
 7. ``provision.fail_providers`` (year): providers fail; their homes close or pass on;
-8. ``commissioning.sufficiency_plan`` (year): forecasting RCCs set next year's recruitment;
-9. ``demand.schedule_next_year`` (year): next year's arrivals on the clock;
+8. ``demand.schedule_next_year`` (year): next year's arrivals on the clock;
+9. ``commissioning.sufficiency_plan`` (year): forecasts of next 31 March by every method, and
+   forecasting RCCs' plans: recruitment, block contracts, specialist carers, homes;
 10. ``market_health.account_week`` (week): providers' revenue, costs and places; prices paid by
     placement type and needs tier (reads only: draws nothing);
 11. ``market_health.census_31_march`` (year): concentration of places (HHI, the 22 largest groups);
 12. ``provision.respond_to_buyers`` (quarter): where an RCC is live, regional entry and spot prices
     respond to its share of the region's places and its block prices;
-13. ``provision.open_homes`` (quarter): providers decide where to open homes;
-14. ``provision.open_supported`` (quarter): providers open supported accommodation settings;
-15. ``provision.close_empty_homes`` (quarter): empty homes and settings may close;
-16. ``market.update_prices`` (week): spot prices respond to occupancy;
-17. ``fostering.recruit_week`` (week): next week's fostering enquiries and applications.
+13. ``provision.youth_justice_demand`` (quarter): youth-justice children in each secure home;
+    beyond its contracted places they take welfare beds;
+14. ``provision.open_homes`` (quarter): providers decide where to open homes;
+15. ``provision.open_supported`` (quarter): providers open supported accommodation settings;
+16. ``provision.close_empty_homes`` (quarter): empty homes and settings may close;
+17. ``market.update_prices`` (week): spot prices respond to occupancy;
+18. ``fostering.recruit_week`` (week): next week's fostering enquiries and applications.
 
 After a run, ``print(model.plan)`` shows these steps with their calls and seconds.
 """
@@ -84,11 +87,12 @@ PLAN: tuple[tuple[str, str, str, str], ...] = (
     ("week", "end", "recorder", "record_week"),
     ("year", "end", "demand", "census_31_march"),
     ("year", "end", "provision", "fail_providers"),
-    ("year", "end", "commissioning", "sufficiency_plan"),
     ("year", "end", "demand", "schedule_next_year"),
+    ("year", "end", "commissioning", "sufficiency_plan"),
     ("week", "end", "market_health", "account_week"),
     ("year", "end", "market_health", "census_31_march"),
     ("quarter", "next", "provision", "respond_to_buyers"),
+    ("quarter", "next", "provision", "youth_justice_demand"),
     ("quarter", "next", "provision", "open_homes"),
     ("quarter", "next", "provision", "open_supported"),
     ("quarter", "next", "provision", "close_empty_homes"),
@@ -182,6 +186,7 @@ class CareSystemModel(mesa.Model):
             fostering=self.fostering,
             market=self.market,
             supply=self.supply,
+            demand=self.demand,
         )
         self.market.bind(supply=self.supply, commissioning=self.commissioning)
         self.supply.bind(placement=self.placement)
@@ -269,7 +274,15 @@ class CareSystemModel(mesa.Model):
         placements = np.zeros((n, len(PLACEMENT_TYPES)))
         where = {
             k: np.zeros(n)
-            for k in ("located", "over_20_miles", "outside_la", "in_home_region", "no_lawful_placement", "high_cost")
+            for k in (
+                "located",
+                "over_20_miles",
+                "outside_la",
+                "in_home_region",
+                "no_lawful_placement",
+                "high_cost",
+                "complex_needs",
+            )
         }
         high = self.cfg.market.high_cost_threshold_week
         region = self.world.regions
@@ -278,6 +291,7 @@ class CareSystemModel(mesa.Model):
             placements[c.la, c.ptype] += 1
             where["no_lawful_placement"][c.la] += c.ptype == UNREGISTERED and c.tier >= 3
             where["high_cost"][c.la] += c.price >= high
+            where["complex_needs"][c.la] += c.tier >= 1
             if c.unit is not None:
                 assert c in c.unit.children and c.unit.open, "child in a unit that does not hold it"
             if c.ptype in LOCATED:

@@ -22,6 +22,7 @@ from rcc_sim.vocab import (
     AGE_GROUPS,
     CARER_KINDS,
     EXIT_ROUTES,
+    FORECAST_METHODS,
     HOME_KINDS,
     MOVE_REASONS,
     NEEDS_TIERS,
@@ -56,6 +57,7 @@ EXTRA_DIMS = {
     "provider": PROVIDERS,
     "provider_sector": PROVIDER_SECTORS,
     "price_cell": PRICE_CELLS,
+    "forecast_method": FORECAST_METHODS,
 }
 
 
@@ -168,6 +170,22 @@ VARIABLES: dict[str, Var] = {
     ),
     "high_cost": Var(
         "stock", None, "children", "High-cost placements", "Children whose placement costs GBP 10,000 a week or more."
+    ),
+    "complex_needs": Var(
+        "stock",
+        None,
+        "children",
+        "Children in care with complex needs",
+        "Children in care whose needs tier is complex or higher (tiers 1-3: complex, very complex, secure welfare).",
+    ),
+    "youth_justice_secure": Var(
+        "stock",
+        None,
+        "children",
+        "Youth-justice children in secure children's homes",
+        "Children placed by the Youth Custody Service in the secure children's homes located in the LA (not children "
+        "in care; drawn each quarter): beyond a home's contracted places they take its welfare beds.",
+        "DfE SA1: secure children's homes, places and children by legal basis",
     ),
     "starts": Var(
         "flow",
@@ -308,6 +326,13 @@ VARIABLES: dict[str, Var] = {
         "Price of block-contracted places left empty (paid though not used).",
     ),
     "rcc_capital": Var("flow", None, "GBP", "RCC capital spend", "Capital committed to RCC-built homes."),
+    "rcc_therapeutic_cost": Var(
+        "flow",
+        None,
+        "GBP",
+        "Therapeutic support (health and justice co-commissioning)",
+        "Cost of the jointly funded therapeutic and mental-health support for the LA's children with complex needs.",
+    ),
     "rcc_programme_funding": Var(
         "flow",
         None,
@@ -404,12 +429,29 @@ ANNUAL_VARIABLES: dict[str, Var] = {
     "forecast_shortfall": Var(
         "flow",
         None,
-        "placements",
+        "children",
         "Forecast-driven shortfall",
-        "Foster placements needed but not planned for because the RCC's forecast fell short "
-        "of its best estimate (0 with perfect forecasting).",
+        "Children in foster or residential care at 31 March above what the commissioner's yearly plan "
+        "forecast a year before, by the method it plans with (RCCs with forecasting only; "
+        "engine/sufficiency.py).",
     ),
-    "forecast_error": Var("flow", None, "placements", "Forecast error", "Forecast minus best estimate of foster need."),
+    "forecast_error": Var(
+        "flow",
+        "forecast_method",
+        "children",
+        "Forecast error: children in care",
+        "Forecast of the children in care at 31 March made a year before, minus the children in care "
+        "then, by forecasting method (naive: last year carried forward; markov: transition model over "
+        "age band and placement class fitted to the commissioner's own simulated history; perfect: "
+        "perfect foresight of who is in care). 0 in the first year (no forecast).",
+    ),
+    "forecast_error_residential": Var(
+        "flow",
+        "forecast_method",
+        "children",
+        "Forecast error: children in residential care",
+        "As forecast_error, for the children in children's homes and secure homes.",
+    ),
     "long_term_stable": Var(
         "stock",
         None,

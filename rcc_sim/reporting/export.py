@@ -85,6 +85,9 @@ PUBLISHED: dict[str, str] = {
     "rcc_setup_cost": MODEL_ONLY,
     "rcc_running_cost": MODEL_ONLY,
     "rcc_void_cost": MODEL_ONLY,
+    "rcc_therapeutic_cost": MODEL_ONLY,
+    "complex_needs": MODEL_ONLY,
+    "youth_justice_secure": "DfE SA1: children accommodated in secure children's homes by legal basis (youth justice)",
     "rcc_capital": MODEL_ONLY,
     "rcc_programme_funding": MODEL_ONLY + " (an input: DfE RCC pathfinder funding, Nov 2024)",
     "homes_transferred": MODEL_ONLY,
@@ -104,6 +107,7 @@ PUBLISHED: dict[str, str] = {
     "homes_closed": f"{HOMES}: homes leaving during the year",
     "forecast_shortfall": MODEL_ONLY,
     "forecast_error": MODEL_ONLY,
+    "forecast_error_residential": MODEL_ONLY,
     "long_term_stable": f"{CLA}: long-term placement stability (under 16, looked after 2.5 years or more, in the "
     "same placement 2 years or more), numerator",
     "long_term_eligible": f"{CLA}: long-term placement stability, denominator (under 16, looked after 2.5+ years)",

@@ -31,6 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from rcc_sim.data import DATA_DIR
+from rcc_sim.studies.compare import net_cost_per_week
 
 WIDTH = 7.0  # inches: A4 with 15 mm margins holds 7.09 in
 MIN_FONT = 10.0  # points, at print size
@@ -78,6 +79,7 @@ RCC_COSTS = {  # bar label -> (variable, sign in the net cost)
     "Running": ("rcc_running_cost", 1),
     "Void block places": ("rcc_void_cost", 1),
     "Capital": ("rcc_capital", 1),
+    "Therapeutic support": ("rcc_therapeutic_cost", 1),
     "Health co-funding (offset)": ("spend_cofunded", -1),
     "Programme funding (offset)": ("rcc_programme_funding", -1),
 }
@@ -297,16 +299,7 @@ def fig_waiting(ds: xr.Dataset, colors: dict[str, str]) -> Figure:
 
 def weekly_net_cost(ds: xr.Dataset) -> xr.DataArray:
     """Net cost per week (GBP) of :func:`totals`: as compare.OUTCOMES['net_cost_gbp_m'], weekly."""
-    t = ds
-    return (
-        t["spend"].sum("placement_type")
-        - t["spend_cofunded"]
-        + t["rcc_setup_cost"]
-        + t["rcc_running_cost"]
-        + t["rcc_void_cost"]
-        + t["rcc_capital"]
-        - t["rcc_programme_funding"]
-    )
+    return net_cost_per_week(ds)
 
 
 @styled

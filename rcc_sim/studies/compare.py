@@ -52,24 +52,36 @@ def _at_last_31_march(ds: xr.Dataset, name: str) -> xr.DataArray:
     return ds[name].isel(year=-1)
 
 
+# the terms of the net cost (GBP): (variable, sign, dimension summed away); the one definition,
+# used by the net-cost outcome, the report's weekly net cost and (with labels) the roll-out appraisal
+NET_COST_TERMS: tuple[tuple[str, int, str | None], ...] = (
+    ("spend", 1, "placement_type"),
+    ("spend_cofunded", -1, None),
+    ("rcc_setup_cost", 1, None),
+    ("rcc_running_cost", 1, None),
+    ("rcc_void_cost", 1, None),
+    ("rcc_capital", 1, None),
+    ("rcc_therapeutic_cost", 1, None),
+    ("rcc_programme_funding", -1, None),
+)
+
+
+def net_cost_per_week(ds: xr.Dataset, dtype: str | None = None) -> xr.DataArray:
+    """Net cost in each week (GBP): placement spend net of health co-funding, plus RCC costs
+    (set-up, running, void block places, capital, therapeutic support), less programme funding."""
+    total = None
+    for name, sign, dim in NET_COST_TERMS:
+        x = ds[name] if dtype is None else ds[name].astype(dtype)
+        x = sign * (x.sum(dim) if dim else x)
+        total = x if total is None else total + x
+    assert total is not None
+    return total
+
+
 def _net_cost(ds: xr.Dataset) -> xr.DataArray:
-    """Placement spend net of health co-funding, plus RCC costs, less programme funding (GBP m).
-    Summed in float64: the outputs are float32, and a difference of two sums of GBP billions in
-    float32 keeps only about four digits."""
-
-    def total(name: str, *dims: str) -> xr.DataArray:
-        return ds[name].astype("float64").sum(("time",) + dims)
-
-    net = (
-        total("spend", "placement_type")
-        - total("spend_cofunded")
-        + total("rcc_setup_cost")
-        + total("rcc_running_cost")
-        + total("rcc_void_cost")
-        + total("rcc_capital")
-        - total("rcc_programme_funding")
-    )
-    return net / 1e6
+    """Net cost over the run (GBP m). Summed in float64: the outputs are float32, and a difference
+    of two sums of GBP billions in float32 keeps only about four digits."""
+    return net_cost_per_week(ds, "float64").sum("time") / 1e6
 
 
 OUTCOMES: dict[str, Outcome] = {

@@ -58,6 +58,7 @@ COST_COMPONENTS: dict[str, tuple[str, float, str | None, str]] = {
     "rcc_running": ("rcc_running_cost", 1.0, None, "RCC running costs"),
     "rcc_void": ("rcc_void_cost", 1.0, None, "Void block-contract places"),
     "rcc_capital": ("rcc_capital", 1.0, None, "RCC capital"),
+    "rcc_therapeutic": ("rcc_therapeutic_cost", 1.0, None, "Therapeutic support (health and justice)"),
     "programme_funding": ("rcc_programme_funding", -1.0, None, "Programme funding"),
 }
 

@@ -208,6 +208,7 @@ class Demand(Process):
         self.n_years = math.ceil(cfg.sim.years) + cfg.sim.spin_up_years  # years the model runs
         live = ctx.rec.live
         self._cic, self._uasc = live["children_in_care"], live["uasc"]
+        self._complex = live["complex_needs"]
         self._starts, self._starts_age = live["starts"], live["starts_by_age"]
         self._ceased, self._ceased_age = live["ceased"], live["ceased_by_age"]
         self._n_routes, self._n_ages = len(EXIT_ROUTES), len(AGE_GROUPS)
@@ -436,6 +437,7 @@ class Demand(Process):
             child.supported_first = r.u_plan < p.supported_first_16_17
             self.children[child.unique_id] = child
             self._cic[la] += 1
+            self._complex[la] += child.tier >= 1
             self._uasc[la] += child.uasc
             if not initial:
                 self._starts[la] += 1
@@ -504,6 +506,7 @@ class Demand(Process):
         if child.census_state >= 0:
             self.history.exited(la, child.census_state)
         self._cic[la] -= 1
+        self._complex[la] -= child.tier >= 1
         self._uasc[la] -= child.uasc
         self._ceased[la * self._n_routes + route] += 1
         age = child.age(self.clock.env.now)

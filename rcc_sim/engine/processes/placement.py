@@ -161,6 +161,7 @@ class Placement(Process):
         self._made, self._days_wait = live["placements_made"], live["days_to_placement"]
         self._after_wait, self._moves = live["placed_after_wait"], live["moves"]
         self._siblings_split = live["siblings_split"]
+        self._complex = live["complex_needs"]
         self._referrals = live["secure_referrals"]
         self._in_region = live["in_home_region"]
         self._new, self._new_out = live["new_placements"], live["new_placements_outside_la"]
@@ -174,6 +175,8 @@ class Placement(Process):
         super().bind(**collaborators)
         self.spend = self.market.spend
         self.cofunded = self.market.cofunded
+        self.therapeutic_hazard = self.commissioning.therapeutic_hazard  # per LA, 1.0 = no support
+        self.escalation_mult = self.commissioning.escalation_mult
 
     # ------------------------------------------------------------------ vacancy pools
     def refresh(self, unit: Unit) -> None:
@@ -224,6 +227,16 @@ class Placement(Process):
         """Reserve ``unit`` for an RCC's members (a block contract) at ``price_factor``."""
         self._unpool(unit)
         unit.reserved_for = rcc
+        unit.price_factor = price_factor
+        self.refresh(unit)
+
+    def release(self, unit: Unit, price_factor: float) -> None:
+        """End ``unit``'s reservation (a block contract not renewed): back on the open market at
+        ``price_factor``; the children in it stay."""
+        reserved = self.reserved.get(unit.reserved_for, {}).get(unit.ptype)
+        if reserved is not None:
+            reserved.pop(unit.unique_id, None)
+        unit.reserved_for = -1
         unit.price_factor = price_factor
         self.refresh(unit)
 
@@ -532,6 +545,8 @@ class Placement(Process):
         if child.miles > 20.0:
             rate_u *= b.distance_multiplier
         rate_u *= b.history_multiplier ** min(child.moves, 5)
+        if child.tier >= 1:  # jointly funded therapeutic support (an RCC's health co-commissioning)
+            rate_u *= self.therapeutic_hazard[child.la]
         total = min(rate_u, MAX_UNPLANNED_RATE) + base_p
         if total <= 0.0:
             return
@@ -580,9 +595,14 @@ class Placement(Process):
             return
         u = self.reason_draw.random()
         reason = next((i for i, c in enumerate(self.reason_cdf) if u < c), len(self.reason_cdf) - 1)
-        if child.tier < 2 and self.reason_draw.random() < self.cfg.demand.needs_escalation_on_breakdown:
+        supported = self.escalation_mult[child.la] if child.tier >= 1 else 1.0  # therapeutic support
+        if child.tier < 2 and self.reason_draw.random() < self.cfg.demand.needs_escalation_on_breakdown * supported:
             self._set_tier(child, child.tier + 1)
-        elif child.tier == 2 and self.secure_escalation > 0 and self.reason_draw.random() < self.secure_escalation:
+        elif (
+            child.tier == 2
+            and self.secure_escalation > 0
+            and self.reason_draw.random() < self.secure_escalation * supported
+        ):
             self.secure_need(child)
         unit = child.unit
         if (
@@ -613,6 +633,7 @@ class Placement(Process):
         that depends on it (children needing secure care held unregistered) in step."""
         if child.ptype == UNREGISTERED:
             self._no_lawful[child.la] += (tier >= 3) - (child.tier >= 3)
+        self._complex[child.la] += (tier >= 1) - (child.tier >= 1)
         child.tier = tier
 
     # ------------------------------------------------------------------ secure welfare

@@ -41,6 +41,7 @@ Secure places are held at their base-date level.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -126,6 +127,11 @@ class Provision(Process):
         # region -> openings multiplier from RCC buying and block prices (respond_to_buyers);
         # empty while no RCC is live
         self.buyer_entry: dict[str, float] = {}
+        # secure children's homes built at the base date: (home, welfare places staffed, places
+        # contracted to youth justice); youth-justice children in each (youth_justice_demand)
+        self.secure_homes: list[tuple[Home, int, int]] = []
+        self._justice_in: dict[int, int] = defaultdict(int)
+        self.justice_rng = ctx.streams("youth_justice")
 
     # ------------------------------------------------------------------ base date
     def _home_weights(self) -> np.ndarray:
@@ -196,9 +202,38 @@ class Provision(Process):
             return
         per_home = np.full(len(las), c.secure_welfare_places // len(las))
         per_home[: c.secure_welfare_places % len(las)] += 1
-        for la, places in zip(las, per_home):
+        justice = np.full(len(las), c.secure_justice_places // len(las))
+        justice[: c.secure_justice_places % len(las)] += 1
+        for la, places, contracted in zip(las, per_home, justice):
             provider = Provider(self.ctx.agents, "la", False, la)
-            self.new_home(la, SECURE, provider, int(places), background=not w.simulated[la], max_tier=3)
+            home = self.new_home(la, SECURE, provider, int(places), background=not w.simulated[la], max_tier=3)
+            # welfare beds staffed and open (drawn above), and the places contracted to youth justice
+            self.secure_homes.append((home, home.usable, int(contracted)))
+            if contracted:
+                self.supply.add_registered_places(home, int(contracted))
+        self.youth_justice_demand()
+
+    def youth_justice_demand(self) -> None:
+        """Quarterly (and at the base date): the youth-justice children in each secure children's
+        home (Poisson, mean ``youth_justice_occupancy`` x its contracted places). Those beyond its
+        contracted places take its welfare beds; places contracted but left empty take welfare
+        children only where an RCC of the home's region commissions secure places with youth
+        justice (``shared_secure_commissioning``). A bed taken by youth justice while a welfare
+        child is in it is taken when that child leaves."""
+        occupancy = self.cfg.youth_justice_occupancy
+        shared = self.commissioning.shared_secure_regions
+        regions = self.world.regions
+        live = self.rec.live["youth_justice_secure"]
+        for home, welfare, contracted in self.secure_homes:
+            if not home.open or not contracted:
+                continue
+            demand = int(self.justice_rng.poisson(occupancy * contracted))
+            usable = welfare - max(demand - contracted, 0)
+            if regions[home.la] in shared:
+                usable += max(contracted - demand, 0)
+            live[home.la] += min(demand, home.places) - self._justice_in[home.unique_id]
+            self._justice_in[home.unique_id] = min(demand, home.places)
+            self.supply.set_usable(home, usable)
 
     def new_home(
         self,

@@ -161,6 +161,21 @@ class Supply(Process):
         self.touched[unit.unique_id] = unit
         self.placement.refresh(unit)
 
+    def add_registered_places(self, unit: Unit, n: int) -> None:
+        """``n`` more registered places in a home, not open to new children (``usable`` unchanged):
+        a secure home's places contracted to youth justice."""
+        self._home_places[unit.la * self._nh + HOME_INDEX[unit.ptype]] += n
+        unit.places += n
+        self.touched[unit.unique_id] = unit
+
+    def set_usable(self, unit: Unit, usable: int) -> None:
+        """The places of ``unit`` open to new children become ``usable`` (0 to its places)."""
+        usable = min(max(usable, 0), unit.places)
+        self.usable[unit.ptype] += usable - unit.usable
+        unit.usable = usable
+        self.touched[unit.unique_id] = unit
+        self.placement.refresh(unit)
+
     # ------------------------------------------------------------------ kinship
     def kinship_household(self, la: int, room: int) -> FosterHousehold:
         """The kinship household for ``room`` children of ``la`` entering kinship care: at
