@@ -65,7 +65,7 @@ def test_running_accounts_equal_a_fresh_count_of_the_providers_units(run):
                         if p.kind == "voluntary"
                         else ("private_home_large" if p.large else "private_home_other")
                     ]
-                fixed, per_child = market.operating_cost(u.ptype)
+                per_child = mh.per_child[u.ptype]
                 mult = [
                     market.bespoke_multiplier if c.bespoke and c.tier >= 2 and u.ptype == PRIVATE_HOME else 1.0
                     for c in u.children
@@ -98,16 +98,18 @@ def test_margin_is_profit_over_revenue_and_profit_is_revenue_less_cost(run):
 
 
 def test_margin_at_the_reference_occupancy_is_the_cost_ratios(run):
-    """A home of the typical tier at the reference occupancy earns the CMA margin (1 - cost ratio)."""
+    """Units holding the children placed at the start, at the reference occupancy, earn the CMA
+    margin (1 - cost ratio): the costs are calibrated on them."""
     model, _ = run
-    market = model.market
-    cfg = model.cfg.market
-    for kind, ratio, tier in ((PRIVATE_HOME, cfg.home_cost_ratio, 2), (IFA, cfg.ifa_cost_ratio, 0)):
-        fixed, per_child = market.operating_cost(kind)
-        occ = market.cost_occupancy
-        price = market.base[kind]
-        margin = 1 - (fixed / occ + per_child[tier]) / price
-        assert margin == pytest.approx(1 - ratio, rel=1e-12)
+    mh, market, cfg = model.market_health, model.market, model.cfg.market
+    for kind, ratio in ((PRIVATE_HOME, cfg.home_cost_ratio), (IFA, cfg.ifa_cost_ratio)):
+        mean_price, mean_mult = mh.calibration[kind]
+        assert mean_price > 0 and mean_mult > 0
+        n = 100.0  # children of the mean composition, in n / o usable places
+        revenue = n * mean_price
+        variable = n * mean_mult * mh.per_child[kind][0] / market.tier_mult[kind][0]
+        cost = variable + mh.fixed[kind] * n / market.cost_occupancy
+        assert 1 - cost / revenue == pytest.approx(1 - ratio, rel=1e-12)
 
 
 # ---------------------------------------------------------------------- concentration

@@ -523,6 +523,27 @@ MEASURES += tuple(
         ),
     )
 )
+MEASURES += (
+    Measure(
+        "largest_22_share",
+        "Share of private children's home places held by the 22 largest groups",
+        "% of private home places",
+        "share",
+        "market",
+        (),
+        lambda y: _ratio(y.annual("home_places_largest_22"), y.end("home_places", home_kind="private_home")),
+        10.0,
+        ("childrens_homes_largest_22_owners_share_private", None),
+        scale=100.0,
+        note="Model: registered places at 31 March of the 22 groups with most children's home places (the "
+        "large groups the model starts with, Provider.large, unless others overtake them) over the places in "
+        "private and voluntary homes. Published: Ofsted (2024), the 22 largest providers own 968 homes, 35% of "
+        "private homes (a share of homes, not places). In the model new homes go to a random existing "
+        "provider or a new one, and a failing large group's homes close (without financial oversight), so "
+        "the large groups' share falls from the start.",
+        judge_trend=False,
+    ),
+)
 MEASURE = {m.key: m for m in MEASURES}
 LA_MEASURES = tuple(
     m for m in MEASURES if m.la in ("stock", "starts", "ceased", "pct_outside_la_over_20mi", "pct_3plus_placements")

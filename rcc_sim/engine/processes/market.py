@@ -174,17 +174,26 @@ class Market(Process):
         without that regional factor and the child pays it)."""
         return self.price(kind, tier, buyer)
 
-    def operating_cost(self, kind: int) -> tuple[float, list[float]]:
+    def list_multiplier(self, kind: int, tier: int, bespoke: bool) -> float:
+        """A child's price relative to the kind's published average before scarcity, discounts and
+        the unit's own factor: the tier multiplier (x ``bespoke_multiplier`` for a bespoke package)."""
+        m = self.tier_mult[kind][tier]
+        if bespoke and tier >= 2 and kind in BESPOKE_KINDS:
+            m *= self.bespoke_multiplier
+        return m
+
+    def operating_cost(self, kind: int, mean_price: float, mean_multiplier: float) -> tuple[float, list[float]]:
         """A provider's weekly operating cost of a unit of ``kind`` (private or voluntary home, IFA,
-        supported accommodation): (cost per usable place, filled or not; extra cost per child by
-        needs tier). At the reference occupancy ``o`` (``provision.target_occupancy``, the same in
-        every world: a world of some LAs has no meaningful national occupancy) and the published
-        price ``B`` a child of the kind's typical tier costs ``ratio x B`` in all, a ``fixed share``
-        of it per usable place (``fixed x ratio x B x o``) and the rest per child, scaled by the
-        tier multiplier (and by ``bespoke_multiplier`` for a bespoke package, as its price is)."""
+        supported accommodation), calibrated on the children placed in such units when the run
+        starts - their mean price ``mean_price`` and mean :meth:`list_multiplier` - so that at the
+        reference occupancy ``o`` (``provision.target_occupancy``, the same in every world) cost is
+        ``market.*_cost_ratio`` of revenue: (cost per usable place, filled or not: ``fixed share x
+        ratio x mean_price x o``; cost per child by needs tier: the rest, in proportion to the
+        child's list multiplier; a bespoke package costs ``bespoke_multiplier`` times as much)."""
         ratio, fixed = self.cost_terms[kind]
-        full = ratio * self.base[kind]
-        return fixed * full * self.cost_occupancy, [(1.0 - fixed) * full * m for m in self.tier_mult[kind]]
+        full = ratio * mean_price
+        per_child = [(1.0 - fixed) * full * m / mean_multiplier for m in self.tier_mult[kind]]
+        return fixed * full * self.cost_occupancy, per_child
 
     def entry_multiplier(self) -> float:
         """Fall in providers' openings when the profit cap removes part of their margin."""

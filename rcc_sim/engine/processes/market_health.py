@@ -10,13 +10,16 @@ without it.
   in it, fixed when each was placed, plus, for a home block-contracted to an RCC, its empty usable
   places at the contract price, as the RCC pays them: ``commissioning.accrue_costs``), its
   operating cost (:meth:`rcc_sim.engine.processes.market.Market.operating_cost`: per usable
-  place, filled or not, and per child by needs tier), its usable places and children, by the LA
-  the unit is in and its provider's sector (``recorder.PROVIDER_SECTORS``). LA-run homes earn no
-  revenue: their cost is what the model charges for their children (the LA's unit cost). The
-  prices of the children in IFA, private and voluntary homes, supported accommodation and
-  secure homes are also summed by the child's LA, placement type and needs tier (the price
-  index: ``mean_price_paid``, relative to the first year in :func:`rcc_sim.studies.market_health`).
-  A week is weighted by its length (the last week of a year ends on 31 March).
+  place, filled or not, and per child by needs tier, calibrated on the children placed when the
+  run starts so that at the reference occupancy cost is the CMA-based share of revenue), its
+  usable places and children, by the LA the unit is in and its provider's sector
+  (``recorder.PROVIDER_SECTORS``). A unit is re-read only when its places or children changed
+  (``Supply.touched``). LA-run homes earn no revenue: their cost is what the model charges for
+  their children (the LA's unit cost). The prices of the children in IFA, private and voluntary
+  homes, supported accommodation and secure homes are also summed by the child's LA, placement
+  type and needs tier (the price index: ``mean_price_paid``, relative to the first year in
+  :func:`rcc_sim.studies.market_health`). A week is weighted by its length (the last week of a
+  year ends on 31 March).
 * **31 March** (:meth:`MarketHealth.census_31_march`). The Herfindahl-Hirschman index of places
   by provider group in each region and England, for children's homes (private, voluntary and
   LA-run: each LA one group) and IFAs, over all LAs' units (a region's market includes LAs
@@ -92,7 +95,11 @@ class MarketHealth(Process):
         self.rate = np.zeros((n, len(PROVIDER_SECTORS), 4))  # usable places, children, revenue, variable cost
         self.paid_rate = np.zeros((n, len(PRICE_CELLS)))  # GBP a week by child's LA and price cell
         self.bought_rate = np.zeros((n, len(PRICE_CELLS)))  # children by child's LA and price cell
+        # operating costs by kind (_calibrate): per usable place, per child by tier; and the mean
+        # price and list multiplier they were calibrated on
+        self.fixed: dict[int, float] = {}
         self.per_child: dict[int, list[float]] = {}
+        self.calibration: dict[int, tuple[float, float]] = {}
         self.bespoke_mult = ctx.cfg.market.bespoke_multiplier
         self.cell = {
             (k, t): PRICE_CELLS.index(f"{PLACEMENT_TYPES[k]}|{tier}")
@@ -134,9 +141,7 @@ class MarketHealth(Process):
         earned = sum(c.price for c in children)
         if k == LA_HOME:
             return (la, SECTOR["la_home"], unit.usable, len(children), 0.0, earned, cells)
-        per_child = self.per_child.get(k)
-        if per_child is None:
-            per_child = self.per_child[k] = self.market.operating_cost(k)[1]
+        per_child = self.per_child[k]
         spent = 0.0
         for c in children:
             v = per_child[c.tier]
@@ -166,6 +171,8 @@ class MarketHealth(Process):
         """Weekly: the week's revenue, cost, usable places and children of providers' units, and
         the prices paid by placement type and needs tier (see the module docstring). Units whose
         places or children changed are re-read (``Supply.touched``); the rest keep last week's."""
+        if not self.per_child:
+            self._calibrate()
         touched = self.supply.touched
         for unit in sorted(touched.values(), key=lambda u: u.unique_id):
             self._update(unit)
@@ -178,7 +185,7 @@ class MarketHealth(Process):
         usable, n, earned, spent = (self.rate[:, :, j] for j in range(4))
         fixed = np.zeros(len(PROVIDER_SECTORS))
         for kind, sectors in FIXED_COST_SECTORS.items():
-            fixed[sectors] = self.market.operating_cost(kind)[0]
+            fixed[sectors] = self.fixed[kind]
         earned = earned + self._void_revenue()
         cost = spent + usable * fixed
         ann["provider_revenue"][y] += earned * weeks
@@ -188,6 +195,25 @@ class MarketHealth(Process):
         ann["provider_child_weeks"][y] += n * weeks
         ann["price_paid"][y] += self.paid_rate * weeks
         ann["price_child_weeks"][y] += self.bought_rate * weeks
+
+    def _calibrate(self) -> None:
+        """Providers' operating costs (:meth:`Market.operating_cost`), once, from the children in
+        private and voluntary homes, IFA households and supported accommodation in the simulated
+        LAs at the start of the run (the spin-up's first day, or the base date without one): their
+        mean price and mean list multiplier by kind (the kind's published price if none)."""
+        market = self.market
+        sums = {k: [0.0, 0.0, 0] for k in FIXED_COST_SECTORS}
+        for unit in self._homes() + self._ifa_households():
+            if unit.ptype in sums and self.simulated[unit.la]:
+                acc = sums[unit.ptype]
+                for c in unit.children:
+                    acc[0] += c.price
+                    acc[1] += market.list_multiplier(unit.ptype, c.tier, c.bespoke)
+                    acc[2] += 1
+        for kind, (price, mult, n) in sums.items():
+            mean_price, mean_mult = (price / n, mult / n) if n else (market.base[kind], 1.0)
+            self.fixed[kind], self.per_child[kind] = market.operating_cost(kind, mean_price, mean_mult)
+            self.calibration[kind] = (mean_price, mean_mult)
 
     def _void_revenue(self) -> np.ndarray:
         """Weekly revenue from the empty usable places of block-contracted homes (paid by the RCC
