@@ -21,6 +21,7 @@ import xarray as xr
 from conftest import GM3, REPO, small_config
 
 from rcc_sim.config import ConfigError, PolicyConfig, RCCConfig, WorkbenchConfig, WorkbenchDesign
+from rcc_sim.studies import study
 from rcc_sim.studies import workbench as wb
 from rcc_sim.studies.study import read_status
 
@@ -59,6 +60,8 @@ def counting(monkeypatch, log: Path, fail: str | None = None):
         return real(cfg, run_dir, progress)
 
     monkeypatch.setattr(wb, "_simulate_run", run)
+    # resuming compares each run's code commit: keep it fixed, as if no one committed meanwhile
+    monkeypatch.setattr(study, "_code_commit", lambda: "0" * 40)
 
 
 def calls(log: Path) -> list[str]:
@@ -98,6 +101,7 @@ def test_outputs_are_labelled_and_consistent(bench):
         assert {"variant", "outcome", "area"} <= set(ds["mean"].dims)
         assert list(ds.area.values) == ["RCC gm", wb.OUTSIDE, wb.WORLD]
         assert list(ds.outcome.values) == ["share_over_20_miles", "net_cost_gbp_m", "carers_end", "waiting", *wb.COSTS]
+        assert not bool(ds["shown"].sel(outcome="rcc_setup_gbp_m"))  # costs are computed, not charted
         for v in ("mean", "lo", "hi", "by_seed", "rank"):
             assert v in ds
         m = ds["mean"].sel(outcome="net_cost_gbp_m")

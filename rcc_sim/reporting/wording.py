@@ -118,6 +118,13 @@ WORDING: dict[str, Wording] = {
     "rcc_capital_gbp_m": Wording(
         "the RCC's capital spend over the run", "the RCC spends GBP {x}m {dir} capital", "more", "less", "money"
     ),
+    "rcc_therapeutic_gbp_m": Wording(
+        "therapeutic support for complex needs over the run",
+        "therapeutic support costs GBP {x}m {dir}",
+        "more",
+        "less",
+        "money",
+    ),
     "rcc_void_block_gbp_m": Wording(
         "block-contract places paid while empty, over the run",
         "GBP {x}m {dir} is paid for empty block-contract places",

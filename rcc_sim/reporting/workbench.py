@@ -260,13 +260,14 @@ def _design_paragraph(ds: xr.Dataset, v: str) -> str:
             )
         )
     cost = {c: float(r["design"].sel(outcome=c, area="England")) for c in _COSTS}
-    rcc = cost["rcc_setup_gbp_m"] + cost["rcc_running_gbp_m"] + cost["rcc_capital_gbp_m"] + cost["rcc_void_block_gbp_m"]
+    rcc = sum(cost[c] for c in _COSTS[:5])
     text.append(
         esc(
             f"Its RCCs cost GBP {rcc:,.1f}m over the run (set-up {cost['rcc_setup_gbp_m']:,.1f}m, running "
-            f"{cost['rcc_running_gbp_m']:,.1f}m, capital {cost['rcc_capital_gbp_m']:,.1f}m, empty block places "
-            f"{cost['rcc_void_block_gbp_m']:,.1f}m), offset by GBP {cost['health_cofunding_gbp_m']:,.1f}m of health "
-            f"co-funding and {cost['programme_funding_gbp_m']:,.1f}m of programme funding."
+            f"{cost['rcc_running_gbp_m']:,.1f}m, capital {cost['rcc_capital_gbp_m']:,.1f}m, therapeutic support "
+            f"{cost['rcc_therapeutic_gbp_m']:,.1f}m, empty block places {cost['rcc_void_block_gbp_m']:,.1f}m), "
+            f"offset by GBP {cost['health_cofunding_gbp_m']:,.1f}m of health co-funding and "
+            f"{cost['programme_funding_gbp_m']:,.1f}m of programme funding."
         )
     )
     rows = json.loads(str(r["assumptions"].item()))
@@ -285,6 +286,7 @@ _COSTS = (
     "rcc_setup_gbp_m",
     "rcc_running_gbp_m",
     "rcc_capital_gbp_m",
+    "rcc_therapeutic_gbp_m",
     "rcc_void_block_gbp_m",
     "health_cofunding_gbp_m",
     "programme_funding_gbp_m",
@@ -350,6 +352,7 @@ def section_designs(page: Page, ds: xr.Dataset, plan: Plan | None) -> None:
                 "Set-up",
                 "Running",
                 "Capital",
+                "Therapeutic support",
                 "Empty block places",
                 "Health co-funding (offset)",
                 "Programme funding (offset)",

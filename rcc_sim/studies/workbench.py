@@ -78,13 +78,23 @@ FORK = multiprocessing.get_context("fork")
 # Outcomes: those of rcc-sim-compare, and the RCC's costs
 # ---------------------------------------------------------------------------------------------
 def _total(var: str) -> Callable[[xr.Dataset], xr.DataArray]:
-    return lambda a: a[var].astype("float64").sum("time") / 1e6
+    """GBP m over the run (0 where the results have no such flow: made before it was recorded)."""
+
+    def f(a: xr.Dataset) -> xr.DataArray:
+        if var not in a:
+            return xr.zeros_like(a["children_in_care"].isel(time=0), dtype="float64")
+        return a[var].astype("float64").sum("time") / 1e6
+
+    return f
 
 
 COSTS: dict[str, Outcome] = {  # each over the run, GBP m; the status quo has none
     "rcc_setup_gbp_m": Outcome("GBP m", "RCC set-up cost over the run", _total("rcc_setup_cost")),
     "rcc_running_gbp_m": Outcome("GBP m", "RCC running cost over the run", _total("rcc_running_cost")),
     "rcc_capital_gbp_m": Outcome("GBP m", "RCC capital (homes, foster bedrooms) over the run", _total("rcc_capital")),
+    "rcc_therapeutic_gbp_m": Outcome(
+        "GBP m", "Therapeutic support for complex needs, over the run", _total("rcc_therapeutic_cost")
+    ),
     "rcc_void_block_gbp_m": Outcome(
         "GBP m", "Block-contract places paid while empty, over the run", _total("rcc_void_cost")
     ),
@@ -270,7 +280,7 @@ def expand(cfg: Config) -> Plan:
                 f"config key 'workbench.outcomes[{i}]' = {name!r}: no such outcome ({', '.join(ALL_OUTCOMES)})"
             )
     shown = list(dict.fromkeys([*(n for n, _ in rank_by), *chosen]))
-    outcomes = list(dict.fromkeys([*shown, *COSTS]))
+    outcomes = list(dict.fromkeys([*shown, *COSTS, "net_cost_gbp_m"]))  # costs and net cost: always
     rank_area = wb.rank_area or (rcc_areas[0] if rcc_areas else WORLD)
     if rank_area not in areas:
         raise ConfigError(f"config key 'workbench.rank_area' = {rank_area!r}: use one of {areas}")
@@ -424,9 +434,11 @@ def _interval(diff: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray, xr.DataAr
 
 def _in_use(rcc: RCCConfig, name: str) -> bool:
     """Whether an RCC lever acts: a switch or size that is on, or a setting of a function that is on."""
-    value = getattr(rcc, name)
-    switch = SWITCHED_BY.get(name)
-    if switch is not None and not _in_use(rcc, switch):
+    value = getattr(rcc, name, None)  # None: a lever this version does not have
+    if value is None:
+        return False
+    switches = SWITCHED_BY.get(name, ())
+    if switches and not any(_in_use(rcc, s) for s in switches):
         return False
     if name in ALWAYS_USED:
         return True
@@ -435,16 +447,20 @@ def _in_use(rcc: RCCConfig, name: str) -> bool:
     return bool(value)
 
 
-# settings that act only when their function is on (the function's lever); the others act when not off
+# settings that act only when one of their function's levers is on; the others act when not off
 SWITCHED_BY = {
-    "pooled_search_miles": "pooled_search",
-    "forecast_error_sd": "forecasting",
-    "block_discount": "block_places",
-    "home_build_cost_gbp": "homes_to_build",
-    "home_build_lead_days": "homes_to_build",
-    "home_places": "homes_to_build",
-    "foster_room_cost_gbp": "foster_rooms",
-    "specialist_cost_week": "specialist_carers",
+    "pooled_search_miles": ("pooled_search",),
+    "forecast_error_sd": ("forecasting",),
+    "markov_years": ("forecasting",),
+    "plan_controlled_share": ("forecasting",),
+    "block_term_years": ("plan_controlled_share",),
+    "block_discount": ("block_places", "plan_controlled_share"),
+    "therapeutic_cost_week": ("therapeutic_breakdown_reduction", "therapeutic_escalation_reduction"),
+    "home_build_cost_gbp": ("homes_to_build", "plan_controlled_share"),
+    "home_build_lead_days": ("homes_to_build", "plan_controlled_share"),
+    "home_places": ("homes_to_build", "plan_controlled_share"),
+    "foster_room_cost_gbp": ("foster_rooms",),
+    "specialist_cost_week": ("specialist_carers", "plan_controlled_share"),
 }
 ALWAYS_USED = {"start_years", "ramp_up_years"}
 
