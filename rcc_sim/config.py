@@ -769,7 +769,7 @@ class MarketParams:
     # Provider economics (issue 13 pt 4; rcc_sim/engine/processes/market_health.py): a provider's
     # operating cost is a fixed cost per usable place, filled or not, plus a variable cost per child,
     # set so that at the reference occupancy (provision.target_occupancy) and the mean price of the
-    # children placed when the run starts cost / revenue is the cost ratio. Outputs only.
+    # children placed at the base date cost / revenue is the cost ratio. Outputs only.
     home_cost_ratio: float = param(
         0.774,
         "operating cost / revenue at the reference occupancy",

@@ -184,8 +184,8 @@ class Market(Process):
 
     def operating_cost(self, kind: int, mean_price: float, mean_multiplier: float) -> tuple[float, list[float]]:
         """A provider's weekly operating cost of a unit of ``kind`` (private or voluntary home, IFA,
-        supported accommodation), calibrated on the children placed in such units when the run
-        starts - their mean price ``mean_price`` and mean :meth:`list_multiplier` - so that at the
+        supported accommodation), calibrated on the children placed in such units at the base date
+        - their mean price ``mean_price`` and mean :meth:`list_multiplier` - so that at the
         reference occupancy ``o`` (``provision.target_occupancy``, the same in every world) cost is
         ``market.*_cost_ratio`` of revenue: (cost per usable place, filled or not: ``fixed share x
         ratio x mean_price x o``; cost per child by needs tier: the rest, in proportion to the

@@ -10,8 +10,8 @@ without it.
   in it, fixed when each was placed, plus, for a home block-contracted to an RCC, its empty usable
   places at the contract price, as the RCC pays them: ``commissioning.accrue_costs``), its
   operating cost (:meth:`rcc_sim.engine.processes.market.Market.operating_cost`: per usable
-  place, filled or not, and per child by needs tier, calibrated on the children placed when the
-  run starts so that at the reference occupancy cost is the CMA-based share of revenue), its
+  place, filled or not, and per child by needs tier, calibrated on the children placed at the
+  base date so that at the reference occupancy cost is the CMA-based share of revenue), its
   usable places and children, by the LA the unit is in and its provider's sector
   (``recorder.PROVIDER_SECTORS``). A unit is re-read only when its places or children changed
   (``Supply.touched``). LA-run homes earn no revenue: their cost is what the model charges for
@@ -100,6 +100,7 @@ class MarketHealth(Process):
         self.fixed: dict[int, float] = {}
         self.per_child: dict[int, list[float]] = {}
         self.calibration: dict[int, tuple[float, float]] = {}
+        self.at_base = False  # calibrated at the base date (not only at a spin-up's start)
         self.bespoke_mult = ctx.cfg.market.bespoke_multiplier
         self.cell = {
             (k, t): PRICE_CELLS.index(f"{PLACEMENT_TYPES[k]}|{tier}")
@@ -171,7 +172,7 @@ class MarketHealth(Process):
         """Weekly: the week's revenue, cost, usable places and children of providers' units, and
         the prices paid by placement type and needs tier (see the module docstring). Units whose
         places or children changed are re-read (``Supply.touched``); the rest keep last week's."""
-        if not self.per_child:
+        if not self.per_child or (not self.at_base and self.clock.env.now >= self.clock.base_day):
             self._calibrate()
         touched = self.supply.touched
         for unit in sorted(touched.values(), key=lambda u: u.unique_id):
@@ -197,13 +198,15 @@ class MarketHealth(Process):
         ann["price_child_weeks"][y] += self.bought_rate * weeks
 
     def _calibrate(self) -> None:
-        """Providers' operating costs (:meth:`Market.operating_cost`), once, from the children in
-        private and voluntary homes, IFA households and supported accommodation in the simulated
-        LAs at the start of the run (the spin-up's first day, or the base date without one): their
-        mean price and mean list multiplier by kind (the kind's published price if none)."""
+        """Providers' operating costs (:meth:`Market.operating_cost`) from the children in private
+        and voluntary homes, IFA households and supported accommodation in the simulated LAs at the
+        base date (and, with a spin-up, at its first day for the spin-up's years): their mean price
+        and mean list multiplier by kind (the kind's published price if none). Every unit's
+        contribution is then re-read with the new costs."""
         market = self.market
+        units = self._homes() + self._ifa_households()
         sums = {k: [0.0, 0.0, 0] for k in FIXED_COST_SECTORS}
-        for unit in self._homes() + self._ifa_households():
+        for unit in units:
             if unit.ptype in sums and self.simulated[unit.la]:
                 acc = sums[unit.ptype]
                 for c in unit.children:
@@ -214,6 +217,13 @@ class MarketHealth(Process):
             mean_price, mean_mult = (price / n, mult / n) if n else (market.base[kind], 1.0)
             self.fixed[kind], self.per_child[kind] = market.operating_cost(kind, mean_price, mean_mult)
             self.calibration[kind] = (mean_price, mean_mult)
+        self.at_base = self.clock.env.now >= self.clock.base_day
+        self.entries.clear()
+        self.rate[...] = 0.0
+        self.paid_rate[...] = 0.0
+        self.bought_rate[...] = 0.0
+        for unit in units:
+            self.supply.touched[unit.unique_id] = unit
 
     def _void_revenue(self) -> np.ndarray:
         """Weekly revenue from the empty usable places of block-contracted homes (paid by the RCC
