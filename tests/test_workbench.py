@@ -144,6 +144,15 @@ def test_rank_orders_by_direction_and_puts_missing_last():
     assert list(wb.rank(mean, [("y", "lower"), ("x", "lower")], "A", n).index) == ["c", "b", "a", "d"]
 
 
+def test_against_the_top_design_reads_the_direction():
+    from rcc_sim.reporting.workbench import APART, against_top
+
+    assert against_top(-1.0, -2.0, -0.5, 5, "lower") == "better than the top design"
+    assert against_top(-1.0, -2.0, -0.5, 5, "higher") == "worse than the top design"
+    assert against_top(1.0, -2.0, 3.0, 5, "lower") == APART  # the interval includes zero
+    assert against_top(1.0, 0.5, 3.0, 1, "lower") == APART  # one seed: no interval
+
+
 def test_page_has_one_ranking_row_per_design(bench):
     _, out, _ = bench
     page = (out / wb.HTML_FILE).read_text()

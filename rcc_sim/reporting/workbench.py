@@ -76,6 +76,16 @@ def _cell(name: str, v: xr.Dataset, n: int, html: bool = True) -> str:
     return f'{esc(text)}<br><span class="range">{esc(ci)}</span>' if html else f"{text} ({ci})"
 
 
+APART = "cannot be told apart"
+
+
+def against_top(m: float, lo: float, hi: float, n: int, better: str) -> str:
+    """A design against the top one on the first ranked outcome (the difference's interval)."""
+    if within_noise(lo, hi, n):
+        return APART
+    return "better than the top design" if (m < 0) == (better == "lower") else "worse than the top design"
+
+
 def _short(key: str) -> str:
     return key.removeprefix("policy.rccs.").removeprefix("policy.")
 
@@ -167,11 +177,10 @@ def section_ranking(page: Page, ds: xr.Dataset) -> None:
             cells.append("n/a")
         else:
             d, k = effect_decimals(first, m, lo, hi), display_scale(first) if first in WORDING else 1.0
-            same = within_noise(lo, hi, n)
             ci = f"{number_text(lo * k, d)} to {number_text(hi * k, d)}" if np.isfinite(lo) else "no interval"
             cells.append(
                 f"{esc(number_text(m * k, d))}<br><span class='range'>{esc(ci)}; "
-                f"{'cannot be told apart' if same else 'distinguishable'}</span>"
+                f"{against_top(m, lo, hi, n, ranked[0][1])}</span>"
             )
         rows.append(cells)
     page.raw(html_table(head, rows, numeric=set(range(2, len(head))), cls="ranking", escape=False))
@@ -455,10 +464,11 @@ def render(ds: xr.Dataset, plan: Plan | None = None, command: str = "") -> str:
         m, lo, hi = (float(ds[k].isel(variant=1)) for k in ("vs_top_mean", "vs_top_lo", "vs_top_hi"))
         n = int(ds["n_seeds"].isel(variant=1))
         second = plots.label(str(ds.variant.values[1])).lower()
-        lede += (
-            f"; the second, {second}, cannot be told apart from it on the first outcome ({NOISE})"
-            if within_noise(lo, hi, n)
-            else f"; it is distinguishable from the second, {second}, on the first outcome"
+        verdict = against_top(m, lo, hi, n, ranked[0][1])
+        lede += f"; on {_title(ranked[0][0], ds).lower()} the second, {second}, " + (
+            f"cannot be told apart from it ({NOISE})"
+            if verdict == APART
+            else f"is {verdict.split()[0]} than it (the interval of the difference excludes zero)"
         )
     section_ranking(page, ds)
     section_side_by_side(page, ds)
