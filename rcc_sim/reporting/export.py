@@ -142,6 +142,10 @@ PUBLISHED: dict[str, str] = {
     "provider_occupancy": MODEL_ONLY,
     "mean_price_paid": MODEL_ONLY + "; nearest: CMA (2022) average weekly prices; s251 unit costs",
     "share_home_places_largest_22": MODEL_ONLY + "; nearest: Ofsted's largest providers (2024)",
+    # by market area (regions, England), not by LA: in results.nc, not in the area tables
+    "hhi_places": MODEL_ONLY + "; nearest: CMA children's social care market study (2022) on concentration",
+    "market_places": MODEL_ONLY,
+    "market_providers": MODEL_ONLY,
 }
 
 KEY_COLUMNS: dict[str, str] = {  # column -> definition

@@ -10,6 +10,8 @@ from rcc_sim.reporting.report.loading import Results, Study
 from rcc_sim.reporting.report.page import Page, html_table
 from rcc_sim.studies.market_health import CMA_SOURCE, table
 
+ENGLAND_LAS = 153  # the LAs of an England world
+
 
 def _cell(x: float) -> str:
     if x is None or not math.isfinite(x):
@@ -33,10 +35,15 @@ def section_market(page: Page, study: Study, res: Results) -> None:
     page.p(
         f"Providers' operating margins, concentration, failures, prices and occupancy in the year to 31 March "
         f"{year}, mean over replicates, in the simulated LAs (HHI: every LA's units, England; 10,000 = one "
-        f"provider). Costs are assumptions set so that, at the reference occupancy and the published prices, "
-        f"margins are the CMA's: the model's margins move with occupancy, needs and prices. Set against: "
-        f"{CMA_SOURCE}. The price index is the mean price paid per child-week over the first year's."
+        f"provider). Costs are assumptions set so that, at the reference occupancy and the prices paid at the "
+        f"base date, margins are the CMA's: the model's margins move with occupancy, needs and prices. Set "
+        f"against: {CMA_SOURCE}. The price index is the mean price paid per child-week over the first year's."
     )
+    if ds.sizes.get("la", 0) < ENGLAND_LAS:
+        page.p(
+            "This world simulates some LAs only: its homes and carers take its own children alone, so their "
+            "occupancy and margins are not England's (an England run gives them)."
+        )
     names = list(next(iter(tables.values())).columns)
     rows = [[n] + [_cell(float(tables[s].loc[year, n])) for s in study.scenarios] for n in names]
     page.raw(
