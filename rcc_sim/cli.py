@@ -160,6 +160,7 @@ def workbench(cfg: DictConfig) -> None:
     import shlex
 
     from hydra.core.hydra_config import HydraConfig
+    from tqdm import tqdm
 
     from rcc_sim.config import ConfigError
     from rcc_sim.studies.jobs import refuse
@@ -176,7 +177,7 @@ def workbench(cfg: DictConfig) -> None:
         refuse(prog, exc, out_dir)
     command = " ".join([prog, *map(shlex.quote, HydraConfig.get().overrides.task)])
     bar = (lambda runs: _progress(obj, prog, runs=runs)) if obj.output.progress is not False else None
-    result = run_workbench(obj, out_dir, plan, bar, command=command)
+    result = run_workbench(obj, out_dir, plan, bar, log=tqdm.write, command=command)  # lines above the bar
     print(ranking_text(result.ds))
     for f in result.files:
         print(f"{prog}: wrote {f}")

@@ -91,8 +91,10 @@ def _short(key: str) -> str:
 
 
 def _value(v: Any) -> str:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 10_000:
+        return f"{v / 1e6:g}m" if abs(v) >= 1e6 else f"{v / 1e3:g}k"  # 3.5m, 25k: money, mostly
     if isinstance(v, float):
-        return f"{v:,.0f}" if abs(v) >= 10_000 and v == int(v) else f"{v:g}"
+        return f"{v:g}"
     return json.dumps(v) if isinstance(v, (list, dict)) else str(v)
 
 
@@ -419,7 +421,7 @@ def section_runs(page: Page, ds: xr.Dataset, command: str) -> None:
     failed = json.loads(ds.attrs.get("failed_runs", "[]"))
     page.p(
         f"World: {plots.label(ds.attrs['world'])}; {ds.attrs['years']:g} years from 31 March "
-        f"{ds.attrs['start_year']} after a {ds.attrs['spin_up_years']}-year spin-up; seeds "
+        f"{ds.attrs['start_year']} after a spin-up of {ds.attrs['spin_up_years']} years; seeds "
         f"{', '.join(map(str, seeds))}. The status quo ran once per seed and every design is compared with that "
         "same run (common random numbers). " + ("The command: " if command else "")
     )
