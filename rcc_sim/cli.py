@@ -177,7 +177,12 @@ def workbench(cfg: DictConfig) -> None:
         refuse(prog, exc, out_dir)
     command = " ".join([prog, *map(shlex.quote, HydraConfig.get().overrides.task)])
     bar = (lambda runs: _progress(obj, prog, runs=runs)) if obj.output.progress is not False else None
-    result = run_workbench(obj, out_dir, plan, bar, log=tqdm.write, command=command)  # lines above the bar
+
+    def log(line: str) -> None:  # above the bar, and at once in a log file
+        tqdm.write(line)
+        sys.stdout.flush()
+
+    result = run_workbench(obj, out_dir, plan, bar, log=log, command=command)
     print(ranking_text(result.ds))
     for f in result.files:
         print(f"{prog}: wrote {f}")

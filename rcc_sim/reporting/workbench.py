@@ -462,7 +462,9 @@ def render(ds: xr.Dataset, plan: Plan | None = None, command: str = "") -> str:
         + ", ".join(WORDING[n].subject if n in WORDING else _title(n, ds) for n, _ in ranked)
         + f". {plots.label(top)} comes first"
     )
-    if len(ds.variant) > 1:
+    if int(ds["n_seeds"].isel(variant=0)) == 0:  # every design's runs (or the status quo's) failed
+        lede = f"{len(ds.variant)} designs against the status quo: no design has a finished pair of runs to rank"
+    elif len(ds.variant) > 1:
         m, lo, hi = (float(ds[k].isel(variant=1)) for k in ("vs_top_mean", "vs_top_lo", "vs_top_hi"))
         n = int(ds["n_seeds"].isel(variant=1))
         second = plots.label(str(ds.variant.values[1])).lower()
