@@ -485,6 +485,19 @@ MEASURES: tuple[Measure, ...] = (
         judge_trend=False,
     ),
 )
+
+
+def _margin(sector: str) -> Callable[[Years], np.ndarray]:
+    """Operating profit over revenue of a provider sector, in % (recorder.PROVIDER_SECTORS)."""
+
+    def margin(y: Years) -> np.ndarray:
+        return _ratio(
+            y.annual("provider_profit", provider_sector=sector), y.annual("provider_revenue", provider_sector=sector)
+        )
+
+    return margin
+
+
 MEASURES += tuple(
     Measure(
         f"margin_{sector}",
@@ -493,11 +506,7 @@ MEASURES += tuple(
         "share",
         "market",
         (),
-        (
-            lambda y, s=sector: _ratio(
-                y.annual("provider_profit", provider_sector=s), y.annual("provider_revenue", provider_sector=s)
-            )
-        ),
+        _margin(sector),
         7.5,
         (target, None),
         scale=100.0,
