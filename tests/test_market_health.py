@@ -206,3 +206,30 @@ def test_a_deep_block_discount_lowers_entry_and_spot_prices_in_its_region():
     )
     # the status quo: nothing responds
     assert sq.provision.buyer_entry == {} and sq.market.local_price is None
+
+
+def test_the_market_health_steps_change_nothing_else(monkeypatch):
+    """Outputs only: with the accounts, the census and the response to buyers switched off, every
+    other output of a status quo run is the same to the bit (they draw nothing, schedule nothing)."""
+    from rcc_sim.engine.processes.market_health import MarketHealth
+    from rcc_sim.engine.processes.provision import Provision
+    from rcc_sim.engine.recorder import ANNUAL_VARIABLES, MARKET_VARIABLES, VARIABLES
+    from rcc_sim.run import simulate
+
+    cfg = to_object(small_config(years=1.0))
+    with_steps = simulate(cfg)
+    for cls, step in (
+        (MarketHealth, "account_week"),
+        (MarketHealth, "census_31_march"),
+        (Provision, "respond_to_buyers"),
+    ):
+        monkeypatch.setattr(cls, step, lambda self: None)
+    without = simulate(cfg)
+    ours = {n for n in ANNUAL_VARIABLES if n.startswith(("provider_", "price_", "home_places_"))} | set(
+        MARKET_VARIABLES
+    )
+    ours |= {"units_closed_failure"}
+    assert float(abs(with_steps["provider_revenue"]).sum()) > 0 and float(abs(without["provider_revenue"]).sum()) == 0
+    for name in [*VARIABLES, *ANNUAL_VARIABLES]:
+        if name not in ours:
+            assert with_steps[name].values.tobytes() == without[name].values.tobytes(), name
