@@ -389,8 +389,9 @@ class Commissioning(Process):
                     mem = rcc.members
                     f = by_class(self.forecasts[FORECAST_METHODS.index(rcc.cfg.forecast_method)][mem])
                     a = by_class(actual[mem])
-                    need = [FOSTER_CLASS, RESIDENTIAL_CLASS]
-                    ann["forecast_shortfall"][y, mem] = np.maximum(a[:, need].sum(axis=1) - f[:, need].sum(axis=1), 0)
+                    placed = [FOSTER_CLASS, RESIDENTIAL_CLASS]
+                    short = a[:, placed].sum(axis=1) - f[:, placed].sum(axis=1)
+                    ann["forecast_shortfall"][y, mem] = np.maximum(short, 0)
         if y + 1 >= self.demand.n_years:  # the run ends before the next 31 March: nothing to plan for
             self.forecasts = None
             return
