@@ -7,9 +7,10 @@ Dataset seconds, the wall time, events, peak memory of the run's process; the ti
 million raw simpy timeouts measured here first; and the ratio (wall time of the run / raw-simpy
 time), the figure the engine issue sets a target for (ratio <= 17 for ten years of England,
 set-up <= 2 s, five-year run <= 10 s, <= 1 GB, doubling the children <= 2.2 x the time).
-``--scale 2`` doubles the children: every LA's base-date stock and published starts, and with them the supply (foster households, enquiries, homes, supported
-and secure places), so the system has the same shape at twice the size. ``--plan`` prints the
-plan with step timings of the last run. Timing lives here, not in the tests.
+``--scale 2`` doubles the children: every LA's base-date stock and published starts, and with
+them the supply (foster households, enquiries, homes, supported and secure places), so the
+system has the same shape at twice the size. ``--plan`` prints the plan with step timings of the
+last run. Timing lives here, not in the tests.
 """
 
 from __future__ import annotations
