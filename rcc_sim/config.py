@@ -1067,11 +1067,16 @@ class PlanningConfig:
     )
     national_forecasting_support: float = param(
         0.0,
-        "fractional cut in RCCs' forecast error",
+        "fractional cut in RCCs' (and planning LAs') forecast error",
         "national forecasting support; ASSUMPTION (range 0-0.5)",
         lo=0.0,
         hi=1.0,
     )
+    # Each LA commissioning alone makes a yearly sufficiency plan that sets its recruitment effort
+    # from its own forecast, as a forecasting RCC does (engine/commissioning.py). Off in the status
+    # quo: the LAs' recruitment is in the calibrated enquiry rates.
+    la_sufficiency_plans: bool = False
+    la_forecast_method: str = "naive"  # naive | markov | perfect: an LA's own forecast (the last year, today)
     national_recruitment_uplift: float = param(
         0.0,
         "fractional rise in fostering enquiries",
@@ -1584,6 +1589,11 @@ def _validate_forecast_methods(cfg: Config) -> None:
             raise ConfigError(
                 f"config key '{key}.forecast_method' = {c.forecast_method!r}: use {' or '.join(FORECAST_METHODS)}"
             )
+    if cfg.policy.package.la_forecast_method not in FORECAST_METHODS:
+        raise ConfigError(
+            f"config key 'policy.package.la_forecast_method' = {cfg.policy.package.la_forecast_method!r}: "
+            f"use {' or '.join(FORECAST_METHODS)}"
+        )
 
 
 def _validate_regions(cfg: Config, regions: list[str]) -> None:

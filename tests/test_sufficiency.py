@@ -153,3 +153,26 @@ def test_block_contracts_end_or_renew_at_the_end_of_their_term():
 def test_bad_forecast_method_is_refused_naming_the_key():
     with pytest.raises(ConfigError, match=r"policy\.rccs\.gm\.forecast_method' = 'crystal_ball'"):
         gm_config(1.0, rccs=rcc(forecasting=True, forecast_method="crystal_ball"))
+
+
+def test_las_alone_plan_their_recruitment_when_the_package_says_so():
+    """With policy.package.la_sufficiency_plans each LA sets its recruitment effort from its own
+    forecast each year (some LAs forecast more foster need than their in-house places: their
+    enquiries rise); without it (the status quo) the effort stays 1; an LA in a forecasting RCC
+    is planned for by the RCC, not by itself."""
+    import dataclasses
+
+    from rcc_sim.config import PlanningConfig
+
+    plain = CareSystemModel(gm_config(3.0))
+    plain.run()
+    assert np.all(plain.commissioning.enquiry_mult == 1.0)
+    cfg = gm_config(3.0, package=PlanningConfig(la_sufficiency_plans=True, la_forecast_method="markov"))
+    model = CareSystemModel(cfg)
+    model.run()
+    mult = np.asarray(model.commissioning.enquiry_mult)
+    assert np.all((mult >= 1.0) & (mult <= 1.5)) and np.any(mult > 1.0)
+    assert [p.enquiry_plan_mult for p in model.commissioning.local_plans] == mult.tolist()
+    both = CareSystemModel(dataclasses.replace(cfg, policy=dataclasses.replace(cfg.policy, rccs=rcc(forecasting=True))))
+    both.run()
+    assert all(p.enquiry_plan_mult == 1.0 for p in both.commissioning.local_plans)

@@ -83,6 +83,24 @@ class RCC:
     specialists: list = field(default_factory=list)  # specialist foster households recruited
 
 
+@dataclass
+class LocalPlanSettings:
+    """How an LA commissioning alone forecasts (``policy.package.la_*``), as an RCC's settings do."""
+
+    forecast_method: str
+    forecast_error_sd: float
+    markov_years: int = LA_MARKOV_YEARS
+
+
+@dataclass
+class LocalPlan:
+    """The yearly sufficiency plan of an LA commissioning alone (``policy.package.la_sufficiency_plans``)."""
+
+    members: np.ndarray  # the LA
+    cfg: LocalPlanSettings
+    enquiry_plan_mult: float = 1.0
+
+
 class Commissioning(Process):
     """Who commissions for each LA, the RCCs' levers, their costs and their yearly plans."""
 
@@ -123,6 +141,11 @@ class Commissioning(Process):
         self._complex = ctx.rec.stock["complex_needs"]  # children with complex needs in care, by LA (live)
         self.rccs: list[RCC] = []
         members = rcc_members(ctx.cfg)  # resolved and checked once, as the config check does
+        pkg = pol.package
+        la_settings = LocalPlanSettings(pkg.la_forecast_method, RCCConfig().forecast_error_sd)
+        self.local_plans = (
+            [LocalPlan(np.array([la]), la_settings) for la in range(n)] if pkg.la_sufficiency_plans else []
+        )
         for i, (name, c, _) in enumerate(self._all_rccs(pol)):
             self.rccs.append(self._make(i, name, c, members[name]))
 
@@ -396,13 +419,21 @@ class Commissioning(Process):
             self.forecasts = None
             return
         self.forecasts = self._forecast_all(hist)
+        in_rcc_plan = np.zeros(self.world.n_la, dtype=bool)
         for rcc in self.rccs:
             if not (rcc.developing and rcc.cfg.forecasting):
                 continue
+            in_rcc_plan[rcc.members] = True
             need = self._forecast_need(rcc)
             self._plan_recruitment(rcc, need[FOSTER_CLASS])
             if rcc.live and rcc.cfg.plan_controlled_share > 0:
                 self._plan_provision(rcc, need[RESIDENTIAL_CLASS])
+        for plan in self.local_plans:  # LAs commissioning alone (policy.package.la_sufficiency_plans)
+            if in_rcc_plan[plan.members[0]]:  # its RCC plans for it now: the LA's own plan stops
+                self.enquiry_mult[plan.members] /= plan.enquiry_plan_mult
+                plan.enquiry_plan_mult = 1.0
+            else:
+                self._plan_recruitment(plan, self._forecast_need(plan)[FOSTER_CLASS])
 
     def _forecast_all(self, hist) -> list[np.ndarray]:
         """Every LA's children in care at the next 31 March by state, by each method (the Markov
@@ -425,7 +456,7 @@ class Commissioning(Process):
         )
         return [naive, markov, exact]  # in the order of FORECAST_METHODS
 
-    def _forecast_need(self, rcc: RCC) -> np.ndarray:
+    def _forecast_need(self, rcc: RCC | LocalPlan) -> np.ndarray:
         """The RCC's forecast of its members' children at the next 31 March by placement class, by
         its method, with its judgement error (lognormal, ``forecast_error_sd``; none for perfect
         foresight). Before the first forecast: the children in care now."""
@@ -439,12 +470,12 @@ class Commissioning(Process):
             return now
         need = by_class(self.forecasts[FORECAST_METHODS.index(c.forecast_method)][rcc.members].sum(axis=0))
         sd = c.forecast_error_sd * (1.0 - self.cfg.policy.package.national_forecasting_support)
-        if sd > 0 and c.forecast_method != "perfect":
+        if sd > 0 and c.forecast_method != "perfect":  # one draw per commissioner and year
             self.forecast_rng = self.forecast_rng or self.ctx.streams("rcc_forecasts")
             need = need * math.exp(self.forecast_rng.normal(0.0, sd))
         return need
 
-    def _plan_recruitment(self, rcc: RCC, foster_need: float) -> None:
+    def _plan_recruitment(self, rcc: RCC | LocalPlan, foster_need: float) -> None:
         """Next year's recruitment effort: enquiries rise with the forecast foster need above the
         members' in-house places (by up to half)."""
         mem = rcc.members
