@@ -48,7 +48,8 @@ CAVEAT = (
 EXTRA_CSS = """
 table.ranking td:nth-child(2) { font-weight: bold; }
 table.side td.n, table.ranking td.n { white-space: normal; }
-ol.designs li { margin-bottom: 0.7em; }
+ul.designs { list-style: none; padding-left: 0; }
+ul.designs li { margin-bottom: 0.7em; }
 """
 
 
@@ -307,9 +308,9 @@ _COSTS = (
 def section_designs(page: Page, ds: xr.Dataset, plan: Plan | None) -> None:
     page.h2("designs", "Each design in plain words")
     page.raw(
-        '<ol class="designs">'
+        '<ul class="designs">'
         + "".join(f"<li>{_design_paragraph(ds, str(v))}</li>" for v in ds.variant.values)
-        + "</ol>"
+        + "</ul>"
     )
     page.raw("<h3>Lever settings</h3>")
     levers = {str(v): json.loads(str(ds["levers"].sel(variant=v).item())) for v in ds.variant.values}
