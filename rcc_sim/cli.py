@@ -370,9 +370,26 @@ def _paired_study_command(
 
 
 def evaluate(argv: Sequence[str] | None = None) -> int:
-    """``rcc-sim-evaluate <study>``: DiD evaluation design tried on a study's simulated data."""
-    from rcc_sim.studies.evaluation import ANNUAL_OUTCOMES, write_outputs
+    """``rcc-sim-evaluate <study>``: evaluation designs tried on a study's simulated data."""
+    from rcc_sim.studies.evaluation import ANNUAL_OUTCOMES, load_panels, write_outputs
     from rcc_sim.studies.evaluation import evaluate as run_evaluation
+    from rcc_sim.studies.evaluation_designs import (
+        COMPARISONS,
+        ESTIMATORS,
+        HORIZONS,
+        evaluate_designs,
+        write_design_outputs,
+    )
+
+    def names(choices: list[str]) -> Callable[[str], list[str]]:
+        def parse(text: str) -> list[str]:
+            out = [x for x in text.split(",") if x and x != "none"]
+            bad = [x for x in out if x not in choices]
+            if bad:
+                raise argparse.ArgumentTypeError(f"unknown {bad}; choose from {choices} (comma-separated) or none")
+            return out
+
+        return parse
 
     def arguments(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -382,17 +399,46 @@ def evaluate(argv: Sequence[str] | None = None) -> int:
             choices=list(ANNUAL_OUTCOMES),
             help="an outcome to evaluate (repeatable; default all)",
         )
+        p.add_argument(
+            "--designs",
+            type=names(list(ESTIMATORS)),
+            default=list(ESTIMATORS),
+            help=f"estimators to compare, comma-separated, or none (default all: {','.join(ESTIMATORS)})",
+        )
+        p.add_argument(
+            "--comparisons",
+            type=names(list(COMPARISONS)),
+            default=list(COMPARISONS),
+            help=f"comparison groups, comma-separated (default all: {','.join(COMPARISONS)})",
+        )
+        p.add_argument(
+            "--horizons",
+            type=lambda t: [int(x) for x in t.split(",")],
+            default=list(HORIZONS),
+            help="horizons in years of data from the base date (default 2,3,5)",
+        )
 
     def run(args: argparse.Namespace) -> list[Path]:
-        summary, by_rep, panel = run_evaluation(args.study, args.scenario, args.baseline, args.outcome)
-        return write_outputs(summary, by_rep, panel, args.out)
+        panels = load_panels(args.study, args.scenario, args.baseline, args.outcome)
+        summary, by_rep, panel = run_evaluation(args.study, panels=panels)
+        files = write_outputs(summary, by_rep, panel, args.out)
+        if not (args.designs and args.comparisons):
+            return files
+        d_summary, d_by_rep = evaluate_designs(panels, args.designs, args.comparisons, args.horizons)
+        did_text = files[-1]
+        files += write_design_outputs(d_summary, d_by_rep, args.out)
+        both = args.out / "evaluation.txt"
+        both.write_text(did_text.read_text() + "\n" + files[-1].read_text())
+        return files + [both]
 
     return _paired_study_command(
         argv,
         "rcc-sim-evaluate",
-        "Difference-in-differences evaluation of the pathfinders on simulated data, against the true effect "
-        "(paired with the status quo on the same seeds): bias, power and minimum detectable effect per outcome. "
-        "Writes did_summary.csv/.txt, did_by_replicate.csv and panel.csv into <study>/evaluation/.",
+        "Evaluation designs tried on a study's simulated data against the true effect (paired with the status "
+        "quo on the same seeds): today's DiD (TWFE, CR1) per horizon, then each design (estimator x inference x "
+        "comparison group) at 2, 3 and 5 years: bias, spill-over bias, coverage, power and MDE per outcome. "
+        "Writes did_summary.csv/.txt, did_by_replicate.csv, panel.csv, design_summary.csv/.txt, "
+        "design_by_replicate.csv and evaluation.txt (both texts) into <study>/evaluation/.",
         "outputs/studies/pathfinder_evaluation",
         "evaluation",
         arguments,

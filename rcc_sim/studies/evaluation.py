@@ -290,6 +290,7 @@ class Cohort:
     members: tuple[str, ...]
     start_years: float
     live_years: float
+    opt_out: tuple[str, ...] = ()  # a region's LAs that stay out of its RCC (natural comparisons)
 
 
 def rcc_cohorts(cfg) -> list[Cohort]:
@@ -301,16 +302,18 @@ def rcc_cohorts(cfg) -> list[Cohort]:
     las = load_las()
     out, taken = [], set()
     for name, c, rollout in Commissioning._all_rccs(cfg.policy):  # the model's own list of RCCs
+        staying_out = {str(x) for x in (cfg.policy.rollout.opt_out if rollout else c.opt_out)}
         if c.members:
             codes = [str(x) for x in c.members]
         else:
             codes = [
                 str(code)
                 for code, r in zip(las["code"], las["region"])
-                if r == c.region and (not rollout or code not in taken)
+                if r == c.region and code not in staying_out and (not rollout or code not in taken)
             ]
         taken |= set(codes)
-        out.append(Cohort(name, tuple(codes), c.start_years, c.start_years + c.ramp_up_years))
+        opt_out = tuple(str(x) for x in c.opt_out)
+        out.append(Cohort(name, tuple(codes), c.start_years, c.start_years + c.ramp_up_years, opt_out))
     return out
 
 
@@ -503,15 +506,32 @@ def _horizon_rows(design: Design, y_pf: np.ndarray, y_sq: np.ndarray, h: int) ->
     return rows
 
 
-def evaluate(
-    path: str | Path, scenario: str | None = None, baseline: str = BASELINE, outcomes: Sequence[str] | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Run the DiD evaluation on a study: (summary, by_replicate, panel) tables.
+@dataclass
+class StudyPanels:
+    """A study read for evaluation: annual outcomes and counts of the reform and the status quo
+    (scenario dimension in that order) on the paired seeds, and the analyses (:func:`designs`)."""
 
-    ``summary`` has one row per analysis, outcome and horizon; ``by_replicate`` one per replicate
-    as well; ``panel`` is the annual LA-level data of both scenarios (for the evaluation partner's
-    own estimators).
-    """
+    path: Path
+    scenario: str
+    baseline: str
+    replicates: list[int]
+    base_year: int
+    stat_years: list[int]
+    outcomes: list[str]
+    counts: xr.Dataset
+    annual: xr.Dataset
+    analyses: list[Design]
+
+    @property
+    def child_population(self) -> dict[str, float]:
+        return dict(zip(map(str, self.counts["la"].values), self.counts["child_population"].values.astype(float)))
+
+
+def load_panels(
+    path: str | Path, scenario: str | None = None, baseline: str = BASELINE, outcomes: Sequence[str] | None = None
+) -> StudyPanels:
+    """Open a study and build its annual LA-level panels and analyses (checked: a clear
+    :class:`EvaluationError` for a study that cannot be evaluated)."""
     path = Path(path)
     ds, scenario, baseline, reps = open_paired(path, scenario, baseline)
     cfg = scenario_config(ds, path, scenario)
@@ -537,6 +557,34 @@ def evaluate(
             f"{path}: statistical years {years[0]}-{years[-1]} hold no RCC with both a year before "
             f"and a year after its go-live ({lives}); run the study for longer"
         )
+    return StudyPanels(path, scenario, baseline, reps, cfg.sim.start_year, years, names, counts, ann, all_designs)
+
+
+def evaluate(
+    path: str | Path,
+    scenario: str | None = None,
+    baseline: str = BASELINE,
+    outcomes: Sequence[str] | None = None,
+    panels: StudyPanels | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Run today's DiD evaluation (TWFE, CR1) on a study: (summary, by_replicate, panel) tables.
+
+    ``summary`` has one row per analysis, outcome and horizon; ``by_replicate`` one per replicate
+    as well; ``panel`` is the annual LA-level data of both scenarios (for the evaluation partner's
+    own estimators). ``panels``: the study already read by :func:`load_panels`. The other designs
+    (wild bootstrap, randomisation inference, Callaway-Sant'Anna, synthetic DiD, event study, and
+    comparison groups): :mod:`rcc_sim.studies.evaluation_designs`.
+    """
+    p = panels or load_panels(path, scenario, baseline, outcomes)
+    ann, counts, all_designs, years, reps, names = (
+        p.annual,
+        p.counts,
+        p.analyses,
+        p.stat_years,
+        p.replicates,
+        p.outcomes,
+    )
+    path, scenario, baseline = p.path, p.scenario, p.baseline
 
     rep_rows, sum_rows = [], []
     for design in all_designs:
@@ -570,7 +618,7 @@ def evaluate(
         baseline=baseline,
         replicates=reps,
         cohorts=all_designs[0].cohorts,
-        base_year=cfg.sim.start_year,
+        base_year=p.base_year,
         stat_years=years,
     )
     return summary, pd.DataFrame(rep_rows), panel
