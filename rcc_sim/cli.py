@@ -10,6 +10,7 @@ a bad key or value exits 2 with one message naming it):
     rcc-sim-compare policy=pathfinders        # a policy against the status quo, paired by seed
     rcc-sim-calibrate +experiment=calibration
     rcc-sim-sensitivity +experiment=sensitivity
+    rcc-sim-psa +experiment=rollout_psa      # roll-out NPC under parameter uncertainty, value of information
     rcc-sim-workbench +experiment=workbench_south_east   # RCC designs ranked against the status quo
 
 Commands that read runs take a directory (a run, or a study of runs) and exit 2 with one message
@@ -150,6 +151,46 @@ def sensitivity(cfg: DictConfig) -> None:
     from rcc_sim.studies.sensitivity import run_sensitivity
 
     _study_command(cfg, "rcc-sim-sensitivity", "sensitivity", run_sensitivity)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+def psa(cfg: DictConfig) -> None:
+    """``rcc-sim-psa``: the probabilistic roll-out appraisal (``+experiment=rollout_psa``): draws of
+    the lever sizes and calibrated parameters, each a paired run; NPC distribution, P(saves),
+    value of information (psa.md, psa.csv, psa.nc). With ``-m ... psa.draw=range(0,100)`` each job
+    of the sweep runs one draw (any launcher); the command without ``-m`` then gathers them."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from rcc_sim.config import ConfigError
+    from rcc_sim.studies.jobs import refuse
+    from rcc_sim.studies.psa import run_psa
+
+    prog = "rcc-sim-psa"
+    obj, out_dir = _validated(cfg, prog)
+    if obj.psa is None:
+        print(f"{prog}: no 'psa' section; run {prog} +experiment=rollout_psa", file=sys.stderr)
+        sys.exit(2)
+    hc = HydraConfig.get()
+    sweep = hc.mode == RunMode.MULTIRUN
+    if sweep and obj.psa.draw < 0 and not obj.psa.tornado:
+        refuse(prog, ConfigError("in a sweep each job runs one draw: set psa.draw, e.g. 'psa.draw=range(0,100)'"))
+    study_dir = Path(hc.sweep.dir) if sweep else out_dir
+    try:
+        result = run_psa(obj, study_dir)
+    except ConfigError as exc:
+        refuse(prog, exc, None if sweep else out_dir)
+    if isinstance(result, dict):
+        for f in result.get("files", []):
+            print(f"{prog}: wrote {f}")
+        failed = result.get("failed", [])
+    else:
+        for f in result.files:
+            print(f"{prog}: wrote {f}")
+        failed = result.failed
+    if failed:
+        print(f"{prog}: {len(failed)} draws not done (listed in psa.md); run the command again", file=sys.stderr)
+        sys.exit(1)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")

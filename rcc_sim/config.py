@@ -1240,6 +1240,33 @@ class WorkbenchConfig:
     rank_area: str = ""  # "RCC <name>", "outside RCCs" or "England" ("": the first RCC)
 
 
+@dataclass
+class PsaConfig:
+    """The probabilistic roll-out appraisal (``rcc-sim-psa +experiment=rollout_psa``;
+    rcc_sim/studies/psa.py): each draw sets the uncertain inputs (RCC lever sizes within their
+    ASSUMPTION ranges, calibrated parameters within their plausible ranges) and a seed, and runs the
+    policy and the status quo on that seed."""
+
+    study_name: str = "rollout_psa"
+    n_draws: int = param(100, "draws (policy and status quo runs each)", "issue 14: at least 100", lo=2, hi=1000000)
+    workers: int = param(2, "parallel processes", "this machine has 2 cores", lo=1, hi=256)
+    sampler: str = "sobol"  # sobol (scrambled; the first n draws stay the same when n grows) | latin
+    sampler_seed: int = 0
+    first_seed: int = 0  # draw i runs on seed first_seed + i (stochastic uncertainty in the spread)
+    draw: int = -1  # >= 0: run only this draw (one job of a sweep: rcc-sim-psa -m psa.draw='range(0,100)')
+    run_missing: bool = True  # false: only summarise the draws already done (after a sweep)
+    use_calibrated_ranges: bool = True  # draw every calibrated parameter within its plausible range
+    every_rcc: bool = True  # a policy.rollout.template lever is also set in every RCC of policy.rccs
+    parameters: list[FreeParameter] = field(default_factory=list)  # the uncertain inputs besides calibrated
+    groups: dict[str, list[str]] = field(default_factory=dict)  # group -> input keys or fnmatch patterns
+    # net benefit of the roll-out = -NPC (GBP m) + sum of weight x per-child outcome difference
+    # (GBP m per unit); empty: cost only
+    outcome_weights: dict[str, float] = field(default_factory=dict)
+    rate: float = param(0.035, "per year, real", "HM Treasury Green Book (2022): STPR 3.5%", lo=0.0, hi=0.5)
+    tornado: bool = False  # run the one-at-a-time swings (range ends, others at the base case) instead
+    tornado_seeds: list[int] = field(default_factory=lambda: [0])
+
+
 # --------------------------------------------------------------------------------------------
 # Calibrated defaults: the model-section defaults above are priors; the calibration study
 # (``rcc-sim-calibrate +experiment=calibration``) writes the fitted values, with provenance, to
@@ -1315,6 +1342,7 @@ class Config:
     calibration: CalibrationConfig | None = None
     sensitivity: SensitivityConfig | None = None
     workbench: WorkbenchConfig | None = None  # set only by a workbench study
+    psa: PsaConfig | None = None  # set only by a probabilistic roll-out appraisal
     seed: int = 0
 
 
@@ -1540,7 +1568,7 @@ def validate(cfg: Config) -> None:
     _validate_node(cfg, "")
     check_seed("seed", cfg.seed)
     check_seeds("compare.seeds", cfg.compare.seeds)
-    for section in ("calibration", "sensitivity"):
+    for section in ("calibration", "sensitivity", "psa"):
         study = getattr(cfg, section)
         if study is not None:
             check_seed(f"{section}.sampler_seed", study.sampler_seed)
@@ -1747,7 +1775,7 @@ def _param_meta(key: str) -> dict[str, Any]:
 def _validate_study_parameters(cfg: Config) -> None:
     """The free parameters of a calibration or sensitivity study name numeric config keys, and their
     ranges lie within the parameters' declared bounds (else trials would be refused)."""
-    for section in ("calibration", "sensitivity"):
+    for section in ("calibration", "sensitivity", "psa"):
         study = getattr(cfg, section)
         for i, fp in enumerate(study.parameters if study is not None else []):
             where = f"config key '{section}.parameters[{i}]'"
