@@ -356,16 +356,22 @@ def draw_tasks(cfg: Config, study_dir: Path) -> tuple[list[FreeParameter], np.nd
     return params, x, tasks
 
 
-def read_draws(tasks: list[Task]) -> list[dict[str, Any]]:
-    """The record of every task (status 'missing' where it has none or it is stale)."""
+def read_draws(tasks: list[Task], other_commit: bool = False) -> list[dict[str, Any]]:
+    """The record of every task: status 'missing' where it has none, 'stale' where it was done with
+    another config - or, unless ``other_commit``, another code commit (then kept, and marked)."""
+    from rcc_sim.run import config_sha256
+
     out = []
     for t in tasks:
         try:
             r = json.loads((t.path / DRAW_FILE).read_text())
-            if r.get("status") == "done" and not _done(t):
-                r = {"status": "stale", "error": "done with another config or code commit"}
         except (OSError, ValueError):
             r = {"status": "missing"}
+        if r.get("status") == "done" and not _done(t):
+            if other_commit and r.get("config_sha256") == config_sha256(t.cfg):
+                r["other_commit"] = True
+            else:
+                r = {"status": "stale", "error": "done with another config or code commit"}
         out.append({**r, "label": t.label, **t.extra})
     return out
 
@@ -401,7 +407,7 @@ def run_psa(cfg: Config, study_dir: Path, log: Log = print) -> PsaResult | dict[
         return r
     if study.run_missing:
         run_tasks(tasks, study.workers, study.rate, log)
-    return summarise(cfg, Path(study_dir), params, x, read_draws(tasks), log)
+    return summarise(cfg, Path(study_dir), params, x, read_draws(tasks, not study.run_missing), log)
 
 
 def _q(y: np.ndarray) -> dict[str, float]:
@@ -472,6 +478,8 @@ def summarise(
         "n_draws": len(records),
         "n_done": len(ok),
         "failed": [{"draw": r["draw"], "status": r.get("status"), "error": r.get("error")} for r in failed],
+        "done_on_other_commit": [r["draw"] for r in ok if r.get("other_commit")],
+        "git_commits": sorted({str(r.get("git_commit")) for r in ok}),
         "world": cfg.world.name,
         "policy": cfg.policy.name,
         "years": cfg.sim.years,
@@ -714,7 +722,7 @@ def run_tornado(cfg: Config, study_dir: Path, log: Log = print) -> dict[str, Any
     params, tasks = tornado_tasks(cfg, study_dir)
     if study.run_missing:
         run_tasks(tasks, study.workers, study.rate, log)
-    records = read_draws(tasks)
+    records = read_draws(tasks, not study.run_missing)
     table = tornado_table(params, records)
     root = Path(study_dir) / "tornado"
     root.mkdir(parents=True, exist_ok=True)
@@ -886,4 +894,10 @@ def summary_text(s: dict[str, Any], voi: pd.DataFrame, params: list[FreeParamete
     lines += ["", measure_first(voi, s["evpi_gbp_m"], e["sd"])]
     if s["failed"]:
         lines += ["", f"Draws not done (failed, missing or stale): {[f['draw'] for f in s['failed']]}"]
+    if s["done_on_other_commit"]:
+        lines += [
+            "",
+            f"Draws done with the same config on other code commits ({', '.join(s['git_commits'])}): "
+            f"{s['done_on_other_commit']}",
+        ]
     return "\n".join(lines) + "\n"
