@@ -30,7 +30,9 @@ from rcc_sim.studies.evaluation import (
     evaluate,
     live_share,
     post_indicator,
+    rcc_cohorts,
 )
+from rcc_sim.studies.evaluation_designs import ESTIMATORS
 from rcc_sim.studies.rollout import GREEN_BOOK_RATE, appraise, discount_factors, interval, present_value
 from rcc_sim.studies.study import open_study
 
@@ -257,6 +259,19 @@ def test_evaluate_end_to_end_against_the_runs(study, capsys):
         equal_nan=True,
     )
 
+    # every design at the 2-year horizon, in one table; today's design there is today's DiD
+    designs = pd.read_csv(out / "design_summary.csv", keep_default_na=False, na_values=[""])
+    assert (out / "design_summary.txt").read_text() in text and (out / "evaluation.txt").is_file()
+    assert set(designs["estimator"]) == set(ESTIMATORS) and set(designs["comparison"]) == {"all", "neighbours"}
+    assert (designs["horizon_years"] == 2).all() and set(designs["analysis"]) == {"greater_manchester"}
+    today = designs.query("design == 'twfe_cr1/all'").set_index("outcome")
+    assert np.allclose(today.loc[summary["outcome"], "bias"], summary["bias"], equal_nan=True)
+    assert np.allclose(today.loc[summary["outcome"], "true_effect"], summary["true_effect"], equal_nan=True)
+    # 6 comparison LAs cannot take placebo assignments of 10 treated: recorded, the others ran
+    ri = designs[designs["estimator"] == "twfe_ri"]
+    assert ri["failure"].str.contains("too few for placebo assignments").all() and ri["bias"].isna().all()
+    assert designs.query("estimator == 'callaway_santanna'")["bias"].notna().any()
+
     # the panel is the study: family-based share of Bolton in 2025-26 from the weekly counts
     ds = open_study(study)
     wk = ds.sel(scenario="pathfinders", replicate=1, la="E08000001")
@@ -279,6 +294,29 @@ def test_evaluate_end_to_end_against_the_runs(study, capsys):
     assert row["did"] == pytest.approx(r.estimate, rel=1e-6) and row["se"] == pytest.approx(r.se, rel=1e-6)
     diff = p.loc[("pathfinders", 0)].loc[post.index].values - p.loc[("status_quo", 0)].loc[post.index].values
     assert row["true_effect"] == pytest.approx(diff[post.values > 0].mean(), rel=1e-6)
+
+
+def test_evaluate_chosen_designs_only(study, tmp_path, capsys):
+    out = tmp_path / "chosen"
+    assert (
+        evaluate_main([str(study), "--designs", "twfe_cr1,event_study", "--comparisons", "all", "--out", str(out)]) == 0
+    )
+    designs = pd.read_csv(out / "design_summary.csv")
+    assert set(designs["design"]) == {"twfe_cr1/all", "event_study/all"}
+    assert evaluate_main([str(study), "--designs", "none", "--out", str(tmp_path / "none")]) == 0
+    assert not (tmp_path / "none" / "design_summary.csv").exists() and (tmp_path / "none" / "did_summary.csv").exists()
+    with pytest.raises(SystemExit):
+        evaluate_main([str(study), "--designs", "twfe,magic"])
+    assert "unknown ['twfe', 'magic']" in capsys.readouterr().err
+
+
+def test_region_rcc_members_leave_out_the_las_that_opted_out():
+    register_configs()
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
+        cfg = to_object(compose("config", overrides=["policy=pathfinders"]))
+    se = {c.name: c for c in rcc_cohorts(cfg)}["south_east"]
+    assert set(se.opt_out) == {"E10000014", "E10000016", "E06000039"}  # Hampshire, Kent, Slough
+    assert len(se.members) == 16 and not set(se.members) & set(se.opt_out)
 
 
 def test_rollout_npc_end_to_end_against_the_runs(study, capsys):
