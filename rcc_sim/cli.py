@@ -419,6 +419,7 @@ def evaluate(argv: Sequence[str] | None = None) -> int:
         ESTIMATORS,
         HORIZONS,
         evaluate_designs,
+        set_draws,
         write_design_outputs,
     )
 
@@ -458,14 +459,29 @@ def evaluate(argv: Sequence[str] | None = None) -> int:
             default=list(HORIZONS),
             help="horizons in years of data from the base date (default 2,3,5)",
         )
+        p.add_argument(
+            "--draws",
+            type=int,
+            default=None,
+            help="bootstrap / placebo draws of every design (default: wild bootstrap 999, randomisation 199, "
+            "synthetic DiD 100; fewer is faster)",
+        )
 
     def run(args: argparse.Namespace) -> list[Path]:
+        if args.draws is not None:
+            set_draws(args.draws)
         panels = load_panels(args.study, args.scenario, args.baseline, args.outcome)
         summary, by_rep, panel = run_evaluation(args.study, panels=panels)
         files = write_outputs(summary, by_rep, panel, args.out)
         if not (args.designs and args.comparisons):
             return files
-        d_summary, d_by_rep = evaluate_designs(panels, args.designs, args.comparisons, args.horizons)
+        d_summary, d_by_rep = evaluate_designs(
+            panels,
+            args.designs,
+            args.comparisons,
+            args.horizons,
+            lambda what: print(f"rcc-sim-evaluate: designs on {what}", file=sys.stderr, flush=True),
+        )
         did_text = files[-1]
         files += write_design_outputs(d_summary, d_by_rep, args.out)
         both = args.out / "evaluation.txt"

@@ -23,7 +23,7 @@ RCC), outcome, horizon (the first 2, 3 and 5 statistical years) and replicate.
 - ``callaway_santanna`` - ``diff_diff.CallawaySantAnna`` (never-treated comparisons, outcome
   regression, analytic influence-function SE), simple aggregation of ATT(g, t).
 - ``synthetic_did`` - ``diff_diff.SyntheticDiD`` per RCC (its members against the comparison LAs;
-  placebo variance, jackknife when there are no more comparison LAs than treated), pooled by
+  placebo variance, 100 draws; jackknife when there are no more comparison LAs than treated), pooled by
   treated LA-post-years with the RCCs' variances added (shared comparison LAs ignored).
 - ``event_study`` - ``diff_diff.SunAbraham`` (interaction-weighted leads and lags, reference year
   -1, LA-clustered); reported: the post-period average and a joint Wald test of the leads
@@ -63,6 +63,7 @@ from rcc_sim.studies.evaluation import (
     MDE_FACTOR,
     Cohort,
     Design,
+    EvaluationError,
     _fe_residuals,
     _two_way_residuals,
     analytic_power,
@@ -72,11 +73,20 @@ from rcc_sim.studies.evaluation import (
 
 HORIZONS = (2, 3, 5)  # years of data from the base date (issue 14)
 NEIGHBOURS_K = 5  # matched comparison LAs per treated LA
-WILD_DRAWS = 999
-PLACEBO_DRAWS = 199
+WILD_DRAWS = 999  # wild bootstrap draws (rcc-sim-evaluate --draws sets all three)
+PLACEBO_DRAWS = 199  # randomisation inference: placebo assignments
+SDID_DRAWS = 100  # synthetic DiD: placebo draws of its variance
 
 
-class DesignError(ValueError):
+def set_draws(n: int) -> None:
+    """Bootstrap and placebo draws of every design (fewer: faster, coarser p-values and intervals)."""
+    global WILD_DRAWS, PLACEBO_DRAWS, SDID_DRAWS
+    if n < 19:
+        raise DesignError(f"draws = {n}: at least 19 for a 5% test")
+    WILD_DRAWS, PLACEBO_DRAWS, SDID_DRAWS = n, n, n
+
+
+class DesignError(EvaluationError):
     """A design that cannot be applied to a panel; recorded as NaN with this message."""
 
 
@@ -247,7 +257,7 @@ def fit_synthetic_did(panel: Panel, seed: int, inference: bool = True) -> Fit:
         post_years = [y for y, on in zip(panel.years, sub.post[sub.cohort == g][0]) if on > 0]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            r = SyntheticDiD(variance_method=method, n_bootstrap=100 if inference else 2, seed=seed).fit(
+            r = SyntheticDiD(variance_method=method, n_bootstrap=SDID_DRAWS if inference else 2, seed=seed).fit(
                 sub.long(), "y", "member", "la", "year", post_periods=post_years
             )
         est += w * float(r.att)
@@ -612,6 +622,7 @@ def evaluate_designs(
     estimators: Sequence[str] | None = None,
     comparisons: Sequence[str] | None = None,
     horizons: Sequence[int] = HORIZONS,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`compare_designs` on a study read by :func:`rcc_sim.studies.evaluation.load_panels`."""
     summary, by_rep = compare_designs(
@@ -624,6 +635,7 @@ def evaluate_designs(
         estimators,
         comparisons,
         horizons,
+        progress,
     )
     summary.attrs.update(study=str(panels.path), scenario=panels.scenario, baseline=panels.baseline)
     return summary, by_rep
