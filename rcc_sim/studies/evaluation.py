@@ -31,6 +31,11 @@ market); the clustered SE and the spread of the estimates over replicates; the p
 replicates rejecting zero at 5%, and analytic from the SE and the true effect); the minimum
 detectable effect MDE = (1.96 + 0.84) x SE (80% power, 5% two-sided); the placebo rejection rate
 (the design's false-positive rate); and the coverage of the 95% intervals.
+
+**Other designs.** :mod:`rcc_sim.studies.evaluation_designs` compares this design with a wild
+cluster bootstrap, randomisation inference, Callaway-Sant'Anna, synthetic DiD and an event study,
+each against all other LAs, matched statistical neighbours and a region's non-member LAs, on the
+panels read here (:func:`load_panels`).
 """
 
 from __future__ import annotations
