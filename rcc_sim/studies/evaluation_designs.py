@@ -512,6 +512,15 @@ def summarise(rows: pd.DataFrame) -> dict:
     }
 
 
+def _repeats_one_rcc(design: Design, h: int, years: Sequence[int], n_analyses: int) -> bool:
+    """A pooled analysis in a window where only one of its RCCs has pre and post years repeats that
+    RCC's own analysis: left out."""
+    hp = horizon_panel(design, h, years)
+    if hp is None or len(design.cohorts) < 2 or n_analyses < 2:
+        return False
+    return len(set(hp[1].cohort[hp[1].treated].tolist())) < 2
+
+
 def compare_designs(
     all_designs: Sequence[Design],
     ann,
@@ -538,7 +547,7 @@ def compare_designs(
         for name in outcomes:
             y = sub[name].transpose("scenario", "replicate", "la", "stat_year").values
             for h in horizons:
-                if h > len(years):
+                if h > len(years) or _repeats_one_rcc(design, h, years, len(all_designs)):
                     continue
                 if progress:
                     progress(f"{design.name} {name} h={h}")
