@@ -131,6 +131,7 @@ def test_block_contracts_end_or_renew_at_the_end_of_their_term():
     units = list(r.block_units)
     assert units and all(u.reserved_for == r.id for u in units)
     now = model.clock.now
+    units = [u for u in units if u.open and not u.closing]  # a home closing ends its contract anyway
     expired, running = units[: len(units) // 2], units[len(units) // 2 :]
     for u in expired:
         r.block_ends[u.unique_id] = now - 1.0
@@ -138,7 +139,7 @@ def test_block_contracts_end_or_renew_at_the_end_of_their_term():
         r.block_ends[u.unique_id] = now + 100.0
     factors = {u.unique_id: r.block_factor[u.unique_id] for u in expired}
     com._plan_provision(r, residential_need=0.0)  # nothing needed
-    assert set(r.block_units) == set(running)
+    assert set(r.block_units) >= set(running) and not set(r.block_units) & set(expired)
     for u in expired:
         assert u.reserved_for == -1 and u.price_factor == factors[u.unique_id]
     for u in running:
@@ -147,7 +148,7 @@ def test_block_contracts_end_or_renew_at_the_end_of_their_term():
     assert set(r.block_units) >= set(running)
     for u in running:
         assert r.block_ends[u.unique_id] == pytest.approx(now + 365.25)
-        assert u.price_factor == pytest.approx(r.block_factor[u.unique_id] * 0.8)
+        assert u.price_factor == pytest.approx(min(r.block_factor[u.unique_id], 1.0) * 0.8)
 
 
 def test_bad_forecast_method_is_refused_naming_the_key():
@@ -176,3 +177,21 @@ def test_las_alone_plan_their_recruitment_when_the_package_says_so():
     both = CareSystemModel(dataclasses.replace(cfg, policy=dataclasses.replace(cfg.policy, rccs=rcc(forecasting=True))))
     both.run()
     assert all(p.enquiry_plan_mult == 1.0 for p in both.commissioning.local_plans)
+
+
+def test_block_contracts_buy_good_value_places_that_members_use():
+    """The RCC tenders for its block places (homes for very complex needs first, then the lowest
+    price) and pays at most the average price less its discount: members' children fill them.
+    Before the tender (nearest vacant homes at their own, high, prices) half the places were void."""
+    cfg = gm_config(1.0, rccs=rcc(block_places=60, block_discount=0.1))
+    model = CareSystemModel(cfg)
+    model.run()
+    r = model.commissioning.rccs[0]
+    assert sum(u.usable for u in r.block_units) >= 60
+    assert all(u.price_factor <= 0.9 + 1e-12 for u in r.block_units)
+    members = set(r.members.tolist())
+    assert all(u.la in members for u in r.block_units)  # GM has homes enough: no block outside
+    ds = to_dataset(model)
+    paid_void = float(ds["rcc_void_cost"].sum())
+    week_price = model.market.price(PRIVATE_HOME, 2) * 0.9
+    assert paid_void < 0.2 * 60 * 52 * week_price  # under a fifth of the places void on average

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from rcc_sim.config import Config, PolicyConfig, to_object
+from rcc_sim.config import Config, PolicyConfig, rcc_members, to_object
 from rcc_sim.engine.recorder import SHARES
 
 
@@ -163,15 +163,10 @@ def areas(ds: xr.Dataset, groups: dict[str, list[str]] | None = None) -> xr.Data
 
 
 def rcc_groups(cfg: Config) -> dict[str, list[str]]:
-    """Member LA codes of every RCC in the policy, as 'RCC <name>' areas."""
-    from rcc_sim.data import load_las
-
-    las = load_las()
-    out = {}
-    for name, c in cfg.policy.rccs.items():
-        codes = list(c.members) if c.members else [code for code, r in zip(las["code"], las["region"]) if r == c.region]
-        out[f"RCC {name}"] = codes
-    return out
+    """Member LA codes of every RCC in the policy - named ones and one per roll-out region, members
+    as the model resolves them (``config.rcc_members``: a region less its ``opt_out`` LAs) - as
+    'RCC <name>' areas."""
+    return {f"RCC {name}": codes for name, codes in rcc_members(cfg).items()}
 
 
 def outcomes(ds: xr.Dataset, groups: dict[str, list[str]] | None = None) -> xr.Dataset:

@@ -455,9 +455,11 @@ class Provision(Process):
             self.supply.fail(home)
 
     def close_empty(self, days: float) -> None:
-        """Empty homes and supported settings close at a higher rate (no income)."""
+        """Empty homes and supported settings close at a higher rate (no income); not a home on
+        an RCC's block contract, which is paid whether filled or not."""
         p = 1.0 - math.exp(-self.cfg.empty_closure_rate * days / DAYS_PER_YEAR)
-        for home in [h for h in (*self.homes.values(), *self.supported.values()) if not h.children]:
+        homes = (*self.homes.values(), *self.supported.values())
+        for home in [h for h in homes if not h.children and h.reserved_for < 0]:
             if self.close_rng.random() < p:
                 self._close(home)
 
