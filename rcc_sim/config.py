@@ -1262,6 +1262,7 @@ class PsaConfig:
     # net benefit of the roll-out = -NPC (GBP m) + sum of weight x per-child outcome difference
     # (GBP m per unit); empty: cost only
     outcome_weights: dict[str, float] = field(default_factory=dict)
+    perspective: str = "public_sector"  # net benefit without transfers (Green Book) | local_authorities
     rate: float = param(0.035, "per year, real", "HM Treasury Green Book (2022): STPR 3.5%", lo=0.0, hi=0.5)
     tornado: bool = False  # run the one-at-a-time swings (range ends, others at the base case) instead
     tornado_seeds: list[int] = field(default_factory=lambda: [0])

@@ -34,13 +34,16 @@ draw) and ``psa.md``.
 
 **Value of information** (:func:`value_of_information`). Decision: roll-out or status quo.
 Incremental net benefit of the roll-out INB = -NPC (GBP m) + sum of ``psa.outcome_weights`` x the
-per-child outcome differences (none by default: cost only - any weight is an ASSUMPTION). EVPI =
+per-child outcome differences (none by default: cost only - any weight is an ASSUMPTION); the NPC
+of the public-sector view by default (``psa.perspective``: health co-funding and programme funding
+move money between public bodies, so a lever that only moves them is not worth measuring for the
+decision), or as LAs see it (``local_authorities``). EVPI =
 E[max(INB, 0)] - max(E[INB], 0). EVPPI of an input or group (Strong, Oakley and Brennan 2014,
 Med Decis Making 34:311) = E[max(g, 0)] - max(E[g], 0), with g the regression of INB on the input(s)
 over the draws: a penalised cubic B-spline with the smoothing chosen by generalised
 cross-validation for one input (a GAM smoother), a Gaussian process with one length-scale per
 input (fitted by maximum marginal likelihood) for a group. EVPPI is capped at EVPI (its bound).
-Beside it the share of INB's variance the metamodel explains (R^2): when the roll-out saves money
+Beside it the share of INB's variance the metamodel predicts (leave-one-out R^2): when the roll-out saves money
 in nearly every draw EVPI is ~0 and every EVPPI with it - no measurement would change the
 decision - and R^2 still says which inputs set the size of the saving.
 
@@ -407,7 +410,9 @@ def run_psa(cfg: Config, study_dir: Path, log: Log = print) -> PsaResult | dict[
         return r
     if study.run_missing:
         run_tasks(tasks, study.workers, study.rate, log)
-    return summarise(cfg, Path(study_dir), params, x, read_draws(tasks, not study.run_missing), log)
+    # draws done with this config on another commit are kept (and listed): after a sweep, or when the
+    # code moved on while this command ran (with run_missing, older ones were just re-run)
+    return summarise(cfg, Path(study_dir), params, x, read_draws(tasks, other_commit=True), log)
 
 
 def _q(y: np.ndarray) -> dict[str, float]:
@@ -435,9 +440,15 @@ def probability(event: np.ndarray) -> dict[str, float]:
     return {"p": p, "lo": max(0.0, centre - half), "hi": min(1.0, centre + half), "n": n}
 
 
-def net_benefit(table: pd.DataFrame, weights: dict[str, float]) -> np.ndarray:
-    """INB of the roll-out (GBP m): -NPC + sum of weight x outcome difference."""
-    inb = -table["npc_gbp_m"].to_numpy(dtype=np.float64)
+PERSPECTIVES = {"public_sector": "npc_public_sector_gbp_m", "local_authorities": "npc_gbp_m"}
+
+
+def net_benefit(table: pd.DataFrame, weights: dict[str, float], perspective: str = "public_sector") -> np.ndarray:
+    """INB of the roll-out (GBP m): -NPC (public-sector view: without the transfers, as the Green
+    Book counts; or as LAs see it) + sum of weight x outcome difference."""
+    if perspective not in PERSPECTIVES:
+        raise ConfigError(f"config key 'psa.perspective' = {perspective!r}: one of {', '.join(PERSPECTIVES)}")
+    inb = -table[PERSPECTIVES[perspective]].to_numpy(dtype=np.float64)
     for name, w in weights.items():
         col = f"diff_{name}"
         if col not in table:
@@ -501,7 +512,9 @@ def summarise(
         "mean_wall_seconds_per_draw": float(table["wall_seconds"].mean()),
         "outcome_weights": dict(study.outcome_weights),
     }
-    inb = net_benefit(table, dict(study.outcome_weights))
+    inb = net_benefit(table, dict(study.outcome_weights), study.perspective)
+    summary["perspective"] = study.perspective
+    summary["inb_sd_gbp_m"] = float(np.std(inb, ddof=1))
     X = table[[p.key for p in params]].to_numpy(dtype=np.float64)
     voi = value_of_information(X, inb, params, groups(cfg, params))
     summary["evpi_gbp_m"] = evpi(inb)
@@ -574,7 +587,8 @@ def _bspline_basis(x: np.ndarray, n_knots: int = 8, degree: int = 3) -> np.ndarr
 
 def spline_fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Penalised cubic B-spline regression (P-spline, second-difference penalty) of y on one
-    input, smoothing chosen by generalised cross-validation: fitted values and R^2."""
+    input, smoothing chosen by generalised cross-validation: fitted values and the leave-one-out
+    (predictive) R^2."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if np.ptp(x) == 0 or np.ptp(y) == 0:
@@ -584,29 +598,32 @@ def spline_fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     D = np.diff(np.eye(B.shape[1]), 2, axis=0)
     P = D.T @ D
     BtB, Bty = B.T @ B, B.T @ y
-    best = (np.inf, np.full_like(y, y.mean()))
+    best = (np.inf, np.full_like(y, y.mean()), np.zeros_like(y))
     n = len(y)
     for lam in 10.0 ** np.arange(-4, 7, 0.5):
-        A = np.linalg.solve(BtB + lam * P + 1e-10 * np.eye(len(P)), np.eye(len(P)))
-        coef = A @ Bty
-        fit = B @ coef
-        edf = float(np.trace(B @ A @ B.T))
-        gcv = n * float(np.sum((y - fit) ** 2)) / max(n - edf, 1e-9) ** 2
+        A = np.linalg.inv(BtB + lam * P + 1e-10 * np.eye(len(P)))
+        fit = B @ (A @ Bty)
+        hat = np.sum((B @ A) * B, axis=1)  # diagonal of the hat matrix B A B'
+        gcv = n * float(np.sum((y - fit) ** 2)) / max(n - float(hat.sum()), 1e-9) ** 2
         if gcv < best[0]:
-            best = (gcv, fit)
-    fit = best[1]
-    return fit, _r2(y, fit)
+            best = (gcv, fit, hat)
+    _, fit, hat = best
+    loo = (y - fit) / np.maximum(1 - hat, 1e-9)  # leave-one-out residuals of a linear smoother
+    return fit, _r2_loo(y, loo)
 
 
-def _r2(y: np.ndarray, fit: np.ndarray) -> float:
+def _r2_loo(y: np.ndarray, loo_residual: np.ndarray) -> float:
+    """Predictive R^2 from leave-one-out residuals, at least 0: with few draws an in-sample R^2
+    flatters every input (a flexible fit goes through the points)."""
     ss = float(np.sum((y - y.mean()) ** 2))
-    return float(1 - np.sum((y - fit) ** 2) / ss) if ss > 0 else 0.0
+    return max(0.0, float(1 - np.sum(loo_residual**2) / ss)) if ss > 0 else 0.0
 
 
 def gp_fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Gaussian-process regression of y on several inputs (squared-exponential covariance, one
     length-scale per input, noise), hyperparameters by maximum marginal likelihood (scipy): the
-    posterior mean at the draws (Strong, Oakley and Brennan 2014) and R^2."""
+    posterior mean at the draws (Strong, Oakley and Brennan 2014) and the leave-one-out R^2."""
+    from scipy.linalg import cho_factor, cho_solve
     from scipy.optimize import minimize
 
     X = np.asarray(X, dtype=np.float64)
@@ -623,26 +640,46 @@ def gp_fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     n, d = Z.shape
     sq = (Z[:, None, :] - Z[None, :, :]) ** 2  # (n, n, d)
 
-    def nll(theta: np.ndarray) -> float:
-        ell, s2, n2 = np.exp(theta[:d]), np.exp(theta[d]), np.exp(theta[d + 1])
-        K = s2 * np.exp(-0.5 * np.sum(sq / ell**2, axis=2)) + (n2 + 1e-8) * np.eye(n)
+    sq = np.moveaxis(sq, 2, 0)  # (d, n, n)
+    eye = np.eye(n)
+
+    def nll(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Negative log marginal likelihood and its gradient in the log hyperparameters."""
+        ell2, s2, n2 = np.exp(2 * theta[:d]), np.exp(theta[d]), np.exp(theta[d + 1])
+        r = np.tensordot(1.0 / ell2, sq, axes=1)  # scaled squared distances, (n, n)
+        Kf = s2 * np.exp(-0.5 * r)
+        K = Kf + (n2 + 1e-8) * eye
         try:
-            L = np.linalg.cholesky(K)
+            c = cho_factor(K, lower=True)
         except np.linalg.LinAlgError:
-            return 1e10
-        a = np.linalg.solve(L.T, np.linalg.solve(L, t))
-        return float(0.5 * t @ a + np.sum(np.log(np.diag(L))))
+            return 1e10, np.zeros_like(theta)
+        a = cho_solve(c, t)
+        W = cho_solve(c, eye) - np.outer(a, a)
+        grad = np.empty_like(theta)
+        for k in range(d):  # dK/dlog ell_k = Kf * sq_k / ell_k^2
+            grad[k] = 0.5 * np.sum(W * Kf * sq[k]) / ell2[k]
+        grad[d] = 0.5 * np.sum(W * Kf)
+        grad[d + 1] = 0.5 * n2 * np.trace(W)
+        return float(0.5 * t @ a + np.sum(np.log(np.diag(c[0])))), grad
 
     starts = [np.r_[np.zeros(d), 0.0, np.log(0.5)], np.r_[np.full(d, np.log(3.0)), 0.0, np.log(0.9)]]
-    best = min(
-        (minimize(nll, s, method="L-BFGS-B", bounds=[(-4, 5)] * d + [(-6, 4), (-8, 2)]) for s in starts),
-        key=lambda r: r.fun,
-    )
+    bounds = [(-4, 5)] * d + [(-6, 4), (-8, 2)]
+    best = min((minimize(nll, s, jac=True, method="L-BFGS-B", bounds=bounds) for s in starts), key=lambda r: r.fun)
     theta = best.x
-    ell, s2, n2 = np.exp(theta[:d]), np.exp(theta[d]), np.exp(theta[d + 1])
-    Kf = s2 * np.exp(-0.5 * np.sum(sq / ell**2, axis=2))
-    fit = mu + sd * (Kf @ np.linalg.solve(Kf + (n2 + 1e-8) * np.eye(n), t))
-    return fit, _r2(y, fit)
+    ell2, s2, n2 = np.exp(2 * theta[:d]), np.exp(theta[d]), np.exp(theta[d + 1])
+    Kf = s2 * np.exp(-0.5 * np.tensordot(1.0 / ell2, sq, axes=1))
+    Kinv = np.linalg.inv(Kf + (n2 + 1e-8) * eye)
+    alpha = Kinv @ t
+    fit = mu + sd * (Kf @ alpha)
+    loo = sd * alpha / np.diag(Kinv)  # leave-one-out residuals of a GP (Rasmussen and Williams 5.12)
+    return fit, _r2_loo(y, loo)
+
+
+def _evppi(fit: np.ndarray, r2_loo: float, total: float) -> float:
+    """EVPPI from a metamodel's fit, capped at EVPI; 0 when the fit predicts nothing out of sample
+    (leave-one-out R^2 of 0: the smoother followed the noise of a few draws, and E[INB | input] is
+    then best taken as constant)."""
+    return 0.0 if r2_loo <= 0 else min(evppi_from_fit(fit), total)
 
 
 def value_of_information(
@@ -662,7 +699,7 @@ def value_of_information(
                 "inputs": p.key,
                 "calibrated": is_calibrated(p),
                 "method": "P-spline, GCV",
-                "evppi_gbp_m": min(evppi_from_fit(fit), total),
+                "evppi_gbp_m": _evppi(fit, r2, total),
                 "r2": r2,
             }
         )
@@ -676,7 +713,7 @@ def value_of_information(
                 "inputs": " ".join(members),
                 "calibrated": all(is_calibrated(params[c]) for c in cols),
                 "method": "P-spline, GCV" if len(cols) == 1 else "Gaussian process (ARD)",
-                "evppi_gbp_m": min(evppi_from_fit(fit), total),
+                "evppi_gbp_m": _evppi(fit, r2, total),
                 "r2": r2,
             }
         )
@@ -722,7 +759,7 @@ def run_tornado(cfg: Config, study_dir: Path, log: Log = print) -> dict[str, Any
     params, tasks = tornado_tasks(cfg, study_dir)
     if study.run_missing:
         run_tasks(tasks, study.workers, study.rate, log)
-    records = read_draws(tasks, not study.run_missing)
+    records = read_draws(tasks, other_commit=True)
     table = tornado_table(params, records)
     root = Path(study_dir) / "tornado"
     root.mkdir(parents=True, exist_ok=True)
@@ -875,13 +912,18 @@ def summary_text(s: dict[str, Any], voi: pd.DataFrame, params: list[FreeParamete
         "",
         "Decision: roll-out or status quo; net benefit of the roll-out = -NPC"
         + (
+            " of the public-sector view (without transfers)"
+            if s.get("perspective") == "public_sector"
+            else " as LAs see it"
+        )
+        + (
             " + " + " + ".join(f"{w:g} x {k}" for k, w in weights.items()) + " (ASSUMPTION weights)"
             if weights
-            else " (cost only; no outcome is given a money value)"
+            else ", cost only (no outcome is given a money value)"
         )
         + f". EVPI {s['evpi_gbp_m']:,.2f} GBP m. EVPPI by regression over the draws (Strong, Oakley and Brennan "
         "2014): P-spline for one input, Gaussian process for a group; R^2 = share of the net benefit's spread "
-        "the input(s) explain.",
+        "the input(s) predict (leave-one-out).",
         "",
         "| | input or group | EVPPI (GBP m) | share of EVPI | R^2 |",
         "|---|---|---:|---:|---:|",
@@ -891,7 +933,9 @@ def summary_text(s: dict[str, Any], voi: pd.DataFrame, params: list[FreeParamete
             f"| {r['kind']}{' (calibrated)' if r['calibrated'] else ''} | {_short(str(r['name']))} | "
             f"{r['evppi_gbp_m']:,.2f} | {100 * r['share_of_evpi']:.0f}% | {r['r2']:.2f} |"
         )
-    lines += ["", measure_first(voi, s["evpi_gbp_m"], e["sd"])]
+    if s["n_done"] < 100:
+        lines += ["", f"Only {s['n_done']} draws: the value-of-information estimates are unreliable below about 100."]
+    lines += ["", measure_first(voi, s["evpi_gbp_m"], s["inb_sd_gbp_m"])]
     if s["failed"]:
         lines += ["", f"Draws not done (failed, missing or stale): {[f['draw'] for f in s['failed']]}"]
     if s["done_on_other_commit"]:
