@@ -15,7 +15,7 @@ from rcc_sim.studies import psa
 SMALL = [
     "+experiment=rollout_psa",
     "world=greater_manchester",
-    "sim.years=0.3",
+    "sim.years=0.15",
     "sim.spin_up_years=0",
     "psa.n_draws=3",
     "psa.workers=1",

@@ -214,7 +214,7 @@ def pair_metrics(policy_ds: xr.Dataset, base_ds: xr.Dataset, rate: float = 0.035
     a_base, _, _ = annual_by_area(base_ds)
     area = str(a_pol["area"].values[0])  # England / all simulated LAs
     a_pol, a_base = a_pol.sel(area=area), a_base.sel(area=area)
-    df = discount_factors(t_end, rate, timing)
+    df = discount_factors(list(t_end), rate, timing)
     pv = {}
     for c, (_, sign, _, _) in COST_COMPONENTS.items():
         d = sign * (a_pol[c].values - a_base[c].values)
@@ -286,9 +286,9 @@ def run_task(task: Task, rate: float = 0.035) -> dict[str, Any]:
         return {"label": task.label, "status": "locked", "error": str(exc)}
     try:
         if _done(task):
-            out = json.loads((task.path / DRAW_FILE).read_text())
-            out["skipped"] = True
-            return out
+            done: dict[str, Any] = json.loads((task.path / DRAW_FILE).read_text())
+            done["skipped"] = True
+            return done
         out: dict[str, Any] = {
             "label": task.label,
             "seed": task.cfg.seed,
