@@ -162,4 +162,5 @@ def test_tornado_swings_each_input_at_its_range_ends(tmp_path):
     r = t.iloc[0]
     # set-up costs are spent in the first months: a higher cost raises the NPC
     assert r["npc_at_hi_gbp_m"] > r["npc_base_gbp_m"] > r["npc_at_lo_gbp_m"]
+    assert r["npc_public_sector_at_hi_gbp_m"] > r["npc_public_sector_at_lo_gbp_m"]
     assert (tmp_path / "tornado" / "tornado.csv").is_file()
