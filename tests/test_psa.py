@@ -90,9 +90,10 @@ def test_failed_draw_recorded_others_run_then_resume_skips(cfg, tmp_path, monkey
             raise RuntimeError("draw 1 breaks")
         return real(c)
 
-    monkeypatch.setattr(psa, "base_of", failing)
+    monkeypatch.setattr(psa, "base_of", failing)  # forked worker processes see it too
     logged: list[str] = []
-    result = psa.run_psa(cfg, tmp_path, log=logged.append)
+    two_workers = rcc_sim.load_config([*SMALL, "psa.workers=2"])
+    result = psa.run_psa(two_workers, tmp_path, log=logged.append)
     rec = json.loads((tmp_path / "draws" / "draw1" / psa.DRAW_FILE).read_text())
     assert rec["status"] == "failed" and "draw 1 breaks" in rec["error"] and "Traceback" in rec["traceback"]
     assert [f["draw"] for f in result.failed] == [1]
@@ -164,3 +165,21 @@ def test_tornado_swings_each_input_at_its_range_ends(tmp_path):
     assert r["npc_at_hi_gbp_m"] > r["npc_base_gbp_m"] > r["npc_at_lo_gbp_m"]
     assert r["npc_public_sector_at_hi_gbp_m"] > r["npc_public_sector_at_lo_gbp_m"]
     assert (tmp_path / "tornado" / "tornado.csv").is_file()
+
+
+def test_a_worker_that_dies_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
+    import os
+
+    real = psa.base_of
+
+    def dying(c):
+        if c.seed == 0:
+            os._exit(9)  # as if killed (out of memory): no record written by the draw itself
+        return real(c)
+
+    monkeypatch.setattr(psa, "base_of", dying)
+    cfg = rcc_sim.load_config([*SMALL, "psa.workers=2"])
+    result = psa.run_psa(cfg, tmp_path, log=lambda line: None)
+    rec = json.loads((tmp_path / "draws" / "draw0" / psa.DRAW_FILE).read_text())
+    assert rec["status"] == "failed" and "exit code 9" in rec["error"]
+    assert result.summary["n_done"] == 2 and [f["draw"] for f in result.failed] == [0]

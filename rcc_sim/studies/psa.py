@@ -63,7 +63,6 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -312,8 +311,49 @@ def run_task(task: Task, rate: float = 0.035) -> dict[str, Any]:
         lock.release()
 
 
-def _run_task_job(args: tuple[Task, float]) -> dict[str, Any]:
-    return run_task(*args)
+def _in_processes(todo: list[Task], workers: int, rate: float):
+    """Run each task in a fresh forked process, ``workers`` at a time, yielding each record as it
+    ends. A fresh process per pair keeps memory flat (a long-lived worker reached 3 GB after a dozen
+    three-year Greater Manchester pairs); a process that dies without writing its record (killed,
+    out of memory) is recorded as failed, and the others go on."""
+    import multiprocessing as mp
+    from multiprocessing.connection import wait
+
+    ctx = mp.get_context("fork")
+    pending = list(todo)
+    running: dict[Any, tuple[Any, Task]] = {}  # process sentinel -> (process, task)
+    while pending or running:
+        while pending and len(running) < workers:
+            task = pending.pop(0)
+            proc = ctx.Process(target=run_task, args=(task, rate), name=f"rcc-sim-psa {task.label}")
+            proc.start()
+            running[proc.sentinel] = (proc, task)
+        for sentinel in wait(list(running)):
+            proc, task = running.pop(sentinel)
+            proc.join()
+            yield _record_after(task, proc.exitcode)
+
+
+def _record_after(task: Task, exitcode: int | None) -> dict[str, Any]:
+    """The record a task's process wrote; a failed one written here if it died without one."""
+    try:
+        r = json.loads((task.path / DRAW_FILE).read_text())
+        if _done(task) or r.get("status") == "failed":
+            return r
+    except (OSError, ValueError):
+        pass
+    if exitcode == 0:  # it found the draw locked: another process runs it
+        return {"label": task.label, "status": "locked", "error": "run by another process"}
+    r = {
+        "label": task.label,
+        "seed": task.cfg.seed,
+        "inputs": task.values,
+        **task.extra,
+        "status": "failed",
+        "error": f"its process ended with exit code {exitcode} without a result (killed, or out of memory?)",
+    }
+    atomic_write_text(task.path / DRAW_FILE, json.dumps(r, indent=1, default=float) + "\n")
+    return r
 
 
 def run_tasks(tasks: list[Task], workers: int, rate: float, log: Log = print) -> list[dict[str, Any]]:
@@ -326,15 +366,9 @@ def run_tasks(tasks: list[Task], workers: int, rate: float, log: Log = print) ->
         + (f" ({r.get('wall_seconds', 0):.0f} s)" if r["status"] == "done" else f": {r.get('error', '')}")
     )
     if workers > 1 and len(todo) > 1:
-        import multiprocessing as mp
-
-        # a fresh process for each pair: a long-lived worker's memory grows draw after draw (3 GB after
-        # a dozen three-year Greater Manchester pairs), and England pairs are large
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(min(workers, len(todo)), mp_context=ctx, max_tasks_per_child=1) as ex:
-            for r in ex.map(_run_task_job, [(t, rate) for t in todo]):
-                note(r)
-                results.append(r)
+        for r in _in_processes(todo, workers, rate):
+            note(r)
+            results.append(r)
     else:
         for t in todo:
             r = run_task(t, rate)
