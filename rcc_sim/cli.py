@@ -169,8 +169,7 @@ def psa(cfg: DictConfig) -> None:
     prog = "rcc-sim-psa"
     obj, out_dir = _validated(cfg, prog)
     if obj.psa is None:
-        print(f"{prog}: no 'psa' section; run {prog} +experiment=rollout_psa", file=sys.stderr)
-        sys.exit(2)
+        refuse(prog, ConfigError(f"no 'psa' section; run {prog} +experiment=rollout_psa"), out_dir)
     hc = HydraConfig.get()
     sweep = hc.mode == RunMode.MULTIRUN
     if sweep and obj.psa.draw < 0 and not obj.psa.tornado:
