@@ -165,6 +165,7 @@ def test_tornado_swings_each_input_at_its_range_ends(tmp_path):
     assert r["npc_at_hi_gbp_m"] > r["npc_base_gbp_m"] > r["npc_at_lo_gbp_m"]
     assert r["npc_public_sector_at_hi_gbp_m"] > r["npc_public_sector_at_lo_gbp_m"]
     assert (tmp_path / "tornado" / "tornado.csv").is_file()
+    assert "setup_cost_gbp" in psa.tornado_section(tmp_path / "tornado" / "tornado.csv")  # shown in psa.md
 
 
 def test_a_worker_that_dies_is_recorded_and_the_others_finish(tmp_path, monkeypatch):

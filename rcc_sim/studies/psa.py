@@ -556,7 +556,7 @@ def summarise(
     voi = value_of_information(X, inb, params, groups(cfg, params))
     summary["evpi_gbp_m"] = evpi(inb)
     ds = to_dataset(table, params, summary)
-    text = summary_text(summary, voi, params)
+    text = summary_text(summary, voi, params) + tornado_section(study_dir / "tornado" / "tornado.csv")
     study_dir.mkdir(parents=True, exist_ok=True)
     files = [
         atomic_write(study_dir / "psa.nc", lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf")),
@@ -860,6 +860,26 @@ def tornado_text(table: pd.DataFrame, cfg: Config) -> str:
             f"{r['npc_at_hi_gbp_m']:+,.2f} | {r['npc_swing_gbp_m']:,.2f} | "
             f"{r['npc_public_sector_at_lo_gbp_m']:+,.2f} | {r['npc_public_sector_at_hi_gbp_m']:+,.2f} | "
             f"{r['npc_public_sector_swing_gbp_m']:,.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def tornado_section(path: Path, top: int = 10) -> str:
+    """The tornado's largest public-sector swings for psa.md, if a tornado was run ('' if not)."""
+    if not path.is_file():
+        return ""
+    t = pd.read_csv(path).head(top)
+    lines = [
+        "",
+        f"## Tornado (one input at a time; {path.parent.name}/tornado.md has the world, years and seeds)",
+        "",
+        "| input | range | public-sector NPC at low (GBP m) | at high | swing |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for _, r in t.iterrows():
+        lines.append(
+            f"| {_short(str(r['input']))} | {r['lo']:.4g} - {r['hi']:.4g} | {r['npc_public_sector_at_lo_gbp_m']:+,.2f} "
+            f"| {r['npc_public_sector_at_hi_gbp_m']:+,.2f} | {r['npc_public_sector_swing_gbp_m']:,.2f} |"
         )
     return "\n".join(lines) + "\n"
 
