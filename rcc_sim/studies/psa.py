@@ -23,8 +23,9 @@ without the transfers) and the per-child outcome differences over the run, and w
 ``draws/draw<i>/draw.json`` (atomically). A draw is skipped when that file says done with the same
 config (SHA-256 of the policy run's resolved config) and code commit; a draw that raises is
 recorded (failed, with the traceback) and the others go on. Each draw directory is locked while it
-runs (:class:`rcc_sim.studies.jobs.RunDirLock`), so workers, a second copy of the command and the
-jobs of a Hydra sweep (``psa.draw=<i>``, one job per draw, on any launcher) share the work.
+runs (:class:`rcc_sim.studies.jobs.RunDirLock`), so workers (``psa.workers``: a fresh forked process
+per draw; one that dies without a result is recorded as failed), a second copy of the command and
+the jobs of a Hydra sweep (``psa.draw=<i>``, one job per draw, on any launcher) share the work.
 
 **Summary** (:func:`summarise`): over the draws done, the NPC's mean, median and 2.5-97.5%
 percentiles, the probability that the roll-out saves money (NPC < 0; with its Monte Carlo
@@ -42,10 +43,11 @@ E[max(INB, 0)] - max(E[INB], 0). EVPPI of an input or group (Strong, Oakley and 
 Med Decis Making 34:311) = E[max(g, 0)] - max(E[g], 0), with g the regression of INB on the input(s)
 over the draws: a penalised cubic B-spline with the smoothing chosen by generalised
 cross-validation for one input (a GAM smoother), a Gaussian process with one length-scale per
-input (fitted by maximum marginal likelihood) for a group. EVPPI is capped at EVPI (its bound).
-Beside it the share of INB's variance the metamodel predicts (leave-one-out R^2): when the roll-out saves money
-in nearly every draw EVPI is ~0 and every EVPPI with it - no measurement would change the
-decision - and R^2 still says which inputs set the size of the saving.
+input (fitted by maximum marginal likelihood) for a group. EVPPI is capped at EVPI (its bound),
+and is 0 where the fit predicts nothing out of sample. Beside it the share of INB's variance the
+metamodel predicts (leave-one-out R^2): when the roll-out saves money in nearly every draw EVPI is
+~0 and every EVPPI with it - no measurement would change the decision - and R^2 still says which
+inputs set the size of the saving. :func:`measure_first` puts the ranking in words.
 
 **Tornado** (``psa.tornado=true``, :func:`run_tornado`): one paired run per input at each end of
 its range with every other input at the base case (the policy as configured), on
