@@ -21,7 +21,7 @@ from rcc_sim.cli import evaluate as evaluate_main
 from rcc_sim.cli import rollout as rollout_main
 from rcc_sim.config import register_configs, to_object
 from rcc_sim.run import simulate, write_run
-from rcc_sim.studies.compare import _net_cost
+from rcc_sim.studies.compare import NET_COST_TERMS, _net_cost
 from rcc_sim.studies.evaluation import (
     MDE_FACTOR,
     EvaluationError,
@@ -331,15 +331,7 @@ def test_rollout_npc_end_to_end_against_the_runs(study, capsys):
     assert "Net present cost of pathfinders against status_quo" in capsys.readouterr().out
     # undiscounted difference over the run = compare's net cost (scenario - status quo), per seed
     ds = open_study(study)
-    money = [
-        "spend",
-        "spend_cofunded",
-        "rcc_setup_cost",
-        "rcc_running_cost",
-        "rcc_void_cost",
-        "rcc_capital",
-        "rcc_programme_funding",
-    ]
+    money = [name for name, _, _ in NET_COST_TERMS]  # every term of the net cost
 
     def england(scenario, seed):  # summed over LAs in float64, as the roll-out appraisal does
         return ds[money].sel(scenario=scenario, replicate=seed).astype("float64").sum("la")
