@@ -338,10 +338,12 @@ def _in_processes(todo: list[Task], workers: int, rate: float):
 
 def _record_after(task: Task, exitcode: int | None) -> dict[str, Any]:
     """The record a task's process wrote; a failed one written here if it died without one."""
+    from rcc_sim.run import config_sha256
+
     try:
         r = json.loads((task.path / DRAW_FILE).read_text())
-        if _done(task) or r.get("status") == "failed":
-            return r
+        if r.get("config_sha256") == config_sha256(task.cfg) and r.get("status") in ("done", "failed"):
+            return r  # (its commit is the one it started on, even if the code has moved on since)
     except (OSError, ValueError):
         pass
     if exitcode == 0:  # it found the draw locked: another process runs it
