@@ -920,10 +920,12 @@ def measure_first(voi: pd.DataFrame, evpi_gbp_m: float, npc_sd: float) -> str:
             + f". Knowing it exactly would be worth GBP {what['evppi_gbp_m']:,.1f}m to the roll-out decision "
             f"(its expected value of partial perfect information, {100 * what['share_of_evpi']:.0f}% of the "
             f"GBP {evpi_gbp_m:,.1f}m that removing all uncertainty would be worth): it is the effect most likely to "
-            "turn a saving into a cost or the reverse. "
-            f"Of single effect sizes, {_short(str(top_single['name']))} matters most "
-            f"(GBP {top_single['evppi_gbp_m']:,.1f}m)."
+            "turn a saving into a cost or the reverse."
         )
+        nxt = singles[singles["name"] != what["name"]] if what["kind"] == "input" else singles
+        if not nxt.empty and nxt.iloc[0]["evppi_gbp_m"] > 0:
+            word = "Next" if what["kind"] == "input" else "Of single effect sizes"
+            text += f" {word}: {_short(str(nxt.iloc[0]['name']))} (GBP {nxt.iloc[0]['evppi_gbp_m']:,.1f}m)."
     else:
         by_r2 = effects.sort_values("r2", ascending=False).iloc[0]
         text = (
