@@ -8,8 +8,9 @@ import math
 import numpy as np
 import pytest
 from conftest import small_config
+from test_rcc import GM, rcc
 
-from rcc_sim.config import Config, PolicyConfig, RCCConfig, to_object
+from rcc_sim.config import Config, PolicyConfig, to_object
 from rcc_sim.engine.agents import Home
 from rcc_sim.engine.model import CareSystemModel
 from rcc_sim.engine.processes.market_health import hhi
@@ -17,8 +18,6 @@ from rcc_sim.engine.recorder import PROVIDER_SECTORS
 from rcc_sim.run import to_dataset
 from rcc_sim.studies.market_health import market_health, table
 from rcc_sim.vocab import IFA, LA_HOME, PRIVATE_HOME, SUPPORTED
-
-GM = [f"E0800000{i}" for i in range(1, 10)] + ["E08000010"]
 
 
 @pytest.fixture(scope="module")
@@ -159,15 +158,7 @@ def _gm(years: float, **levers) -> Config:
     cfg.sim.spin_up_years = 0
     cfg.provision.lead_time_days = 20.0  # openings decided in the run open within it
     if levers:
-        base = dict(
-            members=list(GM),
-            start_years=0.0,
-            ramp_up_years=0.0,
-            setup_cost_gbp=0.0,
-            running_cost_gbp_per_year=0.0,
-            programme_funding_gbp=0.0,
-        )
-        cfg.policy = PolicyConfig(name="test", rccs={"gm": RCCConfig(**{**base, **levers})})
+        cfg.policy = PolicyConfig(name="test", rccs=rcc(**levers))
     return to_object(cfg)
 
 
