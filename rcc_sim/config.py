@@ -175,6 +175,9 @@ class DemandParams:
         "DfE CLA 2024 starting during the year by age",
         **SHARE,
     )
+    # the UASC share of starts follows the published series in the spin-up's years (rcc_sim/engine/world.py,
+    # uasc_factors: DfE CLA UASC share of starts 2020-2023 10-22%); off: the base year's share throughout
+    uasc_by_year: bool = True
     male_share: float = param(0.53, "share of non-UASC children", "DfE CLA 2024 (53% of non-UASC)", **SHARE)
     uasc_male_share: float = param(0.95, "share of UASC", "DfE CLA 2024: most UASC are boys aged 16-17", **SHARE)
     uasc_share_of_starts: list[float] = param(
@@ -1185,6 +1188,25 @@ class CalibrationConfig:
         0.02, "share error counted as one unit of loss", "issue 4: within 2 points", lo=1e-06, hi=1.0
     )
     excluded_targets: list[str] = field(default_factory=list)  # reported, not in the loss
+    # base_year: the year-to-31-March-2024 targets only; trajectory: those plus every published
+    # national measure in each year of ``trajectory_years`` and the per-LA fit of the per-LA series
+    # (rcc_sim/studies/calibration.py, "Loss")
+    loss: str = "base_year"
+    trajectory_years: list[int] = field(default_factory=lambda: [2017, 2023])  # first and last statistical year
+    la_count_tolerance: float = param(
+        0.10,
+        "per-LA mean absolute error, as a share of the mean published per-LA value, counted as one unit of loss",
+        "ASSUMPTION (0.05-0.2): per-LA counts are published rounded and vary by 5-10% a year",
+        lo=1e-06,
+        hi=10.0,
+    )
+    la_share_tolerance: float = param(
+        0.05,
+        "per-LA mean absolute error of a share counted as one unit of loss",
+        "ASSUMPTION (0.02-0.1): per-LA shares of small LAs move several points a year",
+        lo=1e-06,
+        hi=1.0,
+    )
     confidence: float = param(
         0.95,
         "level of the profile-loss region giving plausible ranges",
@@ -1575,6 +1597,7 @@ def validate(cfg: Config) -> None:
             check_seed(f"{section}.sampler_seed", study.sampler_seed)
             if section == "calibration":
                 check_seeds("calibration.seeds", study.seeds)
+                _validate_calibration_loss(study)
     from rcc_sim.data import load_las
 
     las = load_las()
@@ -1609,6 +1632,24 @@ def validate(cfg: Config) -> None:
     _validate_forecast_methods(cfg)
     rcc_members(cfg)
     _validate_study_parameters(cfg)
+
+
+CALIBRATION_LOSSES = ("base_year", "trajectory")
+
+
+def _validate_calibration_loss(cal: CalibrationConfig) -> None:
+    if cal.loss not in CALIBRATION_LOSSES:
+        raise ConfigError(f"config key 'calibration.loss' = {cal.loss!r}: use {' or '.join(CALIBRATION_LOSSES)}")
+    years = cal.trajectory_years
+    if (
+        len(years) != 2
+        or not all(isinstance(y, int) and not isinstance(y, bool) for y in years)
+        or not 2016 <= years[0] <= years[1] <= 2024
+    ):
+        raise ConfigError(
+            f"config key 'calibration.trajectory_years' = {years!r}: give [first, last] statistical years "
+            "(the year to 31 March), 2016 <= first <= last <= 2024"
+        )
 
 
 def _validate_forecast_methods(cfg: Config) -> None:

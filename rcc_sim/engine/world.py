@@ -18,7 +18,15 @@ from typing import Protocol
 import numpy as np
 
 from rcc_sim.config import Config
-from rcc_sim.data import YEARS, load_la_series, load_las, load_lsoa_points, load_starts_table, load_targets
+from rcc_sim.data import (
+    YEARS,
+    load_la_series,
+    load_las,
+    load_lsoa_points,
+    load_national_series,
+    load_starts_table,
+    load_targets,
+)
 from rcc_sim.engine.forecast import forecast_from_table
 
 
@@ -68,6 +76,8 @@ class World:
     name: str
     starts_source: str = "published"  # demand.starts_source: 'forecast' or 'published'
     forecast_options: dict = field(default_factory=dict)  # method and settings of forecast_from_table
+    # year ending 31 March -> the UASC share of starts relative to the base year's (uasc_factors)
+    uasc_factor_table: dict[int, float] = field(default_factory=dict)
     _forecast: np.ndarray = field(init=False, repr=False, default_factory=lambda: np.zeros((0, 0)))
 
     def __post_init__(self) -> None:
@@ -100,6 +110,12 @@ class World:
             horizon = max(ahead + 1, 2 * len(self._forecast))
             self._forecast = forecast_from_table(self.starts_table, self.starts_until, horizon, **self.forecast_options)
         return self._forecast[ahead]
+
+    def uasc_factor(self, year_index: int) -> float:
+        """The UASC share of starts in simulated year ``year_index`` relative to the base year's
+        (``demand.uasc_share_of_starts`` is set for the base year): from :func:`uasc_factors` in
+        the spin-up's years, 1 from the base year on (ASSUMPTION: the base year's share holds)."""
+        return self.uasc_factor_table.get(self.start_year + year_index + 1, 1.0)
 
     def region_index(self) -> dict[str, np.ndarray]:
         return {r: np.flatnonzero(self.regions == r) for r in dict.fromkeys(self.regions)}
@@ -179,6 +195,23 @@ def published_ceased(las: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
     return {y: np.nan_to_num(v) for y, v in published_counts(las, "ceased").items()}
 
 
+def uasc_factors(base_year: int) -> dict[int, float]:
+    """Year ending 31 March -> the UASC share of starts that year relative to the base year's, for
+    the years before the latest published UASC stock up to the base year: the published UASC
+    stock at 31 March that year over that latest one (DfE CLA via LAIT, UASC at 31 March
+    2016-2023: 4,340-7,410; national_timeseries). ASSUMPTION: the share of starts moves with the
+    stock, as in the model, where UASC arrive at 16-17 and leave at 18, a year later on average.
+    (The published UASC share of starts, 11% in 2020 and 22% in 2023, moved faster than the stock
+    because UASC stayed longer in 2020; the model's durations do not change, so scaling by it gave
+    a UASC stock 30% under the published one in 2017-2023.)"""
+    stock = load_national_series()["lait_cla_uasc_31mar_n"]
+    n = {int(y): float(v) for y, v in zip(stock["years"], stock["values"]) if np.isfinite(v) and y <= base_year}
+    if not n:
+        return {}
+    latest = max(n)
+    return {y: v / n[latest] for y, v in n.items() if y < latest}
+
+
 def build_world(cfg: Config) -> World:
     las = load_las()
     pts_by_code = load_lsoa_points()
@@ -218,4 +251,5 @@ def build_world(cfg: Config) -> World:
         name=cfg.world.name,
         starts_source=d.starts_source,
         forecast_options=options,
+        uasc_factor_table=uasc_factors(base) if d.uasc_by_year else {},
     )

@@ -59,7 +59,15 @@ from typing import Any
 
 import numpy as np
 
-from rcc_sim.config import CALIBRATED_FILE, CalibrationConfig, Config, ConfigError, FreeParameter, get_path, with_values
+from rcc_sim.config import (
+    CALIBRATED_FILE,
+    CalibrationConfig,
+    Config,
+    ConfigError,
+    FreeParameter,
+    get_path,
+    with_values,
+)
 from rcc_sim.data import load_targets
 from rcc_sim.files import atomic_write_text
 from rcc_sim.vocab import AGE_BAND_EDGES, HAZARD_ROUTES
@@ -88,6 +96,13 @@ PRICE_TARGETS = {  # validation row -> base price parameter rescaled in stage 3
 LOSS_DEFINITION = (
     "mean over targets of z^2, z = (model/published - 1)/count_tolerance for counts and "
     "(model - published)/share_tolerance for shares"
+)
+TRAJECTORY_LOSS_DEFINITION = (
+    "mean of z^2 over all terms: the base-year targets (z as above, the model's year to 31 March 2024 "
+    "from its spin-up), each published national measure in each year of trajectory_years (z = gap / the "
+    "measure's validation tolerance, % for counts, points for shares), and each per-LA series in each year "
+    "(z = mean absolute error across LAs / (la_count_tolerance x mean published) for counts, "
+    "/ la_share_tolerance for shares)"
 )
 
 
@@ -182,18 +197,104 @@ def _upper_bound(key: str) -> float | None:
 
 def evaluate(cfg: Config, seeds: list[int]):
     """Validation rows (model values averaged over seeds) of one-year runs of ``cfg``."""
+    return evaluate_all(cfg, seeds)[0]
+
+
+def evaluate_all(cfg: Config, seeds: list[int]) -> tuple[list, dict[str, float], dict[str, list[float]]]:
+    """Run ``cfg`` on each seed: (the base-year rows, averaged over seeds; the trajectory terms'
+    z, averaged over seeds (empty unless ``calibration.loss`` is trajectory); the per-LA fit
+    rows, ``la:<measure>@<year>`` -> [MAE, correlation], averaged over seeds)."""
     from rcc_sim.run import simulate
     from rcc_sim.studies.validation import compare
 
-    tables = [compare(simulate(dataclasses.replace(cfg, seed=s))) for s in seeds]
+    cal = cfg.calibration
+    trajectory = cal is not None and cal.loss == "trajectory"
+    if trajectory:
+        cfg = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output, include_spin_up=True))
+    tables, terms, fits = [], [], []
+    for s in seeds:
+        ds = simulate(dataclasses.replace(cfg, seed=s))
+        if trajectory:
+            from rcc_sim.studies.validate import base_year_rows
+
+            rows, _ = base_year_rows(ds)
+            z, fit = trajectory_terms(ds, cal)
+            terms.append(z)
+            fits.append(fit)
+        else:
+            rows = compare(ds)
+        tables.append(rows)
     rows = copy.deepcopy(tables[0])
     for i, r in enumerate(rows):
         r.model = float(np.mean([t[i].model for t in tables]))
-    return rows
+    mean_z = {k: float(np.mean([t[k] for t in terms])) for k in (terms[0] if terms else {})}
+    mean_fit = {k: [float(np.mean([f[k][j] for f in fits])) for j in range(2)] for k in (fits[0] if fits else {})}
+    return rows, mean_z, mean_fit
 
 
-def z_scores(rows, cal: CalibrationConfig) -> dict[str, float]:
-    return {r.key: (r.diff / 100.0) / (cal.share_tolerance if r.kind == "share" else cal.count_tolerance) for r in rows}
+# Measures left out of the trajectory terms: the money group is in 2024 prices in the model and in
+# cash when published (stage 3 rescales the prices to the base year), and the market group has one
+# published year (a base-year comparison, not a trajectory)
+TRAJECTORY_SKIP_GROUPS = ("money", "market")
+
+
+def trajectory_terms(ds, cal: CalibrationConfig) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """The trajectory terms of one run that includes its spin-up, as z (see ``LOSS_DEFINITION``):
+
+    * ``<measure>@<year>``: each comparable national measure of :mod:`rcc_sim.studies.validate`
+      with a published value in year ``year`` of ``calibration.trajectory_years``: the gap (% for
+      counts, points for shares) over the measure's tolerance (the validation page's);
+    * ``la:<measure>@<year>``: each per-LA series (stock, starts, ceased, placed outside the LA
+      and over 20 miles, 3+ placements): the mean absolute error across LAs over
+      ``la_count_tolerance`` x the mean published value (counts) or over ``la_share_tolerance``
+      (shares, in points).
+
+    Also returns the per-LA fit: ``la:<measure>@<year>`` -> [MAE, correlation across LAs]."""
+    from rcc_sim.studies import validate as V
+
+    first, last = cal.trajectory_years
+    yearly = V.model_yearly(ds)
+    years = [int(y) for y in yearly["year"].values if first <= int(y) <= last]
+    codes = [str(c) for c in ds["la"].values]
+    z: dict[str, float] = {}
+    for m in V.MEASURES:
+        if not m.comparable or m.group in TRAJECTORY_SKIP_GROUPS:
+            continue
+        pub = V.published(m, codes)  # England's series, or the simulated LAs' sum where published per LA
+        if not pub.comparable:
+            continue
+        for y in years:
+            gap = V._gap(float(yearly[m.key].sel(year=y)), pub.value(y), m.kind)
+            if math.isfinite(gap):
+                z[f"{m.key}@{y}"] = gap / m.tolerance
+    by_la = V.model_yearly_la(ds)
+    fit: dict[str, list[float]] = {}
+    for m in V.LA_MEASURES:
+        pyears, parr = V.la_published(m, codes)
+        for y in years:
+            hit = np.flatnonzero(pyears == y)
+            if not len(hit):
+                continue
+            x, v = parr[:, hit[0]], by_la[m.key].sel(year=y).values.astype(float)
+            ok = np.isfinite(x) & np.isfinite(v)
+            if ok.sum() < 3:
+                continue
+            mae = float(np.mean(np.abs(v[ok] - x[ok])))
+            varies = np.std(x[ok]) > 0 and np.std(v[ok]) > 0
+            corr = float(np.corrcoef(x[ok], v[ok])[0, 1]) if varies else float("nan")
+            key = f"la:{m.key}@{y}"
+            fit[key] = [mae, corr]
+            if m.kind == "share":
+                z[key] = mae / (100.0 * cal.la_share_tolerance)
+            else:
+                z[key] = mae / (cal.la_count_tolerance * float(np.mean(x[ok])))
+    return z, fit
+
+
+def z_scores(rows, cal: CalibrationConfig, terms: dict[str, float] | None = None) -> dict[str, float]:
+    """z of every term: the base-year targets (by key) and, in a trajectory fit, the trajectory terms."""
+    z = {r.key: (r.diff / 100.0) / (cal.share_tolerance if r.kind == "share" else cal.count_tolerance) for r in rows}
+    return {**z, **(terms or {})}
 
 
 def not_in_loss(cal: CalibrationConfig) -> set[str]:
@@ -204,10 +305,15 @@ def not_in_loss(cal: CalibrationConfig) -> set[str]:
     return out
 
 
-def loss(rows, cal: CalibrationConfig) -> float:
-    z = z_scores(rows, cal)
+def in_loss(key: str, cal: CalibrationConfig) -> bool:
+    """Whether term ``key`` counts: neither it nor its measure (``<measure>@<year>``) is excluded."""
     skip = not_in_loss(cal)
-    vals = [v**2 for k, v in z.items() if k not in skip and math.isfinite(v)]
+    return key not in skip and key.split("@")[0] not in skip
+
+
+def loss(rows, cal: CalibrationConfig, terms: dict[str, float] | None = None) -> float:
+    z = z_scores(rows, cal, terms)
+    vals = [v**2 for k, v in z.items() if in_loss(k, cal) and math.isfinite(v)]
     return float(np.mean(vals))
 
 
@@ -233,9 +339,9 @@ def _worker(args) -> int:
     def objective(trial):
         x = {p.key: trial.suggest_float(p.key, p.lo, p.hi, log=p.log) for p in cal.parameters}
         t0 = time.perf_counter()
-        rows = evaluate(apply(cfg, cal.parameters, x), list(cal.seeds))
-        value = loss(rows, cal)
-        trial.set_user_attr("z", {k: round(v, 4) for k, v in z_scores(rows, cal).items()})
+        rows, terms, _ = evaluate_all(apply(cfg, cal.parameters, x), list(cal.seeds))
+        value = loss(rows, cal, terms)
+        trial.set_user_attr("z", {k: round(v, 4) for k, v in z_scores(rows, cal, terms).items()})
         trial.set_user_attr("seconds", round(time.perf_counter() - t0, 1))
         print(
             f"  worker {worker_id} trial {trial.number}: loss {value:.3f} ({time.perf_counter() - t0:.0f} s)",
@@ -317,6 +423,12 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
     cal = cfg.calibration
     if cal is None or not cal.parameters:
         raise ConfigError("config key 'calibration': no free parameters; run with +experiment=calibration")
+    if cal.loss == "trajectory" and cfg.sim.start_year - cfg.sim.spin_up_years > cal.trajectory_years[0] - 1:
+        raise ConfigError(
+            f"config key 'calibration.trajectory_years' = {list(cal.trajectory_years)}: the run starts at 31 March "
+            f"{cfg.sim.start_year - cfg.sim.spin_up_years} (sim.start_year - sim.spin_up_years), after the start of "
+            f"the first year to fit; fit from {cfg.sim.start_year - cfg.sim.spin_up_years + 1} or spin up longer"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
@@ -369,7 +481,7 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
 
     # Stage 3
     if cal.rescale_prices:
-        rows = evaluate(fitted, list(cal.seeds))
+        rows = evaluate_all(fitted, list(cal.seeds))[0]
         by_key = {r.key: r for r in rows}
         fitted = with_values(
             fitted,
@@ -381,10 +493,10 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
         fitted_keys += list(PRICE_TARGETS.values())
         log("stage 3: base prices rescaled to the published average prices")
 
-    rows = evaluate(fitted, list(cal.seeds))
-    final = loss(rows, cal)
-    z = z_scores(rows, cal)
-    n_targets = len(z) - len(not_in_loss(cal) & set(z))
+    rows, terms, la_fit = evaluate_all(fitted, list(cal.seeds))
+    final = loss(rows, cal, terms)
+    z = z_scores(rows, cal, terms)
+    n_targets = sum(in_loss(k, cal) for k in z)
     ranges = plausible_ranges(study, cal, n_targets)
     git = _git()
     doc = {
@@ -401,9 +513,24 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
             "trials_completed": sum(t.state == TrialState.COMPLETE for t in study.trials),
             "best_trial": best.number,
             "loss": round(final, 4),
-            "loss_definition": LOSS_DEFINITION,
+            "loss_kind": cal.loss,
+            "loss_definition": TRAJECTORY_LOSS_DEFINITION if cal.loss == "trajectory" else LOSS_DEFINITION,
+            "terms_in_loss": n_targets,
             "count_tolerance": cal.count_tolerance,
             "share_tolerance": cal.share_tolerance,
+            **(
+                {
+                    "trajectory_years": list(cal.trajectory_years),
+                    "la_count_tolerance": cal.la_count_tolerance,
+                    "la_share_tolerance": cal.la_share_tolerance,
+                    "trajectory_z": {k: round(v, 3) for k, v in terms.items()},
+                    "per_la_fit": {
+                        k: {"mae": round(v[0], 3), "correlation": round(v[1], 3)} for k, v in la_fit.items()
+                    },
+                }
+                if cal.loss == "trajectory"
+                else {}
+            ),
             "not_in_loss": sorted(not_in_loss(cal)),
             "seconds": round(time.perf_counter() - t_start),
             "targets": {
@@ -421,16 +548,61 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
     )
     atomic_write_text(out_dir / "calibrated.yaml", text)
     _write_trials(study, cal, out_dir / "trials.csv")
+    definition = TRAJECTORY_LOSS_DEFINITION if cal.loss == "trajectory" else LOSS_DEFINITION
     report = (
-        f"Calibration '{cal.study_name}': loss {final:.4f} ({LOSS_DEFINITION}); "
-        f"{len(rows)} targets, {n_targets} in the loss\n\n" + format_table(rows)
+        f"Calibration '{cal.study_name}': loss {final:.4f} ({definition}); "
+        f"{len(z)} terms, {n_targets} in the loss\n\n" + format_table(rows)
     )
+    if cal.loss == "trajectory":
+        report += "\n\n" + trajectory_table(terms, cal) + "\n\n" + la_fit_table(la_fit)
     atomic_write_text(out_dir / "fit_report.txt", report + "\n")
     if cal.install:
         shutil.copyfile(out_dir / "calibrated.yaml", CALIBRATED_FILE)
         log(f"installed as the default parameters: {CALIBRATED_FILE}")
     log(report)
     return doc
+
+
+def _split(key: str) -> tuple[str, int]:
+    name, year = key.rsplit("@", 1)
+    return name, int(year)
+
+
+def trajectory_table(terms: dict[str, float], cal: CalibrationConfig) -> str:
+    """The trajectory terms as a table: a row per measure, a column per year, z in each cell
+    (``*`` after a term left out of the loss)."""
+    names: dict[str, dict[int, str]] = {}
+    for k, v in terms.items():
+        name, year = _split(k)
+        names.setdefault(name, {})[year] = f"{v:+.2f}" + ("" if in_loss(k, cal) else "*")
+    years = sorted({y for row in names.values() for y in row})
+    width = max([len(n) for n in names] + [7])
+    lines = [
+        "Trajectory terms, z (gap / tolerance; * = not in the loss)",
+        f"{'measure':{width}s} " + " ".join(f"{y:>7d}" for y in years),
+    ]
+    for name, row in names.items():
+        lines.append(f"{name:{width}s} " + " ".join(f"{row.get(y, '.'):>7s}" for y in years))
+    return "\n".join(lines)
+
+
+def la_fit_table(fit: dict[str, list[float]]) -> str:
+    """Per-LA fit: mean absolute error across LAs (children, or points for shares) and the
+    correlation across LAs of model and published, by measure and year."""
+    names: dict[str, dict[int, tuple[float, float]]] = {}
+    for k, (mae, corr) in fit.items():
+        name, year = _split(k)
+        names.setdefault(name.removeprefix("la:"), {})[year] = (mae, corr)
+    years = sorted({y for row in names.values() for y in row})
+    width = max([len(n) for n in names] + [7])
+    lines = [
+        "Per-LA fit: mean absolute error across LAs / correlation (model vs published, each year)",
+        f"{'measure':{width}s} " + " ".join(f"{y:>12d}" for y in years),
+    ]
+    for name, row in names.items():
+        cells = [f"{row[y][0]:.1f}/{row[y][1]:.2f}" if y in row else "." for y in years]
+        lines.append(f"{name:{width}s} " + " ".join(f"{c:>12s}" for c in cells))
+    return "\n".join(lines)
 
 
 def _write_trials(study, cal: CalibrationConfig, path: Path) -> None:

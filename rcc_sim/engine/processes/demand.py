@@ -277,7 +277,7 @@ class Demand(Process):
         n_events = rng.poisson(rate / (self.lead_shares * self.children_per_lead).sum())
         band = rng.choice(5, size=n_events, p=self.lead_shares)
         age = self._uniform_age(band, rng)
-        uasc = rng.random(n_events) < self.uasc_share[band]
+        uasc = rng.random(n_events) < self.uasc_share[band] * self.world.uasc_factor(year_index)
         size = np.where((band < 4) & ~uasc, rng.choice(4, size=n_events, p=self.group_p) + 1, 1)
         t = np.sort(t0 + (t1 - t0) * rng.random(n_events))
         home = self.world.sample_points(la, n_events, rng)
@@ -311,10 +311,9 @@ class Demand(Process):
         band = np.searchsorted(np.array(AGE_BAND_EDGES[1:-1]), entry_ages, side="right")
         width = np.diff(AGE_BAND_EDGES)[band]
         weights, keys = [], []
+        uasc_share = self.uasc_share * w.uasc_factor(-1)  # the share in the year to the start date
         for uasc in (0, 1):
-            p_entry = (
-                self.age_shares[band] / width * DT * (self.uasc_share[band] if uasc else 1 - self.uasc_share[band])
-            )
+            p_entry = self.age_shares[band] / width * DT * (uasc_share[band] if uasc else 1 - uasc_share[band])
             surv = self.exits.survival_grid(entry_ages, UASC_HAZARD_MULTIPLIER if uasc else 1.0)
             weights.append((p_entry[:, None] * surv).ravel())
             keys.append(uasc)
