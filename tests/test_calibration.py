@@ -132,6 +132,46 @@ def test_loss_is_in_tolerance_units():
     assert "a" in cal_mod.not_in_loss(cal)
 
 
+def test_trajectory_terms_count_unless_their_measure_is_excluded():
+    cal = CalibrationConfig(loss="trajectory", excluded_targets=["provider_voluntary"], rescale_prices=False)
+    rows = [Row("cla_stock", "stock", 100.0, 105.0, "children", "count")]
+    terms = {"provider_voluntary@2019": -9.0, "stock@2019": 2.0, "la:stock@2019": 1.0}
+    assert not cal_mod.in_loss("provider_voluntary@2019", cal) and cal_mod.in_loss("la:stock@2019", cal)
+    # base-year z = 1 (5% over, 5% tolerance); the excluded measure's term does not count
+    assert cal_mod.loss(rows, cal, terms) == pytest.approx((1.0 + 4.0 + 1.0) / 3)
+    assert "+2.00" in cal_mod.trajectory_table(terms, cal) and "-9.00*" in cal_mod.trajectory_table(terms, cal)
+
+
+@pytest.mark.parametrize(
+    "values, msg",
+    [
+        ({"loss": "everything"}, "'calibration.loss' = 'everything': use base_year or trajectory"),
+        ({"trajectory_years": [2015, 2023]}, "'calibration.trajectory_years'"),
+        ({"trajectory_years": [2020]}, "'calibration.trajectory_years'"),
+        ({"trajectory_years": [2022, 2019]}, "'calibration.trajectory_years'"),
+    ],
+)
+def test_bad_trajectory_settings_are_refused(values, msg):
+    with pytest.raises(ConfigError, match=msg.replace("(", r"\(").replace("[", r"\[")):
+        to_object({"calibration": values})
+
+
+def test_uasc_share_follows_the_published_uasc_stock_before_the_base_year():
+    from rcc_sim.data import load_national_series
+    from rcc_sim.engine.world import build_world, uasc_factors
+
+    stock = dict(zip(*(load_national_series()["lait_cla_uasc_31mar_n"][k] for k in ("years", "values"))))
+    f = uasc_factors(2024)
+    assert f[2017] == pytest.approx(stock[2017] / stock[2023]) and max(f) == 2022  # 2023 is the reference
+    world = build_world(Config())  # spin-up from 31 March 2016
+    assert world.uasc_factor(-1) == pytest.approx(f[2016])  # the initial stock's year
+    assert world.uasc_factor(0) == pytest.approx(f[2017])
+    assert world.uasc_factor(8) == 1.0 and world.uasc_factor(20) == 1.0  # the base year's share from 2023 on
+    cfg = Config()
+    cfg.demand.uasc_by_year = False
+    assert build_world(cfg).uasc_factor(0) == 1.0
+
+
 def test_plausible_ranges_follow_the_loss_surface():
     import optuna
 
@@ -171,6 +211,16 @@ def test_calibration_study_runs_writes_provenance_and_resumes(tmp_path):
     assert prov["trials_completed"] == 2 and prov["loss"] >= 0 and prov["git_commit"]
     assert set(prov["targets"]) >= {"cla_stock", "placement_foster_all"}
     assert "breakdown" in doc["values"] and "ranges" in doc
+    # the experiment fits the trajectory 2017-2023 from the spin-up: per-measure-year and per-LA terms
+    assert prov["loss_kind"] == "trajectory" and prov["trajectory_years"] == [2017, 2023]
+    years = {int(k.rsplit("@", 1)[1]) for k in prov["trajectory_z"]}
+    assert years == set(range(2017, 2024))
+    assert {"stock@2017", "la:outside_la_over_20_miles@2023"} <= set(prov["trajectory_z"])
+    assert not any(k.startswith("over_20_miles@") for k in prov["trajectory_z"])  # no per-LA series for 10 LAs
+    fit = prov["per_la_fit"]["la:stock@2020"]
+    assert fit["mae"] >= 0 and -1 <= fit["correlation"] <= 1
+    report = (out / "fit_report.txt").read_text()
+    assert "Trajectory terms" in report and "Per-LA fit" in report
     # the first trial is the starting point (the current defaults)
     first = (out / "trials.csv").read_text().splitlines()[1].split(",")
     assert float(first[4]) == pytest.approx(Config().breakdown.unplanned_foster)

@@ -1,4 +1,4 @@
-"""Calibration: fit the free parameters to the published national statistics.
+"""Calibration: fit the free parameters to the published national statistics and their trajectory.
 
     rcc-sim-calibrate +experiment=calibration                 # fit, write outputs/calibration/<study>/
     rcc-sim-calibrate +experiment=calibration calibration.install=true   # ... and make it the default
@@ -12,6 +12,23 @@ published year.
 count_tolerance`` for counts and ``z = (model - published) / share_tolerance`` for shares (5% and
 2 percentage points by default, the issue's acceptance bands). The loss is the mean of z^2 over
 the targets in the loss, so a target exactly at the edge of its band contributes 1.
+
+**Trajectory loss** (``calibration.loss: trajectory``, the experiment's default). The run includes
+its spin-up from 31 March 2016, driven by each LA's published starts, and the loss is the mean of
+z^2 over three kinds of term (``TRAJECTORY_LOSS_DEFINITION``, :func:`trajectory_terms`):
+
+* the base-year targets above, for the model's year to 31 March 2024 (from its spin-up);
+* each national measure of the validation page (:mod:`rcc_sim.studies.validate`) with a published
+  value in a year of ``trajectory_years`` (2017-2023): stock, flows, UASC, distance and locality,
+  stability, placement types, Ofsted carers and homes, providers; z = gap / the measure's own
+  tolerance there. Prices and spend are left out (published in cash, the model in 2024 prices:
+  stage 3 rescales them), as are the market measures (one published year);
+* each per-LA series (stock, starts, ceased, placed outside the LA and over 20 miles, 3+
+  placements) in each year: z = mean absolute error across LAs / (``la_count_tolerance`` x the
+  mean published value) for counts, / ``la_share_tolerance`` for shares.
+
+The fit report adds the trajectory's z table and the per-LA fit (MAE and correlation across LAs,
+each year); ``calibrated.yaml`` records both in its provenance.
 
 **Stages.**
 
