@@ -421,6 +421,16 @@ class Design:
     def n_comparison(self) -> int:
         return int((self.cohort < 0).sum())
 
+    def identified_cohorts(self, h: int) -> list[int]:
+        """The RCCs (cohort indices) with both a pre and a post year among the first ``h`` years:
+        the ones a difference-in-differences over that window can identify."""
+        post = self.post[:, :h]
+        return [
+            k
+            for k in range(len(self.cohorts))
+            if (post[self.cohort == k] > 0).any() and (post[self.cohort == k] == 0).any()
+        ]
+
 
 def designs(
     cohorts: list[Cohort], la: Sequence[str], stat_years: Sequence[int], base_year: int, path: Path | str = "study"
@@ -465,11 +475,7 @@ def _mean_where(x: np.ndarray, mask: np.ndarray) -> float:
 def _horizon_rows(design: Design, y_pf: np.ndarray, y_sq: np.ndarray, h: int) -> list[dict] | None:
     """DiD per replicate for one design, outcome and horizon (first h years). y_*: (rep, la, year)."""
     post = design.post[:, :h]
-    treated_cohorts = [
-        k
-        for k in range(len(design.cohorts))
-        if (post[design.cohort == k] > 0).any() and (post[design.cohort == k] == 0).any()
-    ]
+    treated_cohorts = design.identified_cohorts(h)
     if not treated_cohorts:
         return None
     # members of an RCC live throughout the window have no pre-period: not identified, left out

@@ -380,11 +380,7 @@ def horizon_panel(design: Design, h: int, years: Sequence[int]) -> tuple[np.ndar
     """The LAs and post indicator of ``design`` in the first ``h`` years: RCCs without both a pre
     and a post year in the window are left out (their members too). None if no RCC is left."""
     post = design.post[:, :h]
-    ok_cohorts = [
-        k
-        for k in range(len(design.cohorts))
-        if (post[design.cohort == k] > 0).any() and (post[design.cohort == k] == 0).any()
-    ]
+    ok_cohorts = design.identified_cohorts(h)
     if not ok_cohorts:
         return None
     keep = (design.cohort < 0) | np.isin(design.cohort, ok_cohorts)
