@@ -22,6 +22,7 @@ naming it when it holds nothing they can use:
     rcc-sim-report <study>      # report.html
     rcc-sim-evaluate <study>    # DiD evaluation design on simulated data
     rcc-sim-rollout <study>     # net present cost of a roll-out
+    rcc-sim-decision <psa study> --designs <study>   # the decision page (decision.html)
 
 ``rcc-sim-validate`` runs the standard validation (England status quo, 3 seeds, 10 years; runs
 cached in its output directory) or reads runs (``--from <dir>``) and writes the validation page.
@@ -237,10 +238,12 @@ def workbench(cfg: DictConfig) -> None:
 # ---------------------------------------------------------------------------------------------
 # Commands that read runs (argparse). Each returns its exit code; the console script exits with it.
 # ---------------------------------------------------------------------------------------------
-def _parser(prog: str, description: str, path_help: str = "a study (sweep) directory, or one run directory"):
-    """The parser of a command whose first argument is a directory of runs."""
+def _parser(
+    prog: str, description: str, path_help: str = "a study (sweep) directory, or one run directory", optional=False
+):
+    """The parser of a command whose first argument is a directory (of runs); ``optional``: may be left out."""
     p = argparse.ArgumentParser(prog=prog, description=description)
-    p.add_argument("path", type=Path, help=path_help)
+    p.add_argument("path", type=Path, help=path_help, **({"nargs": "?", "default": None} if optional else {}))
     return p
 
 
@@ -368,13 +371,61 @@ def report(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("-o", "--output", help=f"where to write the report (default: <dir>/{REPORT_FILE})")
     args = p.parse_args(argv)
+    return _page_written(prog, "report", lambda: write_report(args.dir, args.output), ReportError)
+
+
+def _page_written(prog: str, what: str, write: Callable[[], Path], error: type[Exception]) -> int:
+    """Call ``write()``, which returns the page it wrote, and say where and in how long; an
+    ``error`` is one message (naming the path) and exit code 2."""
     t0 = time.perf_counter()
     try:
-        target = write_report(args.dir, args.output)
-    except ReportError as exc:
+        target = write()
+    except error as exc:
         return _failed(prog, exc)
-    print(f"{prog}: report written to {target} ({time.perf_counter() - t0:.1f} s)")
+    print(f"{prog}: {what} written to {target} ({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+def decision(argv: Sequence[str] | None = None) -> int:
+    """``rcc-sim-decision [psa study] [--designs study]``: write decision.html."""
+    from rcc_sim.reporting.decision import DESIGN_FILE, PAGE_FILE, DecisionError, load, rebuild_command, write_page
+
+    prog = "rcc-sim-decision"
+    p = _parser(
+        prog,
+        "Write the decision page: one self-contained HTML page that opens with what a minister or an evaluation "
+        "lead needs - the roll-out's net present cost over the draws (histogram, probability of saving), the "
+        "outcome differences per child with intervals, the value-of-information ranking, the tornado - and which "
+        "evaluation design detects what, by when. rcc-sim-psa writes it at the end of a study without the "
+        "designs; this rebuilds it from the files already written.",
+        "a PSA study directory (psa.nc, from rcc-sim-psa)",
+        optional=True,
+    )
+    p.add_argument(
+        "--designs",
+        type=Path,
+        default=None,
+        help=f"an evaluation-design study: its directory, its evaluation/ directory or its {DESIGN_FILE} "
+        "(from rcc-sim-evaluate)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help=f"the page (default <psa study>/{PAGE_FILE}, else beside the design table)",
+    )
+    args = p.parse_args(argv)
+    if args.path is None and args.designs is None:
+        p.error("give a PSA study directory, --designs <study>, or both")
+
+    def write() -> Path:
+        inputs = load(args.path, args.designs, command=rebuild_command(args.path, args.designs))
+        for line in inputs.missing:  # the page says it too
+            print(f"{prog}: {line}", file=sys.stderr)
+        return write_page(inputs, args.output)
+
+    return _page_written(prog, "page", write, DecisionError)
 
 
 def _paired_study_command(

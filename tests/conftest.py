@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,64 @@ def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Completed
     return subprocess.run(
         rcc_sim_command() + list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# A real headless browser for the pages' browser tests (Debian's chromium, driven by selenium
+# through chromedriver): skips, saying why, when it is not installed - except under CI (``CI``
+# set), where a missing browser is a failure. Screenshots and PDFs go to ARTIFACTS (git-ignored).
+# ---------------------------------------------------------------------------------------------
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--window-size=1000,1000",
+)
+
+
+def _need(what: str, ok: bool) -> None:
+    if ok:
+        return
+    msg = f"{what} is not installed (apt-get install -y chromium chromium-driver; pip install selenium)"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI: {msg}")
+    pytest.skip(msg)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _need("chromium", CHROMIUM is not None)
+    _need("chromedriver", CHROMEDRIVER is not None)
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _need("selenium", False)
+    profile = tempfile.mkdtemp(prefix="rcc-sim-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in FLAGS + (f"--user-data-dir={profile}",):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def open_page(driver, path: Path):
+    """Open the page ``path`` in the browser with an empty console log; the driver."""
+    driver.get_log("browser")  # what earlier pages logged
+    driver.get(path.as_uri())
+    driver.execute_script("return document.readyState")
+    return driver

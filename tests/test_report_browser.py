@@ -1,5 +1,5 @@
 """The report as a person sees it: opened offline in a real headless browser (Debian's chromium,
-driven by selenium through /usr/bin/chromedriver).
+driven by selenium through /usr/bin/chromedriver; the ``browser`` fixture is in conftest.py).
 
 Checks that every image loads, the console has no errors, nothing is fetched from the network,
 the page fits its width, and that it prints to PDF. Keeps a full-page screenshot and the PDF in
@@ -10,71 +10,19 @@ not installed - except under CI (``CI`` set), where a missing browser is a failu
 from __future__ import annotations
 
 import base64
-import os
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
+from conftest import ARTIFACTS, open_page
 from test_report import make_study
 
 from rcc_sim.reporting import report
-
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-    "--window-size=1000,1000",
-)
-
-
-def _need(what: str, ok: bool) -> None:
-    if ok:
-        return
-    msg = f"{what} is not installed (apt-get install -y chromium chromium-driver; pip install selenium)"
-    if os.environ.get("CI"):
-        pytest.fail(f"CI: {msg}")
-    pytest.skip(msg)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _need("chromium", CHROMIUM is not None)
-    _need("chromedriver", CHROMEDRIVER is not None)
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        _need("selenium", False)
-    profile = tempfile.mkdtemp(prefix="rcc-sim-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in FLAGS + (f"--user-data-dir={profile}",):
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def page(browser, tmp_path_factory):
     root, _ = make_study(tmp_path_factory.mktemp("browser_study"))
     path = report.write_report(root)
-    browser.get(path.as_uri())
-    browser.execute_script("return document.readyState")
-    return browser, path
+    return open_page(browser, path), path
 
 
 def test_every_image_loads(page):
@@ -158,10 +106,7 @@ def validation_page(browser, tmp_path_factory):
     from rcc_sim.reporting.validation import Inputs, write_page
 
     path = write_page(Inputs(validate.combine(validate.load_runs(dirs))), out / validate.PAGE_FILE)
-    browser.get_log("browser")  # start from an empty console log
-    browser.get(path.as_uri())
-    browser.execute_script("return document.readyState")
-    return browser, path
+    return open_page(browser, path), path
 
 
 def test_validation_page_renders_without_errors_and_fetches_nothing(validation_page):

@@ -114,7 +114,8 @@ def styled(fn):
     return inner
 
 
-def _figure(height: float, nrows: int = 1, ncols: int = 1, **kw) -> tuple[Figure, np.ndarray]:
+def new_figure(height: float, nrows: int = 1, ncols: int = 1, **kw) -> tuple[Figure, np.ndarray]:
+    """A figure :data:`WIDTH` wide and ``height`` inches high with a grid of axes (always 2-d)."""
     fig = Figure(figsize=(WIDTH, height), layout="constrained")
     FigureCanvasAgg(fig)  # headless: no pyplot, no global figure list
     return fig, fig.subplots(nrows, ncols, squeeze=False, **kw)
@@ -206,7 +207,7 @@ def _grid(
     height_per_row: float = 2.6,
 ) -> Figure:
     nrows = -(-len(panels) // ncols)
-    fig, axes = _figure(height_per_row * nrows + 0.6, nrows, ncols, sharex=True)
+    fig, axes = new_figure(height_per_row * nrows + 0.6, nrows, ncols, sharex=True)
     for ax, (title, ylabel, da) in zip(axes.flat, panels):
         _series_panel(ax, da, colors, title, ylabel)
     for ax in axes.flat[len(panels) :]:
@@ -310,7 +311,7 @@ def fig_spend(ds: xr.Dataset, colors: dict[str, str], baseline: str | None = Non
     cum = cum.where(present(ds))  # keep absent replicates absent (cumsum turns NaN into 0)
     others = [s for s in ds.scenario.values if s != baseline]
     paired = baseline is not None and bool(others)
-    fig, axes = _figure(
+    fig, axes = new_figure(
         9.6 if paired else 7.4, 3 if paired else 2, 1, height_ratios=[1, 1, 1.3] if paired else [1, 1.3]
     )
     _series_panel(axes[0, 0], cum, colors, "Cumulative net cost", "GBP million")
@@ -367,7 +368,7 @@ def rcc_costs(ds: xr.Dataset) -> dict[str, dict[str, float]]:
 @styled
 def fig_rcc_costs(ds: xr.Dataset, colors: dict[str, str]) -> Figure:
     costs = rcc_costs(ds)
-    fig, axes = _figure(3.8)
+    fig, axes = new_figure(3.8)
     items = list(RCC_COSTS)
     _hbars(axes[0, 0], items, {s: [costs[s][k] for k in items] for s in costs}, colors)
     axes[0, 0].axvline(0, color="#555555", linewidth=0.8)
@@ -448,7 +449,7 @@ def fig_map(
     x0, x1, y0, y1 = x0 - pad, x1 + pad, y0 - pad, y1 + pad
     aspect = 1.0 / np.cos(np.deg2rad((y0 + y1) / 2))
     map_h = float(np.clip((WIDTH - 1.9) * (y1 - y0) * aspect / (x1 - x0), 2.5, 7.5))
-    fig, axes = _figure(map_h + 1.9)
+    fig, axes = new_figure(map_h + 1.9)
     ax = axes[0, 0]
     finite = values[np.isfinite(values)]
     if diverging:
@@ -516,7 +517,7 @@ def fig_forest(
     """Effects with 95% intervals by area. ``rows``: (area label, indented?); ``panels``: (title,
     unit, {scenario: (mean, low, high) arrays over rows})."""
     n = len(rows)
-    fig, axes = _figure(0.3 * n + 2.0, 1, len(panels), sharey=True)
+    fig, axes = new_figure(0.3 * n + 2.0, 1, len(panels), sharey=True)
     y = np.arange(n)
     for ax, (_title, unit, data) in zip(axes[0], panels):
         k = len(data)

@@ -221,7 +221,12 @@ def level_num(name: str, v: float) -> str:
 
 
 def effect_decimals(name: str, mean: float, lo: float, hi: float) -> int:
-    k = display_scale(name)
+    return interval_decimals(mean, lo, hi, display_scale(name))
+
+
+def interval_decimals(mean: float, lo: float, hi: float, k: float = 1.0) -> int:
+    """Decimals for a difference ``mean`` with interval ``lo``-``hi``, shown multiplied by ``k``
+    (100 for a share in percentage points): from the interval's width, enough to show the mean."""
     width = (hi - lo) * k if np.isfinite(lo) and np.isfinite(hi) else float("nan")
     d = _interval_decimals(width) if np.isfinite(width) and width > 0 else _decimals(abs(mean) * k)
     while d < 4 and np.isfinite(mean) and mean != 0 and round(abs(mean) * k, d) == 0:

@@ -9,7 +9,6 @@ Dataset (:func:`rcc_sim.studies.workbench.summarise`).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from rcc_sim.reporting import plots
-from rcc_sim.reporting.report.page import CSS, Page, esc, html_table
+from rcc_sim.reporting.report.page import Page, document, esc, html_table
 from rcc_sim.reporting.wording import (
     DAGGER,
     NOISE,
@@ -35,7 +34,6 @@ from rcc_sim.reporting.wording import (
     number_text,
     within_noise,
 )
-from rcc_sim.run import git_state, package_versions
 
 if TYPE_CHECKING:
     from rcc_sim.studies.workbench import Plan
@@ -480,19 +478,13 @@ def render(ds: xr.Dataset, plan: Plan | None = None, command: str = "") -> str:
     section_figures(page, ds)
     section_designs(page, ds, plan)
     section_runs(page, ds, command)
-    toc = "".join(f'<li><a href="#{a}">{esc(t)}</a></li>' for a, t in page.toc)
-    gen = git_state()
-    now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{CSS}{EXTRA_CSS}</style></head><body><main>"
-        f'<header><p class="kicker">rcc-sim co-design workbench</p><h1>{esc(title)}</h1>'
-        f'<p class="lede">{esc(lede)}.</p>'
-        f'<p class="caveat"><strong>Read this first.</strong> {esc(CAVEAT)}</p></header>'
-        f"<nav><strong>Contents</strong><ol>{toc}</ol></nav>"
-        + "".join(page.parts)
-        + f"<footer>Generated {esc(now)} by rcc-sim {esc(package_versions().get('rcc-sim', '?'))} "
-        f"(code {esc((gen.get('commit') or 'unknown')[:12])}{' with uncommitted changes' if gen.get('dirty') else ''})"
-        f" in {time.perf_counter() - t0:.1f} s. {esc(CAVEAT)}</footer></main></body></html>\n"
+    return document(
+        page,
+        title,
+        "rcc-sim co-design workbench",
+        CAVEAT,
+        t0,
+        lede=f"{lede}.",
+        extra_css=EXTRA_CSS,
+        footer_note=CAVEAT,
     )

@@ -31,7 +31,8 @@ the jobs of a Hydra sweep (``psa.draw=<i>``, one job per draw, on any launcher) 
 percentiles, the probability that the roll-out saves money (NPC < 0; with its Monte Carlo
 binomial interval), the same for the public-sector view, and each outcome difference per child
 with its 2.5-97.5% percentiles; written as ``psa.nc`` (dims draw, input), ``psa.csv`` (one row per
-draw) and ``psa.md``.
+draw) and ``psa.md``, and the decision page ``decision.html`` (:mod:`rcc_sim.reporting.decision`;
+``rcc-sim-decision <study> --designs <evaluation study>`` rebuilds it with the evaluation designs).
 
 **Value of information** (:func:`value_of_information`). Decision: roll-out or status quo.
 Incremental net benefit of the roll-out INB = -NPC (GBP m) + sum of ``psa.outcome_weights`` x the
@@ -90,6 +91,9 @@ OUTCOMES = (
     "net_cost_per_child_year",
 )
 SAMPLERS = ("sobol", "latin")
+VOI_MIN_DRAWS = (
+    100  # fewer draws than this: the metamodel (regression) estimates of EVPPI are unreliable, said in words
+)
 
 Log = Callable[[str], None]
 
@@ -456,7 +460,9 @@ def run_psa(cfg: Config, study_dir: Path, log: Log = print) -> PsaResult | dict[
     return summarise(cfg, Path(study_dir), params, x, read_draws(tasks, other_commit=True), log)
 
 
-def _q(y: np.ndarray) -> dict[str, float]:
+def spread(y: np.ndarray) -> dict[str, float]:
+    """Mean, median, 2.5% and 97.5% percentiles, standard deviation and Monte Carlo standard error
+    of the mean over the draws."""
     y = np.asarray(y, dtype=np.float64)
     lo, med, hi = np.percentile(y, [2.5, 50, 97.5])
     sd = float(y.std(ddof=1)) if len(y) > 1 else np.nan
@@ -540,14 +546,14 @@ def summarise(
         "stat_years": first["stat_years"],
         "rate": study.rate,
         "sampler": study.sampler,
-        "npc_gbp_m": _q(npc),
+        "npc_gbp_m": spread(npc),
         "p_saves": probability(npc < 0),
-        "npc_public_sector_gbp_m": _q(public),
+        "npc_public_sector_gbp_m": spread(public),
         "p_saves_public_sector": probability(public < 0),
         "pv_status_quo_gbp_m": float(table["pv_status_quo_gbp_m"].mean()),
         "components_gbp_m": {c: float(table[f"npc_{c}_gbp_m"].mean()) for c in first["components_gbp_m"]},
         "outcomes": {
-            name: {"status_quo": float(table[f"status_quo_{name}"].mean()), **_q(table[f"diff_{name}"])}
+            name: {"status_quo": float(table[f"status_quo_{name}"].mean()), **spread(table[f"diff_{name}"])}
             for name in first["outcomes"]
         },
         "mean_wall_seconds_per_draw": float(table["wall_seconds"].mean()),
@@ -569,6 +575,9 @@ def summarise(
         atomic_write_text(study_dir / "psa.json", json.dumps(summary, indent=1, default=float) + "\n"),
         atomic_write_text(study_dir / "psa.md", text),
     ]
+    from rcc_sim.reporting.decision import write_for_psa
+
+    files.append(write_for_psa(study_dir))  # decision.html: the page a minister reads first
     log(text)
     return PsaResult(ds, table, summary, voi, text, files, failed)
 
@@ -809,6 +818,10 @@ def run_tornado(cfg: Config, study_dir: Path, log: Log = print) -> dict[str, Any
         atomic_write(root / "tornado.csv", lambda tmp: table.to_csv(tmp, index=False)),
         atomic_write_text(root / "tornado.md", text),
     ]
+    if (Path(study_dir) / "psa.nc").is_file():  # the decision page again, now with the tornado
+        from rcc_sim.reporting.decision import write_for_psa
+
+        files.append(write_for_psa(Path(study_dir)))
     log(text)
     failed = [r for r in records if r.get("status") != "done"]
     return {"table": table, "files": files, "failed": failed, "text": text}
@@ -1002,8 +1015,11 @@ def summary_text(s: dict[str, Any], voi: pd.DataFrame, params: list[FreeParamete
             f"| {r['kind']}{' (calibrated)' if r['calibrated'] else ''} | {_short(str(r['name']))} | "
             f"{r['evppi_gbp_m']:,.2f} | {100 * r['share_of_evpi']:.0f}% | {r['r2']:.2f} |"
         )
-    if s["n_done"] < 100:
-        lines += ["", f"Only {s['n_done']} draws: the value-of-information estimates are unreliable below about 100."]
+    if s["n_done"] < VOI_MIN_DRAWS:
+        lines += [
+            "",
+            f"Only {s['n_done']} draws: the value-of-information estimates are unreliable below about {VOI_MIN_DRAWS}.",
+        ]
     lines += ["", measure_first(voi, s["evpi_gbp_m"], s["inb_sd_gbp_m"])]
     if s["failed"]:
         lines += ["", f"Draws not done (failed, missing or stale): {[f['draw'] for f in s['failed']]}"]

@@ -20,7 +20,6 @@ the numbers, :mod:`.page` holds the HTML helpers.
 
 from __future__ import annotations
 
-import datetime as _dt
 import time
 from pathlib import Path
 
@@ -44,10 +43,9 @@ from rcc_sim.reporting.report.loading import (
     scenario_words,
 )
 from rcc_sim.reporting.report.market import section_market
-from rcc_sim.reporting.report.page import CSS, Page, esc
+from rcc_sim.reporting.report.page import Page, document
 from rcc_sim.reporting.report.provenance import section_provenance
 from rcc_sim.reporting.report.summary import HEADLINE, section_summary
-from rcc_sim.run import git_state, package_versions
 
 CAVEAT = (
     "These are model outputs under the assumptions stated below, not forecasts: they show how the "
@@ -73,21 +71,8 @@ def render(study: Study, keep_figures: list | None = None) -> str:
     section_assumptions(page, study, res)
     section_provenance(page, study, out_path)
     title = plots.label(f"{scenario_words(study)} in {res.total_label}")
-    gen = git_state()
-    now = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    toc = "".join(f'<li><a href="#{a}">{esc(t)}</a></li>' for a, t in page.toc)
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>"
-        f'<header><p class="kicker">rcc-sim report \u00b7 {esc(study.path.resolve().name)}</p><h1>{esc(title)}</h1>'
-        f'<p class="caveat"><strong>Read this first.</strong> {esc(CAVEAT)}</p></header>'
-        f"<nav><strong>Contents</strong><ol>{toc}</ol></nav>"
-        + "".join(page.parts)
-        + f"<footer>Generated {esc(now)} by rcc-sim {esc(package_versions().get('rcc-sim', '?'))} "
-        f"(code {esc((gen.get('commit') or 'unknown')[:12])}{' with uncommitted changes' if gen.get('dirty') else ''})"
-        f" in {time.perf_counter() - t0:.1f} s. {esc(CAVEAT)}</footer></main></body></html>\n"
-    )
+    kicker = f"rcc-sim report \u00b7 {study.path.resolve().name}"
+    return document(page, title, kicker, CAVEAT, t0, footer_note=CAVEAT)
 
 
 def write_report(path: str | Path, out: str | Path | None = None, ds: xr.Dataset | None = None) -> Path:

@@ -1,10 +1,13 @@
-"""The page: its style sheet, HTML helpers and :class:`Page`, which collects the sections,
-their figures (embedded PNGs) and the contents list."""
+"""The page: its style sheet, HTML helpers, :class:`Page`, which collects the sections, their
+figures (embedded PNGs) and the contents list, and :func:`document`, the whole HTML page around
+them (shared by the report, the validation page, the workbench and the decision page)."""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
+import time
 from typing import Any
 
 from rcc_sim.reporting import plots
@@ -135,3 +138,41 @@ class Page:
         )
         if self.keep is not None:
             self.keep.append((f"figure-{self.n_fig}", fig))
+
+
+def document(
+    page: Page,
+    title: str,
+    kicker: str,
+    caveat: str,
+    started: float,
+    *,
+    head_title: str | None = None,
+    lede: str = "",
+    header_extra: str = "",
+    extra_css: str = "",
+    footer_note: str = "",
+) -> str:
+    """The self-contained HTML page: a header (kicker, title, lede, the caveat to read first and
+    ``header_extra``, trusted HTML), the contents list, ``page``'s sections, and a footer saying when,
+    by which rcc-sim and code commit, and in how long (from ``started``, a ``time.perf_counter()``)
+    it was made, then ``footer_note``."""
+    from rcc_sim.run import git_state, package_versions
+
+    gen = git_state()
+    now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    toc = "".join(f'<li><a href="#{a}">{esc(t)}</a></li>' for a, t in page.toc)
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(head_title or title)}</title><style>{CSS}{extra_css}</style></head><body><main>"
+        f'<header><p class="kicker">{esc(kicker)}</p><h1>{esc(title)}</h1>'
+        + (f'<p class="lede">{esc(lede)}</p>' if lede else "")
+        + f'<p class="caveat"><strong>Read this first.</strong> {esc(caveat)}</p>{header_extra}</header>'
+        f"<nav><strong>Contents</strong><ol>{toc}</ol></nav>"
+        + "".join(page.parts)
+        + f"<footer>Generated {esc(now)} by rcc-sim {esc(package_versions().get('rcc-sim', '?'))} "
+        f"(code {esc((gen.get('commit') or 'unknown')[:12])}{' with uncommitted changes' if gen.get('dirty') else ''})"
+        f" in {time.perf_counter() - started:.1f} s.{' ' + esc(footer_note) if footer_note else ''}"
+        "</footer></main></body></html>\n"
+    )

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime as _dt
 import re
 import time
 from dataclasses import dataclass, field
@@ -30,9 +29,8 @@ import xarray as xr
 
 from rcc_sim.files import atomic_write_text
 from rcc_sim.reporting import plots
-from rcc_sim.reporting.report.page import CSS, Page, esc, html_table
+from rcc_sim.reporting.report.page import Page, document, esc, html_table
 from rcc_sim.reporting.validation.figures import SMALL, fig_scatter, fig_series
-from rcc_sim.run import git_state, package_versions
 from rcc_sim.studies import validate as v
 
 EXTRA_CSS = """
@@ -508,22 +506,9 @@ def render(inputs: Inputs, keep_figures: list | None = None, out_path: Path | No
     section_per_la(page, inputs, num)
     section_extras(page, inputs, num)
     section_sources(page, inputs, num, out_path)
-    gen = git_state()
-    now = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    toc = "".join(f'<li><a href="#{a}">{esc(t)}</a></li>' for a, t in page.toc)
     where = _where(inputs.runs)
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(TITLE)} ({esc(where)})</title><style>{CSS}{EXTRA_CSS}</style></head><body><main>"
-        f'<header><p class="kicker">rcc-sim validation \u00b7 status quo \u00b7 {esc(where)}</p><h1>{esc(TITLE)}</h1>'
-        f'<p class="caveat"><strong>Read this first.</strong> {esc(CAVEAT)}</p></header>'
-        f"<nav><strong>Contents</strong><ol>{toc}</ol></nav>"
-        + "".join(page.parts)
-        + f"<footer>Generated {esc(now)} by rcc-sim {esc(package_versions().get('rcc-sim', '?'))} "
-        f"(code {esc((gen.get('commit') or 'unknown')[:12])}{' with uncommitted changes' if gen.get('dirty') else ''})"
-        f" in {time.perf_counter() - t0:.1f} s.</footer></main></body></html>\n"
-    )
+    kicker = f"rcc-sim validation \u00b7 status quo \u00b7 {where}"
+    return document(page, TITLE, kicker, CAVEAT, t0, head_title=f"{TITLE} ({where})", extra_css=EXTRA_CSS)
 
 
 def write_page(inputs: Inputs, out: str | Path) -> Path:
