@@ -175,9 +175,13 @@ class DemandParams:
         "DfE CLA 2024 starting during the year by age",
         **SHARE,
     )
-    # the UASC share of starts follows the published series in the spin-up's years (rcc_sim/engine/world.py,
-    # uasc_factors: DfE CLA UASC share of starts 2020-2023 10-22%); off: the base year's share throughout
-    uasc_by_year: bool = True
+    uasc_by_year: bool = param(
+        True,
+        "switch",
+        "DfE CLA via LAIT, UASC at 31 March 2016-2023 (national_timeseries): in the spin-up's years the UASC share "
+        "of starts moves with the published UASC stock (rcc_sim/engine/world.py, uasc_factors); False: the base "
+        "year's share throughout",
+    )
     male_share: float = param(0.53, "share of non-UASC children", "DfE CLA 2024 (53% of non-UASC)", **SHARE)
     uasc_male_share: float = param(0.95, "share of UASC", "DfE CLA 2024: most UASC are boys aged 16-17", **SHARE)
     uasc_share_of_starts: list[float] = param(
