@@ -445,6 +445,9 @@ class Demand(Process):
             if child.tier == 3:  # needing secure welfare care on arrival (or at the base date)
                 self.placement.secure_need(child, referral=not initial)
             children.append(child)
+        children, group = self._place_secure_siblings(children, group)
+        if not children:
+            return
         lead = group[0]
         band = bisect.bisect_right(edges, lead.age)
         placement = self.placement
@@ -467,6 +470,18 @@ class Demand(Process):
         for c, x in zip(children, pre):
             if x is not None and x[0] > t:
                 self.clock.at(x[0] - t, self._pre_exit_move, c, x[1])
+
+    def _place_secure_siblings(self, children: list[Child], group: list) -> tuple[list[Child], list]:
+        """A sibling needing secure welfare care on arrival is placed on its own (a secure home,
+        or held unregistered), never with its siblings in a foster or kinship home. Returns the
+        rest of the group (children and their records) to place together."""
+        if len(children) == 1 or all(c.tier != 3 for c in children):
+            return children, group
+        for c in children:
+            if c.tier == 3:
+                self.placement.search_and_place(c)
+        rest = [(c, r) for c, r in zip(children, group) if c.tier != 3]
+        return [c for c, _ in rest], [r for _, r in rest]
 
     def _pre_exit_plan(self, child: Child, r) -> tuple[float, int] | None:
         """(day, placement type) of the planned move that precedes the child's exit, or None:
