@@ -13,7 +13,9 @@ and the placement mix: the median and the 5-95% range across runs.
 
     python experiments/projection.py [--draws 20] [--years 10] [--jobs 2] [--no-assumptions]
 
-About 90 s per ten-year run on one core here (20 runs: 15.5 min with 2 jobs).
+About 90 s per ten-year run on one core here (20 runs: 15.5 min with 2 jobs), measured before the
+8-year spin-up; with it, expect about 130-150 s a run. Not re-run since the trajectory calibration
+(b99f08a): numbers quoted from it elsewhere predate that fit.
 """
 
 from __future__ import annotations
