@@ -585,41 +585,33 @@ def _split(key: str) -> tuple[str, int]:
     return name, int(year)
 
 
+def _measure_year_table(title: str, cells: dict[str, str], cell_width: int) -> str:
+    """A text table of ``<measure>@<year>`` -> cell text: a row per measure, a column per year."""
+    rows: dict[str, dict[int, str]] = {}
+    for k, text in cells.items():
+        name, year = _split(k)
+        rows.setdefault(name, {})[year] = text
+    years = sorted({y for row in rows.values() for y in row})
+    width = max([len(n) for n in rows] + [7])
+    lines = [title, f"{'measure':{width}s} " + " ".join(f"{y:>{cell_width}d}" for y in years)]
+    for name, row in rows.items():
+        lines.append(f"{name:{width}s} " + " ".join(f"{row.get(y, '.'):>{cell_width}s}" for y in years))
+    return "\n".join(lines)
+
+
 def trajectory_table(terms: dict[str, float], cal: CalibrationConfig) -> str:
     """The trajectory terms as a table: a row per measure, a column per year, z in each cell
     (``*`` after a term left out of the loss)."""
-    names: dict[str, dict[int, str]] = {}
-    for k, v in terms.items():
-        name, year = _split(k)
-        names.setdefault(name, {})[year] = f"{v:+.2f}" + ("" if in_loss(k, cal) else "*")
-    years = sorted({y for row in names.values() for y in row})
-    width = max([len(n) for n in names] + [7])
-    lines = [
-        "Trajectory terms, z (gap / tolerance; * = not in the loss)",
-        f"{'measure':{width}s} " + " ".join(f"{y:>7d}" for y in years),
-    ]
-    for name, row in names.items():
-        lines.append(f"{name:{width}s} " + " ".join(f"{row.get(y, '.'):>7s}" for y in years))
-    return "\n".join(lines)
+    cells = {k: f"{v:+.2f}" + ("" if in_loss(k, cal) else "*") for k, v in terms.items()}
+    return _measure_year_table("Trajectory terms, z (gap / tolerance; * = not in the loss)", cells, 7)
 
 
 def la_fit_table(fit: dict[str, list[float]]) -> str:
     """Per-LA fit: mean absolute error across LAs (children, or points for shares) and the
     correlation across LAs of model and published, by measure and year."""
-    names: dict[str, dict[int, tuple[float, float]]] = {}
-    for k, (mae, corr) in fit.items():
-        name, year = _split(k)
-        names.setdefault(name.removeprefix("la:"), {})[year] = (mae, corr)
-    years = sorted({y for row in names.values() for y in row})
-    width = max([len(n) for n in names] + [7])
-    lines = [
-        "Per-LA fit: mean absolute error across LAs / correlation (model vs published, each year)",
-        f"{'measure':{width}s} " + " ".join(f"{y:>12d}" for y in years),
-    ]
-    for name, row in names.items():
-        cells = [f"{row[y][0]:.1f}/{row[y][1]:.2f}" if y in row else "." for y in years]
-        lines.append(f"{name:{width}s} " + " ".join(f"{c:>12s}" for c in cells))
-    return "\n".join(lines)
+    cells = {k.removeprefix("la:"): f"{mae:.1f}/{corr:.2f}" for k, (mae, corr) in fit.items()}
+    title = "Per-LA fit: mean absolute error across LAs / correlation (model vs published, each year)"
+    return _measure_year_table(title, cells, 12)
 
 
 def _write_trials(study, cal: CalibrationConfig, path: Path) -> None:
