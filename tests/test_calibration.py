@@ -190,6 +190,41 @@ def test_plausible_ranges_follow_the_loss_surface():
     assert r["y"]["lo"] <= r["y"]["best"] <= r["y"]["hi"]
 
 
+def test_an_undersampled_region_takes_the_k_plus_1_best_trials():
+    """Two of 30 trials inside the chi-square region cannot span 3 parameters: the ranges come
+    from the 4 best trials, and say so."""
+    params = [FreeParameter(key=k, lo=0.0, hi=10.0) for k in "abc"]
+    cal = CalibrationConfig(parameters=params, confidence=0.95)
+    rng = np.random.default_rng(0)
+    values = [{k: float(v) for k, v in zip("abc", rng.uniform(0, 10, 3))} for _ in range(30)]
+    losses = [1.0 + 0.5 * i for i in range(30)]  # 100 terms: only trials 0 and 1 lie within chi2(3)
+    r = cal_mod.ranges_from_trials(losses, values, cal, n_targets=100)
+    assert {x["rule"] for x in r.values()} == {"k+1 best"} and r["a"]["trials_in_region"] == 4
+    for k in "abc":
+        four = [v[k] for v in values[:4]]
+        assert (r[k]["lo"], r[k]["hi"]) == (round(min(four), 6), round(max(four), 6))
+    dense = cal_mod.ranges_from_trials([1.0 + 0.001 * i for i in range(30)], values, cal, n_targets=100)
+    assert dense["a"]["rule"] == "chi-square region" and dense["a"]["trials_in_region"] == 30
+
+
+@pytest.mark.parametrize("study", ["sensitivity", "rollout_psa"])
+def test_shipped_studies_draw_inside_the_installed_calibration(study):
+    """Each shipped study's inputs resolve against the installed ``calibrated.yaml`` (a parameter
+    the calibration now fits must leave the study's own list: the sensitivity study crashed on
+    that after the trajectory fit), and each calibrated range holds its fitted value."""
+    import rcc_sim
+    from rcc_sim.studies import psa, sensitivity
+
+    cfg = rcc_sim.load_config([f"+experiment={study}"])
+    params = sensitivity.free_parameters(cfg) if study == "sensitivity" else psa.inputs(cfg)
+    keys = [p.key for p in params]
+    assert len(keys) == len(set(keys))
+    ranges = CALIBRATED["ranges"]
+    assert set(ranges) <= set(keys)
+    for key, r in ranges.items():
+        assert r["lo"] <= r["best"] <= r["hi"], key
+
+
 # ------------------------------------------------------------------ studies end to end
 def test_calibration_study_runs_writes_provenance_and_resumes(tmp_path):
     out = tmp_path / "cal"
@@ -258,7 +293,7 @@ def test_sensitivity_study_ranks_parameters_and_resumes(tmp_path):
     assert entry["q05"] <= entry["mean"] <= entry["q95"]
     # the sample really varies the parameters: all ten values of one parameter differ
     samples = [json.loads(p.read_text()) for p in sorted((out / "samples").glob("*.json"))]
-    assert len({s["params"]["placement.miles_penalty_gbp"] for s in samples}) == 10
+    assert len({s["params"]["market.scarcity_elasticity"] for s in samples}) == 10
     assert (out / "ranking.txt").read_text().startswith("Sensitivity:")
     assert (out / "sensitivity.png").stat().st_size > 10_000
     mtimes = {p: p.stat().st_mtime_ns for p in (out / "samples").glob("*.json")}

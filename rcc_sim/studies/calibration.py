@@ -56,6 +56,8 @@ and its exit hazards are scaled by its own published exit rate (``exits.by_la``)
 a chi-square; the parameter sets whose sum lies within ``chi2.ppf(confidence, k)`` of the best
 (k = number of free parameters) form a profile-loss region, and each parameter's range over the
 trials in it is written as its plausible range, for the sensitivity analysis and the projection.
+A region of fewer than k + 1 trials (too few to span k dimensions) is replaced by the k + 1 best
+trials (:func:`ranges_from_trials`).
 
 The fitted values, their ranges and the provenance (date, git commit, loss per target) are
 written to ``calibrated.yaml``; with ``calibration.install=true`` that file replaces
@@ -381,31 +383,55 @@ def _storage(path: Path):
 
 
 def plausible_ranges(study, cal: CalibrationConfig, n_targets: int) -> dict[str, dict[str, Any]]:
-    """Range of each parameter over the trials within the chi-square profile-loss region."""
+    """Range of each parameter over the trials within the chi-square profile-loss region
+    (:func:`ranges_from_trials` on the study's completed trials)."""
     from optuna.trial import TrialState
-    from scipy import stats
 
     done = [
         t for t in study.trials if t.state == TrialState.COMPLETE and all(p.key in t.params for p in cal.parameters)
     ]
-    if not done:
+    return ranges_from_trials([t.value for t in done], [t.params for t in done], cal, n_targets)
+
+
+def ranges_from_trials(
+    losses: list[float], params: list[dict[str, float]], cal: CalibrationConfig, n_targets: int
+) -> dict[str, dict[str, Any]]:
+    """Plausible range of each free parameter from completed trials (mean loss, parameter values).
+
+    The region is the trials whose sum of z^2 (``loss * n_targets``) lies within
+    ``chi2.ppf(confidence, k)`` of the best (k free parameters). A region of fewer than k + 1 trials
+    cannot span k dimensions: its span would say more about how sparsely the optimiser sampled
+    than about the loss surface (a 60-trial fit of 20 parameters had 2 trials in it, and ranges a
+    fraction of a percent wide). The ranges are then spanned by the k + 1 best trials instead
+    (``rule: k+1 best``), a wider and honest statement that the fit has not pinned them down;
+    more trials narrow them.
+    """
+    from scipy import stats
+
+    if not losses:
         return {}
-    sse = np.array([t.value * n_targets for t in done])
-    cut = sse.min() + stats.chi2.ppf(cal.confidence, len(cal.parameters))
-    inside = [t for t, s in zip(done, sse) if s <= cut]
-    best = min(done, key=lambda t: t.value)
+    k = len(cal.parameters)
+    sse = np.asarray(losses, dtype=float) * n_targets
+    cut = sse.min() + stats.chi2.ppf(cal.confidence, k)
+    inside = np.flatnonzero(sse <= cut)
+    rule = "chi-square region"
+    if len(inside) < min(k + 1, len(sse)):
+        inside = np.argsort(sse, kind="stable")[: k + 1]
+        rule = "k+1 best"
+    best = params[int(np.argmin(sse))]
     out = {}
     for p in cal.parameters:
-        vals = np.array([t.params[p.key] for t in inside])
+        vals = np.array([params[i][p.key] for i in inside])
         lo, hi = float(vals.min()), float(vals.max())
-        if hi - lo < 1e-9:  # a single trial in the region: fall back to +-10% of the best
-            lo, hi = best.params[p.key] * 0.9, best.params[p.key] * 1.1
+        if hi - lo < 1e-9:  # a single trial: fall back to +-10% of the best
+            lo, hi = best[p.key] * 0.9, best[p.key] * 1.1
         out[p.key] = {
-            "best": round(float(best.params[p.key]), 6),
+            "best": round(float(best[p.key]), 6),
             "lo": round(max(lo, p.lo), 6),
             "hi": round(min(hi, p.hi), 6),
             "scale": p.scale,
             "trials_in_region": len(inside),
+            "rule": rule,
         }
     return out
 
