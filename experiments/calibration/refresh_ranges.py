@@ -42,8 +42,8 @@ def main() -> None:
     )
     head = text[: text.index("\nranges:\n") + 1]
     atomic_write_text(CALIBRATED_FILE, head + yaml.safe_dump({"ranges": ranges}, sort_keys=False, width=110))
-    rule = next(iter(ranges.values()))["rule"]
-    print(f"{len(rows)} trials, {n_targets} loss terms: {rule}, {next(iter(ranges.values()))['trials_in_region']} trials")
+    first = next(iter(ranges.values()))
+    print(f"{len(rows)} trials, {n_targets} loss terms: {first['rule']}, {first['trials_in_region']} trials")
     for k, r in ranges.items():
         print(f"  {k:40s} {r['lo']:>12.6g} {r['best']:>12.6g} {r['hi']:>12.6g}")
 
