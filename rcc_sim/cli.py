@@ -510,6 +510,13 @@ def evaluate(argv: Sequence[str] | None = None) -> int:
             help="horizons in years of data from the base date (default 2,3,5)",
         )
         p.add_argument(
+            "--rccs",
+            type=lambda t: [x for x in t.split(",") if x],
+            default=None,
+            help="the RCCs to evaluate, comma-separated names or patterns (e.g. 'rollout_*': the 2026-28 wave "
+            "without the pathfinders); default every RCC of the policy",
+        )
+        p.add_argument(
             "--draws",
             type=int,
             default=None,
@@ -520,7 +527,7 @@ def evaluate(argv: Sequence[str] | None = None) -> int:
     def run(args: argparse.Namespace) -> list[Path]:
         if args.draws is not None:
             set_draws(args.draws)
-        panels = load_panels(args.study, args.scenario, args.baseline, args.outcome)
+        panels = load_panels(args.study, args.scenario, args.baseline, args.outcome, args.rccs)
         summary, by_rep, panel = run_evaluation(args.study, panels=panels)
         files = write_outputs(summary, by_rep, panel, args.out)
         if not (args.designs and args.comparisons):

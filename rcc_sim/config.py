@@ -1292,6 +1292,9 @@ class PsaConfig:
     rate: float = param(0.035, "per year, real", "HM Treasury Green Book (2022): STPR 3.5%", lo=0.0, hi=0.5)
     tornado: bool = False  # run the one-at-a-time swings (range ends, others at the base case) instead
     tornado_seeds: list[int] = field(default_factory=lambda: [0])
+    # an evaluation study (rcc-sim-evaluate's output) whose design table the decision page shows
+    # ("which design detects what, by when"); empty: the page says none was given
+    designs: str = ""
 
 
 # --------------------------------------------------------------------------------------------

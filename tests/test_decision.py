@@ -349,6 +349,28 @@ def test_a_missing_input_is_said_and_the_other_shown(psa_study, design_study, tm
     assert (design_study / "evaluation" / decision.PAGE_FILE).is_file()
 
 
+def test_psa_designs_key_puts_the_design_table_on_the_psa_page(psa_study, design_study, tmp_path):
+    """``psa.designs`` names the evaluation study whose table ``rcc-sim-psa`` puts on its page; a
+    path without one is refused, naming the key, before any draw runs."""
+    import shutil
+
+    study = tmp_path / "psa"
+    shutil.copytree(psa_study[0], study)
+    cfg = rcc_sim.load_config([*PSA_CONFIG, f"psa.designs={design_study}"])
+    cfg.psa.groups = GROUPS
+    params, x, tasks = psa.draw_tasks(cfg, study)
+    records = [{**json.loads((t.path / psa.DRAW_FILE).read_text()), "other_commit": True} for t in tasks]
+    psa.summarise(cfg, study, params, x, records, log=lambda line: None)
+    text = (study / decision.PAGE_FILE).read_text()
+    assert "No evaluation-design study was given" not in text
+    assert "Which evaluation design detects what, by when" in text and f"--designs {design_study}" in text
+
+    bad = rcc_sim.load_config([*PSA_CONFIG, f"psa.designs={tmp_path / 'nowhere'}"])
+    with pytest.raises(rcc_sim.config.ConfigError, match="'psa.designs'.*nowhere"):
+        psa.run_psa(bad, tmp_path / "bad")
+    assert not (tmp_path / "bad" / "draws").exists()
+
+
 def test_the_charts_have_no_overlapping_clipped_or_small_text(psa_study):
     figures: list = []
     decision.render(decision.load(psa_study[0]), keep_figures=figures)

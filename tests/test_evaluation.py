@@ -24,6 +24,8 @@ from rcc_sim.run import simulate, write_run
 from rcc_sim.studies.compare import NET_COST_TERMS, _net_cost
 from rcc_sim.studies.evaluation import (
     MDE_FACTOR,
+    POOLED_SELECTED,
+    Cohort,
     EvaluationError,
     analytic_power,
     did,
@@ -32,6 +34,7 @@ from rcc_sim.studies.evaluation import (
     post_indicator,
     rcc_cohorts,
 )
+from rcc_sim.studies.evaluation import designs as make_designs
 from rcc_sim.studies.evaluation_designs import ESTIMATORS
 from rcc_sim.studies.rollout import GREEN_BOOK_RATE, appraise, discount_factors, interval, present_value
 from rcc_sim.studies.study import open_study
@@ -195,6 +198,26 @@ def test_interval_over_replicates():
     half = 3.182446305 * np.std(x, ddof=1) / 2  # t(3) 97.5% quantile
     assert i["mean"] == 2.5 and i["ci_low"] == pytest.approx(2.5 - half) and i["ci_high"] == pytest.approx(2.5 + half)
     assert i["p5"] == pytest.approx(1.15) and i["p95"] == pytest.approx(3.85) and i["n"] == 4
+
+
+def test_a_wave_is_evaluated_without_the_rccs_before_it():
+    """``rccs`` picks the 2026-28 wave: pooled and each RCC of it against LAs in no RCC; the
+    pathfinder's members are neither treated nor comparison; a pattern matching nothing is refused."""
+    cohorts = [
+        Cohort("greater_manchester", ("g1", "g2"), 0.0, 1.1),
+        Cohort("rollout_london", ("l1", "l2"), 2.25, 3.75),
+        Cohort("rollout_south_west", ("s1",), 2.25, 3.75),
+    ]
+    la = ["g1", "g2", "l1", "l2", "s1", "x1", "x2", "x3"]
+    years = list(range(2025, 2032))
+    out = make_designs(cohorts, la, years, 2024, rccs=["rollout_*"])
+    assert [d.name for d in out] == [POOLED_SELECTED, "rollout_london", "rollout_south_west"]
+    pooled = out[0]
+    assert pooled.la == ["l1", "l2", "s1", "x1", "x2", "x3"] and list(pooled.cohort) == [0, 0, 1, -1, -1, -1]
+    assert pooled.post[:3].sum() > 0 and pooled.post[3:].sum() == 0
+    assert [d.name for d in make_designs(cohorts, la, years, 2024)][0] == "pathfinders"  # every RCC pooled
+    with pytest.raises(EvaluationError, match="north_east.*matches no RCC.*rollout_london"):
+        make_designs(cohorts, la, years, 2024, rccs=["rollout_north_east"])
 
 
 # --------------------------------------------------------------------------------------------

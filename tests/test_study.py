@@ -261,6 +261,7 @@ def test_no_runs_is_one_clear_error(tmp_path):
     [
         ("pathfinder_evaluation", ["status_quo", "pathfinders"], "range(0,10)", 5.0),
         ("national_rollout", ["status_quo", "national_rollout"], "range(0,10)", 10.0),
+        ("wave_evaluation", ["status_quo", "rcc_wave_2026"], "range(0,10)", 7.0),
         ("smoke", ["status_quo", "pathfinders"], "0,1", 1.0),
     ],
 )

@@ -47,7 +47,7 @@ from rcc_sim.reporting import plots
 from rcc_sim.reporting.report.page import Page, document, esc, html_table
 from rcc_sim.reporting.wording import interval_decimals, noise_cell, number_text
 from rcc_sim.studies import psa
-from rcc_sim.studies.evaluation import ANNUAL_OUTCOMES, signed
+from rcc_sim.studies.evaluation import ANNUAL_OUTCOMES, POOLED, POOLED_SELECTED, signed
 from rcc_sim.studies.evaluation_designs import COMPARISONS, ESTIMATORS
 from rcc_sim.studies.rollout import COST_COMPONENTS, PER_CHILD
 
@@ -694,7 +694,8 @@ def section_tornado(page: Page, study: PsaStudy) -> None:
 
 
 def _analysis_label(name: str, n_analyses: int) -> str:
-    return "The RCCs pooled" if name == "pathfinders" and n_analyses > 1 else f"{plots.label(name)} RCC"
+    pooled = name in (POOLED, POOLED_SELECTED) and n_analyses > 1
+    return "The RCCs pooled" if pooled else f"{plots.label(name)} RCC"
 
 
 def by_when(table: pd.DataFrame) -> pd.DataFrame:
@@ -946,7 +947,8 @@ def rebuild_command(psa_dir: Path | None, designs: Path | None = None) -> str:
     return " ".join(parts)
 
 
-def write_for_psa(study_dir: Path) -> Path:
-    """The page of a PSA study directory (no evaluation designs): what ``rcc-sim-psa`` writes."""
-    inputs = load(study_dir, None, command=rebuild_command(study_dir))
+def write_for_psa(study_dir: Path, designs: Path | None = None) -> Path:
+    """The page of a PSA study directory, with the design table of the evaluation study
+    ``designs`` (``psa.designs``) if given: what ``rcc-sim-psa`` writes."""
+    inputs = load(study_dir, designs, command=rebuild_command(study_dir, designs))
     return write_page(inputs)

@@ -432,13 +432,37 @@ class Design:
         ]
 
 
+POOLED = "pathfinders"  # the pooled analysis of every RCC of the policy (the pathfinders, in the shipped study)
+POOLED_SELECTED = "pooled"  # the pooled analysis of the RCCs chosen with ``rccs``
+
+
 def designs(
-    cohorts: list[Cohort], la: Sequence[str], stat_years: Sequence[int], base_year: int, path: Path | str = "study"
+    cohorts: list[Cohort],
+    la: Sequence[str],
+    stat_years: Sequence[int],
+    base_year: int,
+    path: Path | str = "study",
+    rccs: Sequence[str] | None = None,
 ) -> list[Design]:
     """The pooled analysis (every RCC with simulated members against LAs in no RCC) and one per
-    RCC (its members against LAs in no RCC; other RCCs' members left out)."""
+    RCC (its members against LAs in no RCC; other RCCs' members left out).
+
+    ``rccs``: names or shell patterns (``rollout_*``) of the RCCs to evaluate - e.g. the 2026-28
+    wave without the pathfinders; the pooled analysis is then named :data:`POOLED_SELECTED`. The
+    members of the RCCs left out are in no comparison group either."""
     la = [str(x) for x in la]
-    present = [c for c in cohorts if set(c.members) & set(la)]
+    evaluated = cohorts
+    if rccs:
+        import fnmatch
+
+        evaluated = [c for c in cohorts if any(fnmatch.fnmatchcase(c.name, pat) for pat in rccs)]
+        unmatched = [pat for pat in rccs if not any(fnmatch.fnmatchcase(c.name, pat) for c in cohorts)]
+        if unmatched:
+            raise EvaluationError(
+                f"{path}: --rccs {', '.join(unmatched)} matches no RCC of the policy "
+                f"(its RCCs: {', '.join(c.name for c in cohorts) or 'none'})"
+            )
+    present = [c for c in evaluated if set(c.members) & set(la)]
     if not present:
         names = ", ".join(f"{c.name} ({len(c.members)} LAs)" for c in cohorts) or "none"
         raise EvaluationError(
@@ -461,7 +485,8 @@ def designs(
         post = np.array([posts[chosen[k].name] if k >= 0 else np.zeros(len(stat_years)) for k in coh])
         return Design(name, codes, coh, chosen, post)
 
-    out = [make("pathfinders" if len(present) > 1 else present[0].name, present)]
+    pooled = POOLED_SELECTED if rccs else POOLED
+    out = [make(pooled if len(present) > 1 else present[0].name, present)]
     if len(present) > 1:
         out += [make(c.name, [c]) for c in present]
     return out
@@ -539,10 +564,15 @@ class StudyPanels:
 
 
 def load_panels(
-    path: str | Path, scenario: str | None = None, baseline: str = BASELINE, outcomes: Sequence[str] | None = None
+    path: str | Path,
+    scenario: str | None = None,
+    baseline: str = BASELINE,
+    outcomes: Sequence[str] | None = None,
+    rccs: Sequence[str] | None = None,
 ) -> StudyPanels:
     """Open a study and build its annual LA-level panels and analyses (checked: a clear
-    :class:`EvaluationError` for a study that cannot be evaluated)."""
+    :class:`EvaluationError` for a study that cannot be evaluated). ``rccs``: the RCCs to evaluate
+    (names or patterns; default all, see :func:`designs`)."""
     path = Path(path)
     ds, scenario, baseline, reps = open_paired(path, scenario, baseline)
     cfg = scenario_config(ds, path, scenario)
@@ -551,13 +581,13 @@ def load_panels(
     if bad:
         raise EvaluationError(f"unknown outcome(s) {bad}; choose from {list(ANNUAL_OUTCOMES)}")
     cohorts = rcc_cohorts(cfg)
-    designs(cohorts, [str(x) for x in ds["la"].values], [], cfg.sim.start_year, path)  # treated and comparison LAs?
+    designs(cohorts, [str(x) for x in ds["la"].values], [], cfg.sim.start_year, path, rccs)  # treated, comparison?
     counts = annual_counts(ds)
     years = [int(y) for y in counts["stat_year"].values]
     if not years:
         raise EvaluationError(f"{path}: the runs end before their first 31 March: no complete statistical year")
     ann = annual_outcomes(counts)
-    all_designs = designs(cohorts, [str(x) for x in counts["la"].values], years, cfg.sim.start_year, path)
+    all_designs = designs(cohorts, [str(x) for x in counts["la"].values], years, cfg.sim.start_year, path, rccs)
     first = all_designs[0]
     if not any(
         (first.post[first.cohort == k] == 0).any() and (first.post[first.cohort == k] > 0).any()

@@ -442,6 +442,7 @@ def run_psa(cfg: Config, study_dir: Path, log: Log = print) -> PsaResult | dict[
     if study is None:
         raise ConfigError("no 'psa' section: run with +experiment=rollout_psa")
     check_seeds("psa.tornado_seeds", study.tornado_seeds)
+    designs_study(study)  # a bad path is refused before any draw runs
     if study.tornado:
         return run_tornado(cfg, Path(study_dir), log)
     params, x, tasks = draw_tasks(cfg, Path(study_dir))
@@ -458,6 +459,21 @@ def run_psa(cfg: Config, study_dir: Path, log: Log = print) -> PsaResult | dict[
     # draws done with this config on another commit are kept (and listed): after a sweep, or when the
     # code moved on while this command ran (with run_missing, older ones were just re-run)
     return summarise(cfg, Path(study_dir), params, x, read_draws(tasks, other_commit=True), log)
+
+
+def designs_study(study) -> Path | None:
+    """``psa.designs``: the evaluation study whose design table the decision page shows, checked."""
+    if not study.designs:
+        return None
+    from rcc_sim.reporting.decision import DESIGN_FILE, find_design_summary
+
+    path = Path(study.designs)
+    if find_design_summary(path) is None:
+        raise ConfigError(
+            f"config key 'psa.designs' = {study.designs!r}: holds no {DESIGN_FILE} (nor evaluation/{DESIGN_FILE}); "
+            "give a study that rcc-sim-evaluate has written, or leave it empty"
+        )
+    return path
 
 
 def spread(y: np.ndarray) -> dict[str, float]:
@@ -577,7 +593,7 @@ def summarise(
     ]
     from rcc_sim.reporting.decision import write_for_psa
 
-    files.append(write_for_psa(study_dir))  # decision.html: the page a minister reads first
+    files.append(write_for_psa(study_dir, designs_study(cfg.psa)))  # decision.html: what a minister reads first
     log(text)
     return PsaResult(ds, table, summary, voi, text, files, failed)
 
@@ -821,7 +837,7 @@ def run_tornado(cfg: Config, study_dir: Path, log: Log = print) -> dict[str, Any
     if (Path(study_dir) / "psa.nc").is_file():  # the decision page again, now with the tornado
         from rcc_sim.reporting.decision import write_for_psa
 
-        files.append(write_for_psa(Path(study_dir)))
+        files.append(write_for_psa(Path(study_dir), designs_study(cfg.psa)))
     log(text)
     failed = [r for r in records if r.get("status") != "done"]
     return {"table": table, "files": files, "failed": failed, "text": text}
