@@ -123,8 +123,9 @@ class Commissioning(Process):
         self.commissioner = np.arange(n)  # LA index -> commissioner id
         self.own_search_order = self._own_search_order()
         # per-LA levers read by the processes (1.0 / 0.0 = no effect)
-        self.spot_discount = [pol.package.national_procurement_discount] * n
-        self.enquiry_mult = np.full(n, 1.0 + pol.package.national_recruitment_uplift)
+        # (the reform package's national levers join at the base date: start_package)
+        self.spot_discount = [0.0] * n
+        self.enquiry_mult = np.full(n, 1.0)
         self.in_house_share = np.full(n, ctx.cfg.fostering.in_house_applicant_share)
         self.retention = [0.0] * n
         self.cofund_share = [0.0] * n
@@ -141,11 +142,9 @@ class Commissioning(Process):
         self._complex = ctx.rec.stock["complex_needs"]  # children with complex needs in care, by LA (live)
         self.rccs: list[RCC] = []
         members = rcc_members(ctx.cfg)  # resolved and checked once, as the config check does
-        pkg = pol.package
-        la_settings = LocalPlanSettings(pkg.la_forecast_method, RCCConfig().forecast_error_sd)
-        self.local_plans = (
-            [LocalPlan(np.array([la]), la_settings) for la in range(n)] if pkg.la_sufficiency_plans else []
-        )
+        self.package = pol.package
+        self.package_in_force = False  # from the base date (start_package), never in the spin-up's past
+        self.local_plans: list[LocalPlan] = []  # the LAs' own sufficiency plans: from the base date too
         for i, (name, c, _) in enumerate(self._all_rccs(pol)):
             self.rccs.append(self._make(i, name, c, members[name]))
 
@@ -188,6 +187,24 @@ class Commissioning(Process):
         pkg = self.cfg.policy.package
         if pkg.capital_homes or pkg.capital_secure_places:
             self.clock.at(self.clock.base_day + pkg.capital_start_years * DAYS_PER_YEAR, self._capital_programme)
+
+    def start_package(self) -> None:
+        """The national reform package (``policy.package``) comes into force: at the base date,
+        after the spin-up (or at once without one). A spin-up replays the published past, in which
+        no reform was in force; before this, a policy arm's 2016-2024 history differed from the
+        status quo's (a reform_package run placed children differently from week 1 of 2016), so
+        the paired difference held eight years of a reform that did not happen. Now both arms
+        reach the base date in the same state. Levers with their own dates (the capital
+        programme, each RCC's start) count from the base date as before."""
+        pkg, n = self.package, self.world.n_la
+        self.package_in_force = True
+        self.spot_discount[:] = [max(pkg.national_procurement_discount, d) for d in self.spot_discount]
+        self.enquiry_mult *= 1.0 + pkg.national_recruitment_uplift
+        if pkg.la_sufficiency_plans:
+            settings = LocalPlanSettings(pkg.la_forecast_method, RCCConfig().forecast_error_sd)
+            self.local_plans = [LocalPlan(np.array([la]), settings) for la in range(n)]
+        self.market.start_package(pkg)
+        self.placement.start_package(pkg)
 
     def _own_search_order(self) -> list[list[tuple[int, float]]]:
         """For each LA, the LAs whose in-house units its commissioner may use, nearest first: its

@@ -17,6 +17,13 @@ Set-up (``CareSystemModel.__init__``), in order:
 6. what was under way: applicants in assessment, homes in planning and registration;
 7. the first year's arrivals, the first week's recruitment, and the weekly clock.
 
+With a spin-up (``sim.spin_up_years``) the model starts that many years before the base date
+(:mod:`rcc_sim.engine.spinup`); at the end of the spin-up's last week prices are re-referenced
+(``market.rebase``) and the reform package comes into force (``commissioning.start_package``;
+without a spin-up, between set-up steps 6 and 7). A policy therefore acts only from the base date:
+both arms of a paired comparison reach it in the same state. (The week's recruitment drawn just
+before, in the spin-up's last week, is at the rate without the package.)
+
 The plan: at the end of each week the model runs these steps, in this order (``PLAN``; yearly
 steps only in the week ending 31 March, quarterly ones every 13th week; steps 12-18 prepare
 the next week and are skipped after the last one):
@@ -176,6 +183,9 @@ class CareSystemModel(mesa.Model):
         # 6. what was under way at the base date: carers in assessment, homes being registered
         self.fostering.pipeline()
         self.provision.pipeline()
+        # the reform package comes into force at the base date: now, or at the spin-up's end (_weeks)
+        if self.base_week == 0:
+            self.commissioning.start_package()
         # 7. first year's arrivals, the first week's recruitment, and the clock
         self.demand.schedule_arrivals(0)
         self.fostering.recruit(self.week_ends[0])
@@ -246,6 +256,7 @@ class CareSystemModel(mesa.Model):
             plan.run_week(w)
             if w + 1 == self.base_week:  # the end of the spin-up: the base date
                 self.market.rebase()
+                self.commissioning.start_package()
             if self._progress is not None:
                 self._progress(w + 1, len(self.week_ends), float(t_end) - self.base_day)
 

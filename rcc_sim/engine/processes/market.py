@@ -104,12 +104,10 @@ class Market(Process):
         }
         self.cost_occupancy = cfg.provision.target_occupancy
         self.rng = ctx.streams("prices")
-        # profit cap (CWSA 2026 s.17): private prices cannot exceed cost x (1 + cap)
-        cap = cfg.policy.package.profit_cap_margin
+        # profit cap (CWSA 2026 s.17): private prices cannot exceed cost x (1 + cap); in force
+        # from the base date with the rest of the reform package (start_package)
         self.cap = [1.0] * NP
-        if cap >= 0:
-            for k, margin in ((PRIVATE_HOME, m.home_margin), (IFA, m.ifa_margin), (SUPPORTED, m.home_margin)):
-                self.cap[k] = min(1.0, (1.0 + cap) / (1.0 + margin))
+        self.profit_cap_margin = -1.0  # < 0: no cap
         self._spot: list[list[float]] = []  # [kind][tier]: price before the buyer's discount and unit factor
         self._reprice()
         n = ctx.world.n_la
@@ -128,6 +126,16 @@ class Market(Process):
         usable, filled = self.supply.usable, self.supply.filled
         for k in SPOT_KINDS:
             self.reference[k] = filled[k] / usable[k] if usable[k] > 0 else 0.0
+
+    def start_package(self, pkg) -> None:
+        """The reform package's profit cap comes into force (called by ``Commissioning.start_package``)."""
+        cap, m = pkg.profit_cap_margin, self.ctx.cfg.market
+        if cap < 0:
+            return
+        self.profit_cap_margin = cap
+        for k, margin in ((PRIVATE_HOME, m.home_margin), (IFA, m.ifa_margin), (SUPPORTED, m.home_margin)):
+            self.cap[k] = min(1.0, (1.0 + cap) / (1.0 + margin))
+        self._reprice()
 
     def rebase(self) -> None:
         """At the base date after a spin-up: occupancy then is the new reference, so prices are
@@ -197,11 +205,10 @@ class Market(Process):
 
     def entry_multiplier(self) -> float:
         """Fall in providers' openings when the profit cap removes part of their margin."""
-        pkg = self.ctx.cfg.policy.package
-        if pkg.profit_cap_margin < 0:
+        if self.profit_cap_margin < 0:  # no cap, or not in force yet
             return 1.0
-        removed = max(self.ctx.cfg.market.home_margin - pkg.profit_cap_margin, 0.0)
-        return max(0.0, 1.0 - pkg.profit_cap_entry_elasticity * removed)
+        removed = max(self.ctx.cfg.market.home_margin - self.profit_cap_margin, 0.0)
+        return max(0.0, 1.0 - self.ctx.cfg.policy.package.profit_cap_entry_elasticity * removed)
 
     def accrue_spend(self) -> None:
         """Weekly: spend and co-funded spend accrued up to the end of the week."""

@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from rcc_sim.engine.agents import MILES_PER_DEG_LAT, Child, Unit
+from rcc_sim.engine.agents import MILES_PER_DEG_LAT, Child, Home, Unit
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.world import miles
 from rcc_sim.vocab import (
@@ -110,10 +110,6 @@ class Placement(Process):
         # (foster carers only: a home's registration and staffing cannot stretch)
         self.stretch: dict[int, list[dict[int, tuple]]] = {k: [{} for _ in range(n)] for k in (IN_HOUSE, IFA)}
         self.stretched = {k: 0 for k in self.stretch}
-        if self.cfg.policy.package.end_unregistered:  # standards reform: homes stretch to registration
-            for k in (LA_HOME, PRIVATE_HOME, SUPPORTED):
-                self.stretch[k] = [{} for _ in range(n)]
-                self.stretched[k] = 0
         self.stretch_las: dict[int, set[int]] = {k: set() for k in self.stretch}
         self._distance_rows = ctx.world.la_distance.tolist()  # miles between LA points, as Python floats
         # reserved[rcc id][ptype] = {unit_id: unit}: block-contracted or RCC-run units with a vacancy
@@ -150,7 +146,7 @@ class Placement(Process):
         self.stepping_down: dict[int, Child] = {}  # in a secure home, the secure need over, no place found yet
         self.secure_escalation = self.cfg.demand.secure_escalation_on_breakdown
         self.high_cost = self.cfg.market.high_cost_threshold_week
-        self.end_unregistered = self.cfg.policy.package.end_unregistered
+        self.end_unregistered = False  # the standards reform, from the base date (start_package)
         # the recorder's live counters (flat: index la * k + j), updated cell by cell
         live = ctx.rec.live
         self._placements = live["placements"]
@@ -218,6 +214,24 @@ class Placement(Process):
                 self.stretched[unit.ptype] -= 1
                 if not spool:
                     self.stretch_las[unit.ptype].discard(key)
+
+    def start_package(self, pkg) -> None:
+        """The reform package comes into force (``Commissioning.start_package``). Its standards
+        reform (``end_unregistered``) ends unregistered placements below secure need: homes and
+        supported accommodation stretch to their registered places, so their units full to their
+        usual availability join stretch pools, filled here from every open one (in id order)."""
+        if not pkg.end_unregistered or self.end_unregistered:
+            return
+        self.end_unregistered = True
+        n = self.world.n_la
+        kinds = (LA_HOME, PRIVATE_HOME, SUPPORTED)
+        for k in kinds:
+            self.stretch[k] = [{} for _ in range(n)]
+            self.stretched[k] = 0
+            self.stretch_las[k] = set()
+        units = [u for u in self.ctx.agents.agents_by_type.get(Home, []) if u.ptype in kinds and u.open]
+        for unit in sorted(units, key=lambda u: u.unique_id):
+            self.refresh(unit)
 
     def vacant_units(self, kind: int, la: int) -> list[Unit]:
         """Units of ``kind`` in ``la``'s pool (open to a new child), in pool order."""

@@ -467,7 +467,7 @@ class Provision(Process):
         """Providers fail at random. Under the financial oversight regime (CWSA 2026) a large
         provider's homes pass to another operator in an orderly way; otherwise they close."""
         p = 1.0 - math.exp(-self.cfg.provider_failure_rate * days / DAYS_PER_YEAR)
-        oversight = self.ctx.cfg.policy.package.financial_oversight
+        oversight = self.commissioning.package_in_force and self.ctx.cfg.policy.package.financial_oversight
         for provider in self.private_providers:
             if not provider.failed and provider.units and self.close_rng.random() < p:
                 provider.failed = True
@@ -501,7 +501,9 @@ class Provision(Process):
     # ------------------------------------------------------------------ reform package
     def lead_time(self, rng=None) -> float:
         """Days from a decision to open a home to its registration (planning reform shortens it)."""
-        days = self.cfg.lead_time_days * self.ctx.cfg.policy.package.planning_lead_time_multiplier
+        days = self.cfg.lead_time_days
+        if self.commissioning.package_in_force:  # the planning reform, from the base date
+            days *= self.ctx.cfg.policy.package.planning_lead_time_multiplier
         return (rng or self.open_rng).gamma(4.0, days / 4.0) if days > 0 else 0.0
 
     def open_la_home(self, la: int) -> Home:
