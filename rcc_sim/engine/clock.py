@@ -22,6 +22,7 @@ a run is deterministic for a given seed.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,24 @@ def _run(ev: _Call) -> None:
     ev.fn(*ev.args)
 
 
+class _Environment(simpy.Environment):
+    """simpy's environment, picklable (a model snapshot, ``CareSystemModel.snapshot``): its time,
+    its heap of events and its event counter (simpy binds its event classes to the instance,
+    which pickle cannot restore; they are bound again on loading)."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self._active_proc is not None:
+            raise ValueError("a simpy environment cannot be pickled while a process runs")
+        eid = next(self._eid)  # the next event's id, put back: the same ids follow as without
+        self._eid = itertools.count(eid)
+        return {"now": self._now, "queue": self._queue, "eid": eid}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        simpy.Environment.__init__(self, state["now"])
+        self._queue = state["queue"]
+        self._eid = itertools.count(state["eid"])
+
+
 class Clock:
     """simpy time plus the weekly calendar of later events.
 
@@ -54,7 +73,7 @@ class Clock:
     """
 
     def __init__(self, week_ends: list[float], base_day: float = 0.0):
-        self.env = simpy.Environment()
+        self.env = _Environment()
         self.base_day = base_day  # model day of the base date (after a spin-up; else 0)
         self.week_ends = [float(t) for t in week_ends]
         self._buckets: list[list | None] = [[] for _ in self.week_ends]
@@ -93,6 +112,12 @@ class Clock:
         w = bisect.bisect_left(self.week_ends, due)
         if w < len(self.week_ends):
             self._buckets[w].append((due, fn, (child, version), child, version))  # type: ignore[union-attr]
+
+    def call_at(self, due: float, fn: Callable, *args: Any) -> None:
+        """Put ``fn(*args)`` on simpy's heap for model day ``due`` directly, whatever the week (the
+        model's weekly tick; not counted in ``events``)."""
+        now = self.env.now
+        self._schedule(_Call(self.env, fn, args), NORMAL, due - now if due > now else 0.0)
 
     def open_week(self, w: int) -> None:
         """Week ``w`` begins: move its calendar bucket onto simpy's heap, in scheduling order."""

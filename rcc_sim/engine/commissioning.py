@@ -119,11 +119,10 @@ class Commissioning(Process):
         self.las = ctx.agents.las
         world = ctx.world
         n = world.n_la
-        pol = ctx.cfg.policy
         self.commissioner = np.arange(n)  # LA index -> commissioner id
         self.own_search_order = self._own_search_order()
         # per-LA levers read by the processes (1.0 / 0.0 = no effect)
-        # (the reform package's national levers join at the base date: start_package)
+        # (the reform package's national levers join at the base date: start_policy)
         self.spot_discount = [0.0] * n
         self.enquiry_mult = np.full(n, 1.0)
         self.in_house_share = np.full(n, ctx.cfg.fostering.in_house_applicant_share)
@@ -140,13 +139,10 @@ class Commissioning(Process):
         # method (FORECAST_METHODS) an array (LA, state) (sufficiency.py); None before the first
         self.forecasts: list[np.ndarray] | None = None
         self._complex = ctx.rec.stock["complex_needs"]  # children with complex needs in care, by LA (live)
+        # the policy - the RCCs and the reform package - joins at the base date (start_policy)
         self.rccs: list[RCC] = []
-        members = rcc_members(ctx.cfg)  # resolved and checked once, as the config check does
-        self.package = pol.package
-        self.package_in_force = False  # from the base date (start_package), never in the spin-up's past
-        self.local_plans: list[LocalPlan] = []  # the LAs' own sufficiency plans: from the base date too
-        for i, (name, c, _) in enumerate(self._all_rccs(pol)):
-            self.rccs.append(self._make(i, name, c, members[name]))
+        self.package_in_force = False
+        self.local_plans: list[LocalPlan] = []  # the LAs' own sufficiency plans (package)
 
     @staticmethod
     def _all_rccs(pol) -> list[tuple[str, RCCConfig, bool]]:
@@ -177,26 +173,30 @@ class Commissioning(Process):
         )
         return rcc
 
-    def build(self) -> None:
-        """Schedule each RCC's go-live and the package's capital programme (once, at the base date)."""
+    def start_policy(self) -> None:
+        """The policy comes into force, at the base date: after the spin-up (or at once without
+        one). Its RCCs are set up here - each going live, and developing, at its own dates after
+        the base date - and the national reform package (``policy.package``) starts: the national
+        discount and recruitment uplift, the LAs' sufficiency plans, the profit cap, the standards
+        reform and (from the package's own date) the capital programme.
+
+        A spin-up replays the published past, in which no reform was in force, and reads no part
+        of ``policy``: every arm of a paired comparison reaches the base date in the same state,
+        so one spin-up can serve them all (``CareSystemModel.snapshot``). (Before this the
+        package acted from the spin-up's first week: a reform_package arm's 2016-2024 history
+        differed from its status quo's, and the paired difference held eight years of a reform
+        that did not happen.)"""
+        pol = self.cfg.policy
+        members = rcc_members(self.cfg)  # resolved and checked once, as the config check does
+        self.rccs = [self._make(i, name, c, members[name]) for i, (name, c, _) in enumerate(self._all_rccs(pol))]
         for rcc in self.rccs:  # members checked (one RCC each) by config.rcc_members
             dev = rcc.cfg.development_years
             if 0.0 <= dev < rcc.cfg.ramp_up_years:
-                self.clock.at(rcc.start_t + dev * DAYS_PER_YEAR, self._develop, rcc)
-            self.clock.at(rcc.live_t, self._go_live, rcc)
-        pkg = self.cfg.policy.package
+                self.clock.at(rcc.start_t - self.clock.now + dev * DAYS_PER_YEAR, self._develop, rcc)
+            self.clock.at(rcc.live_t - self.clock.now, self._go_live, rcc)
+        pkg, n = pol.package, self.world.n_la
         if pkg.capital_homes or pkg.capital_secure_places:
-            self.clock.at(self.clock.base_day + pkg.capital_start_years * DAYS_PER_YEAR, self._capital_programme)
-
-    def start_package(self) -> None:
-        """The national reform package (``policy.package``) comes into force: at the base date,
-        after the spin-up (or at once without one). A spin-up replays the published past, in which
-        no reform was in force; before this, a policy arm's 2016-2024 history differed from the
-        status quo's (a reform_package run placed children differently from week 1 of 2016), so
-        the paired difference held eight years of a reform that did not happen. Now both arms
-        reach the base date in the same state. Levers with their own dates (the capital
-        programme, each RCC's start) count from the base date as before."""
-        pkg, n = self.package, self.world.n_la
+            self.clock.at(pkg.capital_start_years * DAYS_PER_YEAR, self._capital_programme)
         self.package_in_force = True
         self.spot_discount[:] = [max(pkg.national_procurement_discount, d) for d in self.spot_discount]
         self.enquiry_mult *= 1.0 + pkg.national_recruitment_uplift

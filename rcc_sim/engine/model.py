@@ -13,16 +13,18 @@ Set-up (``CareSystemModel.__init__``), in order:
 3. supply at the base date: foster households (fostering), homes, supported accommodation and
    secure homes (provision), and their providers;
 4. the children in care at the base date, placed in order of time in care (demand);
-5. the reference prices (market) and each RCC's go-live (commissioning);
+5. the reference prices (market);
 6. what was under way: applicants in assessment, homes in planning and registration;
 7. the first year's arrivals, the first week's recruitment, and the weekly clock.
 
 With a spin-up (``sim.spin_up_years``) the model starts that many years before the base date
 (:mod:`rcc_sim.engine.spinup`); at the end of the spin-up's last week prices are re-referenced
-(``market.rebase``) and the reform package comes into force (``commissioning.start_package``;
-without a spin-up, between set-up steps 6 and 7). A policy therefore acts only from the base date:
-both arms of a paired comparison reach it in the same state. (The week's recruitment drawn just
-before, in the spin-up's last week, is at the rate without the package.)
+(``market.rebase``) and the policy comes into force (``commissioning.start_policy``: its RCCs
+and the reform package; without a spin-up, between set-up steps 6 and 7). A policy therefore
+acts only from the base date, and every arm of a paired comparison reaches it in the same state:
+``run_to_base`` and ``snapshot`` let one spin-up serve several arms (``from_snapshot``), with the
+same bits as running each alone. (The week's recruitment drawn in the spin-up's last week is at
+the rate without the package.)
 
 The plan: at the end of each week the model runs these steps, in this order (``PLAN``; yearly
 steps only in the week ending 31 March, quarterly ones every 13th week; steps 12-18 prepare
@@ -57,16 +59,21 @@ After a run, ``print(model.plan)`` shows these steps with their calls and second
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import gc
+import itertools
 import math
+import pickle
 import time
 from collections.abc import Callable
 
 import mesa
 import numpy as np
+import simpy
 
 from rcc_sim.config import Config
+from rcc_sim.engine import snapshot as snapshot_state
 from rcc_sim.engine import spinup
 from rcc_sim.engine.agents import FosterHousehold, Home, LocalAuthority, Provider
 from rcc_sim.engine.clock import Clock
@@ -176,22 +183,24 @@ class CareSystemModel(mesa.Model):
         self.provision.build()
         # 4. the children in care at the base date
         self.demand.build()
-        # 5. reference prices; RCC go-lives and the capital programme on the clock
+        # 5. reference prices
         self.market.build()
         self.rec.flow_reset()  # the base-date placements are not flows of week 1
-        self.commissioning.build()
         # 6. what was under way at the base date: carers in assessment, homes being registered
         self.fostering.pipeline()
         self.provision.pipeline()
-        # the reform package comes into force at the base date: now, or at the spin-up's end (_weeks)
+        # the policy (RCCs, reform package) comes into force at the base date: now, or at the end of
+        # the spin-up (_end_week)
         if self.base_week == 0:
-            self.commissioning.start_package()
+            self.commissioning.start_policy()
         # 7. first year's arrivals, the first week's recruitment, and the clock
         self.demand.schedule_arrivals(0)
         self.fostering.recruit(self.week_ends[0])
         self.plan = self._plan()
         self._progress: Callable[[int, int, float], None] | None = None
-        self.env.process(self._weeks())
+        self._pause_at_base = False  # run_to_base: stop at the base date, before the policy starts
+        self.paused_at_base = False
+        self._open_week(0)
 
     def _wire(self) -> None:
         """Each process gets, by name, the collaborators it calls: the model's one wiring diagram."""
@@ -245,20 +254,30 @@ class CareSystemModel(mesa.Model):
     def t(self) -> float:
         return self.env.now
 
-    def _weeks(self):
-        clock, plan, perf = self.clock, self.plan, time.perf_counter
-        for w, t_end in enumerate(self.week_ends):
-            clock.open_week(w)
-            t0 = perf()
-            yield self.env.timeout(t_end - self.env.now)
-            t1 = perf()
-            plan.event_seconds += t1 - t0
-            plan.run_week(w)
-            if w + 1 == self.base_week:  # the end of the spin-up: the base date
-                self.market.rebase()
-                self.commissioning.start_package()
-            if self._progress is not None:
-                self._progress(w + 1, len(self.week_ends), float(t_end) - self.base_day)
+    def _open_week(self, w: int) -> None:
+        """Week ``w`` begins: its events onto simpy's heap (the clock), and its end on the clock."""
+        self.clock.open_week(w)
+        self._week_t0 = time.perf_counter()
+        self.clock.call_at(self.week_ends[w], self._end_week, w)
+
+    def _end_week(self, w: int) -> None:
+        """The end of week ``w``: the plan's steps; at the base date (the end of a spin-up) prices
+        are re-referenced and the policy comes into force; then the next week begins."""
+        self.plan.event_seconds += time.perf_counter() - self._week_t0
+        self.plan.run_week(w)
+        if w + 1 == self.base_week:  # the end of the spin-up: the base date
+            self.market.rebase()
+            if self._pause_at_base:  # run_to_base: the state here is the same for every policy
+                self.paused_at_base = True
+                raise simpy.core.StopSimulation(None)
+            self.commissioning.start_policy()
+        self._next_week(w)
+
+    def _next_week(self, w: int) -> None:
+        if self._progress is not None:
+            self._progress(w + 1, len(self.week_ends), float(self.week_ends[w]) - self.base_day)
+        if w + 1 < len(self.week_ends):
+            self._open_week(w + 1)
 
     def _record_week(self) -> None:
         self.rec.record_week(self.clock.week)
@@ -269,12 +288,62 @@ class CareSystemModel(mesa.Model):
         self._progress = progress
         t0 = time.perf_counter()
         with gc_paused():
+            if self.paused_at_base:  # continued from the base date (run_to_base, snapshot)
+                self.paused_at_base = False
+                self.commissioning.start_policy()
+                self._next_week(self.base_week - 1)
             self.env.run(until=self.week_ends[-1] + 1e-9)
         self.plan.wall_seconds = time.perf_counter() - t0
         # Mesa 3.3 numbers agents from a class-level defaultdict keyed by the model
         # (``mesa.Agent._ids``), which keeps every model ever built alive: 0.3 GB per England
         # year, so a calibration worker grew to 11 GB. No agent is created after the run.
         mesa.Agent._ids.pop(self, None)
+
+    # ------------------------------------------------------------------ one spin-up, several arms
+    def run_to_base(self, progress: Callable[[int, int, float], None] | None = None) -> None:
+        """Run the spin-up and stop at the base date, before the policy comes into force: a state
+        every policy shares (the spin-up reads no part of ``policy``). Then :meth:`run` goes on
+        under this model's policy, or :meth:`snapshot` keeps the state for other arms.
+        ``progress`` as in :meth:`run`."""
+        if self.base_week == 0:
+            raise ValueError("run_to_base: this model has no spin-up (sim.spin_up_years = 0)")
+        if self.env.now > 0 or self.paused_at_base:
+            raise ValueError("run_to_base: the model has already run")
+        self._pause_at_base = True
+        self._progress = progress
+        try:
+            with gc_paused():
+                self.env.run(until=self.week_ends[-1] + 1e-9)
+        finally:
+            self._pause_at_base = False
+        assert self.paused_at_base, "the spin-up ended without reaching the base date"
+
+    def snapshot(self) -> bytes:
+        """The whole state at the base date (after :meth:`run_to_base`), pickled: every agent,
+        event on the clock, random stream and output so far, and mesa's agent counter."""
+        if not self.paused_at_base:
+            raise ValueError("snapshot: run_to_base first")
+        next_id = next(mesa.Agent._ids[self])  # the next agent's id (then put back: same ids as without)
+        mesa.Agent._ids[self] = itertools.count(next_id)
+        progress, self._progress = self._progress, None
+        try:
+            return snapshot_state.dumps((self, next_id))
+        finally:
+            self._progress = progress
+
+    @classmethod
+    def from_snapshot(cls, state: bytes, cfg: Config) -> CareSystemModel:
+        """A model at the base date from :meth:`snapshot`, to go on under ``cfg``'s policy. ``cfg``
+        must equal the snapshot's config in everything but ``policy`` (else ValueError: the
+        spin-up would not have been this config's). :meth:`run` then gives the same bits as
+        running ``cfg`` from the start."""
+        model, next_id = pickle.loads(state)
+        if dataclasses.replace(cfg, policy=model.cfg.policy) != model.cfg:
+            raise ValueError("from_snapshot: the config differs from the snapshot's in more than 'policy'")
+        mesa.Agent._ids[model] = itertools.count(next_id)
+        model.cfg = cfg
+        model.commissioning.ctx.cfg.policy = cfg.policy  # the processes' config (spin-up supply counts)
+        return model
 
     @property
     def children(self):

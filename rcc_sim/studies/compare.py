@@ -192,16 +192,15 @@ def _to_queue(run: int, weeks_done: int, n_weeks: int, model_day: float) -> None
 def _run_pair(job: tuple[int, Config, Config], progress: Progress | None = None) -> tuple[xr.Dataset, xr.Dataset]:
     """Outcomes of pair ``i`` (runs 2i: the scenario, 2i+1: the status quo), reporting each week
     to ``progress`` (in a worker: to the parent's queue, if it gave one)."""
-    from rcc_sim.run import simulate
+    from rcc_sim.run import simulate_arms
 
     i, scenario, base = job
     if progress is None and _PROGRESS_QUEUE is not None:
         progress = _to_queue
     groups = rcc_groups(scenario)
-    return tuple(
-        outcomes(simulate(c, None if progress is None else functools.partial(progress, 2 * i + k)), groups).load()
-        for k, c in enumerate((scenario, base))
-    )
+    calls = [None if progress is None else functools.partial(progress, 2 * i + k) for k in range(2)]
+    runs = simulate_arms([scenario, base], calls)  # one spin-up for both arms
+    return tuple(outcomes(ds, groups).load() for ds in runs)
 
 
 def _run_pairs(jobs: list[tuple[int, Config, Config]], workers: int, progress: Progress | None) -> list:

@@ -279,7 +279,7 @@ def _done(task: Task) -> bool:
 def run_task(task: Task, rate: float = 0.035) -> dict[str, Any]:
     """Run one pair (skipped if done; locked while running) and record it in ``draw.json``; a
     failure is recorded, never raised. Returns the record (status done, failed or locked)."""
-    from rcc_sim.run import config_sha256, simulate
+    from rcc_sim.run import config_sha256, simulate_arms
     from rcc_sim.studies.jobs import RunDirLock, RunDirLocked
     from rcc_sim.studies.study import _code_commit
 
@@ -304,8 +304,7 @@ def run_task(task: Task, rate: float = 0.035) -> dict[str, Any]:
         }
         t0 = time.time()
         try:
-            pol = simulate(task.cfg)
-            base = simulate(base_of(task.cfg))
+            pol, base = simulate_arms([task.cfg, base_of(task.cfg)])  # one spin-up for both arms
             out.update(pair_metrics(pol, base, rate))
             out["status"] = "done"
         except Exception as exc:  # recorded; never stops the other draws
