@@ -32,6 +32,7 @@ Provider failures and the homes they close are counted where they happen
 
 from __future__ import annotations
 
+from array import array
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -92,9 +93,16 @@ class MarketHealth(Process):
         self.simulated = [bool(x) for x in w.simulated]
         n = w.n_la
         self.entries: dict[int, tuple] = {}  # unit id -> its current weekly contribution (_entry)
-        self.rate = np.zeros((n, len(PROVIDER_SECTORS), 4))  # usable places, children, revenue, variable cost
-        self.paid_rate = np.zeros((n, len(PRICE_CELLS)))  # GBP a week by child's LA and price cell
-        self.bought_rate = np.zeros((n, len(PRICE_CELLS)))  # children by child's LA and price cell
+        # running weekly rates: flat buffers updated cell by cell (la * k + j, as the recorder's live
+        # counters) with numpy views for the weekly accounts
+        n_sectors, n_cells = len(PROVIDER_SECTORS), len(PRICE_CELLS)
+        self._n_sectors, self._n_cells = n_sectors, n_cells
+        self._rate = array("d", bytes(8 * n * n_sectors * 4))
+        self._paid = array("d", bytes(8 * n * n_cells))
+        self._bought = array("d", bytes(8 * n * n_cells))
+        self.rate = np.frombuffer(self._rate).reshape(n, n_sectors, 4)  # usable places, children, revenue, var. cost
+        self.paid_rate = np.frombuffer(self._paid).reshape(n, n_cells)  # GBP a week by child's LA and price cell
+        self.bought_rate = np.frombuffer(self._bought).reshape(n, n_cells)  # children by child's LA and price cell
         # operating costs by kind (_calibrate): per usable place, per child by tier; and the mean
         # price and list multiplier they were calibrated on
         self.fixed: dict[int, float] = {}
@@ -156,15 +164,21 @@ class MarketHealth(Process):
         uid = unit.unique_id
         old = self.entries.pop(uid, None)
         new = self._entry(unit)
+        paid, bought, rate, n_cells = self._paid, self._bought, self._rate, self._n_cells
         for entry, sign in ((old, -1.0), (new, 1.0)):
             if entry is None:
                 continue
             la, s, usable, n, earned, spent, cells = entry
             for cla, i, price in cells:
-                self.paid_rate[cla, i] += sign * price
-                self.bought_rate[cla, i] += sign
+                j = cla * n_cells + i
+                paid[j] += sign * price
+                bought[j] += sign
             if s >= 0:
-                self.rate[la, s] += sign * np.array((usable, n, earned, spent))
+                j = (la * self._n_sectors + s) * 4
+                rate[j] += sign * usable
+                rate[j + 1] += sign * n
+                rate[j + 2] += sign * earned
+                rate[j + 3] += sign * spent
         if new is not None:
             self.entries[uid] = new
 
