@@ -76,6 +76,19 @@ def _progress(obj, prog: str, runs: int = 1):
     return WeekProgress(obj.sim.start_year, prog, runs=runs)
 
 
+def _spin_up_cache(obj) -> Path | None:
+    """``<sweep dir>/.spin_up`` for a job of a sweep with ``output.share_spin_up`` (else None)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from rcc_sim.run import SPIN_UP_DIR
+
+    hc = HydraConfig.get()
+    if not obj.output.share_spin_up or hc.mode != RunMode.MULTIRUN:
+        return None
+    return Path(hc.sweep.dir) / SPIN_UP_DIR
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> None:
     """``rcc-sim``: one run (or, with ``-m``, one job of a sweep)."""
@@ -87,8 +100,9 @@ def main(cfg: DictConfig) -> None:
     if job is None:
         return
     obj, out_dir = job.cfg, job.out_dir
+    cache = _spin_up_cache(obj)
     with job, recording(out_dir, obj, job.overrides), _progress(obj, "rcc-sim") as bar:
-        ds, path = run_and_write(obj, out_dir, bar)
+        ds, path = run_and_write(obj, out_dir, bar, cache)
     cic = float(ds["children_in_care"].isel(time=-1).sum())
     print(
         f"rcc-sim: {obj.world.name} / {obj.policy.name}, seed {obj.seed}, {obj.sim.years:g} years: "

@@ -115,6 +115,10 @@ class OutputConfig:
     # keep the spin-up's weeks and years (before the base date) in the Dataset, e.g. for the
     # validation page; off: the outputs begin at the base date (attrs: base_date, spin_up_years)
     include_spin_up: bool = False
+    # in a sweep (rcc-sim -m) or the workbench: keep each spin-up's state at the base date in
+    # <sweep dir>/.spin_up and let the runs of other policies with the same config and seed go on
+    # from it instead of simulating it again (same bits: rcc_sim.run.simulate); unit: n/a
+    share_spin_up: bool = False
     progress: bool | str = param(
         "auto",
         "switch: auto, true or false",

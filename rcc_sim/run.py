@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import platform
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from rcc_sim.config import Config, to_object
+from rcc_sim.config import Config, PolicyConfig, to_object
 from rcc_sim.data import checksums
 from rcc_sim.engine.model import CareSystemModel
 from rcc_sim.files import atomic_write, atomic_write_text
@@ -92,13 +94,65 @@ def config_sha256(cfg: Config) -> str:
     return hashlib.sha256(config_yaml(cfg).encode()).hexdigest()
 
 
-def simulate(cfg: Config | dict | Any, progress: Callable[[int, int, float], None] | None = None) -> xr.Dataset:
+def simulate(
+    cfg: Config | dict | Any,
+    progress: Callable[[int, int, float], None] | None = None,
+    spin_up_cache: Path | None = None,
+) -> xr.Dataset:
     """Run one simulation and return its outcomes as a labelled Dataset. ``progress(weeks_done,
-    n_weeks, model_day)`` is called after each week (e.g. :class:`rcc_sim.progress.WeekProgress`)."""
+    n_weeks, model_day)`` is called after each week (e.g. :class:`rcc_sim.progress.WeekProgress`).
+    ``spin_up_cache``: a directory of spin-up states (:func:`model_at_base`)."""
     cfg = to_object(cfg)
-    model = CareSystemModel(cfg)
+    if spin_up_cache is not None and cfg.sim.spin_up_years > 0:
+        model = model_at_base(cfg, Path(spin_up_cache), progress)
+    else:
+        model = CareSystemModel(cfg)
     model.run(progress=progress)
     return to_dataset(model, include_spin_up=cfg.output.include_spin_up)
+
+
+SPIN_UP_DIR = ".spin_up"  # in a sweep directory: the spin-up states its runs share
+
+
+@functools.lru_cache(maxsize=1)
+def package_fingerprint() -> str:
+    """SHA-256 of the package's code and data files: what a spin-up state depends on besides its config."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def spin_up_key(cfg: Config) -> str:
+    """The name of ``cfg``'s spin-up state: its config without the policy, and the package."""
+    h = hashlib.sha256(config_yaml(dataclasses.replace(cfg, policy=PolicyConfig())).encode())
+    h.update(package_fingerprint().encode())
+    return h.hexdigest()[:40]
+
+
+def model_at_base(cfg: Config, cache: Path, progress: Callable[[int, int, float], None] | None = None):
+    """A model of ``cfg`` at the base date: continued from the state in ``cache`` that a run of
+    another policy with the same config, seed and code left there, or spun up now (and its state
+    left there for the others). Either way the run gives the same bits as without the cache
+    (tests/test_spinup.py). A file that cannot be read is replaced. The states are pickles: keep
+    the directory with the study it belongs to (delete it when the study is done)."""
+    path = cache / f"{spin_up_key(cfg)}.pkl"
+    if path.is_file():
+        try:
+            model = CareSystemModel.from_snapshot(zlib.decompress(path.read_bytes()), cfg)
+            print(f"rcc-sim: spin-up not simulated again: continued from {path}")
+            return model
+        except Exception as exc:  # damaged, or written by something else: spin up again
+            print(f"rcc-sim: spin-up state {path} not used ({type(exc).__name__}: {exc})", file=sys.stderr)
+    model = CareSystemModel(cfg)
+    model.run_to_base(progress)
+    cache.mkdir(parents=True, exist_ok=True)
+    state = zlib.compress(model.snapshot(), 1)  # England: 191 MB -> 32 MB
+    atomic_write(path, lambda tmp: tmp.write_bytes(state))
+    return model
 
 
 def simulate_arms(
@@ -202,8 +256,11 @@ def write_run(ds: xr.Dataset, cfg: Config, out_dir: Path, seconds: float | None 
 
 
 def run_and_write(
-    cfg: Config, out_dir: Path, progress: Callable[[int, int, float], None] | None = None
+    cfg: Config,
+    out_dir: Path,
+    progress: Callable[[int, int, float], None] | None = None,
+    spin_up_cache: Path | None = None,
 ) -> tuple[xr.Dataset, Path]:
     t0 = time.perf_counter()
-    ds = simulate(cfg, progress)
+    ds = simulate(cfg, progress, spin_up_cache)
     return ds, write_run(ds, cfg, out_dir, time.perf_counter() - t0)

@@ -223,3 +223,31 @@ def test_manifest_records_results_sha256_and_reproduce_checks_it(tmp_path):
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
     check = reproduce_run(run_dir)
     assert check.status == "match" and any("no SHA-256" in w for w in check.warnings), check
+
+
+def test_a_sweep_shares_each_seeds_spin_up_with_the_same_bits(tmp_path):
+    """With output.share_spin_up the first run of a seed leaves its base-date state in
+    <sweep>/.spin_up and the other policy's run goes on from it; every run's results are those
+    of running it alone."""
+    import numpy as np
+    import xarray as xr
+
+    import rcc_sim
+    from rcc_sim.run import simulate, write_run
+
+    sweep = tmp_path / "shared"
+    common = ["sim.years=0.05", "sim.spin_up_years=1", "output.report=false", "output.share_spin_up=true"]
+    r = run_cli("-m", "+experiment=smoke", *common, f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert len(list((sweep / ".spin_up").glob("*.pkl"))) == 2  # one state per seed, shared by both policies
+    assert r.stdout.count("spin-up not simulated again") == 2, r.stdout
+    done = runs(sweep)
+    assert [i.state for i in done] == ["done"] * 4
+    for info in done:
+        cfg = rcc_sim.load_config(["+experiment=smoke", f"policy={info.scenario}", f"seed={info.seed}", *common])
+        alone = write_run(simulate(cfg), cfg, tmp_path / "alone" / info.scenario / str(info.seed))
+        a = xr.open_dataset(alone / "results.nc", engine="h5netcdf")
+        b = xr.open_dataset(info.path / "results.nc", engine="h5netcdf")
+        for name in a.data_vars:
+            same = np.array_equal(a[name].values, b[name].values, equal_nan=True)
+            assert same, f"{info.scenario} seed {info.seed}: {name}"

@@ -327,7 +327,8 @@ class CareSystemModel(mesa.Model):
         mesa.Agent._ids[self] = itertools.count(next_id)
         progress, self._progress = self._progress, None
         try:
-            return snapshot_state.dumps((self, next_id))
+            with gc_paused():
+                return snapshot_state.dumps((self, next_id))
         finally:
             self._progress = progress
 
@@ -337,7 +338,8 @@ class CareSystemModel(mesa.Model):
         must equal the snapshot's config in everything but ``policy`` (else ValueError: the
         spin-up would not have been this config's). :meth:`run` then gives the same bits as
         running ``cfg`` from the start."""
-        model, next_id = pickle.loads(state)
+        with gc_paused():  # millions of objects: the collector would traverse them again and again
+            model, next_id = pickle.loads(state)
         if dataclasses.replace(cfg, policy=model.cfg.policy) != model.cfg:
             raise ValueError("from_snapshot: the config differs from the snapshot's in more than 'policy'")
         mesa.Agent._ids[model] = itertools.count(next_id)

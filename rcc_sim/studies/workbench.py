@@ -336,9 +336,10 @@ def _groups_key(groups: dict[str, list[str]]) -> tuple:
 
 def _simulate_run(cfg: Config, run_dir: Path, progress: Callable[[int, int, float], None] | None) -> xr.Dataset:
     """One run written to ``run_dir`` (results.nc, config.yaml, manifest.json): the seam tests replace."""
-    from rcc_sim.run import run_and_write
+    from rcc_sim.run import SPIN_UP_DIR, run_and_write
 
-    return run_and_write(cfg, run_dir, progress)[0]
+    cache = Path(run_dir).parents[1] / SPIN_UP_DIR if cfg.output.share_spin_up else None  # <out>/runs/.spin_up
+    return run_and_write(cfg, run_dir, progress, cache)[0]
 
 
 def _execute(task: RunTask, index: int, progress: compare.Progress | None = None) -> RunState:
