@@ -105,7 +105,7 @@ class Market(Process):
         self.cost_occupancy = cfg.provision.target_occupancy
         self.rng = ctx.streams("prices")
         # profit cap (CWSA 2026 s.17): private prices cannot exceed cost x (1 + cap); in force
-        # from the base date with the rest of the reform package (start_package)
+        # from the base date with the rest of the reform package (Commissioning.start_policy)
         self.cap = [1.0] * NP
         self.profit_cap_margin = -1.0  # < 0: no cap
         self._spot: list[list[float]] = []  # [kind][tier]: price before the buyer's discount and unit factor
@@ -128,7 +128,7 @@ class Market(Process):
             self.reference[k] = filled[k] / usable[k] if usable[k] > 0 else 0.0
 
     def start_package(self, pkg) -> None:
-        """The reform package's profit cap comes into force (called by ``Commissioning.start_package``)."""
+        """The reform package's profit cap comes into force (called by ``Commissioning.start_policy``)."""
         cap, m = pkg.profit_cap_margin, self.ctx.cfg.market
         if cap < 0:
             return

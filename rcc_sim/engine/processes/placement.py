@@ -146,7 +146,7 @@ class Placement(Process):
         self.stepping_down: dict[int, Child] = {}  # in a secure home, the secure need over, no place found yet
         self.secure_escalation = self.cfg.demand.secure_escalation_on_breakdown
         self.high_cost = self.cfg.market.high_cost_threshold_week
-        self.end_unregistered = False  # the standards reform, from the base date (start_package)
+        self.end_unregistered = False  # the standards reform, from the base date (Commissioning.start_policy)
         # the recorder's live counters (flat: index la * k + j), updated cell by cell
         live = ctx.rec.live
         self._placements = live["placements"]
@@ -216,7 +216,7 @@ class Placement(Process):
                     self.stretch_las[unit.ptype].discard(key)
 
     def start_package(self, pkg) -> None:
-        """The reform package comes into force (``Commissioning.start_package``). Its standards
+        """The reform package comes into force (``Commissioning.start_policy``). Its standards
         reform (``end_unregistered``) ends unregistered placements below secure need: homes and
         supported accommodation stretch to their registered places, so their units full to their
         usual availability join stretch pools, filled here from every open one (in id order)."""
