@@ -141,3 +141,20 @@ def test_a_snapshot_refuses_a_config_that_differs_beyond_the_policy():
         CareSystemModel.from_snapshot(state, other)
     with pytest.raises(ValueError, match="already run"):
         model.run_to_base()
+
+
+def test_a_damaged_spin_up_state_is_replaced_not_trusted(tmp_path, capsys):
+    import rcc_sim
+    from rcc_sim.run import model_at_base, spin_up_key
+
+    gm = ["world=greater_manchester", "sim.years=0.1", "sim.spin_up_years=1"]
+    cfg = rcc_sim.load_config(gm)
+    path = tmp_path / f"{spin_up_key(cfg)}.pkl"
+    path.write_bytes(b"half a file")
+    model = model_at_base(cfg, tmp_path)
+    assert model.paused_at_base and "not used" in capsys.readouterr().err
+    again = model_at_base(cfg, tmp_path)  # the state it left is whole: used, not simulated again
+    assert again.paused_at_base and "continued from" in capsys.readouterr().out
+    assert spin_up_key(rcc_sim.load_config([*gm, "seed=1"])) != spin_up_key(cfg)
+    pol = rcc_sim.load_config([*gm, "policy=pathfinders"])
+    assert spin_up_key(pol) == spin_up_key(cfg)  # the policy is not part of the spin-up
