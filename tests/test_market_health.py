@@ -224,3 +224,22 @@ def test_the_market_health_steps_change_nothing_else(monkeypatch):
     for name in [*VARIABLES, *ANNUAL_VARIABLES]:
         if name not in ours:
             assert with_steps[name].values.tobytes() == without[name].values.tobytes(), name
+
+
+def test_accounts_from_the_base_date_do_not_depend_on_keeping_the_spin_up():
+    """Without output.include_spin_up the spin-up's weeks are not accounted (they are not kept);
+    from the base date the accounts are the same as when they are."""
+    import numpy as np
+
+    import rcc_sim
+    from rcc_sim.run import simulate
+
+    gm = ["world=greater_manchester", "sim.years=1", "sim.spin_up_years=1", "output.report=false"]
+    kept = simulate(rcc_sim.load_config([*gm, "output.include_spin_up=true"]))
+    base = simulate(rcc_sim.load_config(gm))
+    start = str(base["time"].values[0])
+    for name in ("provider_revenue", "provider_cost", "provider_place_weeks", "price_paid", "hhi_places"):
+        a, b = kept[name], base[name]
+        dim = next(d for d in a.dims if d in ("time", "year", "stat_year"))
+        a = a.sel({dim: b[dim].values}) if dim != "time" else a.sel(time=slice(start, None))
+        assert np.array_equal(a.values, b.values, equal_nan=True), name

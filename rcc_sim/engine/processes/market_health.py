@@ -93,6 +93,7 @@ class MarketHealth(Process):
         self.simulated = [bool(x) for x in w.simulated]
         n = w.n_la
         self.entries: dict[int, tuple] = {}  # unit id -> its current weekly contribution (_entry)
+        self.keep_spin_up = ctx.cfg.output.include_spin_up  # account the spin-up's weeks too
         # running weekly rates: flat buffers updated cell by cell (la * k + j, as the recorder's live
         # counters) with numpy views for the weekly accounts
         n_sectors, n_cells = len(PROVIDER_SECTORS), len(PRICE_CELLS)
@@ -185,10 +186,16 @@ class MarketHealth(Process):
     def account_week(self) -> None:
         """Weekly: the week's revenue, cost, usable places and children of providers' units, and
         the prices paid by placement type and needs tier (see the module docstring). Units whose
-        places or children changed are re-read (``Supply.touched``); the rest keep last week's."""
+        places or children changed are re-read (``Supply.touched``); the rest keep last week's.
+        During a spin-up whose weeks are not kept (``output.include_spin_up`` off) nothing is
+        accounted: at the base date every unit is re-read from scratch anyway (``_calibrate``), so
+        the outputs from there are the same, and a ten-year England run is about 5 s quicker."""
+        touched = self.supply.touched
+        if not self.keep_spin_up and self.clock.env.now < self.clock.base_day:
+            touched.clear()
+            return
         if not self.per_child or (not self.at_base and self.clock.env.now >= self.clock.base_day):
             self._calibrate()
-        touched = self.supply.touched
         for unit in sorted(touched.values(), key=lambda u: u.unique_id):
             self._update(unit)
         touched.clear()
