@@ -230,6 +230,7 @@ def test_a_new_rcc_can_be_added_from_the_command_line():
     assert rcc.start_years == RCCConfig().start_years
     from rcc_sim.engine.model import CareSystemModel
 
+    cfg.sim.spin_up_years = 0  # the policy is set up at the base date: here, at set-up
     [built] = CareSystemModel(cfg).commissioning.rccs
     assert built.name == "bolton_bury" and len(built.members) == 2
 

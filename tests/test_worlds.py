@@ -52,8 +52,10 @@ def test_every_policy_config_composes_and_builds(policy):
     """Each scenario file is a valid diff of the schema, and its RCCs resolve to real LAs."""
     from rcc_sim.engine.model import CareSystemModel
 
-    cfg = composed(f"policy={policy}", "world=greater_manchester", "sim.years=0.25")
+    # no spin-up: the policy is set up at the base date, here at set-up
+    cfg = composed(f"policy={policy}", "world=greater_manchester", "sim.years=0.25", "sim.spin_up_years=0")
     assert cfg.policy.name == policy
     model = CareSystemModel(cfg)
+    assert bool(model.commissioning.rccs) == bool(cfg.policy.rccs or cfg.policy.rollout.regions)
     for rcc in model.commissioning.rccs:
         assert len(rcc.members) > 0 and rcc.live_t >= rcc.start_t
