@@ -13,9 +13,9 @@ and the placement mix: the median and the 5-95% range across runs.
 
     python experiments/projection.py [--draws 20] [--years 10] [--jobs 2] [--no-assumptions]
 
-About 90 s per ten-year run on one core here (20 runs: 15.5 min with 2 jobs), measured before the
-8-year spin-up; with it, expect about 130-150 s a run. Not re-run since the trajectory calibration
-(b99f08a): numbers quoted from it elsewhere predate that fit.
+20 ten-year runs with the 8-year spin-up took 25 min 21 s with 2 jobs here (code 0bc5cb5, the
+trajectory calibration with its k+1-best ranges); the output is kept in
+``experiments/projection/status_quo_20draws_0bc5cb5.txt``.
 """
 
 from __future__ import annotations
