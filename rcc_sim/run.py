@@ -21,7 +21,7 @@ import xarray as xr
 
 from rcc_sim.config import Config, PolicyConfig, to_object
 from rcc_sim.data import checksums
-from rcc_sim.engine.model import CareSystemModel
+from rcc_sim.engine.model import CareSystemModel, same_spin_up
 from rcc_sim.files import atomic_write, atomic_write_text
 
 PACKAGES = (
@@ -174,7 +174,7 @@ def simulate_arms(
         first is not None
         and len(cfgs) > 1
         and first.sim.spin_up_years > 0
-        and all(dataclasses.replace(c, policy=first.policy) == first for c in cfgs[1:])
+        and all(same_spin_up(c, first) for c in cfgs[1:])
     )
     if not shared:
         return [simulate(c, p) for c, p in zip(cfgs, calls)]

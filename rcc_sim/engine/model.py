@@ -340,7 +340,7 @@ class CareSystemModel(mesa.Model):
         running ``cfg`` from the start."""
         with gc_paused():  # millions of objects: the collector would traverse them again and again
             model, next_id = pickle.loads(state)
-        if dataclasses.replace(cfg, policy=model.cfg.policy) != model.cfg:
+        if not same_spin_up(cfg, model.cfg):
             raise ValueError("from_snapshot: the config differs from the snapshot's in more than 'policy'")
         mesa.Agent._ids[model] = itertools.count(next_id)
         model.cfg = cfg
@@ -404,6 +404,11 @@ class CareSystemModel(mesa.Model):
         assert math.isclose(spent, spend.paid + open_cost, rel_tol=1e-9, abs_tol=1e-6), (
             f"spend {spent} != prices paid {spend.paid + open_cost}"
         )
+
+
+def same_spin_up(a: Config, b: Config) -> bool:
+    """Whether two configs have the same spin-up: equal in everything but ``policy``."""
+    return dataclasses.replace(a, policy=b.policy) == b
 
 
 def _nothing() -> None:
