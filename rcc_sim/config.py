@@ -355,6 +355,23 @@ class PlacementParams:
         ASSUMPTION + ": care plan is supported accommodation; 7-10% of children are in it (DfE 2024, FOI 2024)",
         **SHARE,
     )
+    step_to_supported_foster: float = param(
+        0.0,
+        "per year, from the 16th birthday",
+        ASSUMPTION + " (range 0-1): a planned move of a 16-17 year old with standard or complex needs "
+        "from a foster carer to supported accommodation (the step to semi-independence before leaving "
+        "care); 0 leaves the route closed (as before 2026-12) until the trajectory calibration fits it "
+        "on the 2020-2023 supported-accommodation counts (national_timeseries_2015_2023.csv)",
+        lo=0.0,
+        hi=HAZARD["hi"],
+    )
+    step_to_supported_home: float = param(
+        0.0,
+        "per year, from the 16th birthday",
+        ASSUMPTION + " (range 0-2): the same step from a children's home (not a secure home)",
+        lo=0.0,
+        hi=HAZARD["hi"],
+    )
     stretch_penalty_gbp: float = param(
         1500.0,
         "GBP per week",

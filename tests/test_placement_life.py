@@ -15,7 +15,7 @@ from rcc_sim.engine.agents import Home
 from rcc_sim.engine.model import CareSystemModel
 from rcc_sim.engine.processes.placement import _residual_days
 from rcc_sim.run import to_dataset
-from rcc_sim.vocab import DAYS_PER_YEAR, UNREGISTERED
+from rcc_sim.vocab import DAYS_PER_YEAR, SUPPORTED, UNREGISTERED
 
 
 def test_constant_hazard_when_both_multipliers_are_one():
@@ -149,3 +149,26 @@ def test_placement_providers_at_31_march_cover_every_child_as_dfe_classifies_the
             assert name == expect[c.ptype]
         if c.ptype == IN_HOUSE:
             assert name == ("own_la" if c.unit.owner_la == c.la else "other_la")
+
+
+def _in_supported(**placement) -> tuple[int, int, list[float]]:
+    """Children in supported accommodation at the end of a year, care-plan moves in it, and the
+    ages (years) of the children in supported accommodation."""
+    m = CareSystemModel(to_object(small_config(years=1.0, placement=placement)))
+    m.run()
+    now = m.clock.env.now
+    supported = [c for c in m.children.values() if c.ptype == SUPPORTED]
+    moves = int(to_dataset(m)["moves"].sel(move_reason="care_plan").sum())
+    return len(supported), moves, [c.age(now) for c in supported]
+
+
+def test_the_step_to_supported_accommodation_moves_16_17_year_olds_only():
+    """placement.step_to_supported_*: with the route open, more children are in supported
+    accommodation a year on, by planned (care-plan) moves, and every one of them is 16 or older;
+    with it closed (the default) the model is as before; every value in the bounds runs."""
+    closed, closed_moves, _ = _in_supported()
+    opened, opened_moves, ages = _in_supported(step_to_supported_foster=1.0, step_to_supported_home=2.0)
+    assert opened > closed + 10  # three GM LAs: a few hundred 16-17 year olds in care
+    assert opened_moves > closed_moves
+    assert min(ages) >= 16.0
+    _in_supported(step_to_supported_foster=12.0, step_to_supported_home=12.0)

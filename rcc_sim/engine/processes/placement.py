@@ -137,6 +137,14 @@ class Placement(Process):
         ):
             for k in kinds:
                 self.planned[k] = rate
+        # the step to semi-independence: a planned move at 16-17 from foster care or a children's
+        # home to supported accommodation, per year from the 16th birthday (its own stream, so a
+        # closed route draws nothing and moves no other draw)
+        self.step_rate = [0.0] * NP
+        for kinds, rate in (((IN_HOUSE, IFA), p.step_to_supported_foster), (HOMES, p.step_to_supported_home)):
+            for k in kinds:
+                self.step_rate[k] = rate
+        self.step_draw = ctx.streams.draws("step_to_supported")
         cum, acc = [], 0.0
         for s in b.reason_shares_unplanned:
             acc += s
@@ -453,6 +461,8 @@ class Placement(Process):
             self.supply.occupancy_changed(unit, +1)
             self.refresh(unit)
         self._schedule_end(child)
+        if self.step_rate[ptype] > 0.0 and child.tier <= 1:
+            self._schedule_step(child)
 
     def leave(self, child: Child) -> Unit | None:
         """Take ``child`` out of its placement; returns the unit it left (if any)."""
@@ -597,12 +607,33 @@ class Placement(Process):
         if found is not None:  # otherwise the child stays (its placement's own ending is still drawn)
             self.move(child, CARE_PLAN, found)
 
+    def _schedule_step(self, child: Child) -> None:
+        """Draw when a child in foster care or a children's home steps to supported accommodation:
+        ``step_rate`` a year from the later of now and the 16th birthday, if before leaving care.
+        A move, a breakdown or leaving care first drops it (the placement's version moves on)."""
+        now = self.clock.env.now
+        sixteen = child.birth_t + 16.0 * DAYS_PER_YEAR
+        due = max(now, sixteen) + self.step_draw.exponential(DAYS_PER_YEAR / self.step_rate[child.ptype])
+        if due < child.exit_t and due < sixteen + 2.0 * DAYS_PER_YEAR:
+            self.clock.at_child(due - now, self._step_to_supported, child)
+
+    def _step_to_supported(self, child: Child, version: int) -> None:
+        """The planned move to supported accommodation, if a place is found within the search's
+        reach; otherwise the child stays where it is (the step is not tried again)."""
+        if child.version != version or child.ptype < 0 or child.tier > 1 or self.step_rate[child.ptype] <= 0.0:
+            return
+        found = self.find(child, exclude=child.unit, stages=((SUPPORTED,),), stretch=False)
+        if found is not None:
+            self.move(child, CARE_PLAN, found)
+
     def backdate(self, child: Child, since: float) -> None:
         """Take the child's current placement (of the base-date stock) to have begun at ``since``
         (a day before the base date): its ending is drawn again for a placement of that age."""
         child.same_placement_since = since
-        child.version += 1  # the ending drawn on entering is dropped
+        child.version += 1  # the ending (and any step) drawn on entering is dropped
         self._schedule_end(child)
+        if self.step_rate[child.ptype] > 0.0 and child.tier <= 1:
+            self._schedule_step(child)
 
     def _breakdown(self, child: Child, version: int) -> None:
         if child.version != version or child.ptype < 0:
