@@ -1206,6 +1206,10 @@ class CalibrationConfig:
     sampler_seed: int = 0
     fit_exit_hazards: bool = True  # stage 1: exit hazards by route and age to steady-state moments (scipy)
     rescale_prices: bool = True  # stage 3: base prices rescaled so average prices match the published ones
+    # refit: fit only the listed parameters, every other one at its installed value
+    # (rcc_sim/data/calibrated.yaml); the written file keeps the installed values and ranges of the
+    # others and records the fit it refines (rcc_sim/studies/calibration.py, "Refit")
+    refit: bool = False
     count_tolerance: float = param(
         0.05, "relative error counted as one unit of loss", "issue 4: within 5%", lo=1e-06, hi=10.0
     )

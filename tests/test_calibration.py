@@ -353,3 +353,49 @@ def test_indices_rank_the_parameter_that_drives_the_outcome():
     assert parameter_indices(problem, X, y, seed=0) == ind
     few = parameter_indices(problem, X[:30], y[:30], seed=0)  # too few samples for delta: NaN, S1 still there
     assert all(np.isnan(v["delta"]) for v in few.values()) and few["a.x0"]["S1"] > 0.5
+
+
+def test_a_refit_keeps_the_installed_fit_of_the_other_parameters():
+    """calibration.refit: the refitted parameters' values and ranges replace the installed ones;
+    every other installed value and range is kept, and the provenance names the fit refined."""
+    installed = load_calibrated()
+    assert installed, "the package ships a calibration"
+    refit = {
+        "provenance": {"study": "refit", "loss": 1.0},
+        "values": {"placement": {"step_to_supported_foster": 0.3}, "market": {"base_price_ifa": 1.0}},
+        "ranges": {"placement.step_to_supported_foster": {"lo": 0.2, "hi": 0.4, "best": 0.3}},
+    }
+    merged = cal_mod.merge_refit(installed, refit)
+    assert merged["values"]["placement"]["step_to_supported_foster"] == 0.3
+    assert merged["values"]["market"]["base_price_ifa"] == 1.0
+    for section, names in installed["values"].items():  # nothing else moved
+        for name, value in names.items():
+            if (section, name) not in {("placement", "step_to_supported_foster"), ("market", "base_price_ifa")}:
+                assert merged["values"][section][name] == value
+    assert set(merged["ranges"]) == set(installed["ranges"]) | {"placement.step_to_supported_foster"}
+    assert merged["ranges"]["breakdown.unplanned_foster"] == installed["ranges"]["breakdown.unplanned_foster"]
+    prov = merged["provenance"]
+    assert prov["study"] == "refit" and prov["refit_parameters"] == ["placement.step_to_supported_foster"]
+    assert prov["refines"]["git_commit"] == installed["provenance"]["git_commit"]
+    assert installed["values"]["placement"].get("step_to_supported_foster") != 0.3  # the input is not changed
+    with pytest.raises(ConfigError, match="calibration.refit"):
+        cal_mod.merge_refit({}, refit)
+
+
+def test_the_supported_refit_is_the_calibration_study_but_for_its_refit_lines():
+    """configs/experiment/refit_supported.yaml: same loss, data and tolerances as the calibration
+    study; refit on, no stage 1, and its parameters a subset of the calibration study's ranges."""
+    from hydra import compose, initialize_config_dir
+
+    from rcc_sim.config import register_configs
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+        full = to_object(compose(config_name="config", overrides=["+experiment=calibration"])).calibration
+        refit = to_object(compose(config_name="config", overrides=["+experiment=refit_supported"])).calibration
+    assert refit.refit and not full.refit and not refit.fit_exit_hazards
+    same = ("loss", "trajectory_years", "la_count_tolerance", "la_share_tolerance", "count_tolerance")
+    assert all(getattr(refit, k) == getattr(full, k) for k in same + ("share_tolerance", "excluded_targets", "seeds"))
+    ranges = {p.key: (p.lo, p.hi) for p in full.parameters}
+    assert all(ranges.get(p.key) == (p.lo, p.hi) for p in refit.parameters)
+    assert {"placement.step_to_supported_foster", "placement.step_to_supported_home"} <= {p.key for p in refit.parameters}

@@ -59,6 +59,12 @@ trials in it is written as its plausible range, for the sensitivity analysis and
 A region of fewer than k + 1 trials (too few to span k dimensions) is replaced by the k + 1 best
 trials (:func:`ranges_from_trials`).
 
+**Refit** (``calibration.refit``). A mechanism added after a fit brings parameters of its own;
+re-running the whole search for them costs as much as the first fit. A refit searches only the
+listed parameters, every other one held at its installed value, and writes a file that keeps the
+installed values and ranges of the others, with the refit's provenance and, under ``refines``, the
+fit it refines. The refitted ranges are conditional on the others: narrower than a joint fit's.
+
 The fitted values, their ranges and the provenance (date, git commit, loss per target) are
 written to ``calibrated.yaml``; with ``calibration.install=true`` that file replaces
 ``rcc_sim/data/calibrated.yaml``, which :mod:`rcc_sim.config` puts over the priors.
@@ -85,6 +91,7 @@ from rcc_sim.config import (
     ConfigError,
     FreeParameter,
     get_path,
+    load_calibrated,
     with_values,
 )
 from rcc_sim.data import load_targets
@@ -472,6 +479,10 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
             f"{cfg.sim.start_year - cfg.sim.spin_up_years} (sim.start_year - sim.spin_up_years), after the start of "
             f"the first year to fit; fit from {cfg.sim.start_year - cfg.sim.spin_up_years + 1} or spin up longer"
         )
+    if cal.refit and not load_calibrated():
+        raise ConfigError(
+            f"config key 'calibration.refit' = true: there is no installed calibration ({CALIBRATED_FILE}) to refine"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
@@ -584,6 +595,8 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
         "values": _yaml_values(fitted, fitted_keys),
         "ranges": ranges,
     }
+    if cal.refit:
+        doc = merge_refit(load_calibrated(), doc)
     text = (
         "# Fitted by rcc-sim-calibrate (rcc_sim/calibration.py); loaded by rcc_sim/config.py over the\n"
         "# priors declared there. Do not edit by hand: re-run the calibration study.\n"
@@ -604,6 +617,31 @@ def run_calibration(cfg: Config, out_dir: Path, log=print) -> dict[str, Any]:
         log(f"installed as the default parameters: {CALIBRATED_FILE}")
     log(report)
     return doc
+
+
+def merge_refit(installed: dict[str, Any], refit: dict[str, Any]) -> dict[str, Any]:
+    """The calibrated file after a refit (``calibration.refit``): the installed values and ranges,
+    with the refitted parameters' (and stage 1's and 3's, if run) replaced; the refit's provenance,
+    with the installed fit it refines under ``refines`` (its own ``refines`` kept, so a chain of
+    refits stays traceable). A refitted parameter's range is conditional on the others held at
+    their installed values: narrower than a joint fit would give."""
+    if not installed:
+        raise ConfigError(
+            f"config key 'calibration.refit' = true: there is no installed calibration ({CALIBRATED_FILE}) to refine"
+        )
+    values = copy.deepcopy(installed.get("values") or {})
+    for section, names in (refit.get("values") or {}).items():
+        values.setdefault(section, {}).update(names)
+    ranges = dict(installed.get("ranges") or {})
+    ranges.update(refit.get("ranges") or {})
+    old = installed.get("provenance") or {}
+    refines = {
+        k: old[k]
+        for k in ("study", "date", "git_commit", "loss", "loss_kind", "terms_in_loss", "trials_completed", "refines")
+        if k in old
+    }
+    provenance = {**refit["provenance"], "refit_parameters": sorted(refit.get("ranges") or {}), "refines": refines}
+    return {"provenance": provenance, "values": values, "ranges": ranges}
 
 
 def _split(key: str) -> tuple[str, int]:
