@@ -398,4 +398,5 @@ def test_the_supported_refit_is_the_calibration_study_but_for_its_refit_lines():
     assert all(getattr(refit, k) == getattr(full, k) for k in same + ("share_tolerance", "excluded_targets", "seeds"))
     ranges = {p.key: (p.lo, p.hi) for p in full.parameters}
     assert all(ranges.get(p.key) == (p.lo, p.hi) for p in refit.parameters)
-    assert {"placement.step_to_supported_foster", "placement.step_to_supported_home"} <= {p.key for p in refit.parameters}
+    refitted = {p.key for p in refit.parameters}
+    assert {"placement.step_to_supported_foster", "placement.step_to_supported_home"} <= refitted
