@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -167,6 +167,14 @@ def simulate_arms(
     are bit for bit those of running each arm alone (tests/test_spinup.py), and a pair of ten-year
     England runs simulates 28 years instead of 36. Arms that differ in more than the policy, or
     runs without a spin-up, are run one by one. ``progress``: one callback per arm (or None)."""
+    return list(iter_arms(cfgs, progress))
+
+
+def iter_arms(
+    cfgs: Sequence[Config | dict | Any], progress: Sequence[Callable[[int, int, float], None] | None] | None = None
+) -> Iterator[xr.Dataset]:
+    """:func:`simulate_arms`, yielding each arm's Dataset as it ends (so that many arms need not be
+    held at once)."""
     cfgs = [to_object(c) for c in cfgs]
     calls = list(progress) if progress is not None else [None] * len(cfgs)
     first = cfgs[0] if cfgs else None
@@ -177,18 +185,19 @@ def simulate_arms(
         and all(same_spin_up(c, first) for c in cfgs[1:])
     )
     if not shared:
-        return [simulate(c, p) for c, p in zip(cfgs, calls)]
+        for c, p in zip(cfgs, calls):
+            yield simulate(c, p)
+        return
     model = CareSystemModel(first)
     model.run_to_base(calls[0])
     state = model.snapshot()
-    out = []
     for k, (c, p) in enumerate(zip(cfgs, calls)):
         if k > 0:
             model = CareSystemModel.from_snapshot(state, c)
         model.run(progress=p)
-        out.append(to_dataset(model, include_spin_up=c.output.include_spin_up))
+        ds = to_dataset(model, include_spin_up=c.output.include_spin_up)
         del model
-    return out
+        yield ds
 
 
 def to_dataset(model: CareSystemModel, include_spin_up: bool = False) -> xr.Dataset:

@@ -186,3 +186,38 @@ def test_a_worker_that_dies_is_recorded_and_the_others_finish(tmp_path, monkeypa
     rec = json.loads((tmp_path / "draws" / "draw0" / psa.DRAW_FILE).read_text())
     assert rec["status"] == "failed" and "exit code 9" in rec["error"]
     assert json.loads((tmp_path / "draws" / "draw1" / psa.DRAW_FILE).read_text())["status"] == "done"
+
+
+def test_rcc_lever_swings_share_one_status_quo_and_equal_separate_pairs(tmp_path):
+    """The tornado's base case and its RCC-lever swings on one seed run from one spin-up and one
+    status-quo run (psa.run_group); each result equals its pair run alone, bit for bit. A swing of
+    a model parameter changes the status quo too, so it stays a pair of its own."""
+    import dataclasses
+
+    cfg = rcc_sim.load_config(
+        [
+            *SMALL,
+            "sim.spin_up_years=1",
+            "psa.use_calibrated_ranges=false",
+            "psa.groups={}",
+            "psa.tornado=true",
+            "psa.parameters=[{key: policy.rollout.template.setup_cost_gbp, lo: 1.0e6, hi: 5.0e6},"
+            " {key: policy.rollout.template.buyer_power_discount, lo: 0.0, hi: 0.1},"
+            " {key: market.block_entry_elasticity, lo: 0.0, hi: 10.0}]",
+        ]
+    )
+    _, tasks = psa.tornado_tasks(cfg, tmp_path / "grouped")
+    jobs = psa.jobs_of(tasks, workers=2, share=True)
+    grouped = [t for job in jobs if len(job) > 1 for t in job]
+    assert sorted(len(j) for j in jobs) == [1, 1, 2, 3]  # base + 4 RCC swings in two groups; 2 alone
+    assert all(psa.shares_status_quo(t) for t in grouped) and len(grouped) == 5
+    records = psa.run_group(grouped)
+    assert [r["status"] for r in records] == ["done"] * 5
+    assert all(r["shared_seconds"] > 0 for r in records)
+    for k, (t, r) in enumerate(zip(grouped[:3], records[:3])):
+        alone = psa.run_task(dataclasses.replace(t, path=tmp_path / "alone" / str(k)))
+        assert alone["npc_gbp_m"] == r["npc_gbp_m"] and alone["outcomes"] == r["outcomes"]
+    again = psa.run_group(grouped)  # resumed: nothing run twice
+    assert all(r.get("skipped") for r in again)
+    with pytest.raises(ValueError, match="status-quo"):
+        psa.run_group([grouped[0], next(t for t in tasks if not psa.shares_status_quo(t))])

@@ -53,7 +53,11 @@ inputs set the size of the saving. :func:`measure_first` puts the ranking in wor
 **Tornado** (``psa.tornado=true``, :func:`run_tornado`): one paired run per input at each end of
 its range with every other input at the base case (the policy as configured), on
 ``psa.tornado_seeds`` (common random numbers across the swings), in ``<study>/tornado/``; can be run
-on a smaller world and fewer years than the PSA itself.
+on a smaller world and fewer years than the PSA itself. The status quo has no RCC, so the base case
+and the swings of RCC levers (``policy.*``) on a seed share one spin-up and one status-quo run
+(:func:`run_group`, split over the workers): on England, ten years, 28 RCC-lever swings cost about
+30 ten-year runs instead of 56 plus 28 spin-ups. A model parameter's swing changes the status quo
+too and stays a pair of its own.
 """
 
 from __future__ import annotations
@@ -279,9 +283,8 @@ def _done(task: Task) -> bool:
 def run_task(task: Task, rate: float = 0.035) -> dict[str, Any]:
     """Run one pair (skipped if done; locked while running) and record it in ``draw.json``; a
     failure is recorded, never raised. Returns the record (status done, failed or locked)."""
-    from rcc_sim.run import config_sha256, simulate_arms
+    from rcc_sim.run import simulate_arms
     from rcc_sim.studies.jobs import RunDirLock, RunDirLocked
-    from rcc_sim.studies.study import _code_commit
 
     task.path.mkdir(parents=True, exist_ok=True)
     lock = RunDirLock(task.path)
@@ -294,14 +297,7 @@ def run_task(task: Task, rate: float = 0.035) -> dict[str, Any]:
             done: dict[str, Any] = json.loads((task.path / DRAW_FILE).read_text())
             done["skipped"] = True
             return done
-        out: dict[str, Any] = {
-            "label": task.label,
-            "seed": task.cfg.seed,
-            "inputs": task.values,
-            **task.extra,
-            "config_sha256": config_sha256(task.cfg),
-            "git_commit": _code_commit(),
-        }
+        out = _record_head(task)
         t0 = time.time()
         try:
             pol, base = simulate_arms([task.cfg, base_of(task.cfg)])  # one spin-up for both arms
@@ -316,27 +312,139 @@ def run_task(task: Task, rate: float = 0.035) -> dict[str, Any]:
         lock.release()
 
 
-def _in_processes(todo: list[Task], workers: int, rate: float):
-    """Run each task in a fresh forked process, ``workers`` at a time, yielding each record as it
-    ends. A fresh process per pair keeps memory flat (a long-lived worker reached 3 GB after a dozen
-    three-year Greater Manchester pairs); a process that dies without writing its record (killed,
-    out of memory) is recorded as failed, and the others go on."""
+def _record_head(task: Task) -> dict[str, Any]:
+    """The fields every record of ``task`` starts with: what was run, on which config and code."""
+    from rcc_sim.run import config_sha256
+    from rcc_sim.studies.study import _code_commit
+
+    return {
+        "label": task.label,
+        "seed": task.cfg.seed,
+        "inputs": task.values,
+        **task.extra,
+        "config_sha256": config_sha256(task.cfg),
+        "git_commit": _code_commit(),
+    }
+
+
+def shares_status_quo(task: Task) -> bool:
+    """Whether the task sets RCC levers only (``policy.*``; none for a tornado's base case): its
+    status-quo arm is then the same as every such task's on its seed, and so is its spin-up."""
+    return all(k.startswith("policy.") for k in task.values)
+
+
+def run_group(tasks: list[Task], rate: float = 0.035) -> list[dict[str, Any]]:
+    """Paired runs on one seed that differ only in their RCC levers (the tornado's base case and its
+    RCC-lever swings), from one spin-up and one status-quo run: the status quo has no RCC, so it is
+    the same for all of them (:func:`shares_status_quo`). Each task's record is written as its arm
+    ends, as :func:`run_task` writes it (``wall_seconds``: its own arm plus its share of the shared
+    spin-up and status quo, ``shared_seconds``); those done are skipped, those another process holds
+    are left to it. A failure is recorded, never raised: after one, the tasks still to run go on as
+    separate pairs."""
+    from rcc_sim.run import iter_arms
+    from rcc_sim.studies.jobs import RunDirLock, RunDirLocked
+
+    if len(tasks) == 1:
+        return [run_task(tasks[0], rate)]
+    base = base_of(tasks[0].cfg)
+    if any(base_of(t.cfg) != base for t in tasks):
+        raise ValueError("run_group: the tasks' status-quo runs differ; run them with run_task")
+    records: list[dict[str, Any]] = []
+    mine: list[tuple[Task, RunDirLock]] = []
+    for t in tasks:
+        t.path.mkdir(parents=True, exist_ok=True)
+        lock = RunDirLock(t.path)
+        try:
+            lock.acquire()
+        except RunDirLocked as exc:
+            records.append({"label": t.label, "status": "locked", "error": str(exc)})
+            continue
+        if _done(t):
+            lock.release()
+            done: dict[str, Any] = json.loads((t.path / DRAW_FILE).read_text())
+            records.append({**done, "skipped": True})
+            continue
+        mine.append((t, lock))
+    try:
+        if not mine:
+            return records
+        t0 = time.time()
+        arms = iter_arms([base] + [t.cfg for t, _ in mine])
+        try:
+            base_ds = next(arms)
+        except Exception:  # the status quo itself failed: each task on its own records why
+            for _, lock in mine:
+                lock.release()
+            return records + [run_task(t, rate) for t, _ in mine]
+        shared = time.time() - t0
+        for k, (t, lock) in enumerate(mine):
+            out = _record_head(t)
+            t1 = time.time()
+            try:
+                out.update(pair_metrics(next(arms), base_ds, rate))
+                out["status"] = "done"
+            except Exception as exc:
+                out.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+            out["wall_seconds"] = round(time.time() - t1 + shared / len(mine), 2)
+            out["shared_seconds"] = round(shared, 2)
+            atomic_write_text(t.path / DRAW_FILE, json.dumps(out, indent=1, default=float) + "\n")
+            lock.release()
+            records.append(out)
+            if out["status"] == "failed":  # the arms' generator has stopped: the rest one by one
+                rest = mine[k + 1 :]
+                for _, other in rest:
+                    other.release()
+                mine = []
+                return records + [run_task(r, rate) for r, _ in rest]
+        mine = []
+        return records
+    finally:
+        for _, lock in mine:
+            lock.release()
+
+
+def jobs_of(tasks: list[Task], workers: int, share: bool) -> list[list[Task]]:
+    """The tasks as jobs of one process each. With ``share``, the tasks of a seed that share the
+    status quo (:func:`shares_status_quo`) are split into up to ``workers`` groups (each one spin-up
+    and one status-quo run) and put first; every other task is a job of its own."""
+    if not share:
+        return [[t] for t in tasks]
+    by_seed: dict[int, list[Task]] = {}
+    alone: list[list[Task]] = []
+    for t in tasks:
+        if shares_status_quo(t):
+            by_seed.setdefault(int(t.cfg.seed), []).append(t)
+        else:
+            alone.append([t])
+    groups: list[list[Task]] = []
+    for ts in by_seed.values():
+        n = max(1, min(workers, len(ts)))
+        groups += [ts[i::n] for i in range(n)]
+    return groups + alone
+
+
+def _in_processes(jobs: list[list[Task]], workers: int, rate: float):
+    """Run each job in a fresh forked process, ``workers`` at a time, yielding each task's record
+    as its job ends. A fresh process per job keeps memory flat (a long-lived worker reached 3 GB
+    after a dozen three-year Greater Manchester pairs); a process that dies without writing a
+    task's record (killed, out of memory) has that task recorded as failed, and the others go on."""
     import multiprocessing as mp
     from multiprocessing.connection import wait
 
     ctx = mp.get_context("fork")
-    pending = list(todo)
-    running: dict[Any, tuple[Any, Task]] = {}  # process sentinel -> (process, task)
+    pending = list(jobs)
+    running: dict[Any, tuple[Any, list[Task]]] = {}  # process sentinel -> (process, its tasks)
     while pending or running:
         while pending and len(running) < workers:
-            task = pending.pop(0)
-            proc = ctx.Process(target=run_task, args=(task, rate), name=f"rcc-sim-psa {task.label}")
+            job = pending.pop(0)
+            proc = ctx.Process(target=run_group, args=(job, rate), name=f"rcc-sim-psa {job[0].label}")
             proc.start()
-            running[proc.sentinel] = (proc, task)
+            running[proc.sentinel] = (proc, job)
         for sentinel in wait(list(running)):
-            proc, task = running.pop(sentinel)
+            proc, job = running.pop(sentinel)
             proc.join()
-            yield _record_after(task, proc.exitcode)
+            for task in job:
+                yield _record_after(task, proc.exitcode)
 
 
 def _record_after(task: Task, exitcode: int | None) -> dict[str, Any]:
@@ -363,24 +471,31 @@ def _record_after(task: Task, exitcode: int | None) -> dict[str, Any]:
     return r
 
 
-def run_tasks(tasks: list[Task], workers: int, rate: float, log: Log = print) -> list[dict[str, Any]]:
-    """Every task, in ``workers`` processes if more than one; those done are skipped."""
+def run_tasks(
+    tasks: list[Task], workers: int, rate: float, log: Log = print, share: bool = False
+) -> list[dict[str, Any]]:
+    """Every task, in ``workers`` processes if more than one; those done are skipped. ``share``:
+    the tasks that differ only in RCC levers share a spin-up and a status-quo run (:func:`jobs_of`)."""
     todo = [t for t in tasks if not _done(t)]
-    log(f"psa: {len(tasks)} paired runs, {len(tasks) - len(todo)} done, {len(todo)} to run, {workers} workers")
+    jobs = jobs_of(todo, workers, share)
+    log(
+        f"psa: {len(tasks)} paired runs, {len(tasks) - len(todo)} done, {len(todo)} to run in {len(jobs)} jobs, "
+        f"{workers} workers"
+    )
     results: list[dict[str, Any]] = []
     note = lambda r: log(
         f"  {r['label']}: {r['status']}"
         + (f" ({r.get('wall_seconds', 0):.0f} s)" if r["status"] == "done" else f": {r.get('error', '')}")
     )
-    if workers > 1 and len(todo) > 1:
-        for r in _in_processes(todo, workers, rate):
+    if workers > 1 and len(jobs) > 1:
+        for r in _in_processes(jobs, workers, rate):
             note(r)
             results.append(r)
     else:
-        for t in todo:
-            r = run_task(t, rate)
-            note(r)
-            results.append(r)
+        for job in jobs:
+            for r in run_group(job, rate):
+                note(r)
+                results.append(r)
     return results
 
 
@@ -822,8 +937,8 @@ def run_tornado(cfg: Config, study_dir: Path, log: Log = print) -> dict[str, Any
     study = cfg.psa
     assert study is not None
     params, tasks = tornado_tasks(cfg, study_dir)
-    if study.run_missing:
-        run_tasks(tasks, study.workers, study.rate, log)
+    if study.run_missing:  # the RCC levers' swings share each seed's spin-up and status quo
+        run_tasks(tasks, study.workers, study.rate, log, share=True)
     records = read_draws(tasks, other_commit=True)
     table = tornado_table(params, records)
     root = Path(study_dir) / "tornado"
