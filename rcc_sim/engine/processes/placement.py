@@ -461,8 +461,7 @@ class Placement(Process):
             self.supply.occupancy_changed(unit, +1)
             self.refresh(unit)
         self._schedule_end(child)
-        if self.step_rate[ptype] > 0.0 and child.tier <= 1:
-            self._schedule_step(child)
+        self._schedule_step(child)
 
     def leave(self, child: Child) -> Unit | None:
         """Take ``child`` out of its placement; returns the unit it left (if any)."""
@@ -611,9 +610,12 @@ class Placement(Process):
         """Draw when a child in foster care or a children's home steps to supported accommodation:
         ``step_rate`` a year from the later of now and the 16th birthday, if before leaving care.
         A move, a breakdown or leaving care first drops it (the placement's version moves on)."""
+        rate = self.step_rate[child.ptype]
+        if rate <= 0.0 or child.tier > 1:
+            return
         now = self.clock.env.now
         sixteen = child.birth_t + 16.0 * DAYS_PER_YEAR
-        due = max(now, sixteen) + self.step_draw.exponential(DAYS_PER_YEAR / self.step_rate[child.ptype])
+        due = max(now, sixteen) + self.step_draw.exponential(DAYS_PER_YEAR / rate)
         if due < child.exit_t and due < sixteen + 2.0 * DAYS_PER_YEAR:
             self.clock.at_child(due - now, self._step_to_supported, child)
 
@@ -632,8 +634,7 @@ class Placement(Process):
         child.same_placement_since = since
         child.version += 1  # the ending (and any step) drawn on entering is dropped
         self._schedule_end(child)
-        if self.step_rate[child.ptype] > 0.0 and child.tier <= 1:
-            self._schedule_step(child)
+        self._schedule_step(child)
 
     def _breakdown(self, child: Child, version: int) -> None:
         if child.version != version or child.ptype < 0:
