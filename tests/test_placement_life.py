@@ -172,3 +172,24 @@ def test_the_step_to_supported_accommodation_moves_16_17_year_olds_only():
     assert opened_moves > closed_moves
     assert min(ages) >= 16.0
     _in_supported(step_to_supported_foster=12.0, step_to_supported_home=12.0)
+
+
+def test_unaccompanied_children_are_not_placed_with_kin_or_parents():
+    """An unaccompanied asylum-seeking child has no connected person and no parents here: never
+    kinship foster care or placed with parents; the other children keep the band's kinship entries."""
+    from rcc_sim.vocab import KINSHIP, WITH_PARENTS
+
+    model = CareSystemModel(small_config(years=0.5, demand={"entry_rate_scale": 2.0}))
+    seen = {"uasc": 0, "kin": 0, "uasc_kin_or_parents": 0}
+    placed = model.placement.enter
+
+    def spy(child, ptype, *args, **kw):
+        seen["uasc"] += child.uasc
+        seen["kin"] += ptype == KINSHIP
+        seen["uasc_kin_or_parents"] += child.uasc and ptype in (KINSHIP, WITH_PARENTS)
+        return placed(child, ptype, *args, **kw)
+
+    model.placement.enter = spy
+    model.run()
+    assert seen["uasc"] > 50 and seen["kin"] > 50  # both kinds were placed
+    assert seen["uasc_kin_or_parents"] == 0

@@ -461,7 +461,7 @@ class Demand(Process):
         elif lead.u_other < p.other_setting_at_entry[band]:
             for c in children:
                 placement.place_without_search(c, OTHER_SETTING)
-        elif lead.u_kin < p.kinship_at_entry[band]:
+        elif lead.uasc == 0 and lead.u_kin < self._kinship_p(band):
             placement.place_kinship(children)
         else:
             placement.place_new(children)
@@ -470,6 +470,15 @@ class Demand(Process):
         for c, x in zip(children, pre):
             if x is not None and x[0] > t:
                 self.clock.at(x[0] - t, self._pre_exit_move, c, x[1])
+
+    def _kinship_p(self, band: int) -> float:
+        """Probability that a group led by a child who is not an unaccompanied asylum seeker
+        enters kinship foster care. ``placement.kinship_at_entry`` is per group of the age band,
+        all groups counted; unaccompanied children have no connected person here to care for them
+        (ASSUMPTION; DfE CLA: hardly any are in kinship care), so the others' probability is scaled
+        by 1 / (1 - the band's UASC share of groups this year) to keep the band's kinship entries."""
+        uasc = min(self.uasc_share[band] * self.world.uasc_factor(self.clock.year_index()), 0.99)
+        return min(self.cfg.placement.kinship_at_entry[band] / (1.0 - uasc), 1.0)
 
     def _place_secure_siblings(self, children: list[Child], group: list) -> tuple[list[Child], list]:
         """A sibling needing secure welfare care on arrival is placed on its own (a secure home,
@@ -489,7 +498,8 @@ class Demand(Process):
         p = self.cfg.placement
         if child.route == ADOPTED:
             lead_years, ptype = p.adoption_placement_lead_years, ADOPTION
-        elif child.route == RETURNED_HOME and r.u_pre < p.with_parents_before_return_home:
+        elif child.route == RETURNED_HOME and not child.uasc and r.u_pre < p.with_parents_before_return_home:
+            # an unaccompanied child's parents are abroad: no placement with parents (ASSUMPTION)
             lead_years, ptype = p.with_parents_lead_years, WITH_PARENTS
         else:
             return None
