@@ -13,6 +13,7 @@ and writes both as ``trends.md`` and ``trends.json`` next to the runs. Each run 
 run already done there with the same config and code commit is reused, so a re-run only prints.
 
     python experiments/trends.py [--seeds 5] [--years 10] [--world england] [--jobs 2] [--fit-from 2028]
+    python experiments/trends.py --seeds 2 --set fostering.in_house_transfer_share=0.25   # a what-if
 
 ``--fit-from Y`` also prints the trends fitted over the 31 Marches from Y on: whether a trend
 outside its band is a transient of the first years or the model's lasting drift.
@@ -85,14 +86,23 @@ def main() -> None:
         default=None,
         help="also print the trends fitted from this 31 March on (e.g. 2028: after the first years' transient)",
     )
+    ap.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config overrides for a what-if (e.g. fostering.in_house_transfer_share=0.25); "
+        "the runs then go to a directory named after them",
+    )
     args = ap.parse_args()
 
-    where = OUT / f"{args.world}_{args.years}y"
+    tag = "_".join(o.replace("=", "-") for o in args.set)
+    where = OUT / (f"{args.world}_{args.years}y" + (f"_{tag}" if tag else ""))
     seeds = list(range(args.seeds))
     jobs = []
     for seed in seeds:
         overrides = [f"world={args.world}", f"sim.years={args.years}", f"seed={seed}", "policy=status_quo"]
-        cfg = load_config([*overrides, "output.progress=false"])
+        cfg = load_config([*overrides, *args.set, "output.progress=false"])
         jobs.append((seed, cfg, str(where / f"seed{seed}")))
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=max(1, min(args.jobs, len(jobs)))) as ex:
@@ -104,6 +114,8 @@ def main() -> None:
     result = trends(datasets)
     run_seconds = {s: (read_status(where / f"seed{s}") or {}).get("wall_seconds") for s in seeds}
     title = f"Status quo, {args.world}, {args.years} years from 31 March 2024: trends against the published trends"
+    if args.set:
+        title += f" (what-if: {', '.join(args.set)})"
     print(f"\n{title}\n")
     print(yearly_table(result))
     print()
