@@ -48,6 +48,7 @@ _CLASS_OF = {
     "supported_accommodation": SUPPORTED_CLASS,
 }
 CLASS_OF_PTYPE = tuple(_CLASS_OF.get(p, OTHER_CLASS) for p in PLACEMENT_TYPES) + (OTHER_CLASS,)  # [-1]: none yet
+CLASS_OF_PTYPE_ARRAY = np.array(CLASS_OF_PTYPE)  # the same, to index with arrays of ptypes
 N_BANDS = len(AGE_BANDS)
 N_CLASSES = len(PLAN_CLASSES)
 N_STATES = N_BANDS * N_CLASSES  # state = band * N_CLASSES + class
@@ -128,7 +129,6 @@ class StateHistory:
 
 
 _PERFECT_FIELDS = operator.attrgetter("exit_t", "la", "birth_t", "ptype")
-_CLASS_OF = np.array(CLASS_OF_PTYPE)  # [-1]: no placement yet
 
 
 def perfect(
@@ -141,7 +141,7 @@ def perfect(
     kids = np.array(list(map(_PERFECT_FIELDS, children)), dtype=np.float64).reshape(-1, 4)
     staying = kids[kids[:, 0] > t_next]  # exit day, la, birth day, ptype
     band = np.searchsorted(age_edges, (t_next - staying[:, 2]) / DAYS_PER_YEAR, side="right")
-    state = np.minimum(band, N_BANDS - 1) * N_CLASSES + _CLASS_OF[staying[:, 3].astype(np.int64)]
+    state = np.minimum(band, N_BANDS - 1) * N_CLASSES + CLASS_OF_PTYPE_ARRAY[staying[:, 3].astype(np.int64)]
     np.add.at(out, (staying[:, 1].astype(np.int64), state), 1.0)
     per_band = now.reshape(n_la, N_BANDS, N_CLASSES)
     totals = per_band.sum(axis=2, keepdims=True)

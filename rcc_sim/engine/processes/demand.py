@@ -24,7 +24,7 @@ from rcc_sim.config import Config
 from rcc_sim.engine.agents import Child
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.processes.placement import provider_index
-from rcc_sim.engine.sufficiency import CLASS_OF_PTYPE, HISTORY_YEARS, N_BANDS, N_CLASSES, StateHistory
+from rcc_sim.engine.sufficiency import CLASS_OF_PTYPE_ARRAY, HISTORY_YEARS, N_BANDS, N_CLASSES, StateHistory
 from rcc_sim.vocab import (
     ADOPTION,
     AGE_BAND_EDGES,
@@ -83,7 +83,6 @@ FIELDS = Record._fields  # columns of an arrivals/stock batch
 _CENSUS_FIELDS = operator.attrgetter(
     "la", "placements_this_year", "birth_t", "entry_t", "same_placement_since", "ptype", "census_state"
 )
-_CLASS_OF = np.array(CLASS_OF_PTYPE)  # placement class of each ptype; [-1]: none yet
 
 
 class ExitSampler:
@@ -407,7 +406,7 @@ class Demand(Process):
         stable += np.bincount(la[long_in_care & (t - cols[:, 4] >= 2 * DAYS_PER_YEAR)], minlength=n_la)
         band = np.searchsorted(self._age_edges, age, side="right")
         np.add.at(by_age, (la, band), 1)
-        state = np.minimum(band, N_BANDS - 1) * N_CLASSES + _CLASS_OF[cols[:, 5].astype(np.int64)]
+        state = np.minimum(band, N_BANDS - 1) * N_CLASSES + CLASS_OF_PTYPE_ARRAY[cols[:, 5].astype(np.int64)]
         self.history.begin()
         self.history.count_all(la, cols[:, 6].astype(np.int64), state)
         for child, st in zip(kids, state.tolist()):
