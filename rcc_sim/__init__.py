@@ -60,6 +60,11 @@ def _override_message(exc: Exception) -> str:
     cause = exc.__cause__
     key = getattr(cause, "full_key", None) or getattr(exc, "full_key", None)
     if key:
+        from rcc_sim.config import renamed_message
+
+        renamed = renamed_message(key)
+        if renamed:
+            return renamed
         why = str(cause).strip().splitlines()[0] if cause is not None and str(cause).strip() else first
         return f"config key '{key}': {why} ({first.rstrip('.')})"
     return f"config override error: {first}"

@@ -1026,11 +1026,13 @@ class RCCConfig:
     enquiry_uplift: float = param(
         0.0, "fractional rise in fostering enquiries", ASSUMPTION + " (range 0-0.3)", lo=0.0, hi=5.0
     )
-    in_house_applicant_share: float = param(
-        -1.0,
-        "share of applicants choosing in-house (-1: unchanged; otherwise 0-1)",
-        ASSUMPTION + " (range 0.5-0.7)",
-        lo=-1.0,
+    in_house_applicant_uplift: float = param(
+        0.0,
+        "points added to the share of applicants choosing their LA (fostering.in_house_applicant_share; "
+        "the sum capped at 1; 0: unchanged)",
+        ASSUMPTION + " (range 0-0.2): a lift on the status quo's share, so that a refit of that share "
+        "does not change what the hub adds",
+        lo=0.0,
         hi=1.0,
     )
     retention_improvement: float = param(
@@ -1479,7 +1481,7 @@ def _check_finite(key: str, value: Any) -> None:
 
 
 # levers whose -1 means "unchanged"/"no cap": any other value must be a share or margin in [0, 1]
-SENTINEL_OFF = ("in_house_applicant_share", "profit_cap_margin", "development_years")
+SENTINEL_OFF = ("profit_cap_margin", "development_years")
 # seeds feed numpy's SeedSequence (which refuses negative seeds) and are written as a signed 64-bit
 # NetCDF attribute (which cannot hold 2**63 or more): 0 <= seed < 2**63
 SEED_MAX = 2**63 - 1
@@ -1599,6 +1601,24 @@ def _dataclass_in(hint: Any) -> Any:
     return next((d for d in map(_dataclass_in, typing.get_args(hint)) if d is not None), None)
 
 
+# RCC levers renamed when their meaning changed: an old config (a manifest of an earlier commit)
+# gets the new name and how to convert, instead of a bare "not a parameter"
+RENAMED_LEVERS = {
+    "in_house_applicant_share": "renamed 'in_house_applicant_uplift' (2026-12-05): the points added to the "
+    "status quo's fostering.in_house_applicant_share, so an absolute 0.55 is now 0.05; to reproduce a run "
+    "of an earlier commit, check that commit out",
+}
+
+
+def renamed_message(key: Any) -> str | None:
+    """The error for a renamed RCC lever (:data:`RENAMED_LEVERS`), or None."""
+    key = str(key) if key else ""
+    last = key.split(".")[-1]
+    if key.startswith("policy.") and last in RENAMED_LEVERS:
+        return f"config key '{key}' was {RENAMED_LEVERS[last]}"
+    return None
+
+
 def _omegaconf_message(exc: Exception) -> str:
     import difflib
 
@@ -1606,6 +1626,9 @@ def _omegaconf_message(exc: Exception) -> str:
 
     key = getattr(exc, "full_key", None)
     first = str(exc).splitlines()[0]
+    renamed = renamed_message(key)
+    if renamed:
+        return renamed
     if key and isinstance(exc, (ConfigKeyError, ConfigAttributeError)):
         *head, last = str(key).split(".")
         close = difflib.get_close_matches(last, _field_names(str(key)), n=1)

@@ -76,8 +76,8 @@ BAD = [  # (override, key the message must name)
     ({"policy": {"rccs": {"x": {"members": ["E99999999"]}}}}, "policy.rccs.x.members[0]"),
     ({"policy": {"rccs": {"x": {"members": ["E08000001", "E08000001", "E08000002"]}}}}, "policy.rccs.x.members"),
     (
-        {"policy": {"rccs": {"x": {"members": ["E08000001"], "in_house_applicant_share": -0.5}}}},
-        "policy.rccs.x.in_house_applicant_share",
+        {"policy": {"rccs": {"x": {"members": ["E08000001"], "in_house_applicant_uplift": -0.5}}}},
+        "policy.rccs.x.in_house_applicant_uplift",
     ),
     ({"policy": {"rccs": {"x": {"members": ["E08000001"], "pooled_serch": True}}}}, "policy.rccs.x.pooled_serch"),
     ({"policy": {"rccs": {"x": {"region": "Mars"}}}}, "policy.rccs.x.region"),
@@ -364,3 +364,31 @@ def test_the_2026_wave_starts_six_rccs_together_and_the_national_roll_out_follow
         composed("policy=rcc_wave_2026", "policy.rollout.region_start_years=[1.0,2.0]")
     with pytest.raises(ConfigError, match=r"'policy.rollout.region_start_years\[0\]' = -1.0"):
         composed("policy=rcc_wave_2026", "policy.rollout.region_start_years=[-1.0,2,2,2,2,2]")
+
+
+def test_a_renamed_lever_says_its_new_name_and_how_to_convert():
+    """policy.rccs.<x>.in_house_applicant_share became an uplift on the status quo's share."""
+    from rcc_sim import load_config
+
+    with pytest.raises(ConfigError, match=r"in_house_applicant_share' was renamed 'in_house_applicant_uplift'.*0\.05"):
+        load_config(["policy=pathfinders", "policy.rccs.greater_manchester.in_house_applicant_share=0.55"])
+    with pytest.raises(ConfigError, match="renamed 'in_house_applicant_uplift'"):
+        to_object({"policy": {"rccs": {"x": {"members": ["E08000001"], "in_house_applicant_share": 0.55}}}})
+
+
+def test_the_recruitment_hub_adds_its_uplift_to_the_status_quo_share():
+    from rcc_sim.engine.model import CareSystemModel
+
+    cfg = to_object(
+        {
+            "world": {"la_codes": ["E08000001", "E08000002"]},
+            "sim": {"spin_up_years": 0},
+            "fostering": {"in_house_applicant_share": 0.3},
+            "policy": {"rccs": {"x": {"members": ["E08000001"], "in_house_applicant_uplift": 0.05}}},
+        }
+    )
+    model = CareSystemModel(cfg)
+    [rcc] = model.commissioning.rccs
+    model.commissioning._develop(rcc)
+    assert model.commissioning.in_house_share[rcc.members].tolist() == pytest.approx([0.35])
+    assert model.commissioning.in_house_share[1] == 0.3  # not a member: the status quo's share

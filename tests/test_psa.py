@@ -74,7 +74,7 @@ def test_groups_resolve_patterns_and_refuse_empty(cfg):
     assert "breakdown.unplanned_foster" in g["calibrated_stability"]
     assert set(g["recruitment_hub"]) == {
         "policy.rollout.template.enquiry_uplift",
-        "policy.rollout.template.in_house_applicant_share",
+        "policy.rollout.template.in_house_applicant_uplift",
         "policy.rollout.template.retention_improvement",
     }
     bad = rcc_sim.load_config([*SMALL, "+psa.groups.nothing=[no.such_key]"])

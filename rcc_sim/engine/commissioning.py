@@ -230,8 +230,8 @@ class Commissioning(Process):
         rcc.developing = True
         for la in rcc.members:
             self.enquiry_mult[la] *= 1.0 + c.enquiry_uplift
-            if c.in_house_applicant_share >= 0:
-                self.in_house_share[la] = c.in_house_applicant_share
+            if c.in_house_applicant_uplift > 0:
+                self.in_house_share[la] = min(self.in_house_share[la] + c.in_house_applicant_uplift, 1.0)
             self.retention[la] = c.retention_improvement
         if c.forecasting:
             self.forecast_rng = self.forecast_rng or self.ctx.streams("rcc_forecasts")
