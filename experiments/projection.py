@@ -13,9 +13,10 @@ and the placement mix: the median and the 5-95% range across runs.
 
     python experiments/projection.py [--draws 20] [--years 10] [--jobs 2] [--no-assumptions]
 
-20 ten-year runs with the 8-year spin-up took 25 min 21 s with 2 jobs here (code 0bc5cb5, the
-trajectory calibration with its k+1-best ranges); the output is kept in
-``experiments/projection/status_quo_20draws_0bc5cb5.txt``.
+20 ten-year runs with the 8-year spin-up took 36 min 29 s with 2 jobs here, beside other runs
+(code ab34c63: the supported-accommodation refit and the UASC fix; 53 parameters varied); the
+output is kept in ``experiments/projection/status_quo_20draws_ab34c63.txt`` (and that of the
+trajectory calibration before the refit, code 0bc5cb5, 25 min 21 s, beside it).
 """
 
 from __future__ import annotations
