@@ -526,7 +526,11 @@ class FosteringParams:
         182.0, "days (mean)", "about six months (Ofsted; Fostering Network)", lo=1.0, hi=3650.0
     )
     in_house_applicant_share: float = param(
-        0.50, "share of applicants choosing their LA", ASSUMPTION + ": LAs and IFAs compete for applicants", **SHARE
+        0.50,
+        "share of applicants choosing their LA",
+        "fitted with the in-house household share to DfE CLA own provision 2015-2023 (48% -> 44% in 2020-2023) "
+        "by refit_own_provision (rcc_sim/data/calibrated.yaml: 0.41); 0.5 here is the prior",
+        **SHARE,
     )
     deregistration_rate: float = param(
         0.15,
@@ -538,12 +542,13 @@ class FosteringParams:
     in_house_transfer_share: float = param(
         0.12,
         "share of in-house households' leavings",
-        ASSUMPTION + " (range 0-0.25): LA carers who leave their LA's service to foster for an IFA (Ofsted counts "
-        "them among deregistrations). Derived from the sectors' diverging trends: LA households -230 and IFA "
+        "prior 0.12 (range 0-0.25): LA carers who leave their LA's service to foster for an IFA (Ofsted counts "
+        "them among deregistrations), from the sectors' diverging trends: LA households -230 and IFA "
         "+330 in 2019-20 (Ofsted, ofsted_fostering_net_household_change_LA/_IFA), LA approved places -4.1% in "
         "2022-23 against -2.9% for all mainstream households (LAIT), i.e. about 250-400 households a year of "
-        "~2,200 in-house leavers; with it the share of children in their own LA's provision falls as "
-        "published (48% in 2020 -> 44% in 2023, cla_provider_own_la_pct)",
+        "~2,200 in-house leavers. Fitted with the applicant share and the household mix to DfE CLA own "
+        "provision 2015-2023 (cla_provider_own_la) by refit_own_provision: 0.04 (rcc_sim/data/calibrated.yaml); "
+        "the fall of own provision comes mostly from new carers choosing IFAs",
         **SHARE,
     )
     quit_after_breakdown: float = param(
