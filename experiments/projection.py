@@ -13,10 +13,10 @@ and the placement mix: the median and the 5-95% range across runs.
 
     python experiments/projection.py [--draws 20] [--years 10] [--jobs 2] [--no-assumptions]
 
-20 ten-year runs with the 8-year spin-up took 36 min 29 s with 2 jobs here, beside other runs
-(code ab34c63: the supported-accommodation refit and the UASC fix; 53 parameters varied); the
-output is kept in ``experiments/projection/status_quo_20draws_ab34c63.txt`` (and that of the
-trajectory calibration before the refit, code 0bc5cb5, 25 min 21 s, beside it).
+20 ten-year runs with the 8-year spin-up took 28 min 43 s with 2 jobs on a quiet machine (code
+c2b0d0c: the in-house/IFA refit; 53 parameters varied); the output is kept in
+``experiments/projection/status_quo_20draws_c2b0d0c.txt``, beside those of ab34c63 (the UASC fix,
+36 min 29 s beside other runs) and 0bc5cb5 (the trajectory calibration, 25 min 21 s).
 """
 
 from __future__ import annotations
