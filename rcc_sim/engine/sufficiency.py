@@ -29,7 +29,7 @@ is an output whichever method a commissioner plans with:
 
 from __future__ import annotations
 
-import operator
+import bisect
 from collections import deque
 
 import numpy as np
@@ -48,7 +48,6 @@ _CLASS_OF = {
     "supported_accommodation": SUPPORTED_CLASS,
 }
 CLASS_OF_PTYPE = tuple(_CLASS_OF.get(p, OTHER_CLASS) for p in PLACEMENT_TYPES) + (OTHER_CLASS,)  # [-1]: none yet
-CLASS_OF_PTYPE_ARRAY = np.array(CLASS_OF_PTYPE)  # the same, to index with arrays of ptypes
 N_BANDS = len(AGE_BANDS)
 N_CLASSES = len(PLAN_CLASSES)
 N_STATES = N_BANDS * N_CLASSES  # state = band * N_CLASSES + class
@@ -93,13 +92,6 @@ class StateHistory:
         else:
             self._entries[la, state] += 1
 
-    def count_all(self, la: np.ndarray, previous: np.ndarray, state: np.ndarray) -> None:
-        """:meth:`count` for many children at once (arrays of the same length)."""
-        np.add.at(self.now, (la, state), 1)
-        seen = previous >= 0
-        np.add.at(self._trans, (la[seen], previous[seen], state[seen]), 1)
-        np.add.at(self._entries, (la[~seen], state[~seen]), 1)
-
     def exited(self, la: int, previous: int) -> None:
         self._exits[la, previous] += 1
 
@@ -128,9 +120,6 @@ class StateHistory:
         return now @ p + entries
 
 
-_PERFECT_FIELDS = operator.attrgetter("exit_t", "la", "birth_t", "ptype")
-
-
 def perfect(
     children, arrivals, t_now: float, t_next: float, n_la: int, now: np.ndarray, age_edges: tuple[float, ...]
 ) -> np.ndarray:
@@ -138,25 +127,20 @@ def perfect(
     ``children`` (in care now) and of the ``arrivals`` scheduled before ``t_next`` (demand Records);
     ``now``: children by LA and state now (the class mix an arrival takes)."""
     out = np.zeros((n_la, N_STATES))
-    kids = np.array(list(map(_PERFECT_FIELDS, children)), dtype=np.float64).reshape(-1, 4)
-    staying = kids[kids[:, 0] > t_next]  # exit day, la, birth day, ptype
-    band = np.searchsorted(age_edges, (t_next - staying[:, 2]) / DAYS_PER_YEAR, side="right")
-    state = np.minimum(band, N_BANDS - 1) * N_CLASSES + CLASS_OF_PTYPE_ARRAY[staying[:, 3].astype(np.int64)]
-    np.add.at(out, (staying[:, 1].astype(np.int64), state), 1.0)
+    for child in children:
+        if child.exit_t > t_next:
+            band = bisect.bisect_right(age_edges, child.age(t_next))
+            out[child.la, state_of(band, child.ptype)] += 1
     per_band = now.reshape(n_la, N_BANDS, N_CLASSES)
     totals = per_band.sum(axis=2, keepdims=True)
     shares = np.where(totals > 0, per_band / np.where(totals > 0, totals, 1.0), 0.0)
     shares[..., OTHER_CLASS] += np.where(totals[..., 0] > 0, 0.0, 1.0)  # no children of the band: 'other'
-    recs = [(r.t, r.la, r.age, r.exit_in) for group in arrivals for r in group]
-    arr = np.array(recs, dtype=np.float64).reshape(-1, 4)  # day, la, age on arrival, years to exit
-    t, exit_t = arr[:, 0], arr[:, 0] + arr[:, 3]
-    arr = arr[(t_now < t) & (t <= t_next) & (exit_t > t_next)]
-    la = arr[:, 1].astype(np.int64)
-    age_next = arr[:, 2] + (t_next - arr[:, 0]) / DAYS_PER_YEAR
-    band = np.minimum(np.searchsorted(age_edges, age_next, side="right"), N_BANDS - 1)
-    # each arrival adds its band's class mix, in arrival order (the same sums as one at a time)
-    cells = band[:, None] * N_CLASSES + np.arange(N_CLASSES)[None, :]
-    np.add.at(out, (np.repeat(la, N_CLASSES), cells.ravel()), shares[la, band].ravel())
+    for group in arrivals:
+        for r in group:
+            if t_now < r.t <= t_next and r.t + r.exit_in > t_next:
+                la = int(r.la)
+                band = min(bisect.bisect_right(age_edges, r.age + (t_next - r.t) / DAYS_PER_YEAR), N_BANDS - 1)
+                out[la, band * N_CLASSES : (band + 1) * N_CLASSES] += shares[la, band]
     return out
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import operator
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -24,7 +23,7 @@ from rcc_sim.config import Config
 from rcc_sim.engine.agents import Child
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.processes.placement import provider_index
-from rcc_sim.engine.sufficiency import CLASS_OF_PTYPE_ARRAY, HISTORY_YEARS, N_BANDS, N_CLASSES, StateHistory
+from rcc_sim.engine.sufficiency import CLASS_OF_PTYPE, HISTORY_YEARS, N_BANDS, N_CLASSES, StateHistory
 from rcc_sim.vocab import (
     ADOPTION,
     AGE_BAND_EDGES,
@@ -79,10 +78,6 @@ class Record(NamedTuple):
 
 
 FIELDS = Record._fields  # columns of an arrivals/stock batch
-# what the 31 March census reads of each child, in one C-level call per child
-_CENSUS_FIELDS = operator.attrgetter(
-    "la", "placements_this_year", "birth_t", "entry_t", "same_placement_since", "ptype", "census_state"
-)
 
 
 class ExitSampler:
@@ -391,28 +386,26 @@ class Demand(Process):
         three, by_age = ann["three_plus_placements"][y], ann["children_in_care_by_age_31mar"][y]
         by_provider = ann["placements_by_provider_31mar"][y]
         stable, eligible = ann["long_term_stable"][y], ann["long_term_eligible"][y]
-        t = self.clock.now
-        kids = list(self.children.values())
-        n_la = self.world.n_la
-        # one row per child: la, placements this year, birth, entry, same placement since, ptype,
-        # last census state (all exact in float64)
-        cols = np.array(list(map(_CENSUS_FIELDS, kids)), dtype=np.float64).reshape(len(kids), 7)
-        la = cols[:, 0].astype(np.int64)
-        age = (t - cols[:, 2]) / DAYS_PER_YEAR  # Child.age, elementwise
-        three += np.bincount(la[cols[:, 1] >= 3], minlength=n_la)
-        np.add.at(by_provider, (la, np.fromiter(map(provider_index, kids), np.int64, len(kids))), 1)
-        long_in_care = (age < 16.0) & (t - cols[:, 3] >= 2.5 * DAYS_PER_YEAR)
-        eligible += np.bincount(la[long_in_care], minlength=n_la)
-        stable += np.bincount(la[long_in_care & (t - cols[:, 4] >= 2 * DAYS_PER_YEAR)], minlength=n_la)
-        band = np.searchsorted(self._age_edges, age, side="right")
-        np.add.at(by_age, (la, band), 1)
-        state = np.minimum(band, N_BANDS - 1) * N_CLASSES + CLASS_OF_PTYPE_ARRAY[cols[:, 5].astype(np.int64)]
-        self.history.begin()
-        self.history.count_all(la, cols[:, 6].astype(np.int64), state)
-        for child, st in zip(kids, state.tolist()):
+        t, edges = self.clock.now, self._age_edges
+        history, classes = self.history, CLASS_OF_PTYPE
+        n_bands, n_classes = N_BANDS - 1, N_CLASSES
+        history.begin()
+        for child in self.children.values():
+            if child.placements_this_year >= 3:
+                three[child.la] += 1
+            by_provider[child.la, provider_index(child)] += 1
+            age = child.age(t)
+            if age < 16.0 and t - child.entry_t >= 2.5 * DAYS_PER_YEAR:
+                eligible[child.la] += 1
+                if t - child.same_placement_since >= 2 * DAYS_PER_YEAR:
+                    stable[child.la] += 1
             child.placements_this_year = 1
-            child.census_state = st
-        self.history.end()
+            band = bisect.bisect_right(edges, age)
+            by_age[child.la, band] += 1
+            state = min(band, n_bands) * n_classes + classes[child.ptype]
+            history.count(child.la, child.census_state, state)
+            child.census_state = state
+        history.end()
 
     # ------------------------------------------------------------------ children arriving
     def _admit_group(self, group: list, initial: bool) -> None:
