@@ -277,7 +277,7 @@ class Demand(Process):
         n_events = rng.poisson(rate / (self.lead_shares * self.children_per_lead).sum())
         band = rng.choice(5, size=n_events, p=self.lead_shares)
         age = self._uniform_age(band, rng)
-        uasc = rng.random(n_events) < self.uasc_share[band] * self.world.uasc_factor(year_index)
+        uasc = rng.random(n_events) < self.uasc_share_in(year_index)[band]
         size = np.where((band < 4) & ~uasc, rng.choice(4, size=n_events, p=self.group_p) + 1, 1)
         t = np.sort(t0 + (t1 - t0) * rng.random(n_events))
         home = self.world.sample_points(la, n_events, rng)
@@ -471,13 +471,17 @@ class Demand(Process):
             if x is not None and x[0] > t:
                 self.clock.at(x[0] - t, self._pre_exit_move, c, x[1])
 
+    def uasc_share_in(self, year_index: int) -> np.ndarray:
+        """The UASC share of arriving groups by age band in simulated year ``year_index``."""
+        return self.uasc_share * self.world.uasc_factor(year_index)
+
     def _kinship_p(self, band: int) -> float:
         """Probability that a group led by a child who is not an unaccompanied asylum seeker
         enters kinship foster care. ``placement.kinship_at_entry`` is per group of the age band,
         all groups counted; unaccompanied children have no connected person here to care for them
         (ASSUMPTION; DfE CLA: hardly any are in kinship care), so the others' probability is scaled
         by 1 / (1 - the band's UASC share of groups this year) to keep the band's kinship entries."""
-        uasc = min(self.uasc_share[band] * self.world.uasc_factor(self.clock.year_index()), 0.99)
+        uasc = min(self.uasc_share_in(self.clock.year_index())[band], 0.99)
         return min(self.cfg.placement.kinship_at_entry[band] / (1.0 - uasc), 1.0)
 
     def _place_secure_siblings(self, children: list[Child], group: list) -> tuple[list[Child], list]:
