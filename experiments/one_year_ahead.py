@@ -43,6 +43,14 @@ spin-up's per-LA drift (a test of the dynamics over several years, not of one ye
 make); results go to ``one_year_ahead_spinup0.json``.
     python experiments/one_year_ahead.py --forecaster-only
 
+Then (also instant, no model) why persistence is hard to beat at LA level: per origin, the spread
+across LAs of the year's surprise in starts (starts Y+1 - starts Y) and in ceased (ceased Y+1 -
+the ceased rate of Y applied to the stock at Y), each as a share of the stock at Y, their
+correlation, and the spread of the stock's own change; and the MAPE of a damped net-flow forecast
+(stock Y + phi x (starts Y - ceased Y)) against persistence. When the starts surprise alone is
+wider than the stock's change and the two surprises move together, any forecast that takes a
+year's starts and ceased apart carries more error than assuming no change.
+
 Each run's per-LA stock is cached under ``outputs/one_year_ahead/runs/`` keyed by the SHA-256 of
 its resolved config and of the package's source and data files, so a re-run computes only what
 changed; results go to ``outputs/one_year_ahead/one_year_ahead.json``. An origin the model cannot
@@ -144,6 +152,54 @@ def print_forecaster(fc: dict) -> None:
         wins = {n: sum(rows[y][n] < rows[y]["persistence"] for y in chosen) for n in names}
         print(f"| mean {chosen[0]}-{chosen[-1]} | " + " | ".join(f"{mean[n]:.2f}" for n in names) + " | |")
         print("| beats persistence | - | " + " | ".join(f"{wins[n]}/{len(chosen)}" for n in names[1:]) + " | |")
+    print()
+
+
+def flow_surprises(origins: list[int], phis: tuple[float, ...] = (0.25, 0.5, 1.0)) -> dict:
+    """Per origin Y (needs Y-1 and Y+1 published): the spread (sd across LAs, % of the stock at Y)
+    of the starts surprise, the ceased surprise and the stock's change, the surprises' correlation,
+    and the MAPE of persistence and of stock Y + phi x (starts Y - ceased Y). LAs with every figure
+    published in Y-1..Y+1 only."""
+    stock, ceased, starts = published_stock(), published_ceased(), load_starts_table()
+    rows = {}
+    for y in origins:
+        if not all(x in stock for x in (y - 1, y, y + 1)) or y + 1 not in starts or y + 1 not in ceased:
+            continue
+        s0, s1, sp = stock[y], stock[y + 1], stock[y - 1]
+        a0, a1, c0, c1 = starts[y], starts[y + 1], ceased[y], ceased[y + 1]
+        ok = np.all([np.isfinite(v) for v in (s0, s1, sp, a0, a1, c0, c1)], axis=0) & (s0 > 0) & (sp > 0)
+        s0, s1, sp, a0, a1, c0, c1 = (v[ok] for v in (s0, s1, sp, a0, a1, c0, c1))
+        e_starts = (a1 - a0) / s0
+        e_ceased = (c1 - c0 / sp * s0) / s0
+        row = {
+            "las": int(ok.sum()),
+            "sd_starts_surprise_pct": float(100 * e_starts.std()),
+            "sd_ceased_surprise_pct": float(100 * e_ceased.std()),
+            "corr_surprises": float(np.corrcoef(e_starts, e_ceased)[0, 1]),
+            "sd_stock_change_pct": float(100 * ((s1 - s0) / s0).std()),
+            "persistence": mape(s0, s1),
+        }
+        for phi in phis:
+            row[f"net flow x{phi:g}"] = mape(s0 + phi * (a0 - c0), s1)
+        rows[y] = row
+    return rows
+
+
+def print_flow_surprises(rows: dict) -> None:
+    if not rows:
+        return
+    print("What the published flows say: surprises in a year's flows per LA, % of the stock at Y (sd across LAs)\n")
+    names = [k for k in next(iter(rows.values())) if k.startswith("net flow")]
+    head = "| origin Y | LAs | starts surprise | ceased surprise | their correlation | stock change | persistence MAPE | "
+    print(head + " | ".join(f"{n} MAPE" for n in names) + " |")
+    print("|---|" + "---:|" * (6 + len(names)))
+    for y, r in rows.items():
+        print(
+            f"| {y} | {r['las']} | {r['sd_starts_surprise_pct']:.1f} | {r['sd_ceased_surprise_pct']:.1f} | "
+            f"{r['corr_surprises']:+.2f} | {r['sd_stock_change_pct']:.1f} | {r['persistence']:.2f} | "
+            + " | ".join(f"{r[n]:.2f}" for n in names)
+            + " |"
+        )
     print()
 
 
@@ -336,7 +392,12 @@ def main(argv: list[str] | None = None) -> None:
     fc_origins = sorted(set(ORIGINS) | set(args.origins) | {SELECTION_LAST_YEAR})  # + the held-out origin
     fc = forecaster_table(fc_origins, Config())
     print_forecaster(fc)
-    doc: dict = {"forecaster": {"methods": fc["methods"], "rows": {str(k): v for k, v in fc["rows"].items()}}}
+    flows = flow_surprises(fc_origins)
+    print_flow_surprises(flows)
+    doc: dict = {
+        "forecaster": {"methods": fc["methods"], "rows": {str(k): v for k, v in fc["rows"].items()}},
+        "flow_surprises": {str(k): v for k, v in flows.items()},
+    }
     if not args.forecaster_only:
         origins = supported(args.origins)
         if origins:
