@@ -190,7 +190,8 @@ def print_flow_surprises(rows: dict) -> None:
         return
     print("What the published flows say: surprises in a year's flows per LA, % of the stock at Y (sd across LAs)\n")
     names = [k for k in next(iter(rows.values())) if k.startswith("net flow")]
-    head = "| origin Y | LAs | starts surprise | ceased surprise | their correlation | stock change | persistence MAPE | "
+    head = "| origin Y | LAs | starts surprise | ceased surprise | their correlation | stock change | "
+    head += "persistence MAPE | "
     print(head + " | ".join(f"{n} MAPE" for n in names) + " |")
     print("|---|" + "---:|" * (6 + len(names)))
     for y, r in rows.items():
