@@ -319,6 +319,19 @@ class PlacementParams:
         "fitted so that kinship foster care is about 15.6% of stock (Sufficiency.org.uk FOI 2024)",
         **SHARE,
     )
+    kinship_at_spin_up_start: float = param(
+        0.73,
+        "multiplier on kinship_at_entry for the stock at a spin-up's first day",
+        "derived: children fostered by relatives or friends were 11.4% of children in care at 31 March 2015 "
+        "(7,920 of 69,540, DfE CLA 2015 'A focus on placement'; data/national_timeseries_2015_2023.csv) "
+        "against the 15.6% of 2024 that kinship_at_entry is fitted to: 11.4 / 15.6 = 0.73. Kinship care grew "
+        "in between (Ofsted family-and-friends households 5,985 in 2016 -> 8,865 in 2024); the base-date "
+        "share applied to a 2016 stock put 16% of it with kin (11,400 children). ASSUMPTION: 2016 as 2015 "
+        "(not shipped); range 0.6-0.9 (0.82 if kinship children grew 2015-16 as Ofsted's households did, "
+        "+12.5%). 1 = the base date's share; it applies only to a spin-up's first day",
+        lo=0.0,
+        hi=5.0,
+    )
     with_parents_before_return_home: float = param(
         0.9, "probability", "set so that 6% of stock is placed with parents (DfE CLA 2024)", **SHARE
     )

@@ -237,6 +237,8 @@ class Demand(Process):
         lead = self.age_shares / self.children_per_lead
         self.lead_shares = lead / lead.sum()
         self._group_counter = 0
+        # a spin-up's first-day stock: kinship care at the start year's published level
+        self._kin_start = cfg.placement.kinship_at_spin_up_start if cfg.sim.spin_up_years > 0 else 1.0
 
     # ------------------------------------------------------------------ helpers
     def _uniform_age(self, band: np.ndarray, rng) -> np.ndarray:
@@ -461,7 +463,7 @@ class Demand(Process):
         elif lead.u_other < p.other_setting_at_entry[band]:
             for c in children:
                 placement.place_without_search(c, OTHER_SETTING)
-        elif lead.uasc == 0 and lead.u_kin < self._kinship_p(band):
+        elif lead.uasc == 0 and lead.u_kin < self._kinship_p(band) * (self._kin_start if initial else 1.0):
             placement.place_kinship(children)
         else:
             placement.place_new(children)
