@@ -158,3 +158,22 @@ def test_a_damaged_spin_up_state_is_replaced_not_trusted(tmp_path, capsys):
     assert spin_up_key(rcc_sim.load_config([*gm, "seed=1"])) != spin_up_key(cfg)
     pol = rcc_sim.load_config([*gm, "policy=pathfinders"])
     assert spin_up_key(pol) == spin_up_key(cfg)  # the policy is not part of the spin-up
+
+
+def _kinship_at_start(spin_up_years: int, scale: float) -> int:
+    from rcc_sim.vocab import KINSHIP
+
+    cfg = small_config(
+        years=0.1, sim={"spin_up_years": spin_up_years, "start_year": 2024}, placement={"kinship_at_spin_up_start": scale}
+    )
+    model = CareSystemModel(to_object(cfg))
+    return sum(c.ptype == KINSHIP for c in model.children.values())
+
+
+def test_a_spin_up_starts_kinship_care_at_the_start_years_level_and_a_base_date_start_does_not():
+    # a spin-up's first-day stock: fewer children with kin when the start-year multiplier is lower
+    full, low = _kinship_at_start(2, 1.0), _kinship_at_start(2, 0.5)
+    assert full > 0
+    assert low < 0.7 * full
+    # starting at the base date, the base date's kinship share applies whatever the multiplier
+    assert _kinship_at_start(0, 0.5) == _kinship_at_start(0, 1.0)

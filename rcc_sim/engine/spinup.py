@@ -4,8 +4,11 @@ own dynamics hold (issue 12, point 1).
 With ``sim.spin_up_years = k`` the model starts at 31 March (``sim.start_year`` - k): the
 children in care are each LA's published stock of that date (per-LA series, DfE CLA), built as at
 any base date (ages, times in care and placement mix of the DfE CLA 2024 characteristics tables:
-ASSUMPTION, no earlier ones are shipped), placed in order of time in care; supply is that of
-the same date (below). The model then runs its own dynamics - entries at each LA's published
+ASSUMPTION, no earlier ones are shipped), placed in order of time in care, except kinship care,
+which is at the start year's published level (``placement.kinship_at_spin_up_start``: 11.4% of
+children in care were fostered by relatives or friends in 2015, DfE CLA, against 15.6% in 2024;
+kinship care grew in between, and the base-date share put 3,500 too many children with kin at a
+2016 start and too few with IFAs); supply is that of the same date (below). The model then runs its own dynamics - entries at each LA's published
 starts of each year, exits, placement endings and moves, carers recruited and leaving, homes
 opening and closing, prices - to the base date, and the outputs begin there. Placements,
 distances, placement histories (moves, 3+ in the year, time with the same carer), carers' and
