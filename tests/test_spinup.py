@@ -163,9 +163,8 @@ def test_a_damaged_spin_up_state_is_replaced_not_trusted(tmp_path, capsys):
 def _kinship_at_start(spin_up_years: int, scale: float) -> int:
     from rcc_sim.vocab import KINSHIP
 
-    cfg = small_config(
-        years=0.1, sim={"spin_up_years": spin_up_years, "start_year": 2024}, placement={"kinship_at_spin_up_start": scale}
-    )
+    sim = {"spin_up_years": spin_up_years, "start_year": 2024}
+    cfg = small_config(years=0.1, sim=sim, placement={"kinship_at_spin_up_start": scale})
     model = CareSystemModel(to_object(cfg))
     return sum(c.ptype == KINSHIP for c in model.children.values())
 

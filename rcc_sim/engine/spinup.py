@@ -8,9 +8,10 @@ ASSUMPTION, no earlier ones are shipped), placed in order of time in care, excep
 which is at the start year's published level (``placement.kinship_at_spin_up_start``: 11.4% of
 children in care were fostered by relatives or friends in 2015, DfE CLA, against 15.6% in 2024;
 kinship care grew in between, and the base-date share put 3,500 too many children with kin at a
-2016 start and too few with IFAs); supply is that of the same date (below). The model then runs its own dynamics - entries at each LA's published
-starts of each year, exits, placement endings and moves, carers recruited and leaving, homes
-opening and closing, prices - to the base date, and the outputs begin there. Placements,
+2016 start and too few with IFAs); supply is that of the same date (below). The model then
+runs its own dynamics - entries at each LA's published starts of each year, exits, placement
+endings and moves, carers recruited and leaving, homes opening and closing, prices - to the base
+date, and the outputs begin there. Placements,
 distances, placement histories (moves, 3+ in the year, time with the same carer), carers' and
 homes' states and waiting at the base date are therefore what the dynamics produce, not what the
 base-date builder assumed.
