@@ -13,6 +13,7 @@ from rcc_sim.data import national_value
 from rcc_sim.engine.model import CareSystemModel
 from rcc_sim.engine.spinup import homes_ratio, mainstream_households, supply_config
 from rcc_sim.run import simulate, to_dataset
+from rcc_sim.vocab import KINSHIP
 
 
 def test_supply_at_an_earlier_date_is_the_published_supply_of_that_date():
@@ -161,8 +162,6 @@ def test_a_damaged_spin_up_state_is_replaced_not_trusted(tmp_path, capsys):
 
 
 def _kinship_at_start(spin_up_years: int, scale: float) -> int:
-    from rcc_sim.vocab import KINSHIP
-
     sim = {"spin_up_years": spin_up_years, "start_year": 2024}
     cfg = small_config(years=0.1, sim=sim, placement={"kinship_at_spin_up_start": scale})
     model = CareSystemModel(to_object(cfg))

@@ -463,7 +463,7 @@ class Demand(Process):
         elif lead.u_other < p.other_setting_at_entry[band]:
             for c in children:
                 placement.place_without_search(c, OTHER_SETTING)
-        elif lead.uasc == 0 and lead.u_kin < self._kinship_p(band) * (self._kin_start if initial else 1.0):
+        elif lead.uasc == 0 and lead.u_kin < self._kinship_p(band, initial):
             placement.place_kinship(children)
         else:
             placement.place_new(children)
@@ -477,14 +477,16 @@ class Demand(Process):
         """The UASC share of arriving groups by age band in simulated year ``year_index``."""
         return self.uasc_share * self.world.uasc_factor(year_index)
 
-    def _kinship_p(self, band: int) -> float:
+    def _kinship_p(self, band: int, initial: bool = False) -> float:
         """Probability that a group led by a child who is not an unaccompanied asylum seeker
         enters kinship foster care. ``placement.kinship_at_entry`` is per group of the age band,
         all groups counted; unaccompanied children have no connected person here to care for them
         (ASSUMPTION; DfE CLA: hardly any are in kinship care), so the others' probability is scaled
-        by 1 / (1 - the band's UASC share of groups this year) to keep the band's kinship entries."""
+        by 1 / (1 - the band's UASC share of groups this year) to keep the band's kinship entries.
+        ``initial``: a group of the first day's stock, scaled to the start year's level at a spin-up."""
         uasc = min(self.uasc_share_in(self.clock.year_index())[band], 0.99)
-        return min(self.cfg.placement.kinship_at_entry[band] / (1.0 - uasc), 1.0)
+        p = min(self.cfg.placement.kinship_at_entry[band] / (1.0 - uasc), 1.0)
+        return p * self._kin_start if initial else p
 
     def _place_secure_siblings(self, children: list[Child], group: list) -> tuple[list[Child], list]:
         """A sibling needing secure welfare care on arrival is placed on its own (a secure home,
