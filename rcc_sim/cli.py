@@ -607,8 +607,10 @@ def validate(argv: Sequence[str] | None = None) -> int:
     """``rcc-sim-validate``: run (or read) the standard validation and write its page."""
     import shlex
 
+    import rcc_sim
     from rcc_sim.config import ConfigError
     from rcc_sim.reporting.validation import Inputs, write_page
+    from rcc_sim.studies import backcast
     from rcc_sim.studies import validate as v
 
     prog = "rcc-sim-validate"
@@ -617,8 +619,9 @@ def validate(argv: Sequence[str] | None = None) -> int:
         description="The model against every published series: run the standard validation (the status quo, "
         "several seeds; each run cached in <out>/runs/ and re-run only when its config or the code commit "
         "changes) or read runs already made, and write one self-contained HTML page: base-year fit, each "
-        "measure over time against the published 2015-2023 series, per-LA fit, trend bands and forecasts if "
-        "given, and what the model does not reproduce.",
+        "measure over time against the published 2015-2023 series, per-LA fit, the trend bands of the runs, "
+        "one-year-ahead forecasts of each LA's stock from each 31 March 2017-2022 (the back-cast; its runs "
+        "cached in <out>/backcast/), and what the model does not reproduce.",
     )
     p.add_argument("overrides", nargs="*", help="more config overrides (Hydra syntax), e.g. sim.start_year=2016")
     p.add_argument("--world", default="england", help="the world simulated (default england)")
@@ -634,12 +637,25 @@ def validate(argv: Sequence[str] | None = None) -> int:
         "instead of running them",
     )
     p.add_argument("--rerun", action="store_true", help="run again even when a cached run matches")
-    p.add_argument("--trends", type=Path, default=None, help="a trend-band table (CSV) to show")
-    p.add_argument("--forecasts", type=Path, default=None, help="a one-year-ahead forecast table (CSV) to show")
+    p.add_argument("--trends", type=Path, default=None, help="a trend-band table (CSV) to show instead of the runs'")
+    p.add_argument(
+        "--forecasts", type=Path, default=None, help="a one-year-ahead forecast table (CSV) to show, not the back-cast"
+    )
+    p.add_argument(
+        "--backcast-origins",
+        type=int,
+        nargs="+",
+        default=None,
+        help="31 March origins of the one-year-ahead back-cast (default 2017-2022)",
+    )
+    p.add_argument("--backcast-seeds", type=int, default=None, help="seeds per back-cast forecast (default --seeds)")
+    p.add_argument("--no-backcast", action="store_true", help="do not run the back-cast")
+    p.add_argument("--jobs", type=int, default=2, help="back-cast runs at a time (default 2)")
     p.add_argument("-o", "--output", type=Path, default=None, help=f"the page (default <out>/{v.PAGE_FILE})")
     args = p.parse_intermixed_args(argv)  # overrides may come before and after the options
-    if args.seeds < 1 or args.years <= 0:
-        return _failed(prog, ValueError("--seeds must be at least 1 and --years more than 0"))
+    counts = (args.seeds, args.jobs, 1 if args.backcast_seeds is None else args.backcast_seeds)
+    if min(counts) < 1 or args.years <= 0:
+        return _failed(prog, ValueError("--seeds, --backcast-seeds and --jobs must be at least 1, --years more than 0"))
     t0 = time.perf_counter()
     command = " ".join(
         [prog, f"--world {shlex.quote(args.world)}", f"--years {args.years:g}", f"--seeds {args.seeds}"]
@@ -655,9 +671,21 @@ def validate(argv: Sequence[str] | None = None) -> int:
             dirs = v.run_standard(args.out, args.world, args.years, args.seeds, args.overrides, args.rerun, log=print)
             summaries = v.load_runs(dirs)
             source = f"Runs in {args.out / v.RUNS_DIR}."
-        trends = v.read_extra(args.trends, "Trend bands") if args.trends else None
-        forecasts = v.read_extra(args.forecasts, "One-year-ahead forecasts") if args.forecasts else None
-        inputs = Inputs(v.combine(summaries), trends, forecasts, command=command, source=source)
+        runs = v.combine(summaries)
+        trends = v.read_extra(args.trends, "Trend bands") if args.trends else v.trend_extra(runs)
+        if args.forecasts:
+            forecasts = v.read_extra(args.forecasts, "One-year-ahead forecasts")
+        elif args.no_backcast:
+            forecasts = None
+        elif args.source is not None:  # the back-cast an earlier validation made there, if any
+            forecasts = v.backcast_extra(v.read_backcast(args.source))
+        else:
+            base = rcc_sim.load_config(v.standard_overrides(args.world, args.years, 0, args.overrides))
+            origins = args.backcast_origins or list(backcast.ORIGINS)
+            seeds = list(range(args.backcast_seeds or args.seeds))
+            result = v.run_backcast(base, args.out, origins, seeds, args.jobs, log=print)
+            forecasts = v.backcast_extra(result)
+        inputs = Inputs(runs, trends, forecasts, command=command, source=source)
         target = write_page(inputs, args.output or args.out / v.PAGE_FILE)
     except (v.ValidationError, ConfigError) as exc:
         return _failed(prog, exc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import os
 import re
 import shutil
@@ -31,11 +32,14 @@ from rcc_sim.data import DATA_DIR
 from rcc_sim.reporting import plots
 from rcc_sim.reporting import validation as page
 from rcc_sim.reporting.report.page import Page
+from rcc_sim.studies import trends
 from rcc_sim.studies import validate as v
 
 # one year from the base date, no spin-up (one statistical year per run keeps the checks simple;
 # the spin-up's years on the page: test_spin_up_years_are_on_the_page)
-GM = ("--world", "greater_manchester", "--years", "1", "--seeds", "1", "sim.spin_up_years=0")
+# the back-cast from one origin only
+GM = ("--world", "greater_manchester", "--years", "1", "--seeds", "1", "sim.spin_up_years=0",
+      "--backcast-origins", "2022")  # fmt: skip
 SECTIONS = ("in-brief", "not-reproduced", "base-year", "measures", "over-time", "per-la", "trend-bands", "forecasts",
             "sources")  # fmt: skip
 
@@ -107,10 +111,46 @@ def test_command_writes_one_self_contained_page_with_every_section(made):
     assert "What the model does not reproduce" in text and "Known limitations." in text
 
 
-def test_optional_sections_say_not_run_when_absent(made):
+def test_trend_bands_need_two_years_and_the_backcast_is_run(made):
     html = (made / v.PAGE_FILE).read_text()
-    for anchor in ("trend-bands", "forecasts"):
-        assert "Not run." in _text(_section(html, anchor)), anchor
+    assert "Not run." in _text(_section(html, "trend-bands"))  # one year: no trend to fit
+    shown = _text(_section(html, "forecasts"))
+    assert "Not run." not in shown and "(a) model, forecast starts" in shown and "2022" in shown
+    table = json.loads((made / v.BACKCAST_DIR / v.BACKCAST_FILE).read_text())
+    row = table["rows"]["2022"]
+    assert row["las"] == 10 and table["seeds"] == [0] and table["spin_up_cap"] == 0
+    assert 0 < row["forecast"] < 50 and 0 < row["persistence"] < 50  # MAPE in per cent, GM's 10 LAs
+    assert f"{row['persistence']:.2f}".rstrip("0").rstrip(".") in shown
+
+
+def test_a_rerender_reads_the_backcast_and_no_backcast_leaves_it_out(made, tmp_path):
+    again, without = tmp_path / "again.html", tmp_path / "without.html"
+    assert cli.validate(["--from", str(made), "-o", str(again)]) == 0
+    assert "(a) model, forecast starts" in _text(_section(again.read_text(), "forecasts"))
+    assert cli.validate(["--from", str(made), "-o", str(without), "--no-backcast"]) == 0
+    assert "Not run." in _text(_section(without.read_text(), "forecasts"))
+
+
+def test_trend_bands_are_computed_from_the_runs(runs):
+    """Three synthetic 31 Marches per run: shares rising 2 pp a year are outside their bands except
+    where the band allows it; counts growing 5% a year are inside the homes' band."""
+    s = runs.summaries[0]
+    years = [2025, 2026, 2027]
+    fake = {}
+    for key, (_, start, _) in s.trend_values.items():
+        unit = next(m.unit for m in trends.MEASURES if m.key == key)
+        vals = np.array([20.0, 22.0, 24.0]) if unit == trends.PP else 1000.0 * 1.05 ** np.arange(3)
+        fake[key] = (years, start, vals)
+    two = v.combine([dataclasses.replace(s, trend_values=fake), dataclasses.replace(s, seed=1, trend_values=fake)])
+    extra = v.trend_extra(two)
+    assert extra is not None and "indicative" in extra.note  # Greater Manchester: not the bands' runs
+    by = {r["measure"]: r for _, r in extra.table.iterrows()}
+    assert by["Share placed over 20 miles from home"]["model trend (mean)"] == pytest.approx(2.0)
+    assert not by["Share placed over 20 miles from home"]["inside band"]
+    assert by["Children's homes"]["model trend (mean)"] == pytest.approx(5.0)
+    assert by["Children's homes"]["inside band"] and not by["Mainstream fostering households"]["inside band"]
+    assert "Share placed over 20 miles from home: inside band is false" in extra.failures()
+    assert len(extra.table) == sum(m.lo is not None for m in trends.MEASURES)  # the banded measures only
 
 
 def test_runs_are_cached_and_a_rerender_does_not_run_them_again(made, capsys):

@@ -386,10 +386,29 @@ class TrendResult:
         }
 
 
+def from_base(ds: xr.Dataset) -> xr.Dataset:
+    """The part of a run from its base date on (a run kept with its spin-up, ``output.include_spin_up``,
+    also has the spin-up's weeks and years before it; other runs are returned as they are)."""
+    if not int(ds.attrs.get("spin_up_years", 0)) or "base_date" not in ds.attrs:
+        return ds
+    base = np.datetime64(str(ds.attrs["base_date"]))
+    return ds.isel(time=ds["time"].values > base, year=ds["year"].values > base)
+
+
 def yearly_values(ds: xr.Dataset, m: Measure) -> tuple[list[int], float, np.ndarray]:
-    """(31 March years, value at the end of week 1, value in each statistical year) of one run."""
+    """(31 March years, value at the end of week 1, value in each statistical year) of one run,
+    from its base date on."""
+    ds = from_base(ds)
     start, values = m.values(ds)
     return [int(y) for y in ds["year"].dt.year.values], start, values
+
+
+RunValues = dict[str, tuple[list[int], float, np.ndarray]]  # measure key -> yearly_values of one run
+
+
+def run_values(ds: xr.Dataset, measures: Sequence[Measure] = MEASURES) -> RunValues:
+    """Every measure's :func:`yearly_values` of one run (what :func:`trends_of` needs of it)."""
+    return {m.key: yearly_values(ds, m) for m in measures}
 
 
 def trends(
@@ -400,23 +419,32 @@ def trends(
     the 31 Marches of that year and later (a diagnostic: the trend once a transient has passed)."""
     if not datasets:
         raise ValueError("trends needs at least one run")
+    seeds = [int(ds.attrs["seed"]) if "seed" in ds.attrs else k for k, ds in enumerate(datasets)]
+    return trends_of([run_values(ds, measures) for ds in datasets], seeds, measures, fit_from)
+
+
+def trends_of(
+    runs: Sequence[RunValues], seeds: Sequence[int], measures: Sequence[Measure] = MEASURES, fit_from: int | None = None
+) -> TrendResult:
+    """:func:`trends` from each run's :func:`run_values` (so a caller need not keep the Datasets)."""
+    if not runs:
+        raise ValueError("trends needs at least one run")
     out = []
     for m in measures:
         starts, rows, years = [], [], None
-        for ds in datasets:
-            y, s, v = yearly_values(ds, m)
+        for values in runs:
+            y, s, v = values[m.key]
             if years is None:
                 years = y
             elif y != years:
                 raise ValueError(f"runs cover different years: {years} vs {y}")
             starts.append(s)
             rows.append(v)
-        vals = np.array(rows, dtype=float).reshape(len(datasets), len(years or []))
+        vals = np.array(rows, dtype=float).reshape(len(runs), len(years or []))
         fit = np.array([fit_from is None or y >= fit_from for y in years or []], dtype=bool)
         slopes = np.array([slope(np.asarray(years or [])[fit], r[fit], m.unit) for r in vals])
         out.append(MeasureTrend(m, years or [], starts, vals, slopes, published_trend(m)))
-    seeds = [int(ds.attrs["seed"]) if "seed" in ds.attrs else k for k, ds in enumerate(datasets)]
-    return TrendResult(out, seeds, fit_from)
+    return TrendResult(out, list(seeds), fit_from)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -477,6 +505,32 @@ def trend_table(result: TrendResult) -> str:
             else f"| {m.label} | {m.unit} | {_fmt_slope(t.slope)} | {band} | {pub} | {verdict} |"
         )
     return "\n".join(lines)
+
+
+def frame(result: TrendResult):
+    """The banded measures as a table for the validation page (a pandas DataFrame): trend (mean and
+    sd over seeds), band, published trend, and ``inside band`` (true/false: listed when false)."""
+    import pandas as pd
+
+    recs = []
+    for t in result.measures:
+        m = t.measure
+        if m.lo is None or m.hi is None:
+            continue
+        pub = t.published
+        recs.append(
+            {
+                "measure": m.label,
+                "unit": m.unit,
+                "model trend (mean)": round(t.slope, 2),
+                "sd over seeds": round(t.sd, 2) if np.isfinite(t.sd) else float("nan"),
+                "band": f"{_signed(m.lo)} to {_signed(m.hi)}",
+                "published trend": round(pub.slope, 2) if pub is not None and pub.years else float("nan"),
+                "published years": f"{pub.years[0]}-{pub.years[-1]}" if pub is not None and pub.years else "-",
+                "inside band": bool(t.inside),
+            }
+        )
+    return pd.DataFrame.from_records(recs)
 
 
 def own_region_2023() -> float:

@@ -672,10 +672,14 @@ class RunSummary:
     base_rows: list
     base_when: str
     manifest: dict = field(default_factory=dict)
+    trend_values: dict = field(default_factory=dict)  # rcc_sim.studies.trends.run_values, from the base date
+    config: str = ""  # the run's resolved config (YAML), for the back-cast of the same model
 
 
 def summarise(ds: xr.Dataset, path: Path | None = None, manifest: dict | None = None) -> RunSummary:
     """One run's yearly measures (national and per LA) and base-year fit."""
+    from rcc_sim.studies.trends import run_values
+
     rows, when = base_year_rows(ds)
     return RunSummary(
         path=path,
@@ -689,6 +693,8 @@ def summarise(ds: xr.Dataset, path: Path | None = None, manifest: dict | None = 
         base_rows=rows,
         base_when=when,
         manifest=manifest or {},
+        trend_values=run_values(ds),
+        config=str(ds.attrs.get("config", "")),
     )
 
 
@@ -1190,6 +1196,101 @@ def read_extra(path: str | Path, title: str, note: str = "") -> Extra:
     except (OSError, ValueError) as exc:
         raise ValidationError(f"{path}: not a readable CSV file ({exc})") from None
     return Extra(title, df, note or f"Read from {path}.")
+
+
+def trend_extra(runs: Runs) -> Extra | None:
+    """The trend-band table (issue 12 point 3) of the page's own runs: each banded measure's yearly
+    trend from the base date (mean over seeds) against its band. None when the runs have fewer than
+    two 31 Marches after their base date (no trend to fit)."""
+    from rcc_sim.studies import trends as tr
+
+    values = [s.trend_values for s in runs.summaries if s.trend_values]
+    if len(values) != len(runs.summaries) or len(next(iter(values[0].values()))[0]) < 2:
+        return None
+    result = tr.trends_of(values, runs.seeds)
+    years = result.measures[0].years
+    standard = runs.is_england and years[0] == 2025 and len(years) >= 10 and runs.summaries[0].base_date[:4] == "2024"
+    note = (
+        f"Computed from this page's runs ({len(values)} seed(s)), the 31 Marches {years[0]}-{years[-1]} after the "
+        "base date: the OLS slope per seed of each measure on the year (shares in percentage points a year, counts "
+        "log-linear in per cent a year), the mean over seeds set against the band around its 2019-2024 published "
+        "trend (rcc_sim/studies/trends.py). "
+        + (
+            "These are the runs the bands are defined for (England, status quo, ten years from 31 March 2024)."
+            if standard
+            else "The bands are defined for ten-year England status-quo runs from 31 March 2024 (at least five seeds): "
+            "these runs are not that, so read the verdicts as indicative."
+        )
+    )
+    return Extra("Trend bands", tr.frame(result), note)
+
+
+def backcast_extra(result: dict) -> Extra | None:
+    """The one-year-ahead table (:mod:`rcc_sim.studies.backcast`) for the page; None without rows."""
+    from rcc_sim.studies import backcast
+
+    if not result.get("rows"):
+        return None
+    spin = result.get("spin_up_cap")
+    start = "from each LA's published stock at Y" if spin == 0 else "after the config's spin-up (from 2016 or later)"
+    note = (
+        f"MAPE (%) across the simulated LAs of the stock at 31 March Y+1, runs started {start}, one year on, "
+        f"status quo, seeds {result['seeds']} (the model's forecast is the mean over seeds). (a) the genuine "
+        "forecast: each LA's starts forecast from its published starts up to Y; (b) a diagnostic that is given "
+        "the realised starts of the year it forecasts; (c) persistence, the stock at Y; (d) the stock at Y plus its "
+        "change over the year to Y; (e) flow accounting without the model: stock at Y plus the forecast starts "
+        "minus ceased at the LA's published rate of the last three years. "
+        f"{result['cached']} runs from the cache; {result['wall_seconds']:.0f} s "
+        "(rcc_sim/studies/backcast.py; experiments/one_year_ahead.py adds the evidence on why persistence is hard "
+        "to beat)."
+    )
+    return Extra("One-year-ahead forecasts", backcast.frame(result), note)
+
+
+BACKCAST_DIR = "backcast"  # in a validation's output directory: the back-cast's runs and table
+BACKCAST_FILE = "backcast.json"
+
+
+def run_backcast(
+    base,
+    out_dir: str | Path,
+    origins: Sequence[int],
+    seeds: Sequence[int],
+    jobs: int = 1,
+    spin_up_cap: int | None = 0,
+    log=print,
+) -> dict:
+    """The one-year-ahead back-cast (:func:`rcc_sim.studies.backcast.run_backcast`) of ``base``'s
+    model, its runs cached in ``<out_dir>/backcast/runs/`` and its table kept in
+    ``<out_dir>/backcast/backcast.json`` (read again by a re-render with ``--from``). By default
+    each run starts at its origin from the published per-LA stock (``spin_up_cap=0``): the forecast
+    a user at 31 March Y would make; None keeps the config's spin-up (from 2016 at the earliest)."""
+    import json
+
+    from rcc_sim.files import atomic_write_text
+    from rcc_sim.studies import backcast
+
+    where = Path(out_dir) / BACKCAST_DIR
+    result = backcast.run_backcast(
+        base, origins, seeds, jobs, spin_up_cap=spin_up_cap, cache_dir=where / "runs", log=log
+    )
+    log(f"back-cast: {len(result['rows'])} origins x {len(seeds)} seeds, {result['cached']} runs from the cache")
+    doc = result | {"rows": {str(k): val for k, val in result["rows"].items()}}
+    atomic_write_text(where / BACKCAST_FILE, json.dumps(doc, indent=2))
+    return result
+
+
+def read_backcast(path: str | Path) -> dict:
+    """The back-cast table a validation wrote in ``path`` (its output directory), or {} if none."""
+    import json
+
+    file = Path(path) / BACKCAST_DIR / BACKCAST_FILE
+    if not file.exists():
+        return {}
+    try:
+        return json.loads(file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValidationError(f"{file}: not a readable back-cast table ({exc})") from None
 
 
 @dataclass
