@@ -297,8 +297,22 @@ class ExitParams:
         "ceased_rate: LA's ceased per child in care over England's (DfE CLA 2022-); "
         "stock_per_start: England's stock/starts over the LA's",
     )
+    by_la_steady_state: bool = param(
+        True,
+        "switch",
+        "turn each LA's published exit rate over England's into the hazard multiplier that gives that rate "
+        "in steady state, and draw the LA's base-date stock (ages, times in care) from its own steady state. "
+        "Hazards stop at 18 (children leave at 18 whatever the multiplier), so the exit rate is not "
+        "proportional to the multiplier: a multiplier of 1.5 gives 1.36 times England's rate, 0.6 gives "
+        "0.71 times (rcc_sim/engine/processes/demand.py ExitSampler). Off: the ratio itself is the "
+        "multiplier and every LA's stock is drawn from England's steady state (before 2026-12)",
+    )
     by_la_range: list[float] = param(
-        [0.4, 2.5], "multiplier (min, max; min <= max)", ASSUMPTION + ": guards small LAs", **MULTIPLIER
+        [0.25, 4.0],
+        "multiplier (min, max; min <= max)",
+        ASSUMPTION + ": guards small LAs; with the steady-state mapping the published ratios of every LA "
+        "but the City of London (0.55-2.63, DfE CLA 2022-2024) map to multipliers 0.31-3.4 (was 0.4-2.5 on the ratio)",
+        **MULTIPLIER,
     )
     staying_put_if_fostered: float = param(
         0.9, "probability", "set so that staying put is 16% of ceased (DfE CLA 2024)", **SHARE

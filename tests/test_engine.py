@@ -207,3 +207,46 @@ def test_exit_sampler_by_segments_equals_the_monthly_grid():
     assert np.allclose(y1, y2, rtol=0, atol=1e-9)
     assert np.array_equal(r1, r2)
     assert (r1 == -1).any() and (r1 >= 0).any()  # both leaving at 18 and earlier exits occur
+
+
+def test_steady_state_multiplier_gives_the_published_exit_rate_ratio():
+    """An LA whose published exit rate is r times England's gets the hazard multiplier whose
+    steady-state exit rate (entrants over their expected time in care) is r times multiplier 1's;
+    since every child leaves at 18, that multiplier is further from 1 than r itself."""
+    import numpy as np
+
+    model = CareSystemModel(gm())
+    steady = model.demand.steady
+    ratios = np.array([0.5, 0.8, 1.0, 1.3, 2.0])
+    mult = steady.multipliers(ratios)
+    rate = np.array([1.0 / steady.weights(float(m)).sum() for m in mult])
+    assert rate / (1.0 / steady.weights(1.0).sum()) == pytest.approx(ratios, rel=2e-3)
+    assert mult[2] == pytest.approx(1.0, rel=1e-6)
+    assert mult[0] < 0.5 and mult[-1] > 2.0  # the linear mapping (multiplier = ratio) undershoots both ways
+    assert np.all(np.diff(mult) > 0)
+
+
+def test_each_la_stock_comes_from_its_own_steady_state():
+    """With exits.by_la_steady_state an LA with a high exit rate starts with children more recently in
+    care than one with a low rate; off, every LA's stock is drawn from England's steady state."""
+    import numpy as np
+
+    def mean_years_in_care(steady_state: bool) -> tuple[float, float, np.ndarray]:
+        cfg = gm()
+        cfg.exits.by_la_steady_state = steady_state
+        model = CareSystemModel(cfg)
+        mult = model.demand.exit_multiplier
+        hi, lo = (
+            int(np.argmax(np.where(model.world.simulated, mult, -1))),
+            int(np.argmin(np.where(model.world.simulated, mult, 99))),
+        )
+        kids = list(model.demand.children.values())
+        years = [np.mean([-c.entry_t for c in kids if c.la == la]) / 365.25 for la in (hi, lo)]
+        return years[0], years[1], mult
+
+    hi_on, lo_on, mult_on = mean_years_in_care(True)
+    hi_off, lo_off, mult_off = mean_years_in_care(False)
+    assert hi_on < lo_on - 0.3  # high-turnover LA: shorter times in care
+    assert abs(hi_off - lo_off) < abs(hi_on - lo_on)
+    ratio = CareSystemModel(gm()).world.exit_rate_ratio
+    np.testing.assert_allclose(mult_off, np.clip(ratio, 0.25, 4.0))  # off: the ratio is the multiplier

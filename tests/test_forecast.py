@@ -110,7 +110,7 @@ def test_the_forecast_source_uses_no_later_ceased_for_exit_rates():
     diagnostic = small_config(sim={"start_year": 2022}, demand={"starts_source": "published"})
     published_world = build_world(to_object(diagnostic))
     assert forecast_world.starts_until == 2022 and published_world.starts_until == 2024
-    assert not np.array_equal(forecast_world.exit_multiplier, published_world.exit_multiplier)
+    assert not np.array_equal(forecast_world.exit_rate_ratio, published_world.exit_rate_ratio)
 
 
 def test_bad_forecast_settings_are_refused_naming_the_key():
@@ -127,12 +127,12 @@ def test_per_la_exit_rates_from_the_years_to_an_early_origin():
 
     las = world_module.load_las()
     cfg = to_object(small_config())
-    early = world_module._exit_multiplier(las, cfg, 2018)
+    early = world_module._exit_rate_ratio(las, cfg, 2018)
     assert not np.all(early == 1.0)
     poisoned = dict(las)
     for y in (2021, 2022, 2023, 2024):
         poisoned[f"ceased_{y}"] = las[f"ceased_{y}"] * 0 + 1e6
-    np.testing.assert_array_equal(world_module._exit_multiplier(poisoned, cfg, 2018), early)
+    np.testing.assert_array_equal(world_module._exit_rate_ratio(poisoned, cfg, 2018), early)
     assert not np.array_equal(
-        world_module._exit_multiplier(poisoned, cfg, 2024), world_module._exit_multiplier(las, cfg, 2024)
+        world_module._exit_rate_ratio(poisoned, cfg, 2024), world_module._exit_rate_ratio(las, cfg, 2024)
     )

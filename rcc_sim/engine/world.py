@@ -68,7 +68,7 @@ class World:
     start_year: int  # the model starts at 31 March of this year (the base year, or earlier with a spin-up)
     starts_until: int  # last published year the run may read (starts; ceased for the exit rates)
     base_year: int  # the base date is 31 March of this year (outputs begin there)
-    exit_multiplier: np.ndarray  # per LA: exit hazards relative to England (time in care differs by LA)
+    exit_rate_ratio: np.ndarray  # per LA: published exit rate over England's (Demand turns it into hazard multipliers)
     simulated: np.ndarray  # bool: LA simulated in full
     points: list[np.ndarray]  # per LA: (n, 2) small-area points (lat, lon)
     la_distance: np.ndarray  # (153, 153) miles between LA points
@@ -139,8 +139,10 @@ class World:
 EXIT_RATE_YEARS = 3  # the per-LA ceased rate is taken over the last three published years to ``until``
 
 
-def _exit_multiplier(las: dict, cfg: Config, until: int) -> np.ndarray:
-    """Per-LA exit hazard multiplier relative to England, from published figures up to ``until``.
+def _exit_rate_ratio(las: dict, cfg: Config, until: int) -> np.ndarray:
+    """Per-LA exit rate relative to England's, from published figures up to ``until`` (1 where
+    nothing is published; all 1 with ``exits.by_la`` off). :class:`~rcc_sim.engine.processes.demand.Demand`
+    turns it into the LA's exit-hazard multiplier (``exits.by_la_steady_state``).
 
     ``ceased_rate`` (default): the LA's children ceasing per child in care (ceased in the year over
     the mean of the stocks at its two ends, over the last ``EXIT_RATE_YEARS`` published years to
@@ -148,7 +150,7 @@ def _exit_multiplier(las: dict, cfg: Config, until: int) -> np.ndarray:
     the exit rate the national hazards were fitted to (starts/stock of the calibration targets, DfE
     CLA 2024: in steady state the exit rate). This follows LAs, and years, in which the stock grows
     or shrinks. ``stock_per_start``: England's stock/starts over the LA's, both over the table's
-    years to ``until`` (a steady-state method of moments). Clipped to ``exits.by_la_range``.
+    years to ``until`` (a steady-state method of moments).
     """
     n = len(las["code"])
     if not cfg.exits.by_la:
@@ -170,9 +172,7 @@ def _exit_multiplier(las: dict, cfg: Config, until: int) -> np.ndarray:
         den = sum(np.nan_to_num(las[f"stock_{y}"]) for y in years)
         national = num.sum() / den.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
-        mult = np.where((num > 0) & (den > 0), (num / den) / national, 1.0)
-    lo, hi = cfg.exits.by_la_range
-    return np.clip(mult, lo, hi)
+        return np.where((num > 0) & (den > 0), (num / den) / national, 1.0)
 
 
 def published_counts(las: dict[str, np.ndarray], measure: str) -> dict[int, np.ndarray]:
@@ -244,7 +244,7 @@ def build_world(cfg: Config) -> World:
         base_year=base,
         simulated=simulated,
         starts_until=starts_until,
-        exit_multiplier=_exit_multiplier(las, cfg, starts_until),
+        exit_rate_ratio=_exit_rate_ratio(las, cfg, starts_until),
         points=points,
         la_distance=dist,
         neighbours=neighbours,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -178,13 +179,58 @@ class ExitSampler:
             route[sl] = np.where(exits, ROUTE_INDEX[r], AT_18)
         return years, route
 
+    def cumulative_hazard(self, entry_ages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(C, gone): C[j, k] is the cumulative hazard (multiplier 1) of a child entering at
+        ``entry_ages[j]`` after k+1 grid steps; ``gone[j, k]`` is True once the child is 18. The
+        hazard is proportional to the multiplier, so the survival at multiplier m is exp(-m C)."""
+        h, _, _ = self._hazard_grid(entry_ages, np.zeros_like(entry_ages), np.ones(len(entry_ages)))
+        gone = entry_ages[:, None] + (np.arange(MAX_STEPS) + 1)[None, :] * DT >= 18.0
+        return np.cumsum(h * DT, axis=1), gone
+
     def survival_grid(self, entry_ages: np.ndarray, mult: float) -> np.ndarray:
         """S[j, k]: probability that a child entering at ``entry_ages[j]`` is still in care after
         k+1 grid steps (0 once 18)."""
-        h, _, _ = self._hazard_grid(entry_ages, np.zeros_like(entry_ages), np.full(len(entry_ages), mult))
-        s = np.exp(-np.cumsum(h * DT, axis=1))
-        s[entry_ages[:, None] + (np.arange(MAX_STEPS) + 1)[None, :] * DT >= 18.0] = 0.0
+        c, gone = self.cumulative_hazard(entry_ages)
+        s = np.exp(-mult * c)
+        s[gone] = 0.0
         return s
+
+
+class SteadyState:
+    """The stock a constant flow of entrants builds under the exit hazards, per hazard multiplier.
+
+    Entrants arrive at each monthly entry age with weight ``entry[u][j]`` (u: not UASC, UASC, whose
+    hazards carry ``factors[u]``); a child entering at age j is still in care after k+1 steps with
+    probability exp(-m factors[u] C[j, k]) (0 once 18). In steady state the stock is the entrants'
+    expected time in care and the exit rate (ceased per child in care) is its inverse. Because
+    every child leaves at 18 whatever the multiplier, the rate grows less than in proportion to it:
+    :meth:`multipliers` inverts it, so that an LA whose published exit rate is r times England's
+    gets the multiplier whose steady-state rate is r times that of multiplier 1."""
+
+    GRID = np.geomspace(0.05, 20.0, 121)  # multipliers at which the rate is tabulated
+
+    def __init__(self, exits: ExitSampler, entry: Sequence[np.ndarray], factors: Sequence[float]):
+        ages = (np.arange(MAX_STEPS) + 0.5) * DT
+        self.c, self.gone = exits.cumulative_hazard(ages)
+        self.entry, self.factors = [np.asarray(e, dtype=float) for e in entry], list(factors)
+        self.stay = np.array([self.weights(m).sum() for m in self.GRID])  # stock per unit of entry weight
+
+    def weights(self, mult: float) -> np.ndarray:
+        """Stock weights by (u, entry step j, steps in care k), flattened in that order."""
+        out = []
+        for p, f in zip(self.entry, self.factors, strict=True):
+            s = np.exp(-mult * f * self.c)
+            s[self.gone] = 0.0
+            out.append((p[:, None] * s).ravel())
+        return np.concatenate(out)
+
+    def multipliers(self, ratio: np.ndarray) -> np.ndarray:
+        """The hazard multiplier whose steady-state exit rate is ``ratio`` times multiplier 1's (log-log
+        interpolation on :attr:`GRID`, held at its ends)."""
+        rate = self.stay[0] / self.stay  # exit rate relative to the grid's first point: increasing in m
+        at1 = np.exp(np.interp(0.0, np.log(self.GRID), np.log(rate)))
+        target = np.log(np.maximum(np.asarray(ratio, dtype=float), 1e-9) * at1)
+        return np.exp(np.interp(target, np.log(rate), np.log(self.GRID)))
 
 
 class Demand(Process):
@@ -239,6 +285,20 @@ class Demand(Process):
         self._group_counter = 0
         # a spin-up's first-day stock: kinship care at the start year's published level
         self._kin_start = cfg.placement.kinship_at_spin_up_start if cfg.sim.spin_up_years > 0 else 1.0
+        # entrants by monthly entry age (not UASC, UASC) in the year to the start date, their steady
+        # state, and each LA's exit-hazard multiplier from its published exit rate
+        uasc_share = self.uasc_share * ctx.world.uasc_factor(-1)
+        entry_ages = (np.arange(MAX_STEPS) + 0.5) * DT
+        band = np.searchsorted(np.array(AGE_BAND_EDGES[1:-1]), entry_ages, side="right")
+        mix = self.age_shares[band] / np.diff(AGE_BAND_EDGES)[band] * DT
+        self.steady = SteadyState(
+            self.exits, [mix * (1 - uasc_share[band]), mix * uasc_share[band]], [1.0, UASC_HAZARD_MULTIPLIER]
+        )
+        e = cfg.exits
+        ratio = ctx.world.exit_rate_ratio
+        mult = self.steady.multipliers(ratio) if e.by_la_steady_state else np.asarray(ratio, dtype=float)
+        lo, hi = e.by_la_range
+        self.exit_multiplier = np.clip(mult, lo, hi)  # per LA
 
     # ------------------------------------------------------------------ helpers
     def _uniform_age(self, band: np.ndarray, rng) -> np.ndarray:
@@ -259,7 +319,7 @@ class Demand(Process):
         ).astype(float)
         cols["tier"] = self._tiers(cols["age"], rng.random(n)).astype(float)
         e, u = rng.exponential(size=n), rng.random(n)
-        mult = np.where(uasc, UASC_HAZARD_MULTIPLIER, 1.0) * self.world.exit_multiplier[cols["la"].astype(int)]
+        mult = np.where(uasc, UASC_HAZARD_MULTIPLIER, 1.0) * self.exit_multiplier[cols["la"].astype(int)]
         years, route = self.exits.sample(cols["age"], dur0, mult, e, u)
         cols["exit_in"] = years * DAYS_PER_YEAR
         cols["route"] = route.astype(float)
@@ -304,30 +364,30 @@ class Demand(Process):
     # ------------------------------------------------------------------ initial stock
     def initial_stock(self) -> dict[str, np.ndarray]:
         """Children in care at the base date, per LA as published, with ages and times in care
-        drawn from the steady state implied by the entry age mix and the exit hazards."""
+        drawn from the steady state implied by the entry age mix and the exit hazards: each LA's own
+        (its exit multiplier; ``exits.by_la_steady_state``), or England's for every LA."""
         rng = self.streams("initial_stock")
         w = self.world
         counts = np.where(w.simulated, w.stock, 0)
         n = int(counts.sum())
         entry_ages = (np.arange(MAX_STEPS) + 0.5) * DT
-        band = np.searchsorted(np.array(AGE_BAND_EDGES[1:-1]), entry_ages, side="right")
-        width = np.diff(AGE_BAND_EDGES)[band]
-        weights, keys = [], []
-        uasc_share = self.uasc_share * w.uasc_factor(-1)  # the share in the year to the start date
-        for uasc in (0, 1):
-            p_entry = self.age_shares[band] / width * DT * (uasc_share[band] if uasc else 1 - uasc_share[band])
-            surv = self.exits.survival_grid(entry_ages, UASC_HAZARD_MULTIPLIER if uasc else 1.0)
-            weights.append((p_entry[:, None] * surv).ravel())
-            keys.append(uasc)
-        wflat = np.concatenate(weights)
-        cell = rng.choice(len(wflat), size=n, p=wflat / wflat.sum())
+        la = np.repeat(np.arange(w.n_la), counts)
+        if self.cfg.exits.by_la_steady_state:
+            cell = np.empty(n, dtype=np.int64)
+            ends = np.cumsum(counts)  # ``la`` holds each LA's children together, in LA order
+            for i in np.flatnonzero(counts):
+                wl = self.steady.weights(float(self.exit_multiplier[i]))
+                cell[ends[i] - counts[i] : ends[i]] = rng.choice(len(wl), size=int(counts[i]), p=wl / wl.sum())
+        else:
+            wflat = self.steady.weights(1.0)
+            cell = rng.choice(len(wflat), size=n, p=wflat / wflat.sum())
         uasc_of = cell // (MAX_STEPS * MAX_STEPS)
         j, k = np.divmod(cell % (MAX_STEPS * MAX_STEPS), MAX_STEPS)
         entry_age = entry_ages[j] + (rng.random(n) - 0.5) * DT
         in_care = (k + rng.random(n)) * DT
         age = np.minimum(entry_age + in_care, 17.999)
-        la = np.repeat(np.arange(w.n_la), counts)
-        la = la[rng.permutation(n)]
+        if not self.cfg.exits.by_la_steady_state:  # England's stock shared out among the LAs
+            la = la[rng.permutation(n)]
         home = np.empty((n, 2))
         for i in np.flatnonzero(counts):
             idx = np.flatnonzero(la == i)
