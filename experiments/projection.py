@@ -13,14 +13,14 @@ and the placement mix: the median and the 5-95% range across runs.
 
     python experiments/projection.py [--draws 20] [--years 10] [--jobs 2] [--no-assumptions]
 
-20 ten-year runs with the 8-year spin-up took about 28 min with 2 jobs on a quiet machine (code
-b5c16aa: the kinship-corrected spin-up start and the third in-house/IFA refit; 54 parameters
-varied); the output is kept in ``experiments/projection/status_quo_20draws_b5c16aa.txt``, beside
-those of c2b0d0c (the in-house/IFA refit, 28 min 43 s), ab34c63 (the UASC fix, 36 min 29 s beside
-other runs) and 0bc5cb5 (the trajectory calibration, 25 min 21 s). 2034 medians [5%, 95%],
-b5c16aa against c2b0d0c: children in care 89,601 [66,501-119,884] (89,368), spend GBP 7,258m
-(7,077m), over 20 miles 27.4% (27.1%), foster care 63.8% (60.2%), children's homes and secure
-13.9% (17.6%).
+20 ten-year runs with the 8-year spin-up took 34 min 15 s with 2 jobs, the first 7 min beside the
+test suite (code 0d77b9b: per-LA exit rates through the steady state, residential care refitted;
+54 parameters varied); the output is kept in ``experiments/projection/status_quo_20draws_0d77b9b.txt``,
+beside those of b5c16aa (the kinship-corrected start, about 28 min), c2b0d0c (the in-house/IFA refit,
+28 min 43 s), ab34c63 (the UASC fix) and 0bc5cb5 (the trajectory calibration). 2034 medians [5%, 95%],
+0d77b9b against b5c16aa: children in care 91,412 [67,975-122,119] (89,601), spend GBP 7,522m
+[5,192-12,476] (7,258m), over 20 miles 26.5% (27.4%), foster care 64.2% (63.8%), children's homes and
+secure 13.9% (13.9%).
 """
 
 from __future__ import annotations
