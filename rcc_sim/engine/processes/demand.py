@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 DT = 1.0 / 12.0  # years: grid step of the cumulative hazard
 MAX_STEPS = int(round(18 / DT))
+MIDPOINTS = (np.arange(MAX_STEPS) + 0.5) * DT  # years: midpoints of the grid's steps (entry ages, offsets)
 ROUTE_INDEX = np.array([EXIT_ROUTES.index(r) for r in HAZARD_ROUTES])  # hazard route -> EXIT_ROUTES
 AT_18 = -1
 STAYING_PUT = EXIT_ROUTES.index("staying_put")
@@ -100,7 +101,7 @@ class ExitSampler:
         self.dur_edges = np.array(DURATION_BAND_EDGES[1:])
 
     def _hazard_grid(self, age0: np.ndarray, dur0: np.ndarray, mult: np.ndarray):
-        s = (np.arange(MAX_STEPS) + 0.5) * DT
+        s = MIDPOINTS
         age = age0[:, None] + s[None, :]
         ab = np.searchsorted(self.age_edges, age, side="right")
         db = np.searchsorted(self.dur_edges, dur0[:, None] + s[None, :], side="right")
@@ -187,14 +188,6 @@ class ExitSampler:
         gone = entry_ages[:, None] + (np.arange(MAX_STEPS) + 1)[None, :] * DT >= 18.0
         return np.cumsum(h * DT, axis=1), gone
 
-    def survival_grid(self, entry_ages: np.ndarray, mult: float) -> np.ndarray:
-        """S[j, k]: probability that a child entering at ``entry_ages[j]`` is still in care after
-        k+1 grid steps (0 once 18)."""
-        c, gone = self.cumulative_hazard(entry_ages)
-        s = np.exp(-mult * c)
-        s[gone] = 0.0
-        return s
-
 
 class SteadyState:
     """The stock a constant flow of entrants builds under the exit hazards, per hazard multiplier.
@@ -210,8 +203,7 @@ class SteadyState:
     GRID = np.geomspace(0.05, 20.0, 121)  # multipliers at which the rate is tabulated
 
     def __init__(self, exits: ExitSampler, entry: Sequence[np.ndarray], factors: Sequence[float]):
-        ages = (np.arange(MAX_STEPS) + 0.5) * DT
-        self.c, self.gone = exits.cumulative_hazard(ages)
+        self.c, self.gone = exits.cumulative_hazard(MIDPOINTS)
         self.entry, self.factors = [np.asarray(e, dtype=float) for e in entry], list(factors)
         self.stay = np.array([self.weights(m).sum() for m in self.GRID])  # stock per unit of entry weight
 
@@ -288,8 +280,7 @@ class Demand(Process):
         # entrants by monthly entry age (not UASC, UASC) in the year to the start date, their steady
         # state, and each LA's exit-hazard multiplier from its published exit rate
         uasc_share = self.uasc_share * ctx.world.uasc_factor(-1)
-        entry_ages = (np.arange(MAX_STEPS) + 0.5) * DT
-        band = np.searchsorted(np.array(AGE_BAND_EDGES[1:-1]), entry_ages, side="right")
+        band = np.searchsorted(np.array(AGE_BAND_EDGES[1:-1]), MIDPOINTS, side="right")
         mix = self.age_shares[band] / np.diff(AGE_BAND_EDGES)[band] * DT
         self.steady = SteadyState(
             self.exits, [mix * (1 - uasc_share[band]), mix * uasc_share[band]], [1.0, UASC_HAZARD_MULTIPLIER]
@@ -370,7 +361,6 @@ class Demand(Process):
         w = self.world
         counts = np.where(w.simulated, w.stock, 0)
         n = int(counts.sum())
-        entry_ages = (np.arange(MAX_STEPS) + 0.5) * DT
         la = np.repeat(np.arange(w.n_la), counts)
         if self.cfg.exits.by_la_steady_state:
             cell = np.empty(n, dtype=np.int64)
@@ -383,7 +373,7 @@ class Demand(Process):
             cell = rng.choice(len(wflat), size=n, p=wflat / wflat.sum())
         uasc_of = cell // (MAX_STEPS * MAX_STEPS)
         j, k = np.divmod(cell % (MAX_STEPS * MAX_STEPS), MAX_STEPS)
-        entry_age = entry_ages[j] + (rng.random(n) - 0.5) * DT
+        entry_age = MIDPOINTS[j] + (rng.random(n) - 0.5) * DT
         in_care = (k + rng.random(n)) * DT
         age = np.minimum(entry_age + in_care, 17.999)
         if not self.cfg.exits.by_la_steady_state:  # England's stock shared out among the LAs
