@@ -30,6 +30,9 @@ correlation, and the spread of the stock's own change; the MAPE of a damped net-
 (stock Y + phi x (starts Y - ceased Y)); and the MAPE of an oracle that knows England's realised
 change over the year and applies it to every LA. When even that oracle barely beats persistence,
 the LA-level error is the LAs' own year-to-year movement, which no national mechanism carries.
+Last, the bound on any flow-accounting forecast made at Y (starts forecaster x exit-rate window x
+shrinkage towards persistence; :func:`flow_accounting_bound`): the best per origin in hindsight,
+and the fixed variants that beat persistence in the most origins.
 
 Each run's per-LA stock is cached under ``outputs/one_year_ahead/runs/`` (keyed by its config and
 the package's code and data); results go to ``outputs/one_year_ahead/one_year_ahead.json``. About
@@ -165,6 +168,78 @@ def print_flow_surprises(rows: dict) -> None:
     print()
 
 
+def flow_accounting_bound(
+    origins: list[int],
+    cfg: Config,
+    windows: tuple[int, ...] = (1, 2, 3),
+    shrink: tuple[float, ...] = (1.0, 0.5, 0.25),
+) -> dict:
+    """How well can ANY flow-accounting forecast made at Y do? Per origin, every combination of a
+    starts forecaster (:func:`forecaster_methods`, years up to Y only), an exit rate (ceased over
+    the mean stock of the last ``windows`` years to Y) and a shrinkage lambda towards persistence
+    (stock Y + lambda x the forecast change; lambda = 1 is plain flow accounting), with the year's
+    stock from the exit rate in continuous time (stock Y+1 = (stock Y (1 - r/2) + starts) /
+    (1 + r/2)). The model is a flow-accounting machine at LA level (its one-year table follows
+    column (e) within a few tenths), so the best of these per origin, chosen in hindsight, bounds
+    what it can score: if that best misses persistence in some year, so will the model."""
+    stock, ceased, table = published_stock(), published_ceased(), load_starts_table()
+    methods = forecaster_methods(cfg)
+    rows = {}
+    for y in origins:
+        if y + 1 not in stock or y not in stock:
+            continue
+        s0, s1 = stock[y], stock[y + 1]
+        row: dict = {"persistence": mape(s0, s1), "variants": {}}
+        for k in windows:
+            years = [x for x in range(y - k + 1, y + 1) if x in ceased and x in stock and x - 1 in stock]
+            if not years:
+                continue
+            exits = sum(ceased[x] for x in years)
+            mean_stock = sum((stock[x - 1] + stock[x]) / 2 for x in years)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rate = np.where(mean_stock > 0, exits / mean_stock, np.nan)
+            for name, opts in methods.items():
+                starts = forecast_from_table(table, y, 1, **opts)[0]
+                flow = (s0 * (1 - rate / 2) + starts) / (1 + rate / 2)
+                flow = np.where(np.isfinite(flow), flow, s0)
+                for lam in shrink:
+                    row["variants"][f"{name}, exits k={k}, lambda={lam:g}"] = mape(s0 + lam * (flow - s0), s1)
+        best = min(row["variants"], key=row["variants"].get)
+        row["best"], row["best_mape"] = best, row["variants"][best]
+        rows[y] = row
+    return rows
+
+
+def print_flow_accounting_bound(rows: dict) -> None:
+    if not rows:
+        return
+    n = len(next(iter(rows.values()))["variants"])
+    print(f"The best of {n} flow-accounting forecasts made at Y (starts forecaster x exit-rate window x shrinkage")
+    print("towards persistence), chosen per origin in hindsight: MAPE (%) of the stock at 31 March Y+1\n")
+    print("| origin Y | persistence | best flow accounting | beats persistence | which |")
+    print("|---|---:|---:|---|---|")
+    for y, r in rows.items():
+        win = "yes" if r["best_mape"] < r["persistence"] else "**no**"
+        print(f"| {y} | {r['persistence']:.2f} | {r['best_mape']:.2f} | {win} | {r['best']} |")
+    print()
+    chosen = [y for y in rows if y + 1 <= SELECTION_LAST_YEAR]
+    names = list(next(iter(rows.values()))["variants"])
+    print(f"One method for every origin {chosen[0]}-{chosen[-1]}: the variants beating persistence most often\n")
+    print("| variant | origins beating persistence | worst margin (pp) | MAPE per origin |")
+    print("|---|---:|---:|---|")
+    score = []
+    for n in names:
+        per = [rows[y]["variants"][n] for y in chosen]
+        margins = [rows[y]["persistence"] - v for y, v in zip(chosen, per, strict=True)]
+        score.append((sum(m > 0 for m in margins), min(margins), n, per))
+    score.sort(key=lambda x: (-x[0], -x[1]))
+    lams = sorted({n.rsplit("lambda=", 1)[1] for n in names}, key=float, reverse=True)
+    for lam in lams:  # the best variant at each shrinkage
+        wins, worst, n, per = next(x for x in score if x[2].endswith(f"lambda={lam}"))
+        print(f"| {n} | {wins}/{len(chosen)} | {worst:+.2f} | " + " / ".join(f"{v:.2f}" for v in per) + " |")
+    print()
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--origins", type=int, nargs="+", default=ORIGINS, help="31 March origins Y (default 2017-2022)")
@@ -190,9 +265,12 @@ def main(argv: list[str] | None = None) -> None:
     print_forecaster(fc)
     flows = flow_surprises(fc_origins)
     print_flow_surprises(flows)
+    bound = flow_accounting_bound(fc_origins, Config())
+    print_flow_accounting_bound(bound)
     doc: dict = {
         "forecaster": {"methods": fc["methods"], "rows": {str(k): v for k, v in fc["rows"].items()}},
         "flow_surprises": {str(k): v for k, v in flows.items()},
+        "flow_accounting_bound": {str(k): v for k, v in bound.items()},
     }
     if not args.forecaster_only:
         variants = list(VARIANTS) if args.decompose else list(MAIN_VARIANTS)
