@@ -290,7 +290,7 @@ def trajectory_terms(ds, cal: CalibrationConfig) -> tuple[dict[str, float], dict
         if not pub.comparable:
             continue
         for y in years:
-            gap = V._gap(float(yearly[m.key].sel(year=y)), pub.value(y), m.kind)
+            gap = V.gap(float(yearly[m.key].sel(year=y)), pub.value(y), m.kind)
             if math.isfinite(gap):
                 z[f"{m.key}@{y}"] = gap / m.tolerance
     by_la = V.model_yearly_la(ds)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from rcc_sim.data import load_national_series
 from rcc_sim.files import atomic_write_text
 from rcc_sim.reporting import plots
 from rcc_sim.reporting.report.page import Page, document, esc, html_table
@@ -483,7 +484,7 @@ def section_sources(page: Page, inputs: Inputs, num: Numbers, out_path: Path | N
     for lv in num.levels:
         for k in lv.published.keys:
             seen.setdefault(k, (lv.published.sources[k], lv.published.units[k]))
-    series = v.load_national_series()
+    series = load_national_series()
     rows = [[k, u, series[k]["how_read"] if k in series else "target", s] for k, (s, u) in seen.items()]
     page.raw(html_table(["Series", "Unit as published", "How read", "Source"], rows, cls="sources"))
     page.end()
