@@ -1328,7 +1328,7 @@ class WorkbenchConfig:
 @dataclass
 class PsaConfig:
     """The probabilistic roll-out appraisal (``rcc-sim-psa +experiment=rollout_psa``;
-    rcc_sim/studies/psa.py): each draw sets the uncertain inputs (RCC lever sizes within their
+    rcc_sim/studies/psa/): each draw sets the uncertain inputs (RCC lever sizes within their
     ASSUMPTION ranges, calibrated parameters within their plausible ranges) and a seed, and runs the
     policy and the status quo on that seed."""
 

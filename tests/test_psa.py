@@ -1,4 +1,4 @@
-"""The probabilistic roll-out appraisal (rcc_sim/studies/psa.py): draws, resume, failures, the
+"""The probabilistic roll-out appraisal (rcc_sim/studies/psa/): draws, resume, failures, the
 value of information and the summary. Small: Greater Manchester, a few weeks, no spin-up."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 import rcc_sim
 from rcc_sim.config import FreeParameter
 from rcc_sim.studies import psa
+from rcc_sim.studies.psa import runs as psa_runs  # where base_of is looked up when a draw runs
 
 SMALL = [
     "+experiment=rollout_psa",
@@ -90,7 +91,7 @@ def test_failed_draw_recorded_others_run_then_resume_skips(cfg, tmp_path, monkey
             raise RuntimeError("draw 1 breaks")
         return real(c)
 
-    monkeypatch.setattr(psa, "base_of", failing)  # forked worker processes see it too
+    monkeypatch.setattr(psa_runs, "base_of", failing)  # forked workers see it too
     logged: list[str] = []
     two_workers = rcc_sim.load_config([*SMALL, "psa.workers=2"])
     result = psa.run_psa(two_workers, tmp_path, log=logged.append)
@@ -109,7 +110,7 @@ def test_failed_draw_recorded_others_run_then_resume_skips(cfg, tmp_path, monkey
         assert (tmp_path / name).is_file()
     assert len(result.table) == 2 and set(result.table["draw"]) == {0, 2}
 
-    monkeypatch.setattr(psa, "base_of", real)
+    monkeypatch.setattr(psa_runs, "base_of", real)
     mtimes = {i: (tmp_path / "draws" / f"draw{i}" / psa.DRAW_FILE).stat().st_mtime_ns for i in (0, 2)}
     logged.clear()
     result = psa.run_psa(cfg, tmp_path, log=logged.append)
@@ -178,7 +179,7 @@ def test_a_worker_that_dies_is_recorded_and_the_others_finish(tmp_path, monkeypa
             os._exit(9)  # as if killed (out of memory): no record written by the draw itself
         return real(c)
 
-    monkeypatch.setattr(psa, "base_of", dying)
+    monkeypatch.setattr(psa_runs, "base_of", dying)
     cfg = rcc_sim.load_config([*SMALL, "psa.n_draws=2"])
     _, _, tasks = psa.draw_tasks(cfg, tmp_path)
     records = psa.run_tasks(tasks, workers=2, rate=0.035, log=lambda line: None)
