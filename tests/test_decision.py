@@ -1,4 +1,4 @@
-"""The decision page (rcc_sim/reporting/decision.py, rcc-sim-decision): a PSA study and an
+"""The decision page (rcc_sim/reporting/decision/, rcc-sim-decision): a PSA study and an
 evaluation-design study written by the real writers from small synthetic inputs - draw records in
 ``draws/draw<i>/draw.json`` gathered and summarised by :func:`rcc_sim.studies.psa.summarise` (which
 writes the page), a tornado table from :func:`~rcc_sim.studies.psa.tornado_table`, and designs
@@ -318,7 +318,7 @@ def test_design_table_counts_the_designs_that_detect_each_effect_by_each_horizon
         rows = table_under(text, heading)
         assert rows[0] == ["Outcome", "2 years of data", "3 years of data", "5 years of data"]
         for outcome, row in zip(dict.fromkeys(summary.loc[summary["analysis"] == analysis, "outcome"]), rows[1:]):
-            assert row[0] == decision._outcome_label(outcome)
+            assert row[0] == decision.outcome_label(outcome)
             for h, cell in zip((2, 3, 5), row[1:]):
                 g = summary[(summary["analysis"] == analysis) & (summary["outcome"] == outcome)]
                 g = g[g["horizon_years"] == h]
