@@ -296,12 +296,12 @@ def compare(ds: xr.Dataset, cfg=None) -> list[Row]:
         ),
         Row(
             "secure_childrens_home_places",
-            "Secure places (welfare)",
-            tv["secure_childrens_home_places"] - 105,
+            "Secure children's home places (welfare and youth justice)",
+            tv["secure_childrens_home_places"],
             float(end["home_places"].sel(home_kind="secure")),
             "places",
             "count",
-            "230 less 105 youth justice",
+            "an input: DfE SA1 2023, 105 of them contracted to youth justice",
         ),
         Row(
             "placement_changes_in_year",
