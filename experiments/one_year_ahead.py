@@ -190,6 +190,7 @@ def flow_accounting_bound(
             continue
         s0, s1 = stock[y], stock[y + 1]
         row: dict = {"persistence": mape(s0, s1), "variants": {}}
+        starts_by = {name: forecast_from_table(table, y, 1, **opts)[0] for name, opts in methods.items()}
         for k in windows:
             years = [x for x in range(y - k + 1, y + 1) if x in ceased and x in stock and x - 1 in stock]
             if not years:
@@ -198,8 +199,7 @@ def flow_accounting_bound(
             mean_stock = sum((stock[x - 1] + stock[x]) / 2 for x in years)
             with np.errstate(divide="ignore", invalid="ignore"):
                 rate = np.where(mean_stock > 0, exits / mean_stock, np.nan)
-            for name, opts in methods.items():
-                starts = forecast_from_table(table, y, 1, **opts)[0]
+            for name, starts in starts_by.items():
                 flow = (s0 * (1 - rate / 2) + starts) / (1 + rate / 2)
                 flow = np.where(np.isfinite(flow), flow, s0)
                 for lam in shrink:
