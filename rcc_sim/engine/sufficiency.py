@@ -29,7 +29,6 @@ is an output whichever method a commissioner plans with:
 
 from __future__ import annotations
 
-import bisect
 from collections import deque
 
 import numpy as np
@@ -68,9 +67,9 @@ def by_class(states: np.ndarray) -> np.ndarray:
 class StateHistory:
     """Children in care by state at each 31 March, and the year's transitions, per LA.
 
-    The census (``Demand.census_31_march``) calls :meth:`begin`, then :meth:`count` for every
-    child, then :meth:`end`; ``Demand._exit`` calls :meth:`exited` for a child who leaves care
-    after having been counted at a census. ``window`` years of transitions are kept."""
+    The census (``Demand.census_31_march``) calls :meth:`census` with every child;
+    ``Demand._exit`` calls :meth:`exited` for a child who leaves care after having been counted
+    at a census. ``window`` years of transitions are kept."""
 
     def __init__(self, n_la: int, window: int):
         self.n_la = n_la
@@ -81,16 +80,17 @@ class StateHistory:
         self.years: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=max(window, 1))
         self.censuses = 0
 
-    def begin(self) -> None:
+    def census(self, la: np.ndarray, previous: np.ndarray, state: np.ndarray) -> None:
+        """The 31 March census (``Demand.census_31_march``): the children in care now, one per
+        element: their LA, their state at the last census (-1: not in care then) and their state
+        now. Closes the year: its transitions join the window (not the first census's: no year
+        before)."""
         self.now = np.zeros((self.n_la, N_STATES))
-
-    def count(self, la: int, previous: int, state: int) -> None:
-        """A child of ``la`` in ``state`` now, in ``previous`` at the last census (-1: not in care)."""
-        self.now[la, state] += 1
-        if previous >= 0:
-            self._trans[la, previous, state] += 1
-        else:
-            self._entries[la, state] += 1
+        np.add.at(self.now, (la, state), 1)
+        seen = previous >= 0
+        np.add.at(self._trans, (la[seen], previous[seen], state[seen]), 1)
+        np.add.at(self._entries, (la[~seen], state[~seen]), 1)
+        self.end()
 
     def exited(self, la: int, previous: int) -> None:
         self._exits[la, previous] += 1
@@ -126,21 +126,25 @@ def perfect(
     """Children in care at ``t_next`` by LA and state, known exactly from the planned exits of
     ``children`` (in care now) and of the ``arrivals`` scheduled before ``t_next`` (demand Records);
     ``now``: children by LA and state now (the class mix an arrival takes)."""
+    kids = np.array([(c.la, c.ptype, c.birth_t, c.exit_t) for c in children], dtype=float).reshape(-1, 4)
+    staying = kids[kids[:, 3] > t_next]
+    band = np.searchsorted(age_edges, (t_next - staying[:, 2]) / DAYS_PER_YEAR, side="right")  # Child.age
+    state = np.minimum(band, N_BANDS - 1) * N_CLASSES + np.asarray(CLASS_OF_PTYPE)[staying[:, 1].astype(np.intp)]
     out = np.zeros((n_la, N_STATES))
-    for child in children:
-        if child.exit_t > t_next:
-            band = bisect.bisect_right(age_edges, child.age(t_next))
-            out[child.la, state_of(band, child.ptype)] += 1
+    np.add.at(out, (staying[:, 0].astype(np.intp), state), 1)
     per_band = now.reshape(n_la, N_BANDS, N_CLASSES)
     totals = per_band.sum(axis=2, keepdims=True)
     shares = np.where(totals > 0, per_band / np.where(totals > 0, totals, 1.0), 0.0)
     shares[..., OTHER_CLASS] += np.where(totals[..., 0] > 0, 0.0, 1.0)  # no children of the band: 'other'
-    for group in arrivals:
-        for r in group:
-            if t_now < r.t <= t_next and r.t + r.exit_in > t_next:
-                la = int(r.la)
-                band = min(bisect.bisect_right(age_edges, r.age + (t_next - r.t) / DAYS_PER_YEAR), N_BANDS - 1)
-                out[la, band * N_CLASSES : (band + 1) * N_CLASSES] += shares[la, band]
+    # each arrival in care at t_next adds its LA's class mix of its age band then, in arrival order
+    # (np.add.at adds repeated cells in order: the same sums as one by one)
+    rec = np.array([(r.la, r.t, r.exit_in, r.age) for group in arrivals for r in group], dtype=float).reshape(-1, 4)
+    rec = rec[(t_now < rec[:, 1]) & (rec[:, 1] <= t_next) & (rec[:, 1] + rec[:, 2] > t_next)]
+    la = rec[:, 0].astype(np.intp)
+    band = np.minimum(
+        np.searchsorted(age_edges, rec[:, 3] + (t_next - rec[:, 1]) / DAYS_PER_YEAR, side="right"), N_BANDS - 1
+    )
+    np.add.at(out.reshape(n_la, N_BANDS, N_CLASSES), (la, band), shares[la, band])
     return out
 
 

@@ -435,29 +435,31 @@ class Demand(Process):
         rec, y = self.rec, self.clock.year_index()
         ann = rec.annual
         ann["children_in_care_31mar"][y] = rec.stock["children_in_care"]
-        three, by_age = ann["three_plus_placements"][y], ann["children_in_care_by_age_31mar"][y]
-        by_provider = ann["placements_by_provider_31mar"][y]
-        stable, eligible = ann["long_term_stable"][y], ann["long_term_eligible"][y]
-        t, edges = self.clock.now, self._age_edges
-        history, classes = self.history, CLASS_OF_PTYPE
-        n_bands, n_classes = N_BANDS - 1, N_CLASSES
-        history.begin()
-        for child in self.children.values():
-            if child.placements_this_year >= 3:
-                three[child.la] += 1
-            by_provider[child.la, provider_index(child)] += 1
-            age = child.age(t)
-            if age < 16.0 and t - child.entry_t >= 2.5 * DAYS_PER_YEAR:
-                eligible[child.la] += 1
-                if t - child.same_placement_since >= 2 * DAYS_PER_YEAR:
-                    stable[child.la] += 1
+        t, n_la = self.clock.now, self.world.n_la
+        kids = list(self.children.values())
+        cols = np.array(
+            [
+                (c.la, c.ptype, c.placements_this_year, c.census_state, c.birth_t, c.entry_t, c.same_placement_since)
+                for c in kids
+            ],
+            dtype=float,
+        ).reshape(len(kids), 7)
+        la, ptype, placements, previous = (cols[:, j].astype(np.intp) for j in range(4))
+        age = (t - cols[:, 4]) / DAYS_PER_YEAR  # Child.age
+        ann["three_plus_placements"][y] += np.bincount(la[placements >= 3], minlength=n_la)
+        provider = np.fromiter(map(provider_index, kids), np.intp, len(kids))
+        np.add.at(ann["placements_by_provider_31mar"][y], (la, provider), 1)
+        eligible = (age < 16.0) & (t - cols[:, 5] >= 2.5 * DAYS_PER_YEAR)
+        stable = eligible & (t - cols[:, 6] >= 2 * DAYS_PER_YEAR)
+        ann["long_term_eligible"][y] += np.bincount(la[eligible], minlength=n_la)
+        ann["long_term_stable"][y] += np.bincount(la[stable], minlength=n_la)
+        band = np.searchsorted(self._age_edges, age, side="right")  # bisect.bisect_right
+        np.add.at(ann["children_in_care_by_age_31mar"][y], (la, band), 1)
+        state = np.minimum(band, N_BANDS - 1) * N_CLASSES + np.asarray(CLASS_OF_PTYPE)[ptype]
+        self.history.census(la, previous, state)
+        for child, s in zip(kids, state.tolist()):
             child.placements_this_year = 1
-            band = bisect.bisect_right(edges, age)
-            by_age[child.la, band] += 1
-            state = min(band, n_bands) * n_classes + classes[child.ptype]
-            history.count(child.la, child.census_state, state)
-            child.census_state = state
-        history.end()
+            child.census_state = s
 
     # ------------------------------------------------------------------ children arriving
     def _admit_group(self, group: list, initial: bool) -> None:
