@@ -111,10 +111,9 @@ class MarketHealth(Process):
         self.calibration: dict[int, tuple[float, float]] = {}
         self.at_base = False  # calibrated at the base date (not only at a spin-up's start)
         self.bespoke_mult = ctx.cfg.market.bespoke_multiplier
-        self.cell = {
-            (k, t): PRICE_CELLS.index(f"{PLACEMENT_TYPES[k]}|{tier}")
-            for k in PRICED
-            for t, tier in enumerate(NEEDS_TIERS)
+        # price cell of a child of each needs tier, by placement type (index into PRICE_CELLS)
+        self._cell_row = {
+            k: [PRICE_CELLS.index(f"{PLACEMENT_TYPES[k]}|{tier}") for tier in NEEDS_TIERS] for k in PRICED
         }
 
     # ------------------------------------------------------------------ the units
@@ -145,7 +144,11 @@ class MarketHealth(Process):
         if not unit.open or not self.simulated[la] or k not in TRACKED:
             return None
         children = unit.children
-        cells = [(c.la, self.cell[(k, c.tier)], c.price) for c in children] if k in PRICED else []
+        if k in PRICED:
+            row = self._cell_row[k]
+            cells = [(c.la, row[c.tier], c.price) for c in children]
+        else:
+            cells = []
         if k == SECURE:
             return (la, -1, 0, 0, 0.0, 0.0, cells)
         earned = sum(c.price for c in children)
@@ -153,9 +156,10 @@ class MarketHealth(Process):
             return (la, SECTOR["la_home"], unit.usable, len(children), 0.0, earned, cells)
         per_child = self.per_child[k]
         spent = 0.0
+        bespoke = k in BESPOKE_KINDS
         for c in children:
             v = per_child[c.tier]
-            if c.bespoke and c.tier >= 2 and k in BESPOKE_KINDS:
+            if bespoke and c.bespoke and c.tier >= 2:
                 v *= self.bespoke_mult
             spent += v
         return (la, self._sector(unit), unit.usable, len(children), earned, spent, cells)
@@ -165,22 +169,35 @@ class MarketHealth(Process):
         uid = unit.unique_id
         old = self.entries.pop(uid, None)
         new = self._entry(unit)
+        if old == new:  # nothing changed: the same sums
+            if new is not None:
+                self.entries[uid] = new
+            return
         paid, bought, rate, n_cells = self._paid, self._bought, self._rate, self._n_cells
-        for entry, sign in ((old, -1.0), (new, 1.0)):
-            if entry is None:
-                continue
-            la, s, usable, n, earned, spent, cells = entry
+        if old is not None:
+            la, s, usable, n, earned, spent, cells = old
             for cla, i, price in cells:
                 j = cla * n_cells + i
-                paid[j] += sign * price
-                bought[j] += sign
+                paid[j] -= price
+                bought[j] -= 1.0
             if s >= 0:
                 j = (la * self._n_sectors + s) * 4
-                rate[j] += sign * usable
-                rate[j + 1] += sign * n
-                rate[j + 2] += sign * earned
-                rate[j + 3] += sign * spent
+                rate[j] -= usable
+                rate[j + 1] -= n
+                rate[j + 2] -= earned
+                rate[j + 3] -= spent
         if new is not None:
+            la, s, usable, n, earned, spent, cells = new
+            for cla, i, price in cells:
+                j = cla * n_cells + i
+                paid[j] += price
+                bought[j] += 1.0
+            if s >= 0:
+                j = (la * self._n_sectors + s) * 4
+                rate[j] += usable
+                rate[j + 1] += n
+                rate[j + 2] += earned
+                rate[j + 3] += spent
             self.entries[uid] = new
 
     def account_week(self) -> None:

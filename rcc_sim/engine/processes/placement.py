@@ -145,6 +145,11 @@ class Placement(Process):
             for k in kinds:
                 self.step_rate[k] = rate
         self.step_draw = ctx.streams.draws("step_to_supported")
+        # the hazard multipliers of a placement's ending (_schedule_end), read once
+        self._teen, self._mismatch, self._stretch = b.teen_multiplier, b.mismatch_multiplier, b.stretch_multiplier
+        self._far = b.distance_multiplier
+        self._first_year, self._settled = b.first_year_multiplier, b.settled_multiplier
+        self._history = [b.history_multiplier**m for m in range(6)]  # x per earlier move, up to 5
         cum, acc = [], 0.0
         for s in b.reason_shares_unplanned:
             acc += s
@@ -555,31 +560,26 @@ class Placement(Process):
         base_p = self.planned[ptype]
         if base_u <= 0 and base_p <= 0:
             return
-        b = self.cfg.breakdown
+        now = self.clock.env.now
         rate_u = base_u
-        if child.age(self.clock.env.now) >= 10.0:
-            rate_u *= b.teen_multiplier
+        if (now - child.birth_t) / DAYS_PER_YEAR >= 10.0:  # Child.age
+            rate_u *= self._teen
         unit = child.unit
         if unit is not None:
             if unit.max_tier < child.tier:
-                rate_u *= b.mismatch_multiplier
+                rate_u *= self._mismatch
             if len(unit.children) > unit.usable:
-                rate_u *= b.stretch_multiplier
+                rate_u *= self._stretch
         if child.miles > 20.0:
-            rate_u *= b.distance_multiplier
-        rate_u *= b.history_multiplier ** min(child.moves, 5)
+            rate_u *= self._far
+        rate_u *= self._history[min(child.moves, 5)]
         if child.tier >= 1:  # jointly funded therapeutic support (an RCC's health co-commissioning)
             rate_u *= self.therapeutic_hazard[child.la]
         total = min(rate_u, MAX_UNPLANNED_RATE) + base_p
         if total <= 0.0:
             return
-        now = self.clock.env.now
         delay = _residual_days(
-            self.draw.exponential(1.0),
-            total,
-            now - child.same_placement_since,
-            b.first_year_multiplier,
-            b.settled_multiplier,
+            self.draw.exponential(1.0), total, now - child.same_placement_since, self._first_year, self._settled
         )
         planned = self.draw.random() * total < base_p
         if now + delay < child.exit_t:
