@@ -277,6 +277,7 @@ class Demand(Process):
         self._group_counter = 0
         # a spin-up's first-day stock: kinship care at the start year's published level
         self._kin_start = cfg.placement.kinship_at_spin_up_start if cfg.sim.spin_up_years > 0 else 1.0
+        self._kin_p: dict[tuple[int, int, bool], float] = {}  # _kinship_p by (year, band, initial)
         # entrants by monthly entry age (not UASC, UASC) in the year to the start date, their steady
         # state, and each LA's exit-hazard multiplier from its published exit rate
         uasc_share = self.uasc_share * ctx.world.uasc_factor(-1)
@@ -536,9 +537,13 @@ class Demand(Process):
         (ASSUMPTION; DfE CLA: hardly any are in kinship care), so the others' probability is scaled
         by 1 / (1 - the band's UASC share of groups this year) to keep the band's kinship entries.
         ``initial``: a group of the first day's stock, scaled to the start year's level at a spin-up."""
-        uasc = min(self.uasc_share_in(self.clock.year_index())[band], 0.99)
-        p = min(self.cfg.placement.kinship_at_entry[band] / (1.0 - uasc), 1.0)
-        return p * self._kin_start if initial else p
+        key = (self.clock.year_index(), band, initial)
+        p = self._kin_p.get(key)
+        if p is None:  # once per year, band and stock/arrival (it is asked for every arriving group)
+            uasc = min(self.uasc_share_in(key[0])[band], 0.99)
+            p = min(self.cfg.placement.kinship_at_entry[band] / (1.0 - uasc), 1.0)
+            p = self._kin_p[key] = p * self._kin_start if initial else p
+        return p
 
     def _place_secure_siblings(self, children: list[Child], group: list) -> tuple[list[Child], list]:
         """A sibling needing secure welfare care on arrival is placed on its own (a secure home,
