@@ -32,11 +32,14 @@ from simpy.events import Event
 
 
 class _Call(Event):
-    """A simpy event that calls ``fn(*args)`` when it is processed (no generator, no closure)."""
+    """A simpy event that calls ``fn(*args)`` when it is processed (no generator, no closure).
+    Every one shares one callbacks list: simpy only reads it (and then drops its reference)."""
+
+    __slots__ = ("fn", "args")
 
     def __init__(self, env: simpy.Environment, fn: Callable, args: tuple):
         self.env = env
-        self.callbacks = [_run]
+        self.callbacks = _CALLBACKS
         self._ok = True
         self._value = None
         self.fn = fn
@@ -45,6 +48,9 @@ class _Call(Event):
 
 def _run(ev: _Call) -> None:
     ev.fn(*ev.args)
+
+
+_CALLBACKS = [_run]
 
 
 class _Environment(simpy.Environment):
