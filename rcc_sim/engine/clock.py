@@ -50,7 +50,7 @@ def _run(ev: _Call) -> None:
     ev.fn(*ev.args)
 
 
-_CALLBACKS = [_run]
+_CALLBACKS: list[Callable[[Any], None]] = [_run]
 
 
 class _Environment(simpy.Environment):
