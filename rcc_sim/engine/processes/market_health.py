@@ -169,7 +169,7 @@ class MarketHealth(Process):
         uid = unit.unique_id
         old = self.entries.pop(uid, None)
         new = self._entry(unit)
-        if old == new:  # nothing changed: the same sums
+        if old == new:  # unchanged: taking it out and adding it back could only leave rounding residue
             if new is not None:
                 self.entries[uid] = new
             return
