@@ -90,12 +90,12 @@ class StateHistory:
         seen = previous >= 0
         np.add.at(self._trans, (la[seen], previous[seen], state[seen]), 1)
         np.add.at(self._entries, (la[~seen], state[~seen]), 1)
-        self.end()
+        self._end()
 
     def exited(self, la: int, previous: int) -> None:
         self._exits[la, previous] += 1
 
-    def end(self) -> None:
+    def _end(self) -> None:
         """Close the year: its transitions join the window (not the first census's: no year before)."""
         if self.censuses > 0:
             self.years.append((self._trans, self._exits, self._entries))

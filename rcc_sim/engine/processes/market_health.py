@@ -169,35 +169,23 @@ class MarketHealth(Process):
         uid = unit.unique_id
         old = self.entries.pop(uid, None)
         new = self._entry(unit)
-        if old == new:  # unchanged: taking it out and adding it back could only leave rounding residue
-            if new is not None:
-                self.entries[uid] = new
-            return
+        # an unchanged unit is left alone: taking it out and adding it back could only leave rounding residue
         paid, bought, rate, n_cells = self._paid, self._bought, self._rate, self._n_cells
-        if old is not None:
-            la, s, usable, n, earned, spent, cells = old
+        for entry, sign in ((old, -1.0), (new, 1.0)) if old != new else ():
+            if entry is None:
+                continue
+            la, s, usable, n, earned, spent, cells = entry
             for cla, i, price in cells:
                 j = cla * n_cells + i
-                paid[j] -= price
-                bought[j] -= 1.0
+                paid[j] += sign * price
+                bought[j] += sign
             if s >= 0:
                 j = (la * self._n_sectors + s) * 4
-                rate[j] -= usable
-                rate[j + 1] -= n
-                rate[j + 2] -= earned
-                rate[j + 3] -= spent
+                rate[j] += sign * usable
+                rate[j + 1] += sign * n
+                rate[j + 2] += sign * earned
+                rate[j + 3] += sign * spent
         if new is not None:
-            la, s, usable, n, earned, spent, cells = new
-            for cla, i, price in cells:
-                j = cla * n_cells + i
-                paid[j] += price
-                bought[j] += 1.0
-            if s >= 0:
-                j = (la * self._n_sectors + s) * 4
-                rate[j] += usable
-                rate[j + 1] += n
-                rate[j + 2] += earned
-                rate[j + 3] += spent
             self.entries[uid] = new
 
     def account_week(self) -> None:
