@@ -27,6 +27,7 @@ import numpy as np
 import simpy
 
 from rcc_sim.config import Config
+from rcc_sim.engine import compiled
 from rcc_sim.engine.model import CareSystemModel
 from rcc_sim.engine.world import build_world
 from rcc_sim.run import to_dataset
@@ -126,6 +127,7 @@ def main() -> None:
     # the interpreter's build moves every figure: the same run took 16% less under Debian's
     # Python 3.11.2 (built with PGO and LTO) than under a pyenv 3.11.7 built without them
     print(f"interpreter: {sys.executable}, Python {platform.python_version()} ({platform.python_compiler()})")
+    print(f"engine: {compiled.state} (rcc_sim/engine/compiled.py)")
     print(f"{'':18s} {'min':>8s} {'median':>8s}")
     for key in ("setup", "run", "dataset", "wall"):
         vals = [r[key] for r in runs]

@@ -24,6 +24,9 @@ naming it when it holds nothing they can use:
     rcc-sim-rollout <study>     # net present cost of a roll-out
     rcc-sim-decision <psa study> --designs <study>   # the decision page (decision.html)
 
+``rcc-sim-compile`` compiles the engine's hot modules in a source checkout (``pip install`` already
+does; see :mod:`rcc_sim.engine.compiled`), ``--clean`` removes them, ``--status`` says which engine runs.
+
 ``rcc-sim-validate`` runs the standard validation (England status quo, 3 seeds, 10 years; runs
 cached in its output directory) or reads runs (``--from <dir>``) and writes the validation page.
 
@@ -696,3 +699,38 @@ def validate(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     main()
+
+
+def compile_engine(argv: Sequence[str] | None = None) -> int:
+    """``rcc-sim-compile [--clean | --status]``: compile the engine in place (as ``pip install -e .``
+    does), remove the compiled files, or say which engine an import would use."""
+    import subprocess
+
+    from rcc_sim.engine import compiled
+
+    ap = argparse.ArgumentParser(prog="rcc-sim-compile", description=compile_engine.__doc__)
+    what = ap.add_mutually_exclusive_group()
+    what.add_argument("--clean", action="store_true", help="remove the compiled modules (run the pure-Python engine)")
+    what.add_argument("--status", action="store_true", help="print which engine is used and exit")
+    args = ap.parse_args(argv)
+    if args.status:
+        print(f"rcc-sim engine: {compiled.state}")
+        return 0
+    if args.clean:
+        for path in compiled.clean():
+            print(f"removed {path}")
+        return 0
+    setup = compiled.ROOT / "setup.py"
+    if not setup.exists():
+        print(
+            f"rcc-sim-compile: no setup.py beside {compiled.ROOT / 'rcc_sim'} (an installed copy: reinstall it)",
+            file=sys.stderr,
+        )
+        return 2
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, str(setup), "-q", "build_ext", "--inplace"], cwd=compiled.ROOT)
+    if done.returncode != 0:
+        print("rcc-sim-compile: the build failed (above); the pure-Python engine stays in use", file=sys.stderr)
+        return 1
+    print(f"compiled {len(compiled.MODULES)} engine modules in {time.perf_counter() - t0:.0f} s")
+    return 0

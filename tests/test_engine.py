@@ -11,12 +11,12 @@ import pytest
 
 import rcc_sim.engine.model as model_module
 from rcc_sim.config import Config, PolicyConfig, RCCConfig, to_object
-from rcc_sim.engine.agents import Child
+from rcc_sim.engine.agents import Child, FosterHousehold
 from rcc_sim.engine.clock import Clock
 from rcc_sim.engine.model import PLAN, CareSystemModel
 from rcc_sim.engine.plan import Plan, Step
 from rcc_sim.engine.processes import Process
-from rcc_sim.vocab import IFA
+from rcc_sim.vocab import IFA, IN_HOUSE
 
 ENGINE = Path(model_module.__file__).resolve().parent
 GM = [f"E0800000{i}" for i in range(1, 10)] + ["E08000010"]
@@ -118,7 +118,7 @@ def test_engine_does_not_import_studies_or_reporting():
 
 # ---------------------------------------------------------------------- clock
 def test_clock_runs_events_in_time_order_across_weeks():
-    clock = Clock([7.0, 14.0, 21.0])
+    clock = Clock([7.0, 14.0, 21.0], 0.0)
     seen = []
     for day in (15.5, 3.0, 9.0, 20.0, 30.0):  # 30: after the run, never stored
         clock.at(day, seen.append, day)
@@ -139,7 +139,7 @@ def test_clock_drops_an_event_whose_placement_changed():
         version = 0
 
     kid, fired = Kid(), []
-    clock = Clock([7.0, 14.0])
+    clock = Clock([7.0, 14.0], 0.0)
     clock.at_child(10.0, lambda c, v: fired.append(v), kid)
     kid.version += 1  # the placement changed before the event's week began
     clock.at_child(12.0, lambda c, v: fired.append(v), kid)
@@ -168,22 +168,19 @@ def test_sibling_group_pays_the_commissioners_discounted_price():
     model.run()  # the RCC goes live at day 0
     pl, market = model.placement, model.market
     la = int(model.world.sim_index[0])  # a member LA
-    unit = next(
-        e[-1]
-        for pool in pl.pools[IFA]
-        for e in pool.values()
-        if e[-1].usable - len(e[-1].children) >= 2 and e[-1].reserved_for < 0
-    )
+    for u in model.agents_by_type[FosterHousehold]:  # no in-house carer free: the search goes to the IFAs
+        if u.ptype == IN_HOUSE and u.open:
+            model.supply.set_usable(u, len(u.children))
     t = model.env.now
     kids = [
         Child(model, la, 53.5, -2.3, t - 6 * 365.25, t, False, 0, False, 99, t + 3650.0, 0),
         Child(model, la, 53.5, -2.3, t - 4 * 365.25, t, True, 0, False, 99, t + 3650.0, 0),
     ]
-    pl.find = lambda child, group=1, **kw: (unit, 0.0, 0.0)  # the search picks this carer
-    pl.place_new(kids)
-    spot = market.price(IFA, 0) * unit.price_factor  # undiscounted
+    pl.place_new(kids)  # the group's best unit takes the first (and the second if it has room)
     for kid in kids:
-        assert kid.unit is unit
+        unit = kid.unit
+        assert unit is not None and unit.ptype == IFA
+        spot = market.price(IFA, 0) * unit.price_factor  # undiscounted
         assert kid.price == pytest.approx(market.price(IFA, 0, la, unit))
         assert kid.price == pytest.approx(0.75 * spot)
 

@@ -180,16 +180,16 @@ def test_unaccompanied_children_are_not_placed_with_kin_or_parents():
     from rcc_sim.vocab import KINSHIP, WITH_PARENTS
 
     model = CareSystemModel(small_config(years=0.5, demand={"entry_rate_scale": 2.0}))
-    seen = {"uasc": 0, "kin": 0, "uasc_kin_or_parents": 0}
-    placed = model.placement.enter
+    seen = {"uasc": 0, "kin": 0, "uasc_kin_or_parents": 0}  # child-days
 
-    def spy(child, ptype, *args, **kw):
-        seen["uasc"] += child.uasc
-        seen["kin"] += ptype == KINSHIP
-        seen["uasc_kin_or_parents"] += child.uasc and ptype in (KINSHIP, WITH_PARENTS)
-        return placed(child, ptype, *args, **kw)
+    def look() -> None:  # every day: where each child in care lives
+        for child in model.demand.children.values():
+            seen["uasc"] += child.uasc
+            seen["kin"] += child.ptype == KINSHIP
+            seen["uasc_kin_or_parents"] += child.uasc and child.ptype in (KINSHIP, WITH_PARENTS)
+        model.clock.at(1.0, look)
 
-    model.placement.enter = spy
+    model.clock.at(0.0, look)
     model.run()
     assert seen["uasc"] > 50 and seen["kin"] > 50  # both kinds were placed
     assert seen["uasc_kin_or_parents"] == 0

@@ -1,68 +1,19 @@
-"""The agents: children, foster households, homes, providers, local authorities.
+"""The agents: foster households, homes, providers, local authorities - and children.
 
-Agents hold state only; the processes in :mod:`rcc_sim.engine.processes` change it. All are
-``mesa.Agent`` subclasses, so the model's ``agents_by_type`` gives each population as an
-AgentSet. Hot aggregates (counts by LA and type) are kept in the model's recorder rather than
-recomputed from agents.
+Agents hold state only; the processes in :mod:`rcc_sim.engine.processes` change it. Households,
+homes, providers and LAs are ``mesa.Agent`` subclasses, so the model's ``agents_by_type`` gives
+each population as an AgentSet. Children (:class:`rcc_sim.engine.child.Child`, re-exported here)
+are the one population that is not registered with mesa: some 650,000 are created and removed in
+a ten-year England run, and registration is a fifth of a child's cost there; the demand process
+holds them (``Demand.children``). Hot aggregates (counts by LA and type) are kept in the model's
+recorder rather than recomputed from agents.
 """
 
 from __future__ import annotations
 
-import math
-
 import mesa
 
-from rcc_sim.vocab import DAYS_PER_YEAR
-
-MILES_PER_DEG_LAT = 69.09  # miles per degree of latitude (mean)
-
-
-class Child(mesa.Agent):
-    """A child in care. Created on entry, removed on exit: no record outlives the run's memory."""
-
-    def __init__(
-        self,
-        model,
-        la: int,
-        lat: float,
-        lon: float,
-        birth_t: float,
-        entry_t: float,
-        male: bool,
-        tier: int,
-        uasc: bool,
-        group: int,
-        exit_t: float,
-        route: int,
-    ):
-        super().__init__(model)
-        self.la = la  # index of the LA that looks after the child
-        self.lat, self.lon = lat, lon  # home point
-        self.kx = MILES_PER_DEG_LAT * math.cos(math.radians(lat))  # miles per degree of longitude here
-        self.birth_t = birth_t  # model day of birth (negative before the base date)
-        self.entry_t = entry_t
-        self.male, self.tier, self.uasc, self.group = male, tier, uasc, group
-        self.exit_t = exit_t  # planned day of leaving care
-        self.route = route  # planned exit route (index into EXIT_ROUTES) or -1 = at 18
-        self.unit: Unit | None = None  # the foster household or home, if any
-        self.ptype = -1  # placement type index (PLACEMENT_TYPES), -1 = none yet
-        self.price = 0.0  # GBP per week of the current placement
-        self.cofunded = 0.0  # GBP per week of it paid by health (RCC co-commissioning)
-        self.placed_t = entry_t
-        self.same_placement_since = entry_t  # start of the current placement, ignoring holding moves
-        self.wait_since = -1.0  # day the current wait started, -1 if not waiting
-        self.miles = -1.0  # distance of the current placement from home, -1 if unknown
-        self.placements_this_year = 0
-        self.moves = 0
-        self.supported_first = False  # care plan at 16-17: supported accommodation before fostering
-        self.u_18 = 0.5  # own uniform deciding the route of leaving care at 18
-        self.secure_need = 0  # counts the child's secure-welfare needs (stale need endings check it)
-        self.bespoke = False  # needs a bespoke package in a children's home (market.bespoke_share)
-        self.version = 0  # bumped on every placement change; stale scheduled events check it
-        self.census_state = -1  # (age band, placement class) at the last 31 March, -1 if not counted (sufficiency.py)
-
-    def age(self, t: float) -> float:
-        return (t - self.birth_t) / DAYS_PER_YEAR
+from rcc_sim.engine.child import MILES_PER_DEG_LAT, Child
 
 
 class Unit(mesa.Agent):
@@ -146,3 +97,6 @@ class LocalAuthority(mesa.Agent):
         self.index, self.code, self.name, self.region = index, code, name, region
         self.child_population = child_population
         self.provider: Provider | None = None  # its in-house fostering service and homes
+
+
+__all__ = ["MILES_PER_DEG_LAT", "Child", "FosterHousehold", "Home", "LocalAuthority", "Provider", "Unit"]

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 import simpy
+from mypy_extensions import mypyc_attr
 from simpy.core import NORMAL
 from simpy.events import Event
 
@@ -44,6 +45,20 @@ class _Call(Event):
         self._value = None
         self.fn = fn
         self.args = args
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (a model snapshot) as the call that makes it again, with its callbacks if they
+        are not the shared ones: the event that stopped a run at the base date is back on the
+        heap with the callbacks it had left (none; simpy's ``step``)."""
+        callbacks = None if self.callbacks is _CALLBACKS else self.callbacks
+        return (_revive, (self.env, self.fn, self.args, callbacks))
+
+
+def _revive(env: simpy.Environment, fn: Callable, args: tuple, callbacks: list | None) -> _Call:
+    ev = _Call(env, fn, args)
+    if callbacks is not None:
+        ev.callbacks = callbacks
+    return ev
 
 
 def _run(ev: _Call) -> None:
@@ -71,6 +86,7 @@ class _Environment(simpy.Environment):
         self._eid = itertools.count(state["eid"])
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Clock:
     """simpy time plus the weekly calendar of later events.
 
@@ -78,7 +94,7 @@ class Clock:
     on 31 March). Week ``w`` covers ``(week_ends[w - 1], week_ends[w]]``.
     """
 
-    def __init__(self, week_ends: list[float], base_day: float = 0.0):
+    def __init__(self, week_ends: list[float], base_day: float):
         self.env = _Environment()
         self.base_day = base_day  # model day of the base date (after a spin-up; else 0)
         self.week_ends = [float(t) for t in week_ends]

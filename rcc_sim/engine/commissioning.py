@@ -138,7 +138,7 @@ class Commissioning(Process):
         # the forecasts made at the last 31 March of the children in care at the next, per
         # method (FORECAST_METHODS) an array (LA, state) (sufficiency.py); None before the first
         self.forecasts: list[np.ndarray] | None = None
-        self._complex = ctx.rec.stock["complex_needs"]  # children with complex needs in care, by LA (live)
+        self._complex_needs = ctx.rec.stock["complex_needs"]  # children with complex needs in care, by LA (live)
         # the policy - the RCCs and the reform package - joins at the base date (start_policy)
         self.rccs: list[RCC] = []
         self.package_in_force = False
@@ -419,7 +419,7 @@ class Commissioning(Process):
                 and (c.therapeutic_breakdown_reduction or c.therapeutic_escalation_reduction)
             ):
                 mem = rcc.members
-                flow["rcc_therapeutic_cost"][mem] += self._complex[mem] * c.therapeutic_cost_week * days / WEEK
+                flow["rcc_therapeutic_cost"][mem] += self._complex_needs[mem] * c.therapeutic_cost_week * days / WEEK
             if rcc.block_units and rcc.live:
                 void = sum(
                     max(u.usable - len(u.children), 0) * self.market.price(PRIVATE_HOME, 2, -1, u)

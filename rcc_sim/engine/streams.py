@@ -12,12 +12,14 @@ import math
 import zlib
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 
 def _name_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Streams:
     """Factory and registry of the run's named random generators."""
 
@@ -44,6 +46,7 @@ class Streams:
         return sorted(self._cache)
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Draws:
     """One stream's uniforms, drawn in blocks of ``BLOCK`` and handed out one at a time.
 

@@ -16,54 +16,6 @@ random streams and the outputs it fills. Every process is built the same way:
   (:mod:`rcc_sim.engine.plan`) lists and runs in a declared order.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import mesa
-
-    from rcc_sim.config import Config
-    from rcc_sim.engine.clock import Clock
-    from rcc_sim.engine.recorder import Recorder
-    from rcc_sim.engine.streams import Streams
-    from rcc_sim.engine.world import World
-
-
-@dataclass
-class Context:
-    """What every process may use: read-only inputs, the clock, randomness and the recorder."""
-
-    cfg: Config
-    world: World
-    clock: Clock
-    streams: Streams
-    rec: Recorder
-    agents: mesa.Model  # agents are created with it (mesa registers them); no process is reached through it
-
-
-class Process:
-    """Base of every process: the context, then collaborators by name (``bind``), then ``build``."""
-
-    name = "process"
-
-    def __init__(self, ctx: Context):
-        self.ctx = ctx
-        self.world = ctx.world
-        self.clock = ctx.clock
-        self.rec = ctx.rec
-
-    def bind(self, **collaborators: Any) -> None:
-        """Receive the processes this one calls, by name (checked against ``needs``)."""
-        needs = set(getattr(self, "needs", ()))
-        if set(collaborators) != needs:
-            raise TypeError(f"{type(self).__name__}.bind needs {sorted(needs)}, got {sorted(collaborators)}")
-        for key, value in collaborators.items():
-            setattr(self, key, value)
-
-    def build(self) -> None:
-        """Create the process's state at the base date (default: nothing)."""
-
+from rcc_sim.engine.processes.contract import Context, Process
 
 __all__ = ["Context", "Process"]

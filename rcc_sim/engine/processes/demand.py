@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from rcc_sim.config import Config
 from rcc_sim.engine.agents import Child
@@ -82,6 +83,7 @@ class Record(NamedTuple):
 FIELDS = Record._fields  # columns of an arrivals/stock batch
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class ExitSampler:
     """Draws time to exit (years) and route from the piecewise-constant hazards."""
 
@@ -189,6 +191,7 @@ class ExitSampler:
         return np.cumsum(h * DT, axis=1), gone
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class SteadyState:
     """The stock a constant flow of entrants builds under the exit hazards, per hazard multiplier.
 
@@ -225,6 +228,7 @@ class SteadyState:
         return np.exp(np.interp(target, np.log(rate), np.log(self.GRID)))
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Demand(Process):
     """Children entering and leaving care: the base-date stock, each year's arrivals (drawn as
     column batches), admission and placement at entry, the moves planned before an exit, exits,
@@ -246,7 +250,7 @@ class Demand(Process):
         self.n_years = math.ceil(cfg.sim.years) + cfg.sim.spin_up_years  # years the model runs
         live = ctx.rec.live
         self._cic, self._uasc = live["children_in_care"], live["uasc"]
-        self._complex = live["complex_needs"]
+        self._complex_needs = live["complex_needs"]
         self._starts, self._starts_age = live["starts"], live["starts_by_age"]
         self._ceased, self._ceased_age = live["ceased"], live["ceased_by_age"]
         self._n_routes, self._n_ages = len(EXIT_ROUTES), len(AGE_GROUPS)
@@ -491,7 +495,7 @@ class Demand(Process):
             child.supported_first = r.u_plan < p.supported_first_16_17
             self.children[child.unique_id] = child
             self._cic[la] += 1
-            self._complex[la] += child.tier >= 1
+            self._complex_needs[la] += child.tier >= 1
             self._uasc[la] += child.uasc
             if not initial:
                 self._starts[la] += 1
@@ -595,14 +599,13 @@ class Demand(Process):
         if child.census_state >= 0:
             self.history.exited(la, child.census_state)
         self._cic[la] -= 1
-        self._complex[la] -= child.tier >= 1
+        self._complex_needs[la] -= child.tier >= 1
         self._uasc[la] -= child.uasc
         self._ceased[la * self._n_routes + route] += 1
         age = child.age(self.clock.env.now)
         band = 5 if age >= 17.999 else bisect.bisect_right(self._age_edges, age)
         self._ceased_age[la * self._n_ages + band] += 1
         del self.children[child.unique_id]
-        child.remove()
 
 
 def _records(cols: dict) -> list[list]:

@@ -21,6 +21,7 @@ import bisect
 from typing import TYPE_CHECKING
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from rcc_sim.engine.agents import FosterHousehold, Provider
 from rcc_sim.engine.processes import Context, Process
@@ -37,6 +38,7 @@ LARGE_IFA_SHARE = 18770 / 33000  # share of IFA places held by the 6 groups (Ofs
 N_SMALL_IFA = 312  # 318 IFAs in all (Ofsted 2024-25)
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Fostering(Process):
     """Mainstream foster households: the base-date supply, the recruitment funnel, leaving."""
 

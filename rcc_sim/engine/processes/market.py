@@ -14,6 +14,7 @@ from array import array
 from typing import TYPE_CHECKING
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from rcc_sim.engine.agents import Unit
 from rcc_sim.engine.processes import Context, Process
@@ -46,6 +47,7 @@ MAX_SCARCITY_MULTIPLIER = 10.0
 NP = len(PLACEMENT_TYPES)
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Market(Process):
     """Prices by kind and needs tier, their weekly response to scarcity, and the spend accounts."""
 
@@ -225,6 +227,7 @@ class Market(Process):
         self._reprice()
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Accounts:
     """Spend by LA and placement type, accrued exactly between events.
 

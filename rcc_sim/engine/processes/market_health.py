@@ -36,6 +36,7 @@ from array import array
 from typing import TYPE_CHECKING
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from rcc_sim.engine.agents import Home, Unit
 from rcc_sim.engine.processes import Context, Process
@@ -72,6 +73,7 @@ def hhi(places: dict[int, float]) -> float:
     return sum((p / total) ** 2 for p in places.values())
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class MarketHealth(Process):
     """Providers' revenue, costs and places by sector; concentration; prices paid by kind and tier."""
 

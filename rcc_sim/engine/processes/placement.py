@@ -40,6 +40,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from rcc_sim.engine.agents import MILES_PER_DEG_LAT, Child, Home, Unit
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.world import miles
@@ -85,6 +87,7 @@ SPARSE_LAS = 40  # below this many LAs with a vacancy of a kind, the search visi
 MAX_UNPLANNED_RATE = 12.0
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Placement(Process):
     """Vacancy pools, the search, and the events of a placement's life."""
 
@@ -170,7 +173,7 @@ class Placement(Process):
         self._made, self._days_wait = live["placements_made"], live["days_to_placement"]
         self._after_wait, self._moves = live["placed_after_wait"], live["moves"]
         self._siblings_split = live["siblings_split"]
-        self._complex = live["complex_needs"]
+        self._complex_needs = live["complex_needs"]
         self._referrals = live["secure_referrals"]
         self._in_region = live["in_home_region"]
         self._new, self._new_out = live["new_placements"], live["new_placements_outside_la"]
@@ -679,7 +682,7 @@ class Placement(Process):
         that depends on it (children needing secure care held unregistered) in step."""
         if child.ptype == UNREGISTERED:
             self._no_lawful[child.la] += (tier >= 3) - (child.tier >= 3)
-        self._complex[child.la] += (tier >= 1) - (child.tier >= 1)
+        self._complex_needs[child.la] += (tier >= 1) - (child.tier >= 1)
         child.tier = tier
 
     # ------------------------------------------------------------------ secure welfare

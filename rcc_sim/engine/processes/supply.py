@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from rcc_sim.engine.agents import FosterHousehold, Unit
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.streams import Draws
@@ -49,6 +51,7 @@ def binomial(draw: Draws, n: int, p: float) -> int:
     return sum(1 for _ in range(n) if draw.random() < p)
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Supply(Process):
     """Opening, closing and filling units: the live supply counters and the vacancy pools."""
 
