@@ -4,9 +4,9 @@ Agents hold state only; the processes in :mod:`rcc_sim.engine.processes` change 
 homes, providers and LAs are ``mesa.Agent`` subclasses, so the model's ``agents_by_type`` gives
 each population as an AgentSet. Children (:class:`rcc_sim.engine.child.Child`, re-exported here)
 are the one population that is not registered with mesa: some 650,000 are created and removed in
-a ten-year England run, and registration is a fifth of a child's cost there; the demand process
-holds them (``Demand.children``). Hot aggregates (counts by LA and type) are kept in the model's
-recorder rather than recomputed from agents.
+a ten-year England run, and without registering them an England 2+2-year run took 29.3 s instead
+of 33.4 s (same bits); the demand process holds them (``Demand.children``). Hot aggregates
+(counts by LA and type) are kept in the model's recorder rather than recomputed from agents.
 """
 
 from __future__ import annotations

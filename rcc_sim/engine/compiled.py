@@ -4,8 +4,9 @@
 mypy, which type-checks the engine in CI anyway): the same Python source, its type annotations
 turned into native classes and unboxed arithmetic. A run is the same to the bit either way (the
 compiled code does the same float operations in the same order; ``tests/test_compiled.py``), and
-about twice as fast (``experiments/benchmark.py``). ``RCC_SIM_COMPILE=0 pip install ...`` installs
-the pure-Python engine, and so does an install where no C compiler is found.
+faster: a ten-year England run took 79 s against 131 s (``experiments/benchmark.py``, 2026-12-06).
+``RCC_SIM_COMPILE=0 pip install ...`` installs the pure-Python engine, and so does an install
+where no C compiler is found.
 
 An editable install compiles in place, so editing an engine module would leave its compiled copy
 behind, which Python imports first. This module prevents that: when the package is imported it
@@ -104,7 +105,7 @@ def guard() -> str:
             reason = "compiled copies out of date"
             warnings.warn(
                 f"rcc-sim: the compiled engine is older than its sources ({', '.join(stale)}): running the "
-                "pure-Python engine (the same results, about half the speed). Compile it again with "
+                "pure-Python engine (the same results, about 1.6 times as long). Compile it again with "
                 "'python3 -m pip install -e .' or 'rcc-sim-compile'.",
                 RuntimeWarning,
                 stacklevel=2,
