@@ -38,6 +38,7 @@ MODULES = (
     "rcc_sim.engine.child",
     "rcc_sim.engine.clock",
     "rcc_sim.engine.streams",
+    "rcc_sim.engine.unit",
     "rcc_sim.engine.processes.contract",
     "rcc_sim.engine.processes.demand",
     "rcc_sim.engine.processes.fostering",
@@ -119,6 +120,24 @@ def guard() -> str:
     return state
 
 
+def full_state(obj: object) -> dict:
+    """Every attribute of ``obj``, for pickling (a model snapshot): a compiled object's native
+    attributes (listed by mypyc in ``__mypyc_attrs__``) and its ``__dict__``, which an interpreted
+    class deriving from a compiled one has (a process not compiled, a mesa agent deriving from
+    :class:`~rcc_sim.engine.unit.Unit`) and which mypyc's own pickling would leave out."""
+    state = dict(getattr(obj, "__dict__", {}))
+    for name in getattr(type(obj), "__mypyc_attrs__", ()):
+        if name != "__dict__" and hasattr(obj, name):
+            state[name] = getattr(obj, name)
+    return state
+
+
+def set_state(obj: object, state: dict) -> None:
+    """Restore what :func:`full_state` took."""
+    for name, value in state.items():
+        setattr(obj, name, value)
+
+
 def clean() -> list[Path]:
     """Remove every compiled file of the engine (and the stamp); returns what was removed."""
     gone = [p for m in (*MODULES, GROUP + "__mypyc") for p in native_files(m)]
@@ -128,4 +147,15 @@ def clean() -> list[Path]:
     return gone
 
 
-__all__ = ["GROUP", "MODULES", "clean", "guard", "native_files", "source_hashes", "state", "write_stamp"]
+__all__ = [
+    "GROUP",
+    "MODULES",
+    "clean",
+    "full_state",
+    "guard",
+    "native_files",
+    "set_state",
+    "source_hashes",
+    "state",
+    "write_stamp",
+]

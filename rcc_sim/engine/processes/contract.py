@@ -12,6 +12,7 @@ from mypy_extensions import mypyc_attr
 
 from rcc_sim.config import Config
 from rcc_sim.engine.clock import Clock
+from rcc_sim.engine.compiled import full_state, set_state
 from rcc_sim.engine.recorder import Recorder
 from rcc_sim.engine.streams import Streams
 from rcc_sim.engine.world import World
@@ -54,19 +55,12 @@ class Process:
         """Create the process's state at the base date (default: nothing)."""
 
     def __getstate__(self) -> dict[str, Any]:
-        """Every attribute, for a model snapshot: a compiled process's native attributes (listed
-        by mypyc in ``__mypyc_attrs__``) and an interpreted one's ``__dict__`` - including those
-        of a process not compiled that derives from this compiled base, which mypyc's own pickling
-        would leave out."""
-        state = dict(getattr(self, "__dict__", {}))
-        for name in getattr(type(self), "__mypyc_attrs__", ()):
-            if name != "__dict__" and hasattr(self, name):
-                state[name] = getattr(self, name)
-        return state
+        """Every attribute, for a model snapshot, including those of a process not compiled that
+        derives from this compiled base (:func:`rcc_sim.engine.compiled.full_state`)."""
+        return full_state(self)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            setattr(self, name, value)
+        set_state(self, state)
 
 
 __all__ = ["Context", "Process"]

@@ -7,7 +7,7 @@ pools are updated in exactly one place.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mypy_extensions import mypyc_attr
 
@@ -28,6 +28,8 @@ from rcc_sim.vocab import (
     SECURE,
     SUPPORTED,
 )
+
+U = TypeVar("U", bound=Unit)
 
 if TYPE_CHECKING:
     from rcc_sim.engine.processes.placement import Placement
@@ -103,7 +105,7 @@ class Supply(Process):
         self.touched[unit.unique_id] = unit
 
     # ------------------------------------------------------------------ open / close
-    def open_unit(self, unit: Unit) -> Unit:
+    def open_unit(self, unit: U) -> U:
         if unit.provider is not None:
             unit.provider.units[unit.unique_id] = unit
         self._count(unit, +1)
@@ -128,7 +130,8 @@ class Supply(Process):
                 self._deregistrations[unit.la * self._nc + k] += 1
         else:
             self._closed[unit.la * self._nh + HOME_INDEX[unit.ptype]] += 1
-        unit.remove()
+        agent: Any = unit  # every unit is also a mesa agent (agents.py): mesa forgets it
+        agent.remove()
 
     def retire(self, unit: Unit, reason: int, defer: bool) -> None:
         """A unit stops taking children. With ``defer`` it closes once its children have moved on
