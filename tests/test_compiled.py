@@ -127,7 +127,8 @@ def test_every_compiled_class_is_picklable_and_built_by_its_init():
             assert "serializable=True" in attrs and "allow_interpreted_subclasses=True" in attrs, (module, node.name)
 
 
-NOT_NATIVE = {"NamedTuple", "Event", "simpy.Environment"}  # bases that make a class an ordinary Python class
+# bases that make a class an ordinary Python class (or an interface)
+NOT_NATIVE = {"NamedTuple", "Event", "simpy.Environment", "Protocol"}
 
 
 def test_a_snapshot_of_the_compiled_engine_goes_on_as_the_run_would():

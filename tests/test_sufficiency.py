@@ -8,7 +8,6 @@ import pytest
 from test_rcc import gm_config, rcc
 
 from rcc_sim.config import ConfigError
-from rcc_sim.engine.commissioning import Commissioning
 from rcc_sim.engine.model import CareSystemModel
 from rcc_sim.engine.sufficiency import N_CLASSES, N_STATES, StateHistory, by_class, state_of
 from rcc_sim.run import simulate, to_dataset
@@ -72,14 +71,7 @@ def test_perfect_foresight_knows_who_will_be_in_care_and_errors_are_outputs():
 
 def _plans(share: float, method: str = "markov", **levers):
     """Run GM 4 years with a planning RCC; return the model and (day, blocks, specialists,
-    homes, controlled places) after each plan."""
-    rows = []
-    orig = Commissioning._plan_provision
-
-    def traced(self, r, need):
-        orig(self, r, need)
-        rows.append((self.clock.now, sum(u.usable for u in r.block_units), len(r.specialists), r.homes_built))
-
+    homes) after each plan (the RCC's plan history)."""
     cfg = gm_config(
         4.0,
         rccs=rcc(
@@ -90,13 +82,9 @@ def _plans(share: float, method: str = "markov", **levers):
             **levers,
         ),
     )
-    Commissioning._plan_provision = traced
-    try:
-        model = CareSystemModel(cfg)
-        model.run()
-    finally:
-        Commissioning._plan_provision = orig
-    return model, rows
+    model = CareSystemModel(cfg)
+    model.run()
+    return model, model.commissioning.rccs[0].plans
 
 
 def test_the_yearly_plan_sizes_provision_from_the_forecast_within_its_limits():

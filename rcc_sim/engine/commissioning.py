@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from rcc_sim.config import RCCConfig, rcc_members
 from rcc_sim.engine.agents import FosterHousehold, Home
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
 WEEK = DAYS_PER_WEEK
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 @dataclass
 class RCC:
     id: int
@@ -81,8 +83,11 @@ class RCC:
     homes_pending: int = 0  # of which not open yet
     capital_spent: float = 0.0  # GBP of capital_funding_gbp committed to homes
     specialists: list = field(default_factory=list)  # specialist foster households recruited
+    # after each sufficiency plan: (model day, block places, specialist carers, homes built)
+    plans: list = field(default_factory=list)
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 @dataclass
 class LocalPlanSettings:
     """How an LA commissioning alone forecasts (``policy.package.la_*``), as an RCC's settings do."""
@@ -92,6 +97,7 @@ class LocalPlanSettings:
     markov_years: int = LA_MARKOV_YEARS
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 @dataclass
 class LocalPlan:
     """The yearly sufficiency plan of an LA commissioning alone (``policy.package.la_sufficiency_plans``)."""
@@ -101,6 +107,7 @@ class LocalPlan:
     enquiry_plan_mult: float = 1.0
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Commissioning(Process):
     """Who commissions for each LA, the RCCs' levers, their costs and their yearly plans."""
 
@@ -564,6 +571,7 @@ class Commissioning(Process):
                 short -= sum(u.usable for u in rcc.specialists) - before
         if short > 0:
             self._build_homes(rcc, min(math.ceil(short / c.home_places), c.homes_to_build - rcc.homes_built))
+        rcc.plans.append((now, sum(u.usable for u in rcc.block_units), len(rcc.specialists), rcc.homes_built))
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:

@@ -39,12 +39,18 @@ MODULES = (
     "rcc_sim.engine.clock",
     "rcc_sim.engine.streams",
     "rcc_sim.engine.unit",
+    "rcc_sim.engine.world",
+    "rcc_sim.engine.plan",
+    "rcc_sim.engine.recorder",
+    "rcc_sim.engine.sufficiency",
+    "rcc_sim.engine.commissioning",
     "rcc_sim.engine.processes.contract",
     "rcc_sim.engine.processes.demand",
     "rcc_sim.engine.processes.fostering",
     "rcc_sim.engine.processes.market",
     "rcc_sim.engine.processes.market_health",
     "rcc_sim.engine.processes.placement",
+    "rcc_sim.engine.processes.provision",
     "rcc_sim.engine.processes.supply",
 )
 GROUP = "rcc_sim.engine.native"  # mypyc's shared library: rcc_sim/engine/native__mypyc.*.so

@@ -16,10 +16,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mypy_extensions import mypyc_attr
+
 CADENCES = ("week", "quarter", "year")
 PHASES = ("end", "next")
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 @dataclass
 class Step:
     cadence: str  # "week", "quarter" or "year"
@@ -35,6 +38,7 @@ class Step:
         return f"{self.owner}.{self.name}"
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Plan:
     """An ordered list of steps; ``run_week`` runs those due this week and times them."""
 

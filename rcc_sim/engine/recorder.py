@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+from mypy_extensions import mypyc_attr
 
 from rcc_sim.vocab import (
     AGE_GROUPS,
@@ -61,6 +62,7 @@ EXTRA_DIMS = {
 }
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 @dataclass(frozen=True)
 class Var:
     kind: str  # "stock" (value at the end of the week) or "flow" (total over the week)
@@ -599,6 +601,7 @@ MARKET_VARIABLES: dict[str, Var] = {
 }
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Recorder:
     """Live counters and the preallocated output arrays.
 

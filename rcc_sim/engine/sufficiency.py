@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from rcc_sim.vocab import AGE_BANDS, DAYS_PER_YEAR, PLACEMENT_TYPES
 
@@ -64,6 +65,7 @@ def by_class(states: np.ndarray) -> np.ndarray:
     return states.reshape(*states.shape[:-1], N_BANDS, N_CLASSES).sum(axis=-2)
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class StateHistory:
     """Children in care by state at each 31 March, and the year's transitions, per LA.
 

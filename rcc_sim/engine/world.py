@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from rcc_sim.config import Config
 from rcc_sim.data import (
@@ -53,6 +54,7 @@ def miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(a))
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 @dataclass
 class World:
     """Static geography of a run. LA index i refers to the arrays below (all 153 English LAs)."""

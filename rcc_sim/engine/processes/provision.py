@@ -45,6 +45,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from rcc_sim.engine.agents import Home, Provider
 from rcc_sim.engine.processes import Context, Process
@@ -97,6 +98,7 @@ def buys_as_one(rcc) -> bool:
     return bool(c.pooled_search or c.buyer_power_discount > 0 or rcc.block_units)
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Provision(Process):
     """Children's homes, supported accommodation and secure homes: base date, openings, closures."""
 
@@ -140,9 +142,9 @@ class Provision(Process):
         weights = np.zeros(w.n_la)
         named = c.region_home_shares
         rest = [r for r in dict.fromkeys(w.regions) if r not in named]
-        rest_pop = sum(pop[w.regions == r].sum() for r in rest)
+        rest_pop: float = sum((pop[w.regions == r].sum() for r in rest), 0.0)
         for region, idx in w.region_index().items():
-            share = named[region] if region in named else (1 - sum(named.values())) * pop[idx].sum() / rest_pop
+            share = named[region] if region in named else (1 - sum(named.values(), 0.0)) * pop[idx].sum() / rest_pop
             weights[idx] = share * pop[idx] / pop[idx].sum()
         return weights / weights.sum()
 
@@ -168,9 +170,9 @@ class Provision(Process):
                 self.new_home(la, PRIVATE_HOME, provider, self._places(mean_places), background=not w.simulated[la])
         stock = np.maximum(w.stock, 0).astype(float)
         per_la_own = rng.multinomial(c.la_run_homes, stock / stock.sum())
-        for la in w.sim_index:
+        for la in w.sim_index.tolist():
             for _ in range(per_la_own[la]):
-                self.new_home(int(la), LA_HOME, self.las[la].provider, self._places(mean_places))
+                self.new_home(la, LA_HOME, self.las[la].provider, self._places(mean_places))
         self._build_supported()
         self._build_secure()
 
