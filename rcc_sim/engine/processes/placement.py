@@ -103,15 +103,14 @@ class Placement(Process):
         p = self.cfg.placement
         b = self.cfg.breakdown
         n = ctx.world.n_la
-        # pools[ptype][la] = {unit_id: (lon, lat, price factor, max tier, unit)}: open units with a
-        # vacancy, run by la (in-house carers, LA homes) or located in la (everything bought from
-        # others); the unit's fixed attributes are copied into the entry for the search's inner loop
-        self.pools: dict[int, list[dict[int, tuple]]] = {k: [{} for _ in range(n)] for k in POOLED_KINDS}
+        # pools[ptype][la] = {unit_id: unit}: open units with a vacancy, run by la (in-house carers,
+        # LA homes) or located in la (everything bought from others), in the order they joined
+        self.pools: dict[int, list[dict[int, Unit]]] = {k: [{} for _ in range(n)] for k in POOLED_KINDS}
         self.pooled = {k: 0 for k in self.pools}  # units with a vacancy, by kind (England)
         self.pool_las: dict[int, set[int]] = {k: set() for k in self.pools}  # LAs whose pool is not empty
         # stretch[ptype][la]: units full to their usual availability but with approved places spare
         # (foster carers only: a home's registration and staffing cannot stretch)
-        self.stretch: dict[int, list[dict[int, tuple]]] = {k: [{} for _ in range(n)] for k in (IN_HOUSE, IFA)}
+        self.stretch: dict[int, list[dict[int, Unit]]] = {k: [{} for _ in range(n)] for k in (IN_HOUSE, IFA)}
         self.stretched = {k: 0 for k in self.stretch}
         self.stretch_las: dict[int, set[int]] = {k: set() for k in self.stretch}
         self._distance_rows = ctx.world.la_distance.tolist()  # miles between LA points, as Python floats
@@ -211,7 +210,7 @@ class Placement(Process):
         vacancies = unit.usable - occupied if taking else 0
         if vacancies > 0:
             if uid not in pool:
-                pool[uid] = (unit.lon, unit.lat, unit.price_factor, unit.max_tier, unit)
+                pool[uid] = unit
                 self.pooled[unit.ptype] += 1
                 self.pool_las[unit.ptype].add(key)
         elif pool.pop(uid, None) is not None:
@@ -223,7 +222,7 @@ class Placement(Process):
             spool = stretch[key]
             if vacancies <= 0 and taking and occupied < unit.places:
                 if uid not in spool:
-                    spool[uid] = (unit.lon, unit.lat, unit.price_factor, unit.max_tier, unit)
+                    spool[uid] = unit
                     self.stretched[unit.ptype] += 1
                     self.stretch_las[unit.ptype].add(key)
             elif spool.pop(uid, None) is not None:
@@ -251,7 +250,7 @@ class Placement(Process):
 
     def vacant_units(self, kind: int, la: int) -> list[Unit]:
         """Units of ``kind`` in ``la``'s pool (open to a new child), in pool order."""
-        return [entry[-1] for entry in self.pools[kind][la].values()]
+        return list(self.pools[kind][la].values())
 
     def reserve(self, unit: Unit, rcc: int, price_factor: float) -> None:
         """Reserve ``unit`` for an RCC's members (a block contract) at ``price_factor``."""
@@ -360,7 +359,18 @@ class Placement(Process):
                 best, best_score = unit, score
         return best, best_score
 
-    def _scan(self, pools, las, kind: int, child: Child, group: int, exclude, penalty: float, best, best_score):
+    def _scan(
+        self,
+        pools: list[dict[int, Unit]],
+        las: set[int],
+        kind: int,
+        child: Child,
+        group: int,
+        exclude: Unit | None,
+        penalty: float,
+        best: Unit | None,
+        best_score: float,
+    ) -> tuple[Unit | None, float]:
         """Score the first ``candidates_per_search`` pooled units of ``kind`` going out from the
         child's LA. A unit's price is the kind's price for the buyer x its own price factor
         (= :meth:`Market.price` with the unit); distances for ranking are flat-earth (within 0.5%
@@ -387,12 +397,12 @@ class Placement(Process):
             pool = pools[j]
             if not pool:
                 continue
-            for ulon, ulat, factor, max_tier, unit in pool.values():
+            for unit in pool.values():
                 if unit is exclude:
                     continue
-                d = math.hypot((ulon - lon) * kx, (ulat - lat) * MILES_PER_DEG_LAT)
-                score = kind_price * factor + per_mile * d + penalty
-                if max_tier < tier:
+                d = math.hypot((unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT)
+                score = kind_price * unit.price_factor + per_mile * d + penalty
+                if unit.max_tier < tier:
                     score += mismatch
                 if group > 1:
                     vac = unit.usable - len(unit.children)
