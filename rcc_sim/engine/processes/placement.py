@@ -322,7 +322,9 @@ class Placement(Process):
             miles(child.lat, child.lon, unit.lat, unit.lon),
         )
 
-    def _best(self, stage, child: Child, group: int, exclude, stretched: bool, penalty: float) -> Unit | None:
+    def _best(
+        self, stage: tuple[int, ...], child: Child, group: int, exclude: Unit | None, stretched: bool, penalty: float
+    ) -> Unit | None:
         """Lowest-scoring unit among the stage's candidates, or None.
 
         Candidates of a kind are the RCC's reserved units (block contracts, RCC-run) and the
@@ -344,7 +346,15 @@ class Placement(Process):
                 best, best_score = self._scan(pools, las, kind, child, group, exclude, penalty, best, best_score)
         return best
 
-    def _best_reserved(self, units: dict[int, Unit], kind: int, child: Child, exclude, best, best_score: float):
+    def _best_reserved(
+        self,
+        units: dict[int, Unit],
+        kind: int,
+        child: Child,
+        exclude: Unit | None,
+        best: Unit | None,
+        best_score: float,
+    ) -> tuple[Unit | None, float]:
         """Score the commissioner's reserved units of ``kind`` (few: no candidate limit)."""
         p = self.cfg.placement
         lat, lon, tier, kx = child.lat, child.lon, child.tier, child.kx
