@@ -697,10 +697,6 @@ def validate(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    main()
-
-
 def compile_engine(argv: Sequence[str] | None = None) -> int:
     """``rcc-sim-compile [--clean | --status]``: compile the engine in place (as ``pip install -e .``
     does), remove the compiled files, or say which engine an import would use."""
@@ -734,3 +730,7 @@ def compile_engine(argv: Sequence[str] | None = None) -> int:
         return 1
     print(f"compiled {len(compiled.MODULES)} engine modules in {time.perf_counter() - t0:.0f} s")
     return 0
+
+
+if __name__ == "__main__":
+    main()

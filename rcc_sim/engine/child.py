@@ -19,7 +19,7 @@ from mypy_extensions import mypyc_attr
 from rcc_sim.vocab import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
-    from rcc_sim.engine.agents import Unit
+    from rcc_sim.engine.unit import Unit
 
 MILES_PER_DEG_LAT = 69.09  # miles per degree of latitude (mean)
 

@@ -29,10 +29,10 @@ from rcc_sim.vocab import (
     SUPPORTED,
 )
 
-U = TypeVar("U", bound=Unit)
-
 if TYPE_CHECKING:
     from rcc_sim.engine.processes.placement import Placement
+
+U = TypeVar("U", bound=Unit)  # a household or a home: open_unit returns what it was given
 
 NP = len(PLACEMENT_TYPES)
 CARER_INDEX = {
