@@ -128,7 +128,7 @@ def test_every_compiled_class_is_picklable_and_built_by_its_init():
 
 
 # bases that make a class an ordinary Python class (or an interface)
-NOT_NATIVE = {"NamedTuple", "Event", "simpy.Environment", "Protocol"}
+NOT_NATIVE = {"NamedTuple", "simpy.Environment", "Protocol"}
 
 
 def test_a_snapshot_of_the_compiled_engine_goes_on_as_the_run_would():

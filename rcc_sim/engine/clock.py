@@ -16,7 +16,9 @@ placement *version*; if the placement has changed by the time its week begins, t
 dropped then, without entering simpy at all: a cancelled event costs one list entry.
 
 Events due at the same moment run in the order they entered simpy's heap (simpy's event id);
-a run is deterministic for a given seed.
+a run is deterministic for a given seed. A model event on the heap is a small object holding the
+call (``_Call``), which the environment's ``step`` calls directly; simpy's own events (the end of
+``run``) are processed as simpy does.
 """
 
 from __future__ import annotations
@@ -30,43 +32,21 @@ from typing import Any
 import simpy
 from mypy_extensions import mypyc_attr
 from simpy.core import NORMAL, EmptySchedule, EventPriority, StopSimulation
-from simpy.events import Event
 
 
-class _Call(Event):
-    """A simpy event that calls ``fn(*args)`` when it is processed (no generator, no closure).
-    Every one shares one callbacks list: simpy only reads it (and then drops its reference)."""
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
+class _Call:
+    """An event of the model on simpy's heap: ``fn(*args)`` at its time. Not a simpy ``Event``
+    (it has no callbacks, value or outcome): the environment's :meth:`_Environment.step` calls it
+    directly, and processes simpy's own events (``run``'s ``until``) as simpy does."""
 
-    __slots__ = ("fn", "args")
-
-    def __init__(self, env: simpy.Environment, fn: Callable, args: tuple):
-        self.env = env
-        self.callbacks = _CALLBACKS
-        self._ok = True
-        self._value = None
+    def __init__(self, fn: Callable, args: tuple):
         self.fn = fn
         self.args = args
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled (a model snapshot) as the call that makes it again, with its callbacks if they
-        are not the shared ones: the event that stopped a run at the base date is back on the
-        heap with the callbacks it had left (none; simpy's ``step``)."""
-        callbacks = None if self.callbacks is _CALLBACKS else self.callbacks
-        return (_revive, (self.env, self.fn, self.args, callbacks))
 
-
-def _revive(env: simpy.Environment, fn: Callable, args: tuple, callbacks: list | None) -> _Call:
-    ev = _Call(env, fn, args)
-    if callbacks is not None:
-        ev.callbacks = callbacks
-    return ev
-
-
-def _run(ev: _Call) -> None:
-    ev.fn(*ev.args)
-
-
-_CALLBACKS: list[Callable[[Any], None]] = [_run]
+def _nothing() -> None:
+    """The event left on the heap by one that stopped the run (see :meth:`_Environment.step`)."""
 
 
 class _Environment(simpy.Environment):
@@ -93,7 +73,7 @@ class _Environment(simpy.Environment):
     def now(self) -> Any:
         return self._now
 
-    def schedule(self, event: Event, priority: Any = NORMAL, delay: Any = 0) -> None:
+    def schedule(self, event: Any, priority: Any = NORMAL, delay: Any = 0) -> None:
         heappush(self._queue, (self._now + delay, priority, next(self._eid), event))
 
     def step(self) -> None:
@@ -101,6 +81,15 @@ class _Environment(simpy.Environment):
             self._now, _, _, event = heappop(self._queue)
         except IndexError:
             raise EmptySchedule from None
+        if isinstance(event, _Call):  # the model's events (all but the run's end)
+            try:
+                event.fn(*event.args)
+            except StopSimulation:
+                # as simpy does with an event whose callback stopped the run: the event, with the
+                # callbacks it has left (none), back on the heap to be processed first on resuming
+                self.schedule(_Call(_nothing, ()), EventPriority(-1))
+                raise
+            return
         callbacks = event.callbacks
         event.callbacks = None  # type: ignore[assignment]
         try:
@@ -138,15 +127,16 @@ class Clock:
 
     @property
     def now(self) -> float:
-        return self.env.now
+        """simpy's time (``env.now``), read without simpy's property (on every event)."""
+        return self.env._now
 
     def at(self, delay: float, fn: Callable, *args: Any) -> None:
         """Call ``fn(*args)`` ``delay`` days from now (0 if negative)."""
-        now = self.env.now
+        now = self.env._now
         due = now + delay if delay > 0.0 else now
         if due <= self._horizon:
             self.events += 1
-            self._schedule(_Call(self.env, fn, args), NORMAL, due - now)
+            self._schedule(_Call(fn, args), NORMAL, due - now)
             return
         w = bisect.bisect_left(self.week_ends, due)
         if w < len(self.week_ends):
@@ -155,12 +145,12 @@ class Clock:
     def at_child(self, delay: float, fn: Callable, child: Any) -> None:
         """Call ``fn(child, version)`` ``delay`` days from now unless the child's placement
         changes first (``child.version`` moves on); then the event is dropped unseen."""
-        now = self.env.now
+        now = self.env._now
         due = now + delay if delay > 0.0 else now
         version = child.version
         if due <= self._horizon:
             self.events += 1
-            self._schedule(_Call(self.env, fn, (child, version)), NORMAL, due - now)
+            self._schedule(_Call(fn, (child, version)), NORMAL, due - now)
             return
         w = bisect.bisect_left(self.week_ends, due)
         if w < len(self.week_ends):
@@ -169,22 +159,22 @@ class Clock:
     def call_at(self, due: float, fn: Callable, *args: Any) -> None:
         """Put ``fn(*args)`` on simpy's heap for model day ``due`` directly, whatever the week (the
         model's weekly tick; not counted in ``events``)."""
-        now = self.env.now
-        self._schedule(_Call(self.env, fn, args), NORMAL, due - now if due > now else 0.0)
+        now = self.env._now
+        self._schedule(_Call(fn, args), NORMAL, due - now if due > now else 0.0)
 
     def open_week(self, w: int) -> None:
         """Week ``w`` begins: move its calendar bucket onto simpy's heap, in scheduling order."""
         self._week = w
         self._horizon = self.week_ends[w]
         bucket, self._buckets[w] = self._buckets[w], None
-        now, env, schedule = self.env.now, self.env, self._schedule
+        now, schedule = self.env._now, self._schedule
         n = 0
         for due, fn, args, child, version in bucket or ():
             if child is not None and child.version != version:
                 self.dropped += 1
                 continue
             n += 1
-            schedule(_Call(env, fn, args), NORMAL, due - now if due > now else 0.0)
+            schedule(_Call(fn, args), NORMAL, due - now if due > now else 0.0)
         self.events += n
 
     @property
@@ -200,7 +190,7 @@ class Clock:
     def days_to_next_week_end(self) -> float:
         """Days from now to the end of the next week (the span a weekly step plans for)."""
         w = self._week + 1
-        return self.week_ends[w] - self.env.now if w < len(self.week_ends) else 0.0
+        return self.week_ends[w] - self.env._now if w < len(self.week_ends) else 0.0
 
     def year_index(self) -> int:
         """Statistical year of the current week (0 = the year after the base date)."""

@@ -401,7 +401,7 @@ class Commissioning(Process):
         """Weekly: RCC costs and funding for the week just ended, apportioned to members."""
         days = self.clock.week_length()
         flow = self.rec.flow
-        t1 = self.clock.env.now
+        t1 = self.clock.now
         t0 = t1 - days
         for rcc in self.rccs:
             c = rcc.cfg

@@ -32,9 +32,9 @@ import sys
 import warnings
 from pathlib import Path
 
-# The engine modules compiled: the child, the clock and the processes whose methods run on every
-# event. The rest of the engine (model, commissioning, provision, recorder, ...) runs a few
-# times a week or year and stays interpreted.
+# The engine modules compiled: the child, the unit, the clock and every process, with the modules
+# they call each week. The rest of the engine (model, forecast, spinup, snapshot) runs once a
+# run or a year and stays interpreted.
 MODULES = (
     "rcc_sim.engine.child",
     "rcc_sim.engine.clock",

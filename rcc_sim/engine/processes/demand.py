@@ -469,7 +469,7 @@ class Demand(Process):
     # ------------------------------------------------------------------ children arriving
     def _admit_group(self, group: list, initial: bool) -> None:
         """Create the children of an arriving group (or one of the base-date stock) and place them."""
-        t = self.clock.env.now
+        t = self.clock.now
         children = []
         p = self.cfg.placement
         agents, edges = self.ctx.agents, self._age_edges
@@ -602,7 +602,7 @@ class Demand(Process):
         self._complex_needs[la] -= child.tier >= 1
         self._uasc[la] -= child.uasc
         self._ceased[la * self._n_routes + route] += 1
-        age = child.age(self.clock.env.now)
+        age = child.age(self.clock.now)
         band = 5 if age >= 17.999 else bisect.bisect_right(self._age_edges, age)
         self._ceased_age[la * self._n_ages + band] += 1
         del self.children[child.unique_id]

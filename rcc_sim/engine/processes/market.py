@@ -239,7 +239,7 @@ class Accounts:
     """
 
     def __init__(self, ctx: Context, n_la: int, flow: str):
-        self.env = ctx.clock.env
+        self.clock = ctx.clock
         self.flow = flow  # the recorder flow it accrues into: (la, ptype) or (la,)
         self.rate = array("d", bytes(8 * n_la * NP))
         self.last = array("d", bytes(8 * n_la * NP))
@@ -254,7 +254,7 @@ class Accounts:
     def change(self, la: int, ptype: int, delta_per_week: float) -> None:
         if delta_per_week == 0.0:
             return
-        t = self.env.now
+        t = self.clock.now
         i = la * NP + ptype
         owed = self.rate[i] * (t - self.last[i]) / DAYS_PER_WEEK
         self._flow[i if self._by_type else la] += owed
@@ -265,7 +265,7 @@ class Accounts:
             self.rate[i] += delta_per_week
 
     def accrue_all(self) -> None:
-        t = self.env.now
+        t = self.clock.now
         owed = self._rate * (t - self._last) / DAYS_PER_WEEK
         self._flow_np += owed if self._by_type else owed.sum(axis=1)
         self._last[:] = t

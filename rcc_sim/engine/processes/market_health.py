@@ -198,10 +198,10 @@ class MarketHealth(Process):
         accounted: at the base date every unit is re-read from scratch anyway (``_calibrate``), so
         the outputs from there are the same, and a ten-year England run is about 5 s quicker."""
         touched = self.supply.touched
-        if not self.keep_spin_up and self.clock.env.now < self.clock.base_day:
+        if not self.keep_spin_up and self.clock.now < self.clock.base_day:
             touched.clear()
             return
-        if not self.per_child or (not self.at_base and self.clock.env.now >= self.clock.base_day):
+        if not self.per_child or (not self.at_base and self.clock.now >= self.clock.base_day):
             self._calibrate()
         for unit in sorted(touched.values(), key=lambda u: u.unique_id):
             self._update(unit)
@@ -245,7 +245,7 @@ class MarketHealth(Process):
             mean_price, mean_mult = (price / n, mult / n) if n else (market.base[kind], 1.0)
             self.fixed[kind], self.per_child[kind] = market.operating_cost(kind, mean_price, mean_mult)
             self.calibration[kind] = (mean_price, mean_mult)
-        self.at_base = self.clock.env.now >= self.clock.base_day
+        self.at_base = self.clock.now >= self.clock.base_day
         self.entries.clear()
         self.rate[...] = 0.0
         self.paid_rate[...] = 0.0
