@@ -16,6 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+# first of all, whether the compiled engine is used (rcc_sim.engine.compiled.guard): the shared
+# vocabulary (rcc_sim.vocab), which every module imports, is one of its modules
+import rcc_sim.engine  # noqa: F401
+
 if TYPE_CHECKING:
     import xarray as xr
 

@@ -149,3 +149,68 @@ def test_a_snapshot_of_the_compiled_engine_goes_on_as_the_run_would():
     for name in a.data_vars:
         assert a[name].values.tobytes() == b[name].values.tobytes(), name
     assert pickle.loads(pickle.dumps(whole.clock)).week_ends == whole.clock.week_ends
+
+
+def test_index_constants_written_out_are_the_positions_they_name():
+    """The index constants are written as literals (so the compiled engine inlines them); each must
+    be the position of its name in the tuple it indexes."""
+    from rcc_sim import vocab
+    from rcc_sim.engine import sufficiency
+    from rcc_sim.engine.processes import placement
+
+    tables = [
+        (
+            vocab.PLACEMENT_TYPES,
+            [
+                vocab.KINSHIP,
+                vocab.IN_HOUSE,
+                vocab.IFA,
+                vocab.LA_HOME,
+                vocab.PRIVATE_HOME,
+                vocab.SUPPORTED,
+                vocab.SECURE,
+                vocab.UNREGISTERED,
+                vocab.WITH_PARENTS,
+                vocab.ADOPTION,
+                vocab.OTHER_SETTING,
+            ],
+        ),
+        (
+            vocab.MOVE_REASONS,
+            [
+                vocab.CARE_PLAN,
+                vocab.CARER_BEHAVIOUR,
+                vocab.CARER_OTHER,
+                vocab.CHILD_REQUEST,
+                vocab.STANDARDS,
+                vocab.OTHER_REASON,
+                vocab.PROVIDER_CLOSURE,
+            ],
+        ),
+        (
+            vocab.PROVIDERS,
+            [
+                placement._OWN,
+                placement._OTHER_LA,
+                placement._PRIVATE,
+                placement._VOLUNTARY,
+                placement._PARENTS,
+                placement._OTHER,
+            ],
+        ),
+        (
+            sufficiency.PLAN_CLASSES,
+            [
+                sufficiency.FOSTER_CLASS,
+                sufficiency.RESIDENTIAL_CLASS,
+                sufficiency.SUPPORTED_CLASS,
+                sufficiency.OTHER_CLASS,
+            ],
+        ),
+    ]
+    for names, indices in tables:
+        assert indices == list(range(len(names))), names
+    # and by name, where the constant's name says which entry it is
+    assert vocab.PLACEMENT_TYPES[vocab.IFA] == "ifa_foster" and vocab.PLACEMENT_TYPES[vocab.SECURE] == "secure"
+    assert vocab.MOVE_REASONS[vocab.PROVIDER_CLOSURE] == "provider_closure"
+    assert vocab.PROVIDERS[placement._PARENTS] == "parents"

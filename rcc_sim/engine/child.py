@@ -11,7 +11,7 @@ and homes it lives in stay ``mesa.Agent`` subclasses (:mod:`rcc_sim.engine.agent
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import mesa
 from mypy_extensions import mypyc_attr
@@ -21,7 +21,7 @@ from rcc_sim.vocab import DAYS_PER_YEAR
 if TYPE_CHECKING:
     from rcc_sim.engine.unit import Unit
 
-MILES_PER_DEG_LAT = 69.09  # miles per degree of latitude (mean)
+MILES_PER_DEG_LAT: Final = 69.09  # miles per degree of latitude (mean)
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled

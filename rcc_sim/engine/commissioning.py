@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from mypy_extensions import mypyc_attr
@@ -50,7 +50,7 @@ from rcc_sim.vocab import (
     PRIVATE_HOME,
 )
 
-AGE_EDGES = AGE_BAND_EDGES[1:-1]  # inner edges: bisect gives the age band
+AGE_EDGES = AGE_BAND_EDGES[1:-1]  # inner edges: bisect gives the age band (not Final: see vocab.AGE_BAND_EDGES)
 
 if TYPE_CHECKING:
     from rcc_sim.engine.processes.demand import Demand
@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from rcc_sim.engine.processes.provision import Provision
     from rcc_sim.engine.processes.supply import Supply
 
-WEEK = DAYS_PER_WEEK
+WEEK: Final = DAYS_PER_WEEK
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled

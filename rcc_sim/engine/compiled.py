@@ -32,10 +32,12 @@ import sys
 import warnings
 from pathlib import Path
 
-# The engine modules compiled: the child, the unit, the clock and every process, with the modules
-# they call each week. The rest of the engine (model, forecast, spinup, snapshot) runs once a
-# run or a year and stays interpreted.
+# The modules compiled: the shared vocabulary (its constants become C constants in the compiled
+# code), the child, the unit, the clock and every process, with the modules they call each week.
+# The rest of the engine (model, forecast, spinup, snapshot) runs once a run or a year and stays
+# interpreted. ``rcc_sim`` itself imports this module first (``guard``), before any of them.
 MODULES = (
+    "rcc_sim.vocab",
     "rcc_sim.engine.child",
     "rcc_sim.engine.clock",
     "rcc_sim.engine.streams",

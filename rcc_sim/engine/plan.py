@@ -15,11 +15,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
-CADENCES = ("week", "quarter", "year")
-PHASES = ("end", "next")
+CADENCES: Final = ("week", "quarter", "year")
+PHASES: Final = ("end", "next")
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled

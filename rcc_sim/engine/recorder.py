@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import xarray as xr
@@ -35,7 +36,7 @@ from rcc_sim.vocab import (
 # what price and at what cost. Sectors partition the providers paid per placement: private homes of
 # the largest groups (Provider.large) and the rest, voluntary and LA-run homes, IFAs (the large
 # groups and the rest), supported accommodation.
-PROVIDER_SECTORS = (
+PROVIDER_SECTORS: Final = (
     "private_home_large",
     "private_home_other",
     "voluntary_home",
@@ -44,11 +45,11 @@ PROVIDER_SECTORS = (
     "ifa_other",
     "supported",
 )
-PRICE_KINDS = ("ifa_foster", "private_home", "supported_accommodation", "secure")  # placement types bought
-PRICE_CELLS = tuple(f"{k}|{t}" for k in PRICE_KINDS for t in NEEDS_TIERS)  # price index cells: kind|needs tier
-MARKET_SECTORS = ("childrens_homes", "ifa")  # markets whose concentration is measured
+PRICE_KINDS: Final = ("ifa_foster", "private_home", "supported_accommodation", "secure")  # placement types bought
+PRICE_CELLS: Final = tuple(f"{k}|{t}" for k in PRICE_KINDS for t in NEEDS_TIERS)  # price index cells: kind|needs tier
+MARKET_SECTORS: Final = ("childrens_homes", "ifa")  # markets whose concentration is measured
 
-EXTRA_DIMS = {
+EXTRA_DIMS: Final = {
     "age_group": AGE_GROUPS,
     "placement_type": PLACEMENT_TYPES,
     "exit_route": EXIT_ROUTES,
@@ -73,7 +74,7 @@ class Var:
     dfe: str = ""  # the published statistic it corresponds to, if any
 
 
-VARIABLES: dict[str, Var] = {
+VARIABLES: Final[dict[str, Var]] = {
     "children_in_care": Var(
         "stock",
         None,
@@ -400,7 +401,7 @@ VARIABLES: dict[str, Var] = {
     "homes_closed": Var("flow", "home_kind", "homes", "Homes closed", "Homes closed during the week."),
 }
 
-ANNUAL_VARIABLES: dict[str, Var] = {
+ANNUAL_VARIABLES: Final[dict[str, Var]] = {
     "children_in_care_by_age_31mar": Var(
         "stock",
         "age_group",
@@ -581,7 +582,7 @@ ANNUAL_VARIABLES: dict[str, Var] = {
 
 # Market concentration (dims year, market_area, market_sector): not counts by LA, so they are kept
 # apart from the LA arrays (never summed over LAs: rcc_sim.studies.compare.areas drops them)
-MARKET_VARIABLES: dict[str, Var] = {
+MARKET_VARIABLES: Final[dict[str, Var]] = {
     "hhi_places": Var(
         "stock",
         "market_sector",
@@ -722,9 +723,9 @@ def _attrs(var: Var) -> dict:
 
 
 # DfE's placement provider 'own provision': the LA's own carers (kinship carers are approved by it) and homes
-OWN_PROVISION = ("kinship_foster", "in_house_foster", "la_home")
+OWN_PROVISION: Final = ("kinship_foster", "in_house_foster", "la_home")
 
-SHARES = {  # share name -> (numerator, denominator); recomputed after any aggregation
+SHARES: Final = {  # share name -> (numerator, denominator); recomputed after any aggregation
     "share_family_based": ("family_based", "children_in_care"),
     "share_over_20_miles": ("over_20_miles", "located"),
     "share_outside_la": ("outside_la", "located"),
@@ -743,12 +744,12 @@ SHARES = {  # share name -> (numerator, denominator); recomputed after any aggre
 
 
 # may be negative: a provider's operating loss and its margin (every other count, sum and share is >= 0)
-SIGNED = ("provider_profit", "provider_margin")
+SIGNED: Final = ("provider_profit", "provider_margin")
 
 
 # What a share measures, where it is more than its numerator's definition says: the published
 # statistic it corresponds to (added to the share's definition attribute)
-SHARE_NOTES = {
+SHARE_NOTES: Final = {
     "share_in_home_region": "Share of children in care placed inside the region of their responsible LA, "
     "as in SESLIP Briefing 002 (DfE data via FOI, 31 March 2023: England 86%; "
     "rcc_sim.data.load_own_region_2023); compare at 31 March, by region.",

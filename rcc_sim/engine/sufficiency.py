@@ -30,6 +30,7 @@ is an output whichever method a commissioner plans with:
 from __future__ import annotations
 
 from collections import deque
+from typing import Final
 
 import numpy as np
 from mypy_extensions import mypyc_attr
@@ -37,9 +38,12 @@ from mypy_extensions import mypyc_attr
 from rcc_sim.vocab import AGE_BANDS, DAYS_PER_YEAR, PLACEMENT_TYPES
 
 # placement class of each placement type (index into PLAN_CLASSES)
-PLAN_CLASSES = ("foster", "residential", "supported", "other")
-FOSTER_CLASS, RESIDENTIAL_CLASS, SUPPORTED_CLASS, OTHER_CLASS = range(len(PLAN_CLASSES))
-_CLASS_OF = {
+PLAN_CLASSES: Final = ("foster", "residential", "supported", "other")
+FOSTER_CLASS: Final = 0
+RESIDENTIAL_CLASS: Final = 1
+SUPPORTED_CLASS: Final = 2
+OTHER_CLASS: Final = 3
+_CLASS_OF: Final = {
     "in_house_foster": FOSTER_CLASS,
     "ifa_foster": FOSTER_CLASS,
     "la_home": RESIDENTIAL_CLASS,
@@ -47,12 +51,14 @@ _CLASS_OF = {
     "secure": RESIDENTIAL_CLASS,
     "supported_accommodation": SUPPORTED_CLASS,
 }
-CLASS_OF_PTYPE = tuple(_CLASS_OF.get(p, OTHER_CLASS) for p in PLACEMENT_TYPES) + (OTHER_CLASS,)  # [-1]: none yet
-N_BANDS = len(AGE_BANDS)
-N_CLASSES = len(PLAN_CLASSES)
-N_STATES = N_BANDS * N_CLASSES  # state = band * N_CLASSES + class
-HISTORY_YEARS = 10  # years of transitions kept (the longest Markov window: RCCConfig.markov_years <= 10)
-LA_MARKOV_YEARS = 3  # ASSUMPTION (range 1-5): the window of an LA commissioning alone (as RCCConfig.markov_years)
+CLASS_OF_PTYPE: Final = tuple(_CLASS_OF.get(p, OTHER_CLASS) for p in PLACEMENT_TYPES) + (OTHER_CLASS,)  # [-1]: none yet
+N_BANDS: Final = len(AGE_BANDS)
+N_CLASSES: Final = len(PLAN_CLASSES)
+N_STATES: Final = N_BANDS * N_CLASSES  # state = band * N_CLASSES + class
+HISTORY_YEARS: Final = 10  # years of transitions kept (the longest Markov window: RCCConfig.markov_years <= 10)
+LA_MARKOV_YEARS: Final = (
+    3  # ASSUMPTION (range 1-5): the window of an LA commissioning alone (as RCCConfig.markov_years)
+)
 
 
 def state_of(band: int, ptype: int) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 import numpy as np
 from mypy_extensions import mypyc_attr
@@ -37,7 +37,7 @@ class SupportsRandom(Protocol):
     def random(self) -> float: ...
 
 
-EARTH_RADIUS_MILES = 3958.8  # mean Earth radius (IUGG)
+EARTH_RADIUS_MILES: Final = 3958.8  # mean Earth radius (IUGG)
 
 
 def haversine_miles(lat1, lon1, lat2, lon2):
@@ -138,7 +138,7 @@ class World:
         return pts[rng.integers(0, len(pts), size=n)]
 
 
-EXIT_RATE_YEARS = 3  # the per-LA ceased rate is taken over the last three published years to ``until``
+EXIT_RATE_YEARS: Final = 3  # the per-LA ceased rate is taken over the last three published years to ``until``
 
 
 def _exit_rate_ratio(las: dict, cfg: Config, until: int) -> np.ndarray:

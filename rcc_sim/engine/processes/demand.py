@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 import numpy as np
 from mypy_extensions import mypyc_attr
@@ -43,17 +43,19 @@ from rcc_sim.vocab import (
 if TYPE_CHECKING:
     from rcc_sim.engine.processes.placement import Placement
 
-DT = 1.0 / 12.0  # years: grid step of the cumulative hazard
-MAX_STEPS = int(round(18 / DT))
-MIDPOINTS = (np.arange(MAX_STEPS) + 0.5) * DT  # years: midpoints of the grid's steps (entry ages, offsets)
-ROUTE_INDEX = np.array([EXIT_ROUTES.index(r) for r in HAZARD_ROUTES])  # hazard route -> EXIT_ROUTES
-AT_18 = -1
-STAYING_PUT = EXIT_ROUTES.index("staying_put")
-INDEPENDENT = EXIT_ROUTES.index("independent_living")
-OTHER_EXIT = EXIT_ROUTES.index("other")
-ADOPTED = EXIT_ROUTES.index("adopted")
-RETURNED_HOME = EXIT_ROUTES.index("returned_home")
-UASC_HAZARD_MULTIPLIER = 0.3  # ASSUMPTION: unaccompanied children rarely return home or are adopted; most leave at 18
+DT: Final = 1.0 / 12.0  # years: grid step of the cumulative hazard
+MAX_STEPS: Final = int(round(18 / DT))
+MIDPOINTS: Final = (np.arange(MAX_STEPS) + 0.5) * DT  # years: midpoints of the grid's steps (entry ages, offsets)
+ROUTE_INDEX: Final = np.array([EXIT_ROUTES.index(r) for r in HAZARD_ROUTES])  # hazard route -> EXIT_ROUTES
+AT_18: Final = -1
+STAYING_PUT: Final = EXIT_ROUTES.index("staying_put")
+INDEPENDENT: Final = EXIT_ROUTES.index("independent_living")
+OTHER_EXIT: Final = EXIT_ROUTES.index("other")
+ADOPTED: Final = EXIT_ROUTES.index("adopted")
+RETURNED_HOME: Final = EXIT_ROUTES.index("returned_home")
+UASC_HAZARD_MULTIPLIER: Final = (
+    0.3  # ASSUMPTION: unaccompanied children rarely return home or are adopted; most leave at 18
+)
 
 
 # columns of an arrivals/stock batch (all float64)
@@ -80,7 +82,7 @@ class Record(NamedTuple):
     in_care: float  # days in care at arrival (base-date stock only)
 
 
-FIELDS = Record._fields  # columns of an arrivals/stock batch
+FIELDS: Final = Record._fields  # columns of an arrivals/stock batch
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import bisect
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from mypy_extensions import mypyc_attr
@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from rcc_sim.engine.processes.market import Market
     from rcc_sim.engine.processes.supply import Supply
 
-N_LARGE_IFA = 6  # Ofsted 2024-25: 6 large groups own 75 IFAs
-LARGE_IFA_SHARE = 18770 / 33000  # share of IFA places held by the 6 groups (Ofsted 2024-25: 18,770 places)
-N_SMALL_IFA = 312  # 318 IFAs in all (Ofsted 2024-25)
+N_LARGE_IFA: Final = 6  # Ofsted 2024-25: 6 large groups own 75 IFAs
+LARGE_IFA_SHARE: Final = 18770 / 33000  # share of IFA places held by the 6 groups (Ofsted 2024-25: 18,770 places)
+N_SMALL_IFA: Final = 312  # 318 IFAs in all (Ofsted 2024-25)
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled

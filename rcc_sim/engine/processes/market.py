@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from mypy_extensions import mypyc_attr
@@ -38,13 +38,13 @@ if TYPE_CHECKING:
     from rcc_sim.engine.commissioning import Commissioning
     from rcc_sim.engine.processes.supply import Supply
 
-SPOT_KINDS = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)
-BESPOKE_KINDS = (LA_HOME, PRIVATE_HOME)  # where a child's bespoke package is paid (market.bespoke_share)
+SPOT_KINDS: Final = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)
+BESPOKE_KINDS: Final = (LA_HOME, PRIVATE_HOME)  # where a child's bespoke package is paid (market.bespoke_share)
 # Scarcity raises a spot price at most tenfold (ASSUMPTION: never binds at the defaults, where it
 # stays under e^1; without a cap a kind with almost no usable places - e.g. a usable share of 0.002,
 # within its bounds - and children in stretched places gave exp(> 709): an OverflowError)
-MAX_SCARCITY_MULTIPLIER = 10.0
-NP = len(PLACEMENT_TYPES)
+MAX_SCARCITY_MULTIPLIER: Final = 10.0
+NP: Final = len(PLACEMENT_TYPES)
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled

@@ -33,7 +33,7 @@ Provider failures and the homes they close are counted where they happen
 from __future__ import annotations
 
 from array import array
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from mypy_extensions import mypyc_attr
@@ -52,13 +52,14 @@ if TYPE_CHECKING:
     from rcc_sim.engine.processes.provision import Provision
     from rcc_sim.engine.processes.supply import Supply
 
-N_LARGEST = 22  # the share of places held by the largest groups (Ofsted 2024: the 22 largest own 968 homes)
-SECTOR = {name: i for i, name in enumerate(PROVIDER_SECTORS)}
-HOMES, IFAS = MARKET_SECTORS.index("childrens_homes"), MARKET_SECTORS.index("ifa")
-PRICED = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)  # placement types in the price index
-TRACKED = (IFA, PRIVATE_HOME, SUPPORTED, SECURE, LA_HOME)  # units whose accounts or prices are kept
+N_LARGEST: Final = 22  # the share of places held by the largest groups (Ofsted 2024: the 22 largest own 968 homes)
+SECTOR: Final = {name: i for i, name in enumerate(PROVIDER_SECTORS)}
+HOMES: Final = MARKET_SECTORS.index("childrens_homes")
+IFAS: Final = MARKET_SECTORS.index("ifa")
+PRICED: Final = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)  # placement types in the price index
+TRACKED: Final = (IFA, PRIVATE_HOME, SUPPORTED, SECURE, LA_HOME)  # units whose accounts or prices are kept
 # sectors whose fixed cost per usable place is that of a kind (Market.operating_cost)
-FIXED_COST_SECTORS = {
+FIXED_COST_SECTORS: Final = {
     PRIVATE_HOME: [SECTOR["private_home_large"], SECTOR["private_home_other"], SECTOR["voluntary_home"]],
     IFA: [SECTOR["ifa_large"], SECTOR["ifa_other"]],
     SUPPORTED: [SECTOR["supported"]],

@@ -38,7 +38,7 @@ planned carer within months (:meth:`Placement.plan_first_move`).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -59,7 +59,6 @@ from rcc_sim.vocab import (
     OTHER_SETTING,
     PLACEMENT_TYPES,
     PRIVATE_HOME,
-    PROVIDERS,
     SECURE,
     SUPPORTED,
     UNREGISTERED,
@@ -71,20 +70,20 @@ if TYPE_CHECKING:
     from rcc_sim.engine.processes.market import Market
     from rcc_sim.engine.processes.supply import Supply
 
-OWNED_KINDS = (IN_HOUSE, LA_HOME)  # searched only among the commissioner's own units
-HOMES = (LA_HOME, PRIVATE_HOME)
-COFUNDED = (LA_HOME, PRIVATE_HOME, SECURE, IFA, IN_HOUSE)  # complex-needs placements health may co-fund
-LOCATED = frozenset(range(len(PLACEMENT_TYPES))) - {UNREGISTERED, ADOPTION, OTHER_SETTING}
-POOLED_KINDS = (IN_HOUSE, IFA, LA_HOME, PRIVATE_HOME, SUPPORTED, SECURE)
-NP = len(PLACEMENT_TYPES)
-SPARSE_LAS = 40  # below this many LAs with a vacancy of a kind, the search visits only those
+OWNED_KINDS: Final = (IN_HOUSE, LA_HOME)  # searched only among the commissioner's own units
+HOMES: Final = (LA_HOME, PRIVATE_HOME)
+COFUNDED: Final = (LA_HOME, PRIVATE_HOME, SECURE, IFA, IN_HOUSE)  # complex-needs placements health may co-fund
+LOCATED: Final = frozenset(range(len(PLACEMENT_TYPES))) - {UNREGISTERED, ADOPTION, OTHER_SETTING}
+POOLED_KINDS: Final = (IN_HOUSE, IFA, LA_HOME, PRIVATE_HOME, SUPPORTED, SECURE)
+NP: Final = len(PLACEMENT_TYPES)
+SPARSE_LAS: Final = 40  # below this many LAs with a vacancy of a kind, the search visits only those
 
 
 # An unplanned ending rate, after every multiplier, is capped at 12 a year (the declared upper
 # bound of each base rate): the multipliers compound (up to 10 x 10 x 10 x 10 x 10^5 within their
 # bounds), and a placement expected to end more often than monthly is not a placement (ASSUMPTION;
 # with the default multipliers the highest rate is about 5 a year, so the cap never binds).
-MAX_UNPLANNED_RATE = 12.0
+MAX_UNPLANNED_RATE: Final = 12.0
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
@@ -769,8 +768,14 @@ def _residual_days(e: float, rate: float, age_days: float, first: float, settled
     return left + float(e - early * left) / float(late)  # a vanishing hazard: inf (never ends), silently
 
 
-_OWN, _OTHER_LA, _PRIVATE, _VOLUNTARY, _PARENTS, _OTHER = range(len(PROVIDERS))
-_PROVIDER_OF_KIND = {"private": _PRIVATE, "ifa": _PRIVATE, "voluntary": _VOLUNTARY}
+# positions in PROVIDERS (a test checks them)
+_OWN: Final = 0
+_OTHER_LA: Final = 1
+_PRIVATE: Final = 2
+_VOLUNTARY: Final = 3
+_PARENTS: Final = 4
+_OTHER: Final = 5
+_PROVIDER_OF_KIND: Final = {"private": _PRIVATE, "ifa": _PRIVATE, "voluntary": _VOLUNTARY}
 
 
 def provider_index(child: Child) -> int:

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from mypy_extensions import mypyc_attr
@@ -58,10 +58,10 @@ if TYPE_CHECKING:
     from rcc_sim.engine.processes.market import Market
     from rcc_sim.engine.processes.supply import Supply
 
-N_LARGE_GROUPS = 22  # Ofsted 2024: the 22 largest providers own 968 homes
-SUPPORTED_PROVIDERS = 258  # Ofsted 2024: registered supported accommodation providers
+N_LARGE_GROUPS: Final = 22  # Ofsted 2024: the 22 largest providers own 968 homes
+SUPPORTED_PROVIDERS: Final = 258  # Ofsted 2024: registered supported accommodation providers
 # Secure children's homes (ASSUMPTION: LAs known to host one, Ofsted register as recalled; 13 homes in 2023)
-SECURE_HOME_LAS = (
+SECURE_HOME_LAS: Final = (
     "Salford",
     "St. Helens",
     "Leeds",
@@ -78,8 +78,9 @@ SECURE_HOME_LAS = (
 )
 # The entry response to scarcity is capped at 10 times the opening rate (ASSUMPTION: the market
 # cannot build faster, and within the declared bounds exp(elasticity x excess) reaches e^50)
-MAX_ENTRY_MULTIPLIER = 10.0
-HOME_TIER_SHARES = (0.0, 0.4, 0.6)  # ASSUMPTION: share of homes equipped up to complex / very complex needs
+MAX_ENTRY_MULTIPLIER: Final = 10.0
+# ASSUMPTION: share of homes equipped up to complex / very complex needs (not Final: see vocab.AGE_BAND_EDGES)
+HOME_TIER_SHARES = (0.0, 0.4, 0.6)
 
 
 def home_sector(provider: Provider) -> int:

@@ -7,7 +7,7 @@ pools are updated in exactly one place.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from mypy_extensions import mypyc_attr
 
@@ -34,13 +34,13 @@ if TYPE_CHECKING:
 
 U = TypeVar("U", bound=Unit)  # a household or a home: open_unit returns what it was given
 
-NP = len(PLACEMENT_TYPES)
-CARER_INDEX = {
+NP: Final = len(PLACEMENT_TYPES)
+CARER_INDEX: Final = {
     IN_HOUSE: CARER_KINDS.index("in_house"),
     IFA: CARER_KINDS.index("ifa"),
     KINSHIP: CARER_KINDS.index("kinship"),
 }
-HOME_INDEX = {
+HOME_INDEX: Final = {
     LA_HOME: HOME_KINDS.index("la_home"),
     PRIVATE_HOME: HOME_KINDS.index("private_home"),
     SUPPORTED: HOME_KINDS.index("supported_accommodation"),
