@@ -10,7 +10,6 @@ is fixed when a placement is made and paid until it ends.
 from __future__ import annotations
 
 import math
-from array import array
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -231,20 +230,19 @@ class Market(Process):
 class Accounts:
     """Spend by LA and placement type, accrued exactly between events.
 
-    ``rate[la, ptype]`` is what the LA is paying per week right now; each change first accrues
-    the cell up to now, so the weekly spend is the exact integral of prices over time.
+    ``rate[la * NP + ptype]`` is what the LA is paying per week right now; each change first
+    accrues the cell up to now, so the weekly spend is the exact integral of prices over time.
     ``paid`` independently sums price x duration over ended placements (for the invariant tests).
-    Cells are flat Python-indexed buffers (``la * NP + ptype``) with numpy views for the weekly
-    accrual.
+    ``rate`` and ``last`` are flat lists of floats (the compiled engine indexes them natively);
+    the weekly accrual reads them as arrays.
     """
 
     def __init__(self, ctx: Context, n_la: int, flow: str):
         self.clock = ctx.clock
         self.flow = flow  # the recorder flow it accrues into: (la, ptype) or (la,)
-        self.rate = array("d", bytes(8 * n_la * NP))
-        self.last = array("d", bytes(8 * n_la * NP))
-        self._rate = np.frombuffer(self.rate).reshape(n_la, NP)
-        self._last = np.frombuffer(self.last).reshape(n_la, NP)
+        self.n_la = n_la
+        self.rate: list[float] = [0.0] * (n_la * NP)
+        self.last: list[float] = [0.0] * (n_la * NP)
         self.paid = 0.0
         self._flow_np = ctx.rec.flow[flow]  # a view of the recorder's live buffer
         self._flow = ctx.rec.live[flow]
@@ -266,6 +264,8 @@ class Accounts:
 
     def accrue_all(self) -> None:
         t = self.clock.now
-        owed = self._rate * (t - self._last) / DAYS_PER_WEEK
+        rate = np.array(self.rate).reshape(self.n_la, NP)
+        last = np.array(self.last).reshape(self.n_la, NP)
+        owed = rate * (t - last) / DAYS_PER_WEEK
         self._flow_np += owed if self._by_type else owed.sum(axis=1)
-        self._last[:] = t
+        self.last[:] = [t] * len(self.last)

@@ -32,7 +32,6 @@ Provider failures and the homes they close are counted where they happen
 
 from __future__ import annotations
 
-from array import array
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -58,6 +57,9 @@ HOMES: Final = MARKET_SECTORS.index("childrens_homes")
 IFAS: Final = MARKET_SECTORS.index("ifa")
 PRICED: Final = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)  # placement types in the price index
 TRACKED: Final = (IFA, PRIVATE_HOME, SUPPORTED, SECURE, LA_HOME)  # units whose accounts or prices are kept
+# a unit's weekly contribution (MarketHealth._entry): LA, sector (-1: none), usable places, children,
+# revenue, variable cost (GBP a week), and each child's (LA, price cell, price)
+Entry = tuple[int, int, int, int, float, float, list[tuple[int, int, float]]]
 # sectors whose fixed cost per usable place is that of a kind (Market.operating_cost)
 FIXED_COST_SECTORS: Final = {
     PRIVATE_HOME: [SECTOR["private_home_large"], SECTOR["private_home_other"], SECTOR["voluntary_home"]],
@@ -95,18 +97,16 @@ class MarketHealth(Process):
         self.area_of = [regions.index(r) for r in w.regions.tolist()]
         self.simulated = [bool(x) for x in w.simulated]
         n = w.n_la
-        self.entries: dict[int, tuple] = {}  # unit id -> its current weekly contribution (_entry)
+        self.entries: dict[int, Entry] = {}  # unit id -> its current weekly contribution (_entry)
         self.keep_spin_up = ctx.cfg.output.include_spin_up  # account the spin-up's weeks too
-        # running weekly rates: flat buffers updated cell by cell (la * k + j, as the recorder's live
-        # counters) with numpy views for the weekly accounts
+        # running weekly rates: flat lists of floats updated cell by cell (la * k + j, as the
+        # recorder's live counters; a list, which the compiled engine indexes natively), read as
+        # arrays once a week (``rate``, ``paid_rate``, ``bought_rate``)
         n_sectors, n_cells = len(PROVIDER_SECTORS), len(PRICE_CELLS)
-        self._n_sectors, self._n_cells = n_sectors, n_cells
-        self._rate = array("d", bytes(8 * n * n_sectors * 4))
-        self._paid = array("d", bytes(8 * n * n_cells))
-        self._bought = array("d", bytes(8 * n * n_cells))
-        self.rate = np.frombuffer(self._rate).reshape(n, n_sectors, 4)  # usable places, children, revenue, var. cost
-        self.paid_rate = np.frombuffer(self._paid).reshape(n, n_cells)  # GBP a week by child's LA and price cell
-        self.bought_rate = np.frombuffer(self._bought).reshape(n, n_cells)  # children by child's LA and price cell
+        self._n_la, self._n_sectors, self._n_cells = n, n_sectors, n_cells
+        self._rate: list[float] = [0.0] * (n * n_sectors * 4)
+        self._paid: list[float] = [0.0] * (n * n_cells)
+        self._bought: list[float] = [0.0] * (n * n_cells)
         # operating costs by kind (_calibrate): per usable place, per child by tier; and the mean
         # price and list multiplier they were calibrated on
         self.fixed: dict[int, float] = {}
@@ -118,6 +118,21 @@ class MarketHealth(Process):
         self._cell_row = {
             k: [PRICE_CELLS.index(f"{PLACEMENT_TYPES[k]}|{tier}") for tier in NEEDS_TIERS] for k in PRICED
         }
+
+    @property
+    def rate(self) -> np.ndarray:
+        """Usable places, children, revenue and variable cost a week, by LA and sector."""
+        return np.array(self._rate).reshape(self._n_la, self._n_sectors, 4)
+
+    @property
+    def paid_rate(self) -> np.ndarray:
+        """GBP a week by the child's LA and price cell."""
+        return np.array(self._paid).reshape(self._n_la, self._n_cells)
+
+    @property
+    def bought_rate(self) -> np.ndarray:
+        """Children by the child's LA and price cell."""
+        return np.array(self._bought).reshape(self._n_la, self._n_cells)
 
     # ------------------------------------------------------------------ the units
     def _homes(self) -> list[Home]:
@@ -140,21 +155,20 @@ class MarketHealth(Process):
         return home_sector(unit.provider)
 
     # ------------------------------------------------------------------ weekly
-    def _entry(self, unit: Unit) -> tuple | None:
+    def _entry(self, unit: Unit) -> Entry | None:
         """A unit's weekly contribution now: (la, sector, usable, children, revenue, variable cost,
         [(child's LA, price cell, price)]), or None if it counts for nothing."""
         la, k = unit.la, unit.ptype
         if not unit.open or not self.simulated[la] or k not in TRACKED:
             return None
         children = unit.children
+        cells: list[tuple[int, int, float]] = []
         if k in PRICED:
             row = self._cell_row[k]
             cells = [(c.la, row[c.tier], c.price) for c in children]
-        else:
-            cells = []
         if k == SECURE:
             return (la, -1, 0, 0, 0.0, 0.0, cells)
-        earned = sum(c.price for c in children)
+        earned = sum((c.price for c in children), 0.0)
         if k == LA_HOME:
             return (la, SECTOR["la_home"], unit.usable, len(children), 0.0, earned, cells)
         per_child = self.per_child[k]
@@ -173,8 +187,12 @@ class MarketHealth(Process):
         old = self.entries.pop(uid, None)
         new = self._entry(unit)
         # an unchanged unit is left alone: taking it out and adding it back could only leave rounding residue
+        if new is not None:
+            self.entries[uid] = new
+        if old == new:
+            return
         paid, bought, rate, n_cells = self._paid, self._bought, self._rate, self._n_cells
-        for entry, sign in ((old, -1.0), (new, 1.0)) if old != new else ():
+        for entry, sign in ((old, -1.0), (new, 1.0)):
             if entry is None:
                 continue
             la, s, usable, n, earned, spent, cells = entry
@@ -188,8 +206,6 @@ class MarketHealth(Process):
                 rate[j + 1] += sign * n
                 rate[j + 2] += sign * earned
                 rate[j + 3] += sign * spent
-        if new is not None:
-            self.entries[uid] = new
 
     def account_week(self) -> None:
         """Weekly: the week's revenue, cost, usable places and children of providers' units, and
@@ -212,7 +228,8 @@ class MarketHealth(Process):
         if y >= ann["provider_revenue"].shape[0]:
             return
         weeks = self.clock.week_length() / DAYS_PER_WEEK
-        usable, n, earned, spent = (self.rate[:, :, j] for j in range(4))
+        rate = self.rate
+        usable, n, earned, spent = (rate[:, :, j] for j in range(4))
         fixed = np.zeros(len(PROVIDER_SECTORS))
         for kind, sectors in FIXED_COST_SECTORS.items():
             fixed[sectors] = self.fixed[kind]
@@ -248,16 +265,15 @@ class MarketHealth(Process):
             self.calibration[kind] = (mean_price, mean_mult)
         self.at_base = self.clock.now >= self.clock.base_day
         self.entries.clear()
-        self.rate[...] = 0.0
-        self.paid_rate[...] = 0.0
-        self.bought_rate[...] = 0.0
+        for buf in (self._rate, self._paid, self._bought):
+            buf[:] = [0.0] * len(buf)
         for unit in units:
             self.supply.touched[unit.unique_id] = unit
 
     def _void_revenue(self) -> np.ndarray:
         """Weekly revenue from the empty usable places of block-contracted homes (paid by the RCC
         at the contract price, as in ``Commissioning.accrue_costs``), by LA and sector."""
-        out = np.zeros(self.rate.shape[:2])
+        out = np.zeros((self._n_la, self._n_sectors))
         for rcc in self.commissioning.rccs:
             if not rcc.live:
                 continue
