@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from mypy_extensions import mypyc_attr
@@ -58,31 +58,73 @@ UASC_HAZARD_MULTIPLIER: Final = (
 )
 
 
-# columns of an arrivals/stock batch (all float64)
-class Record(NamedTuple):
-    """One child of an arrivals/stock batch (all float64, as drawn)."""
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
+class Record:
+    """One child of an arrivals/stock batch (all float64, as drawn): a native class in the compiled
+    engine, read field by field as each child is admitted."""
 
-    t: float  # model day of arrival
-    la: float  # LA index
-    age: float  # years
-    male: float
-    tier: float  # needs tier (NEEDS_TIERS)
-    uasc: float
-    group: float  # sibling group id, -1 if none
-    lat: float  # home point
-    lon: float
-    exit_in: float  # days to the planned exit
-    route: float  # planned exit route (EXIT_ROUTES index) or AT_18
-    u_kin: float  # the child's own uniforms deciding later events (common random numbers)
-    u_other: float
-    u_pre: float
-    u_lead: float
-    u_18: float
-    u_plan: float
-    in_care: float  # days in care at arrival (base-date stock only)
+    def __init__(
+        self,
+        t: float,
+        la: float,
+        age: float,
+        male: float,
+        tier: float,
+        uasc: float,
+        group: float,
+        lat: float,
+        lon: float,
+        exit_in: float,
+        route: float,
+        u_kin: float,
+        u_other: float,
+        u_pre: float,
+        u_lead: float,
+        u_18: float,
+        u_plan: float,
+        in_care: float,
+    ):
+        self.t = t  # model day of arrival
+        self.la = la  # LA index
+        self.age = age  # years
+        self.male = male
+        self.tier = tier  # needs tier (NEEDS_TIERS)
+        self.uasc = uasc
+        self.group = group  # sibling group id, -1 if none
+        self.lat = lat  # home point
+        self.lon = lon
+        self.exit_in = exit_in  # days to the planned exit
+        self.route = route  # planned exit route (EXIT_ROUTES index) or AT_18
+        self.u_kin = u_kin  # the child's own uniforms deciding later events (common random numbers)
+        self.u_other = u_other
+        self.u_pre = u_pre
+        self.u_lead = u_lead
+        self.u_18 = u_18
+        self.u_plan = u_plan
+        self.in_care = in_care  # days in care at arrival (base-date stock only)
 
 
-FIELDS: Final = Record._fields  # columns of an arrivals/stock batch
+# the columns of an arrivals/stock batch, in the order of Record's fields (all float64)
+FIELDS: Final = (
+    "t",
+    "la",
+    "age",
+    "male",
+    "tier",
+    "uasc",
+    "group",
+    "lat",
+    "lon",
+    "exit_in",
+    "route",
+    "u_kin",
+    "u_other",
+    "u_pre",
+    "u_lead",
+    "u_18",
+    "u_plan",
+    "in_care",
+)
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
@@ -469,7 +511,7 @@ class Demand(Process):
             child.census_state = s
 
     # ------------------------------------------------------------------ children arriving
-    def _admit_group(self, group: list, initial: bool) -> None:
+    def _admit_group(self, group: list[Record], initial: bool) -> None:
         """Create the children of an arriving group (or one of the base-date stock) and place them."""
         t = self.clock.now
         children = []
@@ -551,7 +593,7 @@ class Demand(Process):
             p = self._kin_p[key] = p * self._kin_start if initial else p
         return p
 
-    def _place_secure_siblings(self, children: list[Child], group: list) -> tuple[list[Child], list]:
+    def _place_secure_siblings(self, children: list[Child], group: list[Record]) -> tuple[list[Child], list[Record]]:
         """A sibling needing secure welfare care on arrival is placed on its own (a secure home,
         or held unregistered), never with its siblings in a foster or kinship home. Returns the
         rest of the group (children and their records) to place together."""
@@ -563,7 +605,7 @@ class Demand(Process):
         rest = [(c, r) for c, r in zip(children, group) if c.tier != 3]
         return [c for c, _ in rest], [r for _, r in rest]
 
-    def _pre_exit_plan(self, child: Child, r) -> tuple[float, int] | None:
+    def _pre_exit_plan(self, child: Child, r: Record) -> tuple[float, int] | None:
         """(day, placement type) of the planned move that precedes the child's exit, or None:
         placed for adoption before an adoption order; placed with parents before most returns home."""
         p = self.cfg.placement
@@ -610,9 +652,9 @@ class Demand(Process):
         del self.children[child.unique_id]
 
 
-def _records(cols: dict) -> list[list]:
+def _records(cols: dict) -> list[list[Record]]:
     """A column batch as groups of row records: siblings (same group id >= 0) together."""
-    rows = [Record(*r) for r in zip(*(cols[k].tolist() for k in FIELDS))]
+    rows = [Record(*r) for r in zip(*(cols[k].tolist() for k in FIELDS), strict=True)]
     out: list[list] = []
     prev = None
     for r in rows:
