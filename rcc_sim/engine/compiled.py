@@ -4,8 +4,8 @@
 mypy, which type-checks the engine in CI anyway): the same Python source, its type annotations
 turned into native classes and unboxed arithmetic. A run is the same to the bit either way (the
 compiled code does the same float operations in the same order; ``tests/test_compiled.py``), and
-faster: a ten-year England run took 65 s, against 131 s for the pure-Python engine before it
-(d191cf9; ``experiments/benchmark.py``, 2026-12-06).
+faster: a ten-year England run took 55 s (a28d9c1), against 131 s for the pure-Python engine
+before it (d191cf9; ``experiments/benchmark.py``, 2026-12-06).
 ``RCC_SIM_COMPILE=0 pip install ...`` installs the pure-Python engine, and so does an install
 where no C compiler is found.
 
@@ -115,7 +115,7 @@ def guard() -> str:
             reason = "compiled copies out of date"
             warnings.warn(
                 f"rcc-sim: the compiled engine is older than its sources ({', '.join(stale)}): running the "
-                "pure-Python engine (the same results, about 1.6 times as long). Compile it again with "
+                "pure-Python engine (the same results, about twice as long). Compile it again with "
                 "'python3 -m pip install -e .' or 'rcc-sim-compile'.",
                 RuntimeWarning,
                 stacklevel=2,
