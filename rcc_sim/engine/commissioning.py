@@ -145,7 +145,6 @@ class Commissioning(Process):
         # the forecasts made at the last 31 March of the children in care at the next, per
         # method (FORECAST_METHODS) an array (LA, state) (sufficiency.py); None before the first
         self.forecasts: list[np.ndarray] | None = None
-        self._complex_needs = ctx.rec.stock["complex_needs"]  # children with complex needs in care, by LA (live)
         # the policy - the RCCs and the reform package - joins at the base date (start_policy)
         self.rccs: list[RCC] = []
         self.package_in_force = False
@@ -341,7 +340,7 @@ class Commissioning(Process):
         for _ in range(max(n, 0)):
             k = rcc.homes_built
             la = int(rcc.members[k % len(rcc.members)]) if len(rcc.members) > 1 else centre
-            self.rec.flow["rcc_capital"][la] += c.home_build_cost_gbp
+            self.rec.add("rcc_capital", la, c.home_build_cost_gbp)
             rcc.capital_spent += c.home_build_cost_gbp
             rcc.homes_built += 1
             rcc.homes_pending += 1
@@ -353,7 +352,7 @@ class Commissioning(Process):
             la, LA_HOME, self.las[la].provider, rcc.cfg.home_places, max_tier=2, reserved_for=rcc.id
         )
         rcc.homes_pending -= 1
-        self.rec.flow["homes_opened"][la, 0] += 1
+        self.rec.add("homes_opened", (la, 0), 1)
         return home
 
     def _recruit_specialists(self, rcc: RCC, n: int) -> None:
@@ -381,7 +380,7 @@ class Commissioning(Process):
         for k in rng.permutation(len(carers))[: c.foster_rooms]:
             unit = carers[int(k)]
             self.supply.add_places(unit, 1)
-            self.rec.flow["rcc_capital"][unit.owner_la] += c.foster_room_cost_gbp
+            self.rec.add("rcc_capital", unit.owner_la, c.foster_room_cost_gbp)
 
     def _capital_programme(self) -> None:
         """National capital programme: LA-run homes in proportion to children in care; secure places."""
@@ -400,25 +399,27 @@ class Commissioning(Process):
     def accrue_costs(self) -> None:
         """Weekly: RCC costs and funding for the week just ended, apportioned to members."""
         days = self.clock.week_length()
-        flow = self.rec.flow
+        rec = self.rec
         t1 = self.clock.now
         t0 = t1 - days
         for rcc in self.rccs:
             c = rcc.cfg
             setup = _overlap(t0, t1, rcc.start_t, rcc.live_t)
             if setup and rcc.live_t > rcc.start_t:
-                flow["rcc_setup_cost"][rcc.members] += (
-                    c.setup_cost_gbp * setup / (rcc.live_t - rcc.start_t) * rcc.weights
+                rec.add(
+                    "rcc_setup_cost", rcc.members, c.setup_cost_gbp * setup / (rcc.live_t - rcc.start_t) * rcc.weights
                 )
             running = _overlap(t0, t1, rcc.live_t, math.inf)
             if running:
-                flow["rcc_running_cost"][rcc.members] += (
-                    c.running_cost_gbp_per_year * running / DAYS_PER_YEAR * rcc.weights
+                rec.add(
+                    "rcc_running_cost", rcc.members, c.running_cost_gbp_per_year * running / DAYS_PER_YEAR * rcc.weights
                 )
             funded = _overlap(t0, t1, rcc.start_t, rcc.start_t + 2 * DAYS_PER_YEAR)
             if funded:
-                flow["rcc_programme_funding"][rcc.members] += (
-                    c.programme_funding_gbp * funded / (2 * DAYS_PER_YEAR) * rcc.weights
+                rec.add(
+                    "rcc_programme_funding",
+                    rcc.members,
+                    c.programme_funding_gbp * funded / (2 * DAYS_PER_YEAR) * rcc.weights,
                 )
             if (
                 rcc.live
@@ -426,14 +427,15 @@ class Commissioning(Process):
                 and (c.therapeutic_breakdown_reduction or c.therapeutic_escalation_reduction)
             ):
                 mem = rcc.members
-                flow["rcc_therapeutic_cost"][mem] += self._complex_needs[mem] * c.therapeutic_cost_week * days / WEEK
+                complex_needs = rec.stock["complex_needs"][mem]  # children with complex needs in care now
+                rec.add("rcc_therapeutic_cost", mem, complex_needs * c.therapeutic_cost_week * days / WEEK)
             if rcc.block_units and rcc.live:
                 void = sum(
                     max(u.usable - len(u.children), 0) * self.market.price(PRIVATE_HOME, 2, -1, u)
                     for u in rcc.block_units
                     if u.open and not u.closing  # a home closing takes no child: its contract lapses
                 )
-                flow["rcc_void_cost"][rcc.members] += void * days / WEEK * rcc.weights
+                rec.add("rcc_void_cost", rcc.members, void * days / WEEK * rcc.weights)
 
     def sufficiency_plan(self) -> None:
         """Yearly, at 31 March, after the census and next year's arrivals are drawn: score last

@@ -1,12 +1,11 @@
 """Pickling a model's state with its shared memory intact (``CareSystemModel.snapshot``).
 
-The recorder's live counters are ``array.array`` buffers that the processes update cell by cell,
-with numpy views of the same memory for whole-array reads (:class:`rcc_sim.engine.recorder.Recorder`,
-``Accounts``); a process may also keep a view of another's array. Plain pickle copies each view
-on its own, so after loading the counters and their views would be separate memory and the
-outputs would stop following the model. :func:`dumps` pickles every numpy view as "this window
-of that buffer": the buffer (an ``array.array`` or an array that owns its data) is pickled once,
-and each view is rebuilt on it, so the loaded state shares memory exactly as the original did.
+A process may keep a numpy view of another's array (or of an ``array.array`` buffer). Plain
+pickle copies each view on its own, so after loading a view and its base would be separate
+memory and the process would stop following the model. :func:`dumps` pickles every numpy view
+as "this window of that buffer": the buffer (an ``array.array`` or an array that owns its data)
+is pickled once, and each view is rebuilt on it, so the loaded state shares memory exactly as the
+original did. (The recorder's live counters are lists, shared by reference, which pickle keeps.)
 """
 
 from __future__ import annotations

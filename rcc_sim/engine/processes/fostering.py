@@ -160,9 +160,8 @@ class Fostering(Process):
         )
         applications = rng.binomial(enquiries, c.application_rate)
         if not pipeline:
-            flow = self.rec.flow
-            flow["foster_enquiries"][idx] += enquiries
-            flow["foster_applications"][idx] += applications
+            self.rec.add("foster_enquiries", idx, enquiries)
+            self.rec.add("foster_applications", idx, applications)
         la_of = np.repeat(idx, applications)
         n = len(la_of)
         in_house = rng.random(n) < self.commissioning.in_house_share[la_of]

@@ -244,9 +244,9 @@ class Accounts:
         self.rate: list[float] = [0.0] * (n_la * NP)
         self.last: list[float] = [0.0] * (n_la * NP)
         self.paid = 0.0
-        self._flow_np = ctx.rec.flow[flow]  # a view of the recorder's live buffer
+        self.rec = ctx.rec
         self._flow = ctx.rec.live[flow]
-        self._by_type = self._flow_np.ndim == 2
+        self._by_type = len(ctx.rec.shapes[flow]) == 2
         self._placements = ctx.rec.live["placements"]
 
     def change(self, la: int, ptype: int, delta_per_week: float) -> None:
@@ -267,5 +267,5 @@ class Accounts:
         rate = np.array(self.rate).reshape(self.n_la, NP)
         last = np.array(self.last).reshape(self.n_la, NP)
         owed = rate * (t - last) / DAYS_PER_WEEK
-        self._flow_np += owed if self._by_type else owed.sum(axis=1)
+        self.rec.add(self.flow, ..., owed if self._by_type else owed.sum(axis=1))
         self.last[:] = [t] * len(self.last)

@@ -345,7 +345,7 @@ class Provision(Process):
 
     def _open_setting(self, la: int) -> None:
         self._new_setting(la)
-        self.rec.flow["homes_opened"][la, HOME_INDEX[SUPPORTED]] += 1
+        self.rec.add("homes_opened", (la, HOME_INDEX[SUPPORTED]), 1)
 
     def respond_to_buyers(self) -> None:
         """Quarterly, once an RCC that buys as one customer (:func:`buys_as_one`) is live. In each
@@ -449,7 +449,7 @@ class Provision(Process):
         if provider.failed:
             return
         self.new_home(la, PRIVATE_HOME, provider, places)
-        self.rec.flow["homes_opened"][la, HOME_INDEX[PRIVATE_HOME]] += 1
+        self.rec.add("homes_opened", (la, HOME_INDEX[PRIVATE_HOME]), 1)
 
     def _close(self, home: Home) -> None:
         if home.open:
@@ -483,7 +483,7 @@ class Provision(Process):
                         provider.units.pop(home.unique_id)
                         home.provider = successor
                         successor.units[home.unique_id] = home
-                        self.rec.flow["homes_transferred"][home.la] += 1
+                        self.rec.add("homes_transferred", home.la, 1)
                     continue
                 for home in homes:
                     self._close(home)
@@ -512,11 +512,11 @@ class Provision(Process):
     def open_la_home(self, la: int) -> Home:
         """An LA-run home from the capital programme."""
         home = self.new_home(la, LA_HOME, self.las[la].provider, self._places(self.cfg.new_home_places))
-        self.rec.flow["homes_opened"][la, HOME_INDEX[LA_HOME]] += 1
+        self.rec.add("homes_opened", (la, HOME_INDEX[LA_HOME]), 1)
         return home
 
     def add_secure(self, la: int, places: int) -> Home:
         """A new secure children's home (or wing) with ``places`` welfare places."""
         home = self.new_home(la, SECURE, Provider(self.ctx.agents, "la", False, la), places, max_tier=3)
-        self.rec.flow["homes_opened"][la, HOME_INDEX[SECURE]] += 1
+        self.rec.add("homes_opened", (la, HOME_INDEX[SECURE]), 1)
         return home
