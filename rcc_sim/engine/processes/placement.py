@@ -428,7 +428,7 @@ class Placement(Process):
         return best, best_score
 
     # ------------------------------------------------------------------ entering and leaving
-    def _count(self, child: Child, sign: int) -> None:
+    def _count(self, child: Child, sign: float) -> None:
         """Add (+1) or remove (-1) the child's current placement in every live counter."""
         la, ptype, unit, price, dist = child.la, child.ptype, child.unit, child.price, child.miles
         self._placements[la * NP + ptype] += sign
@@ -471,20 +471,20 @@ class Placement(Process):
         child.version += 1
         self._count(child, +1)
         la = child.la
-        self._new[la] += 1  # every placement started, first or a move (DfE's new placements)
+        self._new[la] += 1.0  # every placement started, first or a move (DfE's new placements)
         if unit is not None and ptype in LOCATED and unit.la != la:
-            self._new_out[la] += 1
+            self._new_out[la] += 1.0
             if dist > 20.0:
-                self._new_out20[la] += 1
+                self._new_out20[la] += 1.0
         if ptype == UNREGISTERED:
             if child.wait_since < 0:
                 child.wait_since = t
             self.waiting[child.unique_id] = child
         else:
-            self._made[la] += 1
+            self._made[la] += 1.0
             if child.wait_since >= 0:
                 self._days_wait[la] += t - child.wait_since
-                self._after_wait[la] += 1
+                self._after_wait[la] += 1.0
                 child.wait_since = -1.0
         if unit is not None:
             unit.children.append(child)
@@ -568,7 +568,7 @@ class Placement(Process):
         """Move ``child`` to ``to`` = (unit, price, miles), or to a placement without search."""
         old = self.leave(child)
         child.moves += 1
-        self._moves[child.la * self._n_reasons + reason] += 1
+        self._moves[child.la * self._n_reasons + reason] += 1.0
         if ptype is not None:
             self.place_without_search(child, ptype)
         elif to is None:
@@ -716,7 +716,7 @@ class Placement(Process):
         self._set_tier(child, 3)
         child.secure_need += 1
         if referral:
-            self._referrals[child.la] += 1
+            self._referrals[child.la] += 1.0
         months = self.cfg.breakdown.secure_order_months
         self.clock.at(self.draw.exponential(months * DAYS_PER_MONTH), self._secure_need_ends, child, child.secure_need)
 

@@ -83,7 +83,7 @@ class Supply(Process):
         self.touched: dict[int, Unit] = {}
 
     # ------------------------------------------------------------------ counters
-    def _count(self, unit: Unit, sign: int) -> None:
+    def _count(self, unit: Unit, sign: float) -> None:
         if unit.ptype in CARER_INDEX:
             i = unit.la * self._nc + CARER_INDEX[unit.ptype]
             self._carers[i] += sign
@@ -95,7 +95,7 @@ class Supply(Process):
         self.usable[unit.ptype] += sign * unit.usable
         self.touched[unit.unique_id] = unit
 
-    def occupancy_changed(self, unit: Unit, sign: int) -> None:
+    def occupancy_changed(self, unit: Unit, sign: float) -> None:
         k = CARER_INDEX.get(unit.ptype)
         if k is not None:
             self._foster_filled[unit.la * self._nc + k] += sign
@@ -127,9 +127,9 @@ class Supply(Process):
         k = CARER_INDEX.get(unit.ptype)
         if k is not None:
             if unit.ptype != KINSHIP:
-                self._deregistrations[unit.la * self._nc + k] += 1
+                self._deregistrations[unit.la * self._nc + k] += 1.0
         else:
-            self._closed[unit.la * self._nh + HOME_INDEX[unit.ptype]] += 1
+            self._closed[unit.la * self._nh + HOME_INDEX[unit.ptype]] += 1.0
         agent: Any = unit  # every unit is also a mesa agent (agents.py): mesa forgets it
         agent.remove()
 
