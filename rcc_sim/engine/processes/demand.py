@@ -538,12 +538,13 @@ class Demand(Process):
                 child.bespoke = self._bespoke_draw.random() < self._bespoke_share
             child.supported_first = r.u_plan < p.supported_first_16_17
             self.children[child.unique_id] = child
-            self._cic[la] += 1.0
-            self._complex_needs[la] += float(child.tier >= 1)
-            self._uasc[la] += float(child.uasc)
+            self._cic[la] = self._cic[la] + 1.0
+            self._complex_needs[la] = self._complex_needs[la] + float(child.tier >= 1)
+            self._uasc[la] = self._uasc[la] + float(child.uasc)
             if not initial:
-                self._starts[la] += 1.0
-                self._starts_age[la * self._n_ages + bisect.bisect_right(edges, r.age)] += 1.0
+                self._starts[la] = self._starts[la] + 1.0
+                j = la * self._n_ages + bisect.bisect_right(edges, r.age)
+                self._starts_age[j] = self._starts_age[j] + 1.0
             self.clock.at(r.exit_in, self._exit, child)
             if child.tier == 3:  # needing secure welfare care on arrival (or at the base date)
                 self.placement.secure_need(child, referral=not initial)
@@ -642,13 +643,15 @@ class Demand(Process):
         la = child.la
         if child.census_state >= 0:
             self.history.exited(la, child.census_state)
-        self._cic[la] -= 1.0
-        self._complex_needs[la] -= float(child.tier >= 1)
-        self._uasc[la] -= float(child.uasc)
-        self._ceased[la * self._n_routes + route] += 1.0
+        self._cic[la] = self._cic[la] - 1.0
+        self._complex_needs[la] = self._complex_needs[la] - float(child.tier >= 1)
+        self._uasc[la] = self._uasc[la] - float(child.uasc)
+        j = la * self._n_routes + route
+        self._ceased[j] = self._ceased[j] + 1.0
         age = child.age(self.clock.now)
         band = 5 if age >= 17.999 else bisect.bisect_right(self._age_edges, age)
-        self._ceased_age[la * self._n_ages + band] += 1.0
+        j = la * self._n_ages + band
+        self._ceased_age[j] = self._ceased_age[j] + 1.0
         del self.children[child.unique_id]
 
 

@@ -180,7 +180,8 @@ class Fostering(Process):
             region = self.ifa_by_region[self.world.regions[la]]
             kind, provider = IFA, region[int(self.recruit_rng.integers(len(region)))]
         self.new_household(la, kind, provider)
-        self._approvals[la * len(CARER_INDEX) + CARER_INDEX[kind]] += 1.0
+        j = la * len(CARER_INDEX) + CARER_INDEX[kind]
+        self._approvals[j] = self._approvals[j] + 1.0
 
     def _leaves(self, unit: FosterHousehold) -> None:
         if not unit.open or unit.closing:
@@ -204,4 +205,4 @@ class Fostering(Process):
         la = unit.owner_la
         region = self.ifa_by_region[self.world.regions[la]]
         self.new_household(la, IFA, region[int(self.leave_draw.random() * len(region))])
-        self._transfers[la] += 1.0
+        self._transfers[la] = self._transfers[la] + 1.0

@@ -431,33 +431,34 @@ class Placement(Process):
     def _count(self, child: Child, sign: float) -> None:
         """Add (+1) or remove (-1) the child's current placement in every live counter."""
         la, ptype, unit, price, dist = child.la, child.ptype, child.unit, child.price, child.miles
-        self._placements[la * NP + ptype] += sign
+        j = la * NP + ptype
+        self._placements[j] = self._placements[j] + sign
         self.spend.change(la, ptype, sign * price)
         if child.cofunded:
             self.cofunded.change(la, ptype, sign * child.cofunded)
         if ptype in FAMILY_BASED:
-            self._family[la] += sign
+            self._family[la] = self._family[la] + sign
         if ptype == UNREGISTERED:
-            self._waiting[la] += sign
+            self._waiting[la] = self._waiting[la] + sign
             if child.tier >= 3:
-                self._no_lawful[la] += sign
+                self._no_lawful[la] = self._no_lawful[la] + sign
         else:
-            self._placed[la] += sign
+            self._placed[la] = self._placed[la] + sign
         if price >= self.high_cost:
-            self._high_cost[la] += sign
+            self._high_cost[la] = self._high_cost[la] + sign
         if ptype in LOCATED:
-            self._located[la] += sign
-            self._distance[la] += sign * dist
+            self._located[la] = self._located[la] + sign
+            self._distance[la] = self._distance[la] + sign * dist
             if dist > 20.0:
-                self._over20[la] += sign
+                self._over20[la] = self._over20[la] + sign
             if unit is None:  # placed with parents: at home
-                self._in_region[la] += sign
+                self._in_region[la] = self._in_region[la] + sign
             else:
                 ula = unit.la
                 if ula != la:
-                    self._outside[la] += sign
+                    self._outside[la] = self._outside[la] + sign
                 if self._region[ula] == self._region[la]:
-                    self._in_region[la] += sign
+                    self._in_region[la] = self._in_region[la] + sign
 
     def enter(self, child: Child, ptype: int, unit: Unit | None, price: float, dist: float) -> None:
         """Put ``child`` in a placement and update every live counter."""
@@ -471,20 +472,20 @@ class Placement(Process):
         child.version += 1
         self._count(child, +1)
         la = child.la
-        self._new[la] += 1.0  # every placement started, first or a move (DfE's new placements)
+        self._new[la] = self._new[la] + 1.0  # every placement started, first or a move (DfE's new placements)
         if unit is not None and ptype in LOCATED and unit.la != la:
-            self._new_out[la] += 1.0
+            self._new_out[la] = self._new_out[la] + 1.0
             if dist > 20.0:
-                self._new_out20[la] += 1.0
+                self._new_out20[la] = self._new_out20[la] + 1.0
         if ptype == UNREGISTERED:
             if child.wait_since < 0:
                 child.wait_since = t
             self.waiting[child.unique_id] = child
         else:
-            self._made[la] += 1.0
+            self._made[la] = self._made[la] + 1.0
             if child.wait_since >= 0:
-                self._days_wait[la] += t - child.wait_since
-                self._after_wait[la] += 1.0
+                self._days_wait[la] = self._days_wait[la] + (t - child.wait_since)
+                self._after_wait[la] = self._after_wait[la] + 1.0
                 child.wait_since = -1.0
         if unit is not None:
             unit.children.append(child)
@@ -527,7 +528,7 @@ class Placement(Process):
             for c in children:
                 self.search_and_place(c)
             if count_split:
-                self._siblings_split[first.la] += len(children)
+                self._siblings_split[first.la] = self._siblings_split[first.la] + len(children)
             return
         unit = found[0]
         room = max(unit.vacancies, 1)
@@ -536,7 +537,7 @@ class Placement(Process):
             self.enter(c, unit.ptype, unit, *self._offer(c, unit)[1:])
         if rest:
             if count_split:
-                self._siblings_split[first.la] += len(children)
+                self._siblings_split[first.la] = self._siblings_split[first.la] + len(children)
             self.place_new(rest, count_split=False)
 
     def search_and_place(self, child: Child, exclude: Unit | None = None) -> bool:
@@ -568,7 +569,8 @@ class Placement(Process):
         """Move ``child`` to ``to`` = (unit, price, miles), or to a placement without search."""
         old = self.leave(child)
         child.moves += 1
-        self._moves[child.la * self._n_reasons + reason] += 1.0
+        j = child.la * self._n_reasons + reason
+        self._moves[j] = self._moves[j] + 1.0
         if ptype is not None:
             self.place_without_search(child, ptype)
         elif to is None:
@@ -703,8 +705,8 @@ class Placement(Process):
         """Change the child's needs tier in its current placement, keeping the one live counter
         that depends on it (children needing secure care held unregistered) in step."""
         if child.ptype == UNREGISTERED:
-            self._no_lawful[child.la] += (tier >= 3) - (child.tier >= 3)
-        self._complex_needs[child.la] += (tier >= 1) - (child.tier >= 1)
+            self._no_lawful[child.la] = self._no_lawful[child.la] + ((tier >= 3) - (child.tier >= 3))
+        self._complex_needs[child.la] = self._complex_needs[child.la] + ((tier >= 1) - (child.tier >= 1))
         child.tier = tier
 
     # ------------------------------------------------------------------ secure welfare
@@ -716,7 +718,7 @@ class Placement(Process):
         self._set_tier(child, 3)
         child.secure_need += 1
         if referral:
-            self._referrals[child.la] += 1.0
+            self._referrals[child.la] = self._referrals[child.la] + 1.0
         months = self.cfg.breakdown.secure_order_months
         self.clock.at(self.draw.exponential(months * DAYS_PER_MONTH), self._secure_need_ends, child, child.secure_need)
 

@@ -86,21 +86,23 @@ class Supply(Process):
     def _count(self, unit: Unit, sign: float) -> None:
         if unit.ptype in CARER_INDEX:
             i = unit.la * self._nc + CARER_INDEX[unit.ptype]
-            self._carers[i] += sign
-            self._foster_places[i] += sign * unit.places
+            self._carers[i] = self._carers[i] + sign
+            self._foster_places[i] = self._foster_places[i] + sign * unit.places
         else:
             i = unit.la * self._nh + HOME_INDEX[unit.ptype]
-            self._homes[i] += sign
-            self._home_places[i] += sign * unit.places
+            self._homes[i] = self._homes[i] + sign
+            self._home_places[i] = self._home_places[i] + sign * unit.places
         self.usable[unit.ptype] += sign * unit.usable
         self.touched[unit.unique_id] = unit
 
     def occupancy_changed(self, unit: Unit, sign: float) -> None:
         k = CARER_INDEX.get(unit.ptype)
         if k is not None:
-            self._foster_filled[unit.la * self._nc + k] += sign
+            j = unit.la * self._nc + k
+            self._foster_filled[j] = self._foster_filled[j] + sign
         else:
-            self._home_filled[unit.la * self._nh + HOME_INDEX[unit.ptype]] += sign
+            j = unit.la * self._nh + HOME_INDEX[unit.ptype]
+            self._home_filled[j] = self._home_filled[j] + sign
         self.filled[unit.ptype] += sign
         self.touched[unit.unique_id] = unit
 
@@ -127,9 +129,11 @@ class Supply(Process):
         k = CARER_INDEX.get(unit.ptype)
         if k is not None:
             if unit.ptype != KINSHIP:
-                self._deregistrations[unit.la * self._nc + k] += 1.0
+                j = unit.la * self._nc + k
+                self._deregistrations[j] = self._deregistrations[j] + 1.0
         else:
-            self._closed[unit.la * self._nh + HOME_INDEX[unit.ptype]] += 1.0
+            j = unit.la * self._nh + HOME_INDEX[unit.ptype]
+            self._closed[j] = self._closed[j] + 1.0
         agent: Any = unit  # every unit is also a mesa agent (agents.py): mesa forgets it
         agent.remove()
 
@@ -160,7 +164,8 @@ class Supply(Process):
     def add_places(self, unit: FosterHousehold, n: int) -> None:
         """A foster household approved for ``n`` more children, all usable (a kinship household
         taking in a relative's child, a carer with a new bedroom)."""
-        self._foster_places[unit.la * self._nc + CARER_INDEX[unit.ptype]] += n
+        j = unit.la * self._nc + CARER_INDEX[unit.ptype]
+        self._foster_places[j] = self._foster_places[j] + n
         self.usable[unit.ptype] += n
         unit.places += n
         unit.usable += n
@@ -170,7 +175,8 @@ class Supply(Process):
     def add_registered_places(self, unit: Unit, n: int) -> None:
         """``n`` more registered places in a home, not open to new children (``usable`` unchanged):
         a secure home's places contracted to youth justice."""
-        self._home_places[unit.la * self._nh + HOME_INDEX[unit.ptype]] += n
+        j = unit.la * self._nh + HOME_INDEX[unit.ptype]
+        self._home_places[j] = self._home_places[j] + n
         unit.places += n
         self.touched[unit.unique_id] = unit
 
