@@ -255,12 +255,13 @@ class Accounts:
         t = self.clock.now
         i = la * NP + ptype
         owed = self.rate[i] * (t - self.last[i]) / DAYS_PER_WEEK
-        self._flow[i if self._by_type else la] += owed
+        j = i if self._by_type else la
+        self._flow[j] = self._flow[j] + owed  # the long form: see Recorder (native in the compiled engine)
         self.last[i] = t
         if self._placements[i] == 0:
             self.rate[i] = 0.0  # no rounding residue once the last such placement has ended
         else:
-            self.rate[i] += delta_per_week
+            self.rate[i] = self.rate[i] + delta_per_week
 
     def accrue_all(self) -> None:
         t = self.clock.now

@@ -198,14 +198,14 @@ class MarketHealth(Process):
             la, s, usable, n, earned, spent, cells = entry
             for cla, i, price in cells:
                 j = cla * n_cells + i
-                paid[j] += sign * price
-                bought[j] += sign
+                paid[j] = paid[j] + sign * price  # the long form: see Recorder (native when compiled)
+                bought[j] = bought[j] + sign
             if s >= 0:
                 j = (la * self._n_sectors + s) * 4
-                rate[j] += sign * usable
-                rate[j + 1] += sign * n
-                rate[j + 2] += sign * earned
-                rate[j + 3] += sign * spent
+                rate[j] = rate[j] + sign * usable
+                rate[j + 1] = rate[j + 1] + sign * n
+                rate[j + 2] = rate[j + 2] + sign * earned
+                rate[j + 3] = rate[j + 3] + sign * spent
 
     def account_week(self) -> None:
         """Weekly: the week's revenue, cost, usable places and children of providers' units, and
