@@ -10,6 +10,7 @@ import csv
 import functools
 import hashlib
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -40,16 +41,24 @@ class DataError(ValueError):
 def _read(name: str, required: list[str], unique: str | None = None) -> list[dict[str, str]]:
     """The rows of a CSV file as dicts; every row must have as many fields as the header, and
     column ``unique`` (if given) must not repeat a value."""
+    header, rows = _table(name, required, unique)
+    return [dict(zip(header, r)) for r in rows]
+
+
+def _table(name: str, required: list[str], unique: str | None = None) -> tuple[list[str], list[list[str]]]:
+    """The header and rows (lists of text) of a CSV file, checked as :func:`_read` says (blank
+    lines skipped, as ``csv.DictReader`` does; ``csv.reader`` is about twice as fast)."""
     path = DATA_DIR / name
     if not path.exists():
         raise DataError(f"data file {path} is missing")
     try:
         with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in required if c not in (reader.fieldnames or [])]
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            missing = [c for c in required if c not in header]
             if missing:
                 raise DataError(f"data file {path}: missing columns {missing}")
-            rows = list(reader)
+            rows = [r for r in reader if r]
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise DataError(
@@ -58,20 +67,35 @@ def _read(name: str, required: list[str], unique: str | None = None) -> list[dic
         ) from None
     except csv.Error as exc:
         raise DataError(f"data file {path}: not a readable CSV file ({exc})") from None
-    width = len(reader.fieldnames or [])
-    seen: dict[str, int] = {}
+    width = len(header)
     for i, r in enumerate(rows, start=2):
-        if None in r or any(v is None for v in r.values()):
-            n = width + len(r.get(None) or []) - sum(v is None for v in r.values())
-            raise DataError(f"data file {path}, row {i}: {n} fields, but the header has {width}")
-        if unique is not None:
-            key = r[unique].strip()
-            if key in seen:
-                raise DataError(
-                    f"data file {path}, row {i}, column '{unique}': {key!r} appears twice (rows {seen[key]} and {i})"
-                )
-            seen[key] = i
-    return rows
+        if len(r) != width:
+            raise DataError(f"data file {path}, row {i}: {len(r)} fields, but the header has {width}")
+    if unique is not None:
+        col = header.index(unique)
+        keys = [r[col].strip() for r in rows]
+        if len(set(keys)) < len(keys):
+            seen: dict[str, int] = {}
+            for i, key in enumerate(keys, start=2):
+                if key in seen:
+                    raise DataError(
+                        f"data file {path}, row {i}, column '{unique}': {key!r} appears twice "
+                        f"(rows {seen[key]} and {i})"
+                    )
+                seen[key] = i
+    return header, rows
+
+
+def _numbers(name: str, col: str, texts: Sequence[str], signed: bool = False) -> np.ndarray:
+    """A column of numbers (no missing values), parsed at once; if any is not a finite number (or
+    is negative and may not be), cell by cell with :func:`_number`, whose error names the row."""
+    try:
+        values = np.array(texts, dtype=float)
+    except ValueError:
+        values = np.array([np.nan])
+    if not np.isfinite(values).all() or (not signed and (values < 0).any()):
+        return np.array([_number(name, i, col, t, False, signed) for i, t in enumerate(texts, start=2)])
+    return values
 
 
 def _number(path: str, row: int, col: str, text: str, allow_missing: bool, signed: bool = False) -> float:
@@ -189,13 +213,14 @@ def _apportion_former(rows: list[dict[str, str]], out: dict[str, list]) -> None:
 @functools.lru_cache(maxsize=1)
 def load_lsoa_points() -> dict[str, np.ndarray]:
     """Small-area (LSOA 2021) centre points grouped by LA: code -> (n, 2) array of lat, lon."""
-    rows = _read(LSOA_FILE, ["lsoa21cd", "utla_code", "lat", "lon"], unique="lsoa21cd")
-    groups: dict[str, list[tuple[float, float]]] = {}
-    for i, r in enumerate(rows, start=2):
-        lat = _number(LSOA_FILE, i, "lat", r["lat"], False)
-        lon = _number(LSOA_FILE, i, "lon", r["lon"], False, signed=True)
-        groups.setdefault(r["utla_code"], []).append((lat, lon))
-    return {k: np.array(v) for k, v in groups.items()}
+    header, rows = _table(LSOA_FILE, ["lsoa21cd", "utla_code", "lat", "lon"], unique="lsoa21cd")
+    columns = dict(zip(header, zip(*rows))) if rows else {c: () for c in header}
+    lat = _numbers(LSOA_FILE, "lat", columns["lat"])
+    lon = _numbers(LSOA_FILE, "lon", columns["lon"], signed=True)
+    groups: dict[str, list[int]] = {}  # LA -> its rows, LAs in order of first appearance
+    for i, code in enumerate(columns["utla_code"]):
+        groups.setdefault(code, []).append(i)
+    return {k: np.column_stack((lat[v], lon[v])) for k, v in groups.items()}
 
 
 @functools.lru_cache(maxsize=1)

@@ -7,11 +7,13 @@ so the model, its outputs, the studies and the report speak the same language. I
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 # ---------------------------------------------------------------------- time
 DAYS_PER_YEAR: Final = 365.25  # mean Julian year: model days per year of age, time in care and hazard rates
 DAYS_PER_WEEK: Final = 7.0
+RADIANS_PER_DEGREE: Final = math.pi / 180.0  # what math.radians multiplies by (the same bits), inlined when compiled
 DAYS_PER_MONTH: Final = DAYS_PER_YEAR / 12.0  # 30.44
 
 # ---------------------------------------------------------------------- placements (DfE CLA categories)

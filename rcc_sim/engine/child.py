@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 import mesa
 from mypy_extensions import mypyc_attr
 
-from rcc_sim.vocab import DAYS_PER_YEAR
+from rcc_sim.vocab import DAYS_PER_YEAR, RADIANS_PER_DEGREE
 
 if TYPE_CHECKING:
     from rcc_sim.engine.unit import Unit
@@ -49,7 +49,7 @@ class Child:
         self.unique_id: int = next(mesa.Agent._ids[model])
         self.la = la  # index of the LA that looks after the child
         self.lat, self.lon = lat, lon  # home point
-        self.kx = MILES_PER_DEG_LAT * math.cos(math.radians(lat))  # miles per degree of longitude here
+        self.kx = MILES_PER_DEG_LAT * math.cos(lat * RADIANS_PER_DEGREE)  # miles per degree of longitude here
         self.birth_t = birth_t  # model day of birth (negative before the base date)
         self.entry_t = entry_t
         self.male, self.tier, self.uasc, self.group = male, tier, uasc, group

@@ -29,6 +29,7 @@ from rcc_sim.data import (
     load_targets,
 )
 from rcc_sim.engine.forecast import forecast_from_table
+from rcc_sim.vocab import RADIANS_PER_DEGREE
 
 
 class SupportsRandom(Protocol):
@@ -49,8 +50,9 @@ def haversine_miles(lat1, lon1, lat2, lon2):
 
 def miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Scalar great-circle distance in miles (math, not numpy: fast for one pair)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    # x RADIANS_PER_DEGREE is math.radians (the same bits), which the compiled engine cannot inline
+    p1, p2, dlon = lat1 * RADIANS_PER_DEGREE, lat2 * RADIANS_PER_DEGREE, (lon2 - lon1) * RADIANS_PER_DEGREE
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlon / 2) ** 2
     return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(a))
 
 

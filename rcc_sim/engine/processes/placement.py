@@ -104,18 +104,25 @@ class Placement(Process):
         n = ctx.world.n_la
         # pools[ptype][la] = {unit_id: unit}: open units with a vacancy, run by la (in-house carers,
         # LA homes) or located in la (everything bought from others), in the order they joined
-        self.pools: dict[int, list[dict[int, Unit]]] = {k: [{} for _ in range(n)] for k in POOLED_KINDS}
-        self.pooled = {k: 0 for k in self.pools}  # units with a vacancy, by kind (England)
-        self.pool_las: dict[int, set[int]] = {k: set() for k in self.pools}  # LAs whose pool is not empty
+        # (lists indexed by placement type, None for a kind not pooled: the compiled engine indexes
+        # a list natively, a dictionary through its hash lookup)
+        self.pools: list[list[dict[int, Unit]] | None] = [
+            [{} for _ in range(n)] if k in POOLED_KINDS else None for k in range(NP)
+        ]
+        self.pooled = [0] * NP  # units with a vacancy, by kind (England)
+        self.pool_las: list[set[int]] = [set() for _ in range(NP)]  # LAs whose pool is not empty
         # stretch[ptype][la]: units full to their usual availability but with approved places spare
         # (foster carers only: a home's registration and staffing cannot stretch)
-        self.stretch: dict[int, list[dict[int, Unit]]] = {k: [{} for _ in range(n)] for k in (IN_HOUSE, IFA)}
-        self.stretched = {k: 0 for k in self.stretch}
-        self.stretch_las: dict[int, set[int]] = {k: set() for k in self.stretch}
-        self._distance_rows = ctx.world.la_distance.tolist()  # miles between LA points, as Python floats
+        self.stretch: list[list[dict[int, Unit]] | None] = [
+            [{} for _ in range(n)] if k in (IN_HOUSE, IFA) else None for k in range(NP)
+        ]
+        self.stretched = [0] * NP
+        self.stretch_las: list[set[int]] = [set() for _ in range(NP)]
+        # miles between LA points, as Python floats
+        self._distance_rows: list[list[float]] = ctx.world.la_distance.tolist()
         # reserved[rcc id][ptype] = {unit_id: unit}: block-contracted or RCC-run units with a vacancy
         self.reserved: dict[int, dict[int, dict[int, Unit]]] = {}  # (units, not pool entries: few)
-        self.radius = {k: math.inf for k in POOLED_KINDS}
+        self.radius = [math.inf] * NP  # search radius (miles) by kind
         self.radius[IFA] = p.max_foster_search_miles
         self.k = p.candidates_per_search
         # the search's scoring terms (GBP a week), read once: the search runs on most events
@@ -195,7 +202,7 @@ class Placement(Process):
     # ------------------------------------------------------------------ vacancy pools
     def refresh(self, unit: Unit) -> None:
         """Keep ``unit`` in its pool exactly when it has a vacancy."""
-        pools = self.pools.get(unit.ptype)
+        pools = self.pools[unit.ptype]
         if pools is None:  # kinship households are approved for their own children only
             return
         if unit.reserved_for >= 0:
@@ -207,31 +214,31 @@ class Placement(Process):
             return
         # the commissioner's own units are pooled by the LA that runs them, others by location
         key = unit.owner_la if unit.ptype in OWNED_KINDS else unit.la
-        pool, uid = pools[key], unit.unique_id
+        pool, uid, kind = pools[key], unit.unique_id, unit.ptype
         taking = unit.open and not unit.closing
         occupied = len(unit.children)
         vacancies = unit.usable - occupied if taking else 0
         if vacancies > 0:
             if uid not in pool:
                 pool[uid] = unit
-                self.pooled[unit.ptype] += 1
-                self.pool_las[unit.ptype].add(key)
+                self.pooled[kind] = self.pooled[kind] + 1  # the long form: see Recorder
+                self.pool_las[kind].add(key)
         elif pool.pop(uid, None) is not None:
-            self.pooled[unit.ptype] -= 1
+            self.pooled[kind] = self.pooled[kind] - 1
             if not pool:
-                self.pool_las[unit.ptype].discard(key)
-        stretch = self.stretch.get(unit.ptype)
+                self.pool_las[kind].discard(key)
+        stretch = self.stretch[kind]
         if stretch is not None:
             spool = stretch[key]
             if vacancies <= 0 and taking and occupied < unit.places:
                 if uid not in spool:
                     spool[uid] = unit
-                    self.stretched[unit.ptype] += 1
-                    self.stretch_las[unit.ptype].add(key)
+                    self.stretched[kind] = self.stretched[kind] + 1
+                    self.stretch_las[kind].add(key)
             elif spool.pop(uid, None) is not None:
-                self.stretched[unit.ptype] -= 1
+                self.stretched[kind] = self.stretched[kind] - 1
                 if not spool:
-                    self.stretch_las[unit.ptype].discard(key)
+                    self.stretch_las[kind].discard(key)
 
     def start_package(self, pkg) -> None:
         """The reform package comes into force (``Commissioning.start_policy``). Its standards
@@ -253,7 +260,8 @@ class Placement(Process):
 
     def vacant_units(self, kind: int, la: int) -> list[Unit]:
         """Units of ``kind`` in ``la``'s pool (open to a new child), in pool order."""
-        return list(self.pools[kind][la].values())
+        pools = self.pools[kind]
+        return list(pools[la].values()) if pools is not None else []
 
     def reserve(self, unit: Unit, rcc: int, price_factor: float) -> None:
         """Reserve ``unit`` for an RCC's members (a block contract) at ``price_factor``."""
@@ -273,17 +281,18 @@ class Placement(Process):
         self.refresh(unit)
 
     def _unpool(self, unit: Unit) -> None:
-        key = unit.owner_la if unit.ptype in OWNED_KINDS else unit.la
-        pool = self.pools[unit.ptype][key]
-        if pool.pop(unit.unique_id, None) is not None:
-            self.pooled[unit.ptype] -= 1
-            if not pool:
-                self.pool_las[unit.ptype].discard(key)
-        stretch = self.stretch.get(unit.ptype)
+        kind = unit.ptype
+        key = unit.owner_la if kind in OWNED_KINDS else unit.la
+        pools = self.pools[kind]
+        if pools is not None and pools[key].pop(unit.unique_id, None) is not None:
+            self.pooled[kind] = self.pooled[kind] - 1
+            if not pools[key]:
+                self.pool_las[kind].discard(key)
+        stretch = self.stretch[kind]
         if stretch is not None and stretch[key].pop(unit.unique_id, None) is not None:
-            self.stretched[unit.ptype] -= 1
+            self.stretched[kind] = self.stretched[kind] - 1
             if not stretch[key]:
-                self.stretch_las[unit.ptype].discard(key)
+                self.stretch_las[kind].discard(key)
 
     # ------------------------------------------------------------------ search
     def stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
@@ -340,12 +349,9 @@ class Placement(Process):
         for kind in stage:
             if reserved and kind in reserved:
                 best, best_score = self._best_reserved(reserved[kind], kind, child, exclude, best, best_score)
-            if stretched:
-                if self.stretched.get(kind):
-                    pools, las = self.stretch[kind], self.stretch_las[kind]
-                    best, best_score = self._scan(pools, las, kind, child, group, exclude, penalty, best, best_score)
-            elif self.pooled[kind]:
-                pools, las = self.pools[kind], self.pool_las[kind]
+            pools = self.stretch[kind] if stretched else self.pools[kind]
+            if pools is not None and (self.stretched[kind] if stretched else self.pooled[kind]):
+                las = self.stretch_las[kind] if stretched else self.pool_las[kind]
                 best, best_score = self._scan(pools, las, kind, child, group, exclude, penalty, best, best_score)
         return best
 
@@ -364,7 +370,8 @@ class Placement(Process):
         for unit in units.values():
             if unit is exclude:
                 continue
-            d = math.hypot((unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT)
+            dx, dy = (unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT
+            d = math.sqrt(dx * dx + dy * dy)  # not math.hypot: the compiled engine calls sqrt natively
             score = self.market.price(kind, tier, child.la, unit) + per_mile * d
             if unit.max_tier < tier:
                 score += mismatch
@@ -396,6 +403,7 @@ class Placement(Process):
         lat, lon, tier, la, kx = child.lat, child.lon, child.tier, child.la, child.kx
         kind_price = self.market.spot_price(kind, tier, la)
         radius, k, n = self.radius[kind], self.k, 0
+        order: list[tuple[int, float]]
         if kind in OWNED_KINDS:
             order = self.commissioning.own_search_order[la]
         elif len(las) <= SPARSE_LAS:
@@ -412,7 +420,8 @@ class Placement(Process):
             for unit in pool.values():
                 if unit is exclude:
                     continue
-                d = math.hypot((unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT)
+                dx, dy = (unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT
+                d = math.sqrt(dx * dx + dy * dy)  # not math.hypot: the compiled engine calls sqrt natively
                 score = kind_price * unit.price_factor + per_mile * d + penalty
                 if unit.max_tier < tier:
                     score += mismatch
