@@ -139,6 +139,21 @@ def test_non_number_small_area_longitude(data_dir):
     with pytest.raises(DataError) as err:
         data.load_lsoa_points()
     assert LSOA_FILE in str(err.value)
+    # the column is parsed at once, then cell by cell to name the row
+    assert "row 2, column 'lon': 'west' is not a number" in str(err.value)
+
+
+def test_small_area_latitude_not_finite_or_negative(data_dir):
+    """A column parsed at once still refuses a non-finite number (a row named) and a negative latitude."""
+    for value, message in (("inf", "is not a finite number"), ("-51.5", "is negative")):
+
+        def edit(header, rows, value=value):
+            rows[3][header.index("lat")] = value
+
+        _edit_csv(data_dir / LSOA_FILE, edit)
+        _clear_caches()
+        with pytest.raises(DataError, match=f"row 5, column 'lat': .*{message}"):
+            data.load_lsoa_points()
 
 
 def test_shipped_data_loads():

@@ -223,6 +223,42 @@ def test_steady_state_multiplier_gives_the_published_exit_rate_ratio():
     assert np.all(np.diff(mult) > 0)
 
 
+def test_weighted_choice_draws_what_generator_choice_draws():
+    """The base-date stock's cells are drawn by ``weighted_choice``: the same draws as numpy's
+    ``Generator.choice(p=w / w.sum())`` (so the stock is what it was), with zero-weight cells
+    never drawn; weights that do not sum to a positive number are refused."""
+    import numpy as np
+
+    from rcc_sim.engine.processes.demand import weighted_choice
+
+    steady = CareSystemModel(gm()).demand.steady
+    for mult, size in ((1.0, 5000), (0.3, 700), (4.0, 1)):
+        w = steady.weights(mult)
+        mine = weighted_choice(np.random.default_rng(11), w, size)
+        theirs = np.random.default_rng(11).choice(len(w), size=size, p=w / w.sum())
+        assert np.array_equal(mine, theirs)
+        assert (w[mine] > 0).all()
+    w = np.array([0.0, 3.0, 0.0, 1.0])
+    draws = weighted_choice(np.random.default_rng(0), w, 20_000)
+    assert set(np.unique(draws)) == {1, 3}
+    assert np.mean(draws == 1) == pytest.approx(0.75, abs=0.015)
+    with pytest.raises(ValueError, match="sum to 0"):
+        weighted_choice(np.random.default_rng(0), np.zeros(3), 2)
+
+
+def test_steady_state_weights_are_zero_past_18_and_exp_before():
+    """The weights are exp(-m f C) x the entry weight before 18 and exactly 0 after (taken only
+    over the cells before 18)."""
+    import numpy as np
+
+    steady = CareSystemModel(gm()).demand.steady
+    w = steady.weights(1.7).reshape(len(steady.entry), *steady.c.shape)
+    for u, (p, f) in enumerate(zip(steady.entry, steady.factors, strict=True)):
+        expected = np.where(steady.gone, 0.0, p[:, None] * np.exp(-1.7 * f * steady.c))
+        assert np.array_equal(w[u], expected)
+    assert (w[:, steady.gone] == 0).all() and (w[:, ~steady.gone] > 0).any()
+
+
 def test_each_la_stock_comes_from_its_own_steady_state():
     """With exits.by_la_steady_state an LA with a high exit rate starts with children more recently in
     care than one with a low rate; off, every LA's stock is drawn from England's steady state."""
