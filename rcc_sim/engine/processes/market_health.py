@@ -53,6 +53,11 @@ if TYPE_CHECKING:
 
 N_LARGEST: Final = 22  # the share of places held by the largest groups (Ofsted 2024: the 22 largest own 968 homes)
 SECTOR: Final = {name: i for i, name in enumerate(PROVIDER_SECTORS)}
+# the sectors a unit's accounts go to (_sector), looked up once
+_IFA_LARGE: Final = PROVIDER_SECTORS.index("ifa_large")
+_IFA_OTHER: Final = PROVIDER_SECTORS.index("ifa_other")
+_SUPPORTED: Final = PROVIDER_SECTORS.index("supported")
+_LA_HOME: Final = PROVIDER_SECTORS.index("la_home")
 HOMES: Final = MARKET_SECTORS.index("childrens_homes")
 IFAS: Final = MARKET_SECTORS.index("ifa")
 PRICED: Final = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)  # placement types in the price index
@@ -115,9 +120,10 @@ class MarketHealth(Process):
         self.at_base = False  # calibrated at the base date (not only at a spin-up's start)
         self.bespoke_mult = ctx.cfg.market.bespoke_multiplier
         # price cell of a child of each needs tier, by placement type (index into PRICE_CELLS)
-        self._cell_row = {
-            k: [PRICE_CELLS.index(f"{PLACEMENT_TYPES[k]}|{tier}") for tier in NEEDS_TIERS] for k in PRICED
-        }
+        self._cell_row: list[list[int] | None] = [
+            [PRICE_CELLS.index(f"{PLACEMENT_TYPES[k]}|{tier}") for tier in NEEDS_TIERS] if k in PRICED else None
+            for k in range(len(PLACEMENT_TYPES))
+        ]
 
     @property
     def rate(self) -> np.ndarray:
@@ -147,11 +153,11 @@ class MarketHealth(Process):
     @staticmethod
     def _sector(unit: Unit) -> int:
         if unit.ptype == IFA:
-            return SECTOR["ifa_large" if unit.provider is not None and unit.provider.large else "ifa_other"]
+            return _IFA_LARGE if unit.provider is not None and unit.provider.large else _IFA_OTHER
         if unit.ptype == SUPPORTED:
-            return SECTOR["supported"]
+            return _SUPPORTED
         if unit.ptype == LA_HOME or unit.provider is None:
-            return SECTOR["la_home"]
+            return _LA_HOME
         return home_sector(unit.provider)
 
     # ------------------------------------------------------------------ weekly
@@ -163,14 +169,16 @@ class MarketHealth(Process):
             return None
         children = unit.children
         cells: list[tuple[int, int, float]] = []
-        if k in PRICED:
-            row = self._cell_row[k]
-            cells = [(c.la, row[c.tier], c.price) for c in children]
+        earned = 0.0  # the children's prices, summed in order
+        row = self._cell_row[k]
+        for c in children:
+            earned += c.price
+            if row is not None:
+                cells.append((c.la, row[c.tier], c.price))
         if k == SECURE:
             return (la, -1, 0, 0, 0.0, 0.0, cells)
-        earned = sum((c.price for c in children), 0.0)
         if k == LA_HOME:
-            return (la, SECTOR["la_home"], unit.usable, len(children), 0.0, earned, cells)
+            return (la, _LA_HOME, unit.usable, len(children), 0.0, earned, cells)
         per_child = self.per_child[k]
         spent = 0.0
         bespoke = k in BESPOKE_KINDS
@@ -191,21 +199,25 @@ class MarketHealth(Process):
             self.entries[uid] = new
         if old == new:
             return
+        if old is not None:
+            self._add(old, -1.0)
+        if new is not None:
+            self._add(new, 1.0)
+
+    def _add(self, entry: Entry, sign: float) -> None:
+        """Add (+1) or take away (-1) a unit's contribution to the running weekly rates."""
         paid, bought, rate, n_cells = self._paid, self._bought, self._rate, self._n_cells
-        for entry, sign in ((old, -1.0), (new, 1.0)):
-            if entry is None:
-                continue
-            la, s, usable, n, earned, spent, cells = entry
-            for cla, i, price in cells:
-                j = cla * n_cells + i
-                paid[j] = paid[j] + sign * price  # the long form: see Recorder (native when compiled)
-                bought[j] = bought[j] + sign
-            if s >= 0:
-                j = (la * self._n_sectors + s) * 4
-                rate[j] = rate[j] + sign * usable
-                rate[j + 1] = rate[j + 1] + sign * n
-                rate[j + 2] = rate[j + 2] + sign * earned
-                rate[j + 3] = rate[j + 3] + sign * spent
+        la, s, usable, n, earned, spent, cells = entry
+        for cla, i, price in cells:
+            j = cla * n_cells + i
+            paid[j] = paid[j] + sign * price  # the long form: see Recorder (native when compiled)
+            bought[j] = bought[j] + sign
+        if s >= 0:
+            j = (la * self._n_sectors + s) * 4
+            rate[j] = rate[j] + sign * usable
+            rate[j + 1] = rate[j + 1] + sign * n
+            rate[j + 2] = rate[j + 2] + sign * earned
+            rate[j + 3] = rate[j + 3] + sign * spent
 
     def account_week(self) -> None:
         """Weekly: the week's revenue, cost, usable places and children of providers' units, and
@@ -220,8 +232,8 @@ class MarketHealth(Process):
             return
         if not self.per_child or (not self.at_base and self.clock.now >= self.clock.base_day):
             self._calibrate()
-        for unit in sorted(touched.values(), key=lambda u: u.unique_id):
-            self._update(unit)
+        for uid in sorted(touched):  # in id order (keys: unit ids), sorted as ints without a key function
+            self._update(touched[uid])
         touched.clear()
         ann = self.rec.annual
         y = self.clock.year_index()

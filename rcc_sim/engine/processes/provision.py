@@ -83,13 +83,19 @@ MAX_ENTRY_MULTIPLIER: Final = 10.0
 HOME_TIER_SHARES = (0.0, 0.4, 0.6)
 
 
+_LA_HOME_SECTOR: Final = PROVIDER_SECTORS.index("la_home")
+_VOLUNTARY_SECTOR: Final = PROVIDER_SECTORS.index("voluntary_home")
+_LARGE_PRIVATE_SECTOR: Final = PROVIDER_SECTORS.index("private_home_large")
+_OTHER_PRIVATE_SECTOR: Final = PROVIDER_SECTORS.index("private_home_other")
+
+
 def home_sector(provider: Provider) -> int:
     """The market-health sector (recorder.PROVIDER_SECTORS) of a children's home provider."""
     if provider.kind == "la":
-        return PROVIDER_SECTORS.index("la_home")
+        return _LA_HOME_SECTOR
     if provider.kind == "voluntary":
-        return PROVIDER_SECTORS.index("voluntary_home")
-    return PROVIDER_SECTORS.index("private_home_large" if provider.large else "private_home_other")
+        return _VOLUNTARY_SECTOR
+    return _LARGE_PRIVATE_SECTOR if provider.large else _OTHER_PRIVATE_SECTOR
 
 
 def buys_as_one(rcc) -> bool:
