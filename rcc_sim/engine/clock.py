@@ -23,15 +23,16 @@ call (``_Call``), which the environment's ``step`` calls directly; simpy's own e
 
 from __future__ import annotations
 
-import bisect
 import itertools
 from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, Final
 
 import simpy
 from mypy_extensions import mypyc_attr
 from simpy.core import NORMAL, EmptySchedule, EventPriority, StopSimulation
+
+_NORMAL: Final = NORMAL  # simpy's priority of an ordinary event (a C static when compiled)
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
@@ -130,51 +131,66 @@ class Clock:
         """simpy's time (``env.now``), read without simpy's property (on every event)."""
         return self.env._now
 
+    def _week_of(self, due: float) -> int:
+        """The week whose bucket holds an event due on day ``due``: the first whose end is not
+        before it (``bisect.bisect_left(week_ends, due)``, written out so that it compiles
+        natively); ``len(week_ends)`` if after the last."""
+        ends = self.week_ends
+        lo, hi = 0, len(ends)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if ends[mid] < due:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
     def at(self, delay: float, fn: Callable, *args: Any) -> None:
         """Call ``fn(*args)`` ``delay`` days from now (0 if negative)."""
-        now = self.env._now
+        now: float = self.env._now
         due = now + delay if delay > 0.0 else now
         if due <= self._horizon:
             self.events += 1
-            self._schedule(_Call(fn, args), NORMAL, due - now)
+            self._schedule(_Call(fn, args), _NORMAL, due - now)
             return
-        w = bisect.bisect_left(self.week_ends, due)
+        w = self._week_of(due)
         if w < len(self.week_ends):
             self._buckets[w].append((due, fn, args, None, 0))  # type: ignore[union-attr]
 
     def at_child(self, delay: float, fn: Callable, child: Any) -> None:
         """Call ``fn(child, version)`` ``delay`` days from now unless the child's placement
         changes first (``child.version`` moves on); then the event is dropped unseen."""
-        now = self.env._now
+        now: float = self.env._now
         due = now + delay if delay > 0.0 else now
-        version = child.version
+        version: int = child.version
         if due <= self._horizon:
             self.events += 1
-            self._schedule(_Call(fn, (child, version)), NORMAL, due - now)
+            self._schedule(_Call(fn, (child, version)), _NORMAL, due - now)
             return
-        w = bisect.bisect_left(self.week_ends, due)
+        w = self._week_of(due)
         if w < len(self.week_ends):
             self._buckets[w].append((due, fn, (child, version), child, version))  # type: ignore[union-attr]
 
     def call_at(self, due: float, fn: Callable, *args: Any) -> None:
         """Put ``fn(*args)`` on simpy's heap for model day ``due`` directly, whatever the week (the
         model's weekly tick; not counted in ``events``)."""
-        now = self.env._now
-        self._schedule(_Call(fn, args), NORMAL, due - now if due > now else 0.0)
+        now: float = self.env._now
+        self._schedule(_Call(fn, args), _NORMAL, due - now if due > now else 0.0)
 
     def open_week(self, w: int) -> None:
         """Week ``w`` begins: move its calendar bucket onto simpy's heap, in scheduling order."""
         self._week = w
         self._horizon = self.week_ends[w]
         bucket, self._buckets[w] = self._buckets[w], None
-        now, schedule = self.env._now, self._schedule
+        now: float = self.env._now
+        schedule = self._schedule
         n = 0
         for due, fn, args, child, version in bucket or ():
             if child is not None and child.version != version:
                 self.dropped += 1
                 continue
             n += 1
-            schedule(_Call(fn, args), NORMAL, due - now if due > now else 0.0)
+            schedule(_Call(fn, args), _NORMAL, due - now if due > now else 0.0)
         self.events += n
 
     @property

@@ -305,6 +305,9 @@ class Demand(Process):
         self.cfg, self.streams = cfg, streams
         self._bespoke_draw = streams.draws("bespoke_packages")
         self._bespoke_share = cfg.market.bespoke_share
+        self._staying_put = cfg.exits.staying_put_if_fostered  # read on every exit at 18
+        self._independent_at_18 = cfg.exits.independent_living_at_18
+        self._on_exit, self._on_pre_exit_move = self._exit, self._pre_exit_move  # bound once (see Placement)
         self.children: dict[int, Child] = {}
         self.arrivals_this_year: list[list[Record]] = []
         self.exits = ExitSampler(cfg)
@@ -560,7 +563,7 @@ class Demand(Process):
                 self._starts[la] = self._starts[la] + 1.0
                 j = la * self._n_ages + bisect.bisect_right(edges, r.age)
                 self._starts_age[j] = self._starts_age[j] + 1.0
-            self.clock.at(r.exit_in, self._exit, child)
+            self.clock.at(r.exit_in, self._on_exit, child)
             if child.tier == 3:  # needing secure welfare care on arrival (or at the base date)
                 self.placement.secure_need(child, referral=not initial)
             children.append(child)
@@ -588,7 +591,7 @@ class Demand(Process):
                 placement.plan_first_move(children)
         for c, x in zip(children, pre):
             if x is not None and x[0] > t:
-                self.clock.at(x[0] - t, self._pre_exit_move, c, x[1])
+                self.clock.at(x[0] - t, self._on_pre_exit_move, c, x[1])
 
     def uasc_share_in(self, year_index: int) -> np.ndarray:
         """The UASC share of arriving groups by age band in simulated year ``year_index``."""
@@ -645,15 +648,14 @@ class Demand(Process):
             return
         route = child.route
         if route == AT_18:
-            e = self.cfg.exits
-            p_stay = e.staying_put_if_fostered
+            p_stay = self._staying_put
             fostered = child.ptype in FOSTER_TYPES
             u = child.u_18
             if fostered and u < p_stay:
                 route = STAYING_PUT
             else:
                 v = (u - p_stay) / (1 - p_stay) if fostered and p_stay < 1 else u
-                route = INDEPENDENT if v < e.independent_living_at_18 else OTHER_EXIT
+                route = INDEPENDENT if v < self._independent_at_18 else OTHER_EXIT
         self.placement.leave(child)
         la = child.la
         if child.census_state >= 0:

@@ -170,6 +170,14 @@ class Placement(Process):
         self.waiting: dict[int, Child] = {}
         self.stepping_down: dict[int, Child] = {}  # in a secure home, the secure need over, no place found yet
         self.secure_escalation = self.cfg.demand.secure_escalation_on_breakdown
+        self._escalation = self.cfg.demand.needs_escalation_on_breakdown
+        self._quit_after_breakdown = self.cfg.fostering.quit_after_breakdown
+        # the events of a placement's life, as bound methods made once (they are scheduled on
+        # most placements; a method read from an object is a new bound method each time)
+        self._on_breakdown = self._breakdown
+        self._on_planned_move = self._planned_move
+        self._on_first_move = self._first_move
+        self._on_step = self._step_to_supported
         self.high_cost = self.cfg.market.high_cost_threshold_week
         self.end_unregistered = False  # the standards reform, from the base date (Commissioning.start_policy)
         # the recorder's live counters (flat: index la * k + j), updated cell by cell
@@ -619,7 +627,7 @@ class Placement(Process):
         )
         planned = self.draw.random() * total < base_p
         if now + delay < child.exit_t:
-            self.clock.at_child(delay, self._planned_move if planned else self._breakdown, child)
+            self.clock.at_child(delay, self._on_planned_move if planned else self._on_breakdown, child)
 
     def plan_first_move(self, children: list[Child]) -> None:
         """A child entering care alone into a foster placement goes there short-term at
@@ -633,7 +641,7 @@ class Placement(Process):
         if self.draw.random() < b.short_term_first_share:
             delay = self.draw.exponential(b.short_term_first_days)
             if self.clock.now + delay < child.exit_t:
-                self.clock.at_child(delay, self._first_move, child)
+                self.clock.at_child(delay, self._on_first_move, child)
 
     def _first_move(self, child: Child, version: int) -> None:
         if child.version != version or child.ptype not in (IN_HOUSE, IFA):
@@ -653,7 +661,7 @@ class Placement(Process):
         sixteen = child.birth_t + 16.0 * DAYS_PER_YEAR
         due = max(now, sixteen) + self.step_draw.exponential(DAYS_PER_YEAR / rate)
         if due < child.exit_t and due < sixteen + 2.0 * DAYS_PER_YEAR:
-            self.clock.at_child(due - now, self._step_to_supported, child)
+            self.clock.at_child(due - now, self._on_step, child)
 
     def _step_to_supported(self, child: Child, version: int) -> None:
         """The planned move to supported accommodation, if a place is found within the search's
@@ -678,7 +686,7 @@ class Placement(Process):
         u = self.reason_draw.random()
         reason = next((i for i, c in enumerate(self.reason_cdf) if u < c), len(self.reason_cdf) - 1)
         supported = self.escalation_mult[child.la] if child.tier >= 1 else 1.0  # therapeutic support
-        if child.tier < 2 and self.reason_draw.random() < self.cfg.demand.needs_escalation_on_breakdown * supported:
+        if child.tier < 2 and self.reason_draw.random() < self._escalation * supported:
             self._set_tier(child, child.tier + 1)
         elif (
             child.tier == 2
@@ -690,7 +698,7 @@ class Placement(Process):
         if (
             unit is not None
             and child.ptype in (IN_HOUSE, IFA)
-            and self.reason_draw.random() < self.cfg.fostering.quit_after_breakdown
+            and self.reason_draw.random() < self._quit_after_breakdown
         ):
             self.supply.deregister(unit, voluntary=False)
         self.move(child, reason + 1, None)  # reasons after CARE_PLAN, in MOVE_REASONS order
