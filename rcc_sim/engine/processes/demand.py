@@ -674,7 +674,19 @@ class Demand(Process):
 
 def _records(cols: dict) -> list[list[Record]]:
     """A column batch as groups of row records: siblings (same group id >= 0) together."""
-    rows = [Record(*r) for r in zip(*(cols[k].tolist() for k in FIELDS), strict=True)]
+    c: list[list[float]] = [cols[k].astype(float).tolist() for k in FIELDS]  # in FIELDS order, as Python floats
+    n = len(c[0])
+    if any(len(x) != n for x in c):
+        raise ValueError("_records: the batch's columns differ in length")
+    t, la, age, male, tier, uasc, group, lat, lon, exit_in, route = c[:11]
+    u_kin, u_other, u_pre, u_lead, u_18, u_plan, in_care = c[11:]
+    rows = [  # a call with the fields spelled out: native when compiled (Record(*row) is not)
+        Record(
+            t[i], la[i], age[i], male[i], tier[i], uasc[i], group[i], lat[i], lon[i], exit_in[i], route[i],
+            u_kin[i], u_other[i], u_pre[i], u_lead[i], u_18[i], u_plan[i], in_care[i],
+        )
+        for i in range(n)
+    ]  # fmt: skip
     out: list[list] = []
     prev = None
     for r in rows:
