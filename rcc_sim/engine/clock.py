@@ -23,16 +23,20 @@ call (``_Call``), which the environment's ``step`` calls directly; simpy's own e
 
 from __future__ import annotations
 
+import heapq
 import itertools
-from collections.abc import Callable
-from heapq import heappop, heappush
-from typing import Any, Final
+from collections.abc import Callable, Iterator
+from typing import Any, Final, cast
 
 import simpy
 from mypy_extensions import mypyc_attr
 from simpy.core import NORMAL, EmptySchedule, EventPriority, StopSimulation
 
 _NORMAL: Final = NORMAL  # simpy's priority of an ordinary event (a C static when compiled)
+# heapq's functions as C statics when compiled (an imported name is looked up in the module's
+# dictionary at every call)
+_heappush: Final = heapq.heappush
+_heappop: Final = heapq.heappop
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
@@ -75,16 +79,18 @@ class _Environment(simpy.Environment):
         return self._now
 
     def schedule(self, event: Any, priority: Any = NORMAL, delay: Any = 0) -> None:
-        heappush(self._queue, (self._now + delay, priority, next(self._eid), event))
+        eid: Iterator[int] = self._eid
+        _heappush(self._queue, (self._now + delay, priority, next(eid), event))
 
     def step(self) -> None:
         try:
-            self._now, _, _, event = heappop(self._queue)
+            self._now, _, _, event = _heappop(self._queue)
         except IndexError:
             raise EmptySchedule from None
         if isinstance(event, _Call):  # the model's events (all but the run's end)
+            call = cast(_Call, event)  # read as the native class it is
             try:
-                event.fn(*event.args)
+                call.fn(*call.args)
             except StopSimulation:
                 # as simpy does with an event whose callback stopped the run: the event, with the
                 # callbacks it has left (none), back on the heap to be processed first on resuming
