@@ -134,6 +134,19 @@ def test_clock_runs_events_in_time_order_across_weeks():
     assert seen == [3.0, 9.0, 15.5, 20.0]
 
 
+def test_clock_files_a_later_event_in_the_week_bisect_would():
+    """The week of an event beyond the open week is found by a binary search written out for
+    the compiled engine: the week ``bisect.bisect_left`` gives, ends and ties included."""
+    import bisect
+    import random
+
+    ends = [7.0, 14.0, 21.0, 28.0, 31.5, 38.5]
+    clock = Clock(ends, 0.0)
+    rnd = random.Random(3)
+    days = [rnd.uniform(-1.0, 45.0) for _ in range(2000)] + ends + [0.0, 45.0, 7.0 + 1e-12, 7.0 - 1e-12]
+    assert [clock._week_of(d) for d in days] == [bisect.bisect_left(ends, d) for d in days]
+
+
 def test_clock_drops_an_event_whose_placement_changed():
     class Kid:
         version = 0

@@ -83,7 +83,9 @@ class StateHistory:
         self.n_la = n_la
         self.now = np.zeros((n_la, N_STATES))  # children by state at the last census
         self._trans = np.zeros((n_la, N_STATES, N_STATES))  # this year: last census state -> state now
-        self._exits = np.zeros((n_la, N_STATES))  # this year: last census state -> left care
+        # this year: last census state -> left care, flat (la * N_STATES + state): a list the
+        # compiled engine updates natively on every exit, read as an array when the year closes
+        self._exits: list[float] = [0.0] * (n_la * N_STATES)
         self._entries = np.zeros((n_la, N_STATES))  # this year: entered and in care at the census, by state
         self.years: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=max(window, 1))
         self.censuses = 0
@@ -101,15 +103,16 @@ class StateHistory:
         self._end()
 
     def exited(self, la: int, previous: int) -> None:
-        self._exits[la, previous] += 1
+        j = la * N_STATES + previous
+        self._exits[j] = self._exits[j] + 1.0
 
     def _end(self) -> None:
         """Close the year: its transitions join the window (not the first census's: no year before)."""
         if self.censuses > 0:
-            self.years.append((self._trans, self._exits, self._entries))
+            self.years.append((self._trans, np.array(self._exits).reshape(self.n_la, N_STATES), self._entries))
         self.censuses += 1
         self._trans = np.zeros_like(self._trans)
-        self._exits = np.zeros_like(self._exits)
+        self._exits = [0.0] * (self.n_la * N_STATES)
         self._entries = np.zeros_like(self._entries)
 
     def markov(self, members: np.ndarray, years: int) -> np.ndarray:

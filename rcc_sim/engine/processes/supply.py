@@ -46,6 +46,10 @@ HOME_INDEX: Final = {
     SUPPORTED: HOME_KINDS.index("supported_accommodation"),
     SECURE: HOME_KINDS.index("secure"),
 }
+# the same by placement type, as lists (-1: not a carer / not a home), which the compiled engine
+# indexes natively (a dictionary by hash lookup); read on every placement change
+CARER_OF_PTYPE: Final = [CARER_INDEX.get(k, -1) for k in range(NP)]
+HOME_OF_PTYPE: Final = [HOME_INDEX.get(k, -1) for k in range(NP)]
 
 
 def binomial(draw: Draws, n: int, p: float) -> int:
@@ -84,26 +88,29 @@ class Supply(Process):
 
     # ------------------------------------------------------------------ counters
     def _count(self, unit: Unit, sign: float) -> None:
-        if unit.ptype in CARER_INDEX:
-            i = unit.la * self._nc + CARER_INDEX[unit.ptype]
+        kind = unit.ptype
+        k = CARER_OF_PTYPE[kind]
+        if k >= 0:
+            i = unit.la * self._nc + k
             self._carers[i] = self._carers[i] + sign
             self._foster_places[i] = self._foster_places[i] + sign * unit.places
         else:
-            i = unit.la * self._nh + HOME_INDEX[unit.ptype]
+            i = unit.la * self._nh + HOME_OF_PTYPE[kind]
             self._homes[i] = self._homes[i] + sign
             self._home_places[i] = self._home_places[i] + sign * unit.places
-        self.usable[unit.ptype] += sign * unit.usable
+        self.usable[kind] = self.usable[kind] + sign * unit.usable  # the long form: see Recorder
         self.touched[unit.unique_id] = unit
 
     def occupancy_changed(self, unit: Unit, sign: float) -> None:
-        k = CARER_INDEX.get(unit.ptype)
-        if k is not None:
+        kind = unit.ptype
+        k = CARER_OF_PTYPE[kind]
+        if k >= 0:
             j = unit.la * self._nc + k
             self._foster_filled[j] = self._foster_filled[j] + sign
         else:
-            j = unit.la * self._nh + HOME_INDEX[unit.ptype]
+            j = unit.la * self._nh + HOME_OF_PTYPE[kind]
             self._home_filled[j] = self._home_filled[j] + sign
-        self.filled[unit.ptype] += sign
+        self.filled[kind] = self.filled[kind] + sign  # the long form: see Recorder
         self.touched[unit.unique_id] = unit
 
     # ------------------------------------------------------------------ open / close
@@ -166,7 +173,7 @@ class Supply(Process):
         taking in a relative's child, a carer with a new bedroom)."""
         j = unit.la * self._nc + CARER_INDEX[unit.ptype]
         self._foster_places[j] = self._foster_places[j] + n
-        self.usable[unit.ptype] += n
+        self.usable[unit.ptype] = self.usable[unit.ptype] + n
         unit.places += n
         unit.usable += n
         self.touched[unit.unique_id] = unit
@@ -183,7 +190,7 @@ class Supply(Process):
     def set_usable(self, unit: Unit, usable: int) -> None:
         """The places of ``unit`` open to new children become ``usable`` (0 to its places)."""
         usable = min(max(usable, 0), unit.places)
-        self.usable[unit.ptype] += usable - unit.usable
+        self.usable[unit.ptype] = self.usable[unit.ptype] + (usable - unit.usable)
         unit.usable = usable
         self.touched[unit.unique_id] = unit
         self.placement.refresh(unit)
