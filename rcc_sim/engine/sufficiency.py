@@ -30,12 +30,17 @@ is an output whichever method a commissioner plans with:
 from __future__ import annotations
 
 from collections import deque
-from typing import Final
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from mypy_extensions import mypyc_attr
 
 from rcc_sim.vocab import AGE_BANDS, DAYS_PER_YEAR, PLACEMENT_TYPES
+
+if TYPE_CHECKING:
+    from rcc_sim.engine.child import Child
+    from rcc_sim.engine.processes.demand import Record
 
 # placement class of each placement type (index into PLAN_CLASSES)
 PLAN_CLASSES: Final = ("foster", "residential", "supported", "other")
@@ -132,29 +137,41 @@ class StateHistory:
 
 
 def perfect(
-    children, arrivals, t_now: float, t_next: float, n_la: int, now: np.ndarray, age_edges: tuple[float, ...]
+    children: Iterable[Child],
+    arrivals: list[list[Record]],
+    t_now: float,
+    t_next: float,
+    n_la: int,
+    now: np.ndarray,
+    age_edges: tuple[float, ...],
 ) -> np.ndarray:
     """Children in care at ``t_next`` by LA and state, known exactly from the planned exits of
     ``children`` (in care now) and of the ``arrivals`` scheduled before ``t_next`` (demand Records);
     ``now``: children by LA and state now (the class mix an arrival takes)."""
-    kids = np.array([(c.la, c.ptype, c.birth_t, c.exit_t) for c in children], dtype=float).reshape(-1, 4)
-    staying = kids[kids[:, 3] > t_next]
-    band = np.searchsorted(age_edges, (t_next - staying[:, 2]) / DAYS_PER_YEAR, side="right")  # Child.age
-    state = np.minimum(band, N_BANDS - 1) * N_CLASSES + np.asarray(CLASS_OF_PTYPE)[staying[:, 1].astype(np.intp)]
+    # one typed column at a time (numpy type-checks every cell of a list of tuples)
+    kids = list(children)
+    exit_t = np.array([c.exit_t for c in kids], dtype=float)
+    staying = exit_t > t_next
+    birth_t = np.array([c.birth_t for c in kids], dtype=float)[staying]
+    ptype = np.array([c.ptype for c in kids], dtype=np.intp)[staying]
+    kid_la = np.array([c.la for c in kids], dtype=np.intp)[staying]
+    band = np.searchsorted(age_edges, (t_next - birth_t) / DAYS_PER_YEAR, side="right")  # Child.age
+    state = np.minimum(band, N_BANDS - 1) * N_CLASSES + np.asarray(CLASS_OF_PTYPE)[ptype]
     out = np.zeros((n_la, N_STATES))
-    np.add.at(out, (staying[:, 0].astype(np.intp), state), 1)
+    np.add.at(out, (kid_la, state), 1)
     per_band = now.reshape(n_la, N_BANDS, N_CLASSES)
     totals = per_band.sum(axis=2, keepdims=True)
     shares = np.where(totals > 0, per_band / np.where(totals > 0, totals, 1.0), 0.0)
     shares[..., OTHER_CLASS] += np.where(totals[..., 0] > 0, 0.0, 1.0)  # no children of the band: 'other'
     # each arrival in care at t_next adds its LA's class mix of its age band then, in arrival order
     # (np.add.at adds repeated cells in order: the same sums as one by one)
-    rec = np.array([(r.la, r.t, r.exit_in, r.age) for group in arrivals for r in group], dtype=float).reshape(-1, 4)
-    rec = rec[(t_now < rec[:, 1]) & (rec[:, 1] <= t_next) & (rec[:, 1] + rec[:, 2] > t_next)]
-    la = rec[:, 0].astype(np.intp)
-    band = np.minimum(
-        np.searchsorted(age_edges, rec[:, 3] + (t_next - rec[:, 1]) / DAYS_PER_YEAR, side="right"), N_BANDS - 1
-    )
+    records = [r for group in arrivals for r in group]
+    t = np.array([r.t for r in records], dtype=float)
+    exit_in = np.array([r.exit_in for r in records], dtype=float)
+    keep = (t_now < t) & (t <= t_next) & (t + exit_in > t_next)
+    la = np.array([r.la for r in records], dtype=float)[keep].astype(np.intp)
+    age, t = np.array([r.age for r in records], dtype=float)[keep], t[keep]
+    band = np.minimum(np.searchsorted(age_edges, age + (t_next - t) / DAYS_PER_YEAR, side="right"), N_BANDS - 1)
     np.add.at(out.reshape(n_la, N_BANDS, N_CLASSES), (la, band), shares[la, band])
     return out
 
