@@ -9,7 +9,7 @@ from test_rcc import gm_config, rcc
 
 from rcc_sim.config import ConfigError
 from rcc_sim.engine.model import CareSystemModel
-from rcc_sim.engine.sufficiency import N_CLASSES, N_STATES, StateHistory, by_class, state_of
+from rcc_sim.engine.sufficiency import N_CLASSES, N_STATES, StateHistory, add_counts, by_class, state_of
 from rcc_sim.run import simulate, to_dataset
 from rcc_sim.vocab import FORECAST_METHODS, IN_HOUSE, LA_HOME, PRIVATE_HOME, SUPPORTED
 
@@ -21,6 +21,27 @@ def test_states_group_placement_types_by_class():
     assert state_of(7, SUPPORTED) == 4 * N_CLASSES + 2  # 18 and over counts as 16-17
     x = np.arange(N_STATES, dtype=float)
     assert by_class(x).tolist() == [sum(x[c::N_CLASSES]) for c in range(N_CLASSES)]
+
+
+def test_add_counts_is_add_at_of_ones():
+    """The census counts with bincount what np.add.at(a, index, 1) counts, repeats included, in
+    2-D and 3-D arrays and in a view of one year of a yearly array; refuses a strided view and
+    an index outside the shape."""
+    rng = np.random.default_rng(4)
+    for shape in ((7, 5), (4, 3, 6)):
+        a = rng.integers(0, 9, size=shape).astype(float)
+        index = tuple(rng.integers(0, n, size=500) for n in shape)
+        expected = a.copy()
+        np.add.at(expected, index, 1)
+        add_counts(a, index)
+        assert np.array_equal(a, expected)
+    years = np.zeros((3, 7, 5))
+    add_counts(years[1], (np.array([2, 2, 6]), np.array([4, 4, 0])))
+    assert years[1, 2, 4] == 2 and years[1, 6, 0] == 1 and years.sum() == 3
+    with pytest.raises(ValueError):
+        add_counts(np.zeros((6, 4))[:, ::2], (np.array([0]), np.array([1])))
+    with pytest.raises(ValueError):
+        add_counts(np.zeros((6, 4)), (np.array([6]), np.array([0])))
 
 
 def test_markov_forecast_matches_a_hand_computation():

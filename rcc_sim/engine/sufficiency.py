@@ -71,6 +71,16 @@ def state_of(band: int, ptype: int) -> int:
     return min(band, N_BANDS - 1) * N_CLASSES + CLASS_OF_PTYPE[ptype]
 
 
+def add_counts(a: np.ndarray, index: tuple[np.ndarray, ...]) -> None:
+    """``np.add.at(a, index, 1)``: one more in ``a`` at each index, repeats counted, by
+    ``np.bincount`` (several times faster than ``ufunc.at``; the same floats, since counts are
+    whole numbers). ``a`` is C-contiguous and the indices within its shape (else ValueError)."""
+    if not a.flags.c_contiguous:
+        raise ValueError("add_counts: the array must be C-contiguous")
+    flat = np.ravel_multi_index(index, a.shape)
+    a += np.bincount(flat, minlength=a.size).reshape(a.shape)
+
+
 def by_class(states: np.ndarray) -> np.ndarray:
     """Sum an array whose last axis is the states over age bands: last axis placement classes."""
     return states.reshape(*states.shape[:-1], N_BANDS, N_CLASSES).sum(axis=-2)
@@ -101,10 +111,10 @@ class StateHistory:
         now. Closes the year: its transitions join the window (not the first census's: no year
         before)."""
         self.now = np.zeros((self.n_la, N_STATES))
-        np.add.at(self.now, (la, state), 1)
+        add_counts(self.now, (la, state))
         seen = previous >= 0
-        np.add.at(self._trans, (la[seen], previous[seen], state[seen]), 1)
-        np.add.at(self._entries, (la[~seen], state[~seen]), 1)
+        add_counts(self._trans, (la[seen], previous[seen], state[seen]))
+        add_counts(self._entries, (la[~seen], state[~seen]))
         self._end()
 
     def exited(self, la: int, previous: int) -> None:
@@ -158,7 +168,7 @@ def perfect(
     band = np.searchsorted(age_edges, (t_next - birth_t) / DAYS_PER_YEAR, side="right")  # Child.age
     state = np.minimum(band, N_BANDS - 1) * N_CLASSES + np.asarray(CLASS_OF_PTYPE)[ptype]
     out = np.zeros((n_la, N_STATES))
-    np.add.at(out, (kid_la, state), 1)
+    add_counts(out, (kid_la, state))
     per_band = now.reshape(n_la, N_BANDS, N_CLASSES)
     totals = per_band.sum(axis=2, keepdims=True)
     shares = np.where(totals > 0, per_band / np.where(totals > 0, totals, 1.0), 0.0)
@@ -185,6 +195,7 @@ __all__ = [
     "HISTORY_YEARS",
     "LA_MARKOV_YEARS",
     "StateHistory",
+    "add_counts",
     "by_class",
     "perfect",
     "state_of",

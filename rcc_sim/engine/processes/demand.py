@@ -25,7 +25,7 @@ from rcc_sim.config import Config
 from rcc_sim.engine.agents import Child
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.processes.placement import provider_index
-from rcc_sim.engine.sufficiency import CLASS_OF_PTYPE, HISTORY_YEARS, N_BANDS, N_CLASSES, StateHistory
+from rcc_sim.engine.sufficiency import CLASS_OF_PTYPE, HISTORY_YEARS, N_BANDS, N_CLASSES, StateHistory, add_counts
 from rcc_sim.vocab import (
     ADOPTION,
     AGE_BAND_EDGES,
@@ -515,13 +515,13 @@ class Demand(Process):
         since = np.array([c.same_placement_since for c in kids], dtype=float)
         ann["three_plus_placements"][y] += np.bincount(la[placements >= 3], minlength=n_la)
         provider = np.array([provider_index(c) for c in kids], dtype=np.intp)
-        np.add.at(ann["placements_by_provider_31mar"][y], (la, provider), 1)
+        add_counts(ann["placements_by_provider_31mar"][y], (la, provider))
         eligible = (age < 16.0) & (t - entered >= 2.5 * DAYS_PER_YEAR)
         stable = eligible & (t - since >= 2 * DAYS_PER_YEAR)
         ann["long_term_eligible"][y] += np.bincount(la[eligible], minlength=n_la)
         ann["long_term_stable"][y] += np.bincount(la[stable], minlength=n_la)
         band = np.searchsorted(self._age_edges, age, side="right")  # bisect.bisect_right
-        np.add.at(ann["children_in_care_by_age_31mar"][y], (la, band), 1)
+        add_counts(ann["children_in_care_by_age_31mar"][y], (la, band))
         state = np.minimum(band, N_BANDS - 1) * N_CLASSES + np.asarray(CLASS_OF_PTYPE)[ptype]
         self.history.census(la, previous, state)
         for child, s in zip(kids, state.tolist()):
