@@ -371,25 +371,35 @@ class Demand(Process):
         return (u[:, None] > self.tier_cdf[band]).sum(axis=1).clip(0, 3)
 
     def _finish(self, cols: dict, rng, dur0: np.ndarray) -> dict:
-        """Draw the per-child attributes shared by arrivals and stock (same order of draws)."""
+        """Draw the per-child attributes shared by arrivals and stock (same order of draws). The
+        exit draws are kept as columns (``dur0``, ``mult``, ``e``, ``u``) for :meth:`_sample_exits`."""
         n = len(cols["age"])
         uasc = cols["uasc"].astype(bool)
         cols["male"] = (
             rng.random(n) < np.where(uasc, self.cfg.demand.uasc_male_share, self.cfg.demand.male_share)
         ).astype(float)
         cols["tier"] = self._tiers(cols["age"], rng.random(n)).astype(float)
-        e, u = rng.exponential(size=n), rng.random(n)
-        mult = np.where(uasc, UASC_HAZARD_MULTIPLIER, 1.0) * self.exit_multiplier[cols["la"].astype(int)]
-        years, route = self.exits.sample(cols["age"], dur0, mult, e, u)
-        cols["exit_in"] = years * DAYS_PER_YEAR
-        cols["route"] = route.astype(float)
+        cols["e"], cols["u"] = rng.exponential(size=n), rng.random(n)
+        cols["mult"] = np.where(uasc, UASC_HAZARD_MULTIPLIER, 1.0) * self.exit_multiplier[cols["la"].astype(int)]
+        cols["dur0"] = dur0
         for k in ("u_kin", "u_other", "u_pre", "u_lead", "u_18", "u_plan"):
             cols[k] = rng.random(n)
         return cols
 
+    def _sample_exits(self, cols: dict) -> dict:
+        """Each child's time to exit and route (``exit_in``, ``route``) from its own exit draws
+        (:meth:`_finish`). The sampler works row by row, so one call over every LA's arrivals
+        gives each child what a call over its own LA's batch would (in a tenth of the time)."""
+        dur0, mult, e, u = (cols.pop(k) for k in ("dur0", "mult", "e", "u"))
+        years, route = self.exits.sample(cols["age"], dur0, mult, e, u)
+        cols["exit_in"] = years * DAYS_PER_YEAR
+        cols["route"] = route.astype(float)
+        return cols
+
     # ------------------------------------------------------------------ arrivals
     def arrivals(self, la: int, t0: float, t1: float, year_index: int) -> dict[str, np.ndarray]:
-        """Children entering care in LA ``la`` between model days ``t0`` and ``t1``."""
+        """Children entering care in LA ``la`` between model days ``t0`` and ``t1``, with their
+        exit draws not yet turned into exits (:meth:`_sample_exits`)."""
         rng = self.streams(f"arrivals/{self.world.codes[la]}")
         d = self.cfg.demand
         rate = (
@@ -460,7 +470,7 @@ class Demand(Process):
             "lon": home[:, 1],
             "in_care": in_care * DAYS_PER_YEAR,
         }
-        cols = self._finish(cols, rng, in_care)
+        cols = self._sample_exits(self._finish(cols, rng, in_care))
         # Secure-welfare need is transient (orders last months): entry shares would put ~900 of the
         # stock in that tier. Keep the published number needing secure care; the rest very complex.
         secure = np.flatnonzero(cols["tier"] == 3)
@@ -484,7 +494,13 @@ class Demand(Process):
         yend = [e for i, e in enumerate(ends) if (i + 1) % 52 == 0]
         t0 = 0.0 if year_index == 0 else yend[year_index - 1]
         t1 = yend[year_index] if year_index < len(yend) else ends[-1]
-        groups = [g for la in self.world.sim_index for g in _records(self.arrivals(int(la), t0, t1, year_index))]
+        batches = [self.arrivals(int(la), t0, t1, year_index) for la in self.world.sim_index]
+        if not batches:
+            self.arrivals_this_year = []
+            return
+        # the LAs' batches one after another (each LA's rows together, in LA order), their exits at once
+        cols = self._sample_exits({k: np.concatenate([b[k] for b in batches]) for k in batches[0]})
+        groups = _records(cols)
         groups.sort(key=lambda g: g[0].t)  # stable: ties keep LA order
         self.arrivals_this_year = groups  # (read by the common-random-numbers tests)
         now = self.clock.now
