@@ -217,6 +217,12 @@ def test_exit_sampler_by_segments_equals_the_monthly_grid():
     assert np.allclose(y1, y2, rtol=0, atol=1e-9)
     assert np.array_equal(r1, r2)
     assert (r1 == -1).any() and (r1 >= 0).any()  # both leaving at 18 and earlier exits occur
+    # row by row: a year's arrivals are sampled in one call over every LA's batch (Demand._sample_exits),
+    # which must give each child what a call over its own batch gives, to the bit
+    cuts = [0, 1, 2, 250, 251, 5000, 13000, n]
+    parts = [es.sample(*(x[a:b] for x in (age0, dur0, mult, e, u))) for a, b in zip(cuts, cuts[1:], strict=False)]
+    assert np.array_equal(np.concatenate([p[0] for p in parts]), y1)
+    assert np.array_equal(np.concatenate([p[1] for p in parts]), r1)
 
 
 def test_steady_state_multiplier_gives_the_published_exit_rate_ratio():
