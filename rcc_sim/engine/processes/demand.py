@@ -389,7 +389,8 @@ class Demand(Process):
     def _sample_exits(self, cols: dict) -> dict:
         """Each child's time to exit and route (``exit_in``, ``route``) from its own exit draws
         (:meth:`_finish`). The sampler works row by row, so one call over every LA's arrivals
-        gives each child what a call over its own LA's batch would (in a tenth of the time)."""
+        gives each child what a call over its own LA's batch would (tests/test_engine.py), with
+        numpy's per-call overhead paid once a year instead of once per LA."""
         dur0, mult, e, u = (cols.pop(k) for k in ("dur0", "mult", "e", "u"))
         years, route = self.exits.sample(cols["age"], dur0, mult, e, u)
         cols["exit_in"] = years * DAYS_PER_YEAR
