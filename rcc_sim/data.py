@@ -91,11 +91,11 @@ def _numbers(name: str, col: str, texts: Sequence[str], signed: bool = False) ->
     is negative and may not be), cell by cell with :func:`_number`, whose error names the row."""
     try:
         values = np.array(texts, dtype=float)
-    except ValueError:
-        values = np.array([np.nan])
-    if not np.isfinite(values).all() or (not signed and (values < 0).any()):
-        return np.array([_number(name, i, col, t, False, signed) for i, t in enumerate(texts, start=2)])
-    return values
+        if np.isfinite(values).all() and (signed or not (values < 0).any()):
+            return values
+    except ValueError:  # a cell that is not a number
+        pass
+    return np.array([_number(name, i, col, t, False, signed) for i, t in enumerate(texts, start=2)])
 
 
 def _number(path: str, row: int, col: str, text: str, allow_missing: bool, signed: bool = False) -> float:

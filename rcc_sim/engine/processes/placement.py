@@ -222,31 +222,20 @@ class Placement(Process):
             return
         # the commissioner's own units are pooled by the LA that runs them, others by location
         key = unit.owner_la if unit.ptype in OWNED_KINDS else unit.la
-        pool, uid, kind = pools[key], unit.unique_id, unit.ptype
+        kind = unit.ptype
         taking = unit.open and not unit.closing
         occupied = len(unit.children)
         vacancies = unit.usable - occupied if taking else 0
         if vacancies > 0:
-            if uid not in pool:
-                pool[uid] = unit
-                self.pooled[kind] = self.pooled[kind] + 1  # the long form: see Recorder
-                self.pool_las[kind].add(key)
-        elif pool.pop(uid, None) is not None:
-            self.pooled[kind] = self.pooled[kind] - 1
-            if not pool:
-                self.pool_las[kind].discard(key)
+            _pool_add(pools, self.pooled, self.pool_las[kind], kind, key, unit)
+        else:
+            _pool_drop(pools, self.pooled, self.pool_las[kind], kind, key, unit)
         stretch = self.stretch[kind]
         if stretch is not None:
-            spool = stretch[key]
             if vacancies <= 0 and taking and occupied < unit.places:
-                if uid not in spool:
-                    spool[uid] = unit
-                    self.stretched[kind] = self.stretched[kind] + 1
-                    self.stretch_las[kind].add(key)
-            elif spool.pop(uid, None) is not None:
-                self.stretched[kind] = self.stretched[kind] - 1
-                if not spool:
-                    self.stretch_las[kind].discard(key)
+                _pool_add(stretch, self.stretched, self.stretch_las[kind], kind, key, unit)
+            else:
+                _pool_drop(stretch, self.stretched, self.stretch_las[kind], kind, key, unit)
 
     def start_package(self, pkg) -> None:
         """The reform package comes into force (``Commissioning.start_policy``). Its standards
@@ -291,16 +280,11 @@ class Placement(Process):
     def _unpool(self, unit: Unit) -> None:
         kind = unit.ptype
         key = unit.owner_la if kind in OWNED_KINDS else unit.la
-        pools = self.pools[kind]
-        if pools is not None and pools[key].pop(unit.unique_id, None) is not None:
-            self.pooled[kind] = self.pooled[kind] - 1
-            if not pools[key]:
-                self.pool_las[kind].discard(key)
-        stretch = self.stretch[kind]
-        if stretch is not None and stretch[key].pop(unit.unique_id, None) is not None:
-            self.stretched[kind] = self.stretched[kind] - 1
-            if not stretch[key]:
-                self.stretch_las[kind].discard(key)
+        pools, stretch = self.pools[kind], self.stretch[kind]
+        if pools is not None:
+            _pool_drop(pools, self.pooled, self.pool_las[kind], kind, key, unit)
+        if stretch is not None:
+            _pool_drop(stretch, self.stretched, self.stretch_las[kind], kind, key, unit)
 
     # ------------------------------------------------------------------ search
     def stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
@@ -771,6 +755,25 @@ class Placement(Process):
                 del self.stepping_down[uid]
             else:
                 self._step_down(child)
+
+
+def _pool_add(pools: list[dict[int, Unit]], counts: list[int], las: set[int], kind: int, key: int, unit: Unit) -> None:
+    """Put ``unit`` in LA ``key``'s pool of ``pools`` (if not there): one more in ``counts[kind]``,
+    and ``key`` among the LAs whose pool is not empty (``las``)."""
+    pool = pools[key]
+    if unit.unique_id not in pool:
+        pool[unit.unique_id] = unit
+        counts[kind] = counts[kind] + 1  # the long form: see Recorder
+        las.add(key)
+
+
+def _pool_drop(pools: list[dict[int, Unit]], counts: list[int], las: set[int], kind: int, key: int, unit: Unit) -> None:
+    """Take ``unit`` out of LA ``key``'s pool of ``pools`` (if there), as :func:`_pool_add` put it."""
+    pool = pools[key]
+    if pool.pop(unit.unique_id, None) is not None:
+        counts[kind] = counts[kind] - 1
+        if not pool:
+            las.discard(key)
 
 
 def _residual_days(e: float, rate: float, age_days: float, first: float, settled: float) -> float:
