@@ -83,10 +83,12 @@ def one_run(args) -> dict:
     t1 = time.perf_counter()
     model.run()
     t2 = time.perf_counter()
-    ds = to_dataset(model, include_spin_up=True)  # child-days over every simulated week, spin-up included
+    ds = to_dataset(model)  # from the base date, as a run writes it
     t3 = time.perf_counter()
-    days = np.diff(np.r_[0.0, model.week_ends])
+    # child-days over every simulated week: the output weeks' and the spin-up's (not stored: Recorder)
+    days = np.diff(np.r_[0.0, model.week_ends])[model.base_week :]
     child_days = float((ds["children_in_care"].sum("la").values * days).sum())
+    child_days += model.rec.unkept_days["children_in_care"]
     return {
         "setup": t1 - t0,
         "run": t2 - t1,

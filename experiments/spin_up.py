@@ -62,7 +62,8 @@ def _run(args: tuple[int, list[str]]) -> str:
     key = hashlib.sha256(json.dumps([seed, overrides]).encode() + code).hexdigest()[:12]  # config and code
     path = OUT / f"seed{seed}_{key}.nc"
     if not path.exists():
-        cfg = to_object(load_config(overrides=[*overrides, "sim.years=1", f"seed={seed}"]))
+        keep = "output.include_spin_up=true"
+        cfg = to_object(load_config(overrides=[*overrides, "sim.years=1", f"seed={seed}", keep]))
         t0 = time.perf_counter()
         model = CareSystemModel(cfg)
         model.run()

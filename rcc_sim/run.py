@@ -207,10 +207,16 @@ def iter_arms(
 
 def to_dataset(model: CareSystemModel, include_spin_up: bool = False) -> xr.Dataset:
     """The run's outcomes from the base date on; with ``include_spin_up`` (and ``sim.spin_up_years``)
-    also the spin-up's weeks and years before it (``attrs['base_date']`` says where the base is)."""
+    also the spin-up's weeks and years before it (``attrs['base_date']`` says where the base is),
+    which a run stores only with ``output.include_spin_up`` on."""
     cfg, w = model.cfg, model.world
+    first_week = model.rec.first_week  # weeks before it were not stored (Recorder)
+    if include_spin_up and first_week:
+        raise ValueError(
+            "the spin-up's weeks were not kept by this run: run it with output.include_spin_up=true to output them"
+        )
     first = np.datetime64(f"{w.start_year}-03-31")  # the model's first day (before the base with a spin-up)
-    times = first + model.week_ends.astype("timedelta64[D]")
+    times = first + model.week_ends[first_week:].astype("timedelta64[D]")
     year_ends = first + model.year_ends.astype("timedelta64[D]")
     idx = w.sim_index
     attrs = {
@@ -224,7 +230,7 @@ def to_dataset(model: CareSystemModel, include_spin_up: bool = False) -> xr.Data
     }
     ds = model.rec.to_dataset(
         times,
-        model.stat_year,
+        model.stat_year[first_week:],
         year_ends,
         {
             "code": w.codes,
@@ -239,7 +245,7 @@ def to_dataset(model: CareSystemModel, include_spin_up: bool = False) -> xr.Data
     )
     ds.attrs["spin_up_years"] = model.spin_up_years
     if model.spin_up_years and not include_spin_up:
-        ds = ds.isel(time=slice(model.base_week, None), year=slice(model.spin_up_years, None))
+        ds = ds.isel(time=slice(model.base_week - first_week, None), year=slice(model.spin_up_years, None))
     return ds.isel(la=idx) if len(idx) != w.n_la else ds
 
 

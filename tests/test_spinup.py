@@ -33,12 +33,17 @@ def test_supply_at_an_earlier_date_is_the_published_supply_of_that_date():
     assert supply_config(cfg, 2019).provision.supported_places == early.provision.supported_places
 
 
-def test_outputs_begin_at_the_base_date():
-    cfg = small_config(years=0.5, sim={"spin_up_years": 2, "start_year": 2024})
+def _run_spun_up(keep: bool) -> CareSystemModel:
+    cfg = small_config(years=0.5, sim={"spin_up_years": 2, "start_year": 2024}, output={"include_spin_up": keep})
     model = CareSystemModel(to_object(cfg))
     model.run()
-    ds = to_dataset(model)
-    full = to_dataset(model, include_spin_up=True)
+    return model
+
+
+def test_outputs_begin_at_the_base_date():
+    kept = _run_spun_up(keep=True)
+    ds = to_dataset(kept)
+    full = to_dataset(kept, include_spin_up=True)
     assert ds.sizes["time"] == 26 and full.sizes["time"] == 26 + 104
     assert str(ds["time"].values[0])[:10] == "2024-04-07"
     assert str(full["time"].values[0])[:10] == "2022-04-07"
@@ -47,6 +52,28 @@ def test_outputs_begin_at_the_base_date():
     # the base-date stock is what the dynamics made of the 2022 stock: not the published 2024 one
     np.testing.assert_array_equal(ds["children_in_care"].isel(time=0), full["children_in_care"].isel(time=104))
     assert float(full["starts"].isel(time=slice(0, 104)).sum()) > 0  # children arrived during the spin-up
+
+
+def test_a_spin_up_not_kept_is_not_stored_and_changes_nothing_else():
+    """Without output.include_spin_up the spin-up's weeks are not stored (Recorder.first_week):
+    the outputs from the base date are the same bits, the spend check still holds (the flows of
+    the weeks not stored are kept as totals), and asking for the spin-up's weeks is refused."""
+    kept, lean = _run_spun_up(keep=True), _run_spun_up(keep=False)
+    assert lean.rec.first_week == 104 and kept.rec.first_week == 0
+    assert lean.rec.out["children_in_care"].shape[0] == 26
+    a, b = to_dataset(kept), to_dataset(lean)
+    assert list(a.data_vars) == list(b.data_vars)
+    for name in a.data_vars:
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+    np.testing.assert_array_equal(a["time"].values, b["time"].values)
+    spend_before = float(kept.rec.out["spend"][:104].sum())
+    assert spend_before > 0 and lean.rec.unkept["spend"] == pytest.approx(spend_before, rel=1e-9)
+    days = np.diff(np.r_[0.0, kept.week_ends])[:104]
+    child_days = float((kept.rec.out["children_in_care"][:104].sum(axis=1) * days).sum())
+    assert lean.rec.unkept_days["children_in_care"] == pytest.approx(child_days, rel=1e-9)
+    lean.check_invariants()
+    with pytest.raises(ValueError, match="output.include_spin_up=true"):
+        to_dataset(lean, include_spin_up=True)
 
 
 def test_policy_timings_stay_relative_to_the_base_date():
@@ -86,6 +113,7 @@ def _spin_up_run(policy: str):
             "sim.spin_up_years=1",
             "sim.start_year=2024",
             "output.report=false",
+            "output.include_spin_up=true",
         ]
     )
     model = CareSystemModel(cfg)

@@ -159,7 +159,9 @@ class CareSystemModel(mesa.Model):
         self.base_day = spinup.base_day(cfg)
         self.clock = Clock(self.week_ends.tolist(), self.base_day)
         self.env = self.clock.env
-        self.rec = Recorder(w.n_la, len(self.week_ends), len(self.year_ends))
+        # the spin-up's weeks are stored only if they are output (output.include_spin_up)
+        first_week = 0 if cfg.output.include_spin_up else self.base_week
+        self.rec = Recorder(w.n_la, len(self.week_ends), len(self.year_ends), first_week)
         self.las = [
             LocalAuthority(self, i, w.codes[i], w.names[i], w.regions[i], float(w.child_population[i]))
             for i in range(w.n_la)
@@ -280,7 +282,7 @@ class CareSystemModel(mesa.Model):
             self._open_week(w + 1)
 
     def _record_week(self) -> None:
-        self.rec.record_week(self.clock.week)
+        self.rec.record_week(self.clock.week, self.clock.week_length())
 
     def run(self, progress: Callable[[int, int, float], None] | None = None) -> None:
         """Run to the end of the configured period (once). ``progress(weeks_done, n_weeks, day)``
@@ -400,7 +402,7 @@ class CareSystemModel(mesa.Model):
         spend = self.market.spend
         spend.accrue_all()
         open_cost = sum(c.price * (self.t - c.placed_t) / DAYS_PER_WEEK for c in self.children.values())
-        spent = self.rec.flow["spend"].sum() + self.rec.out["spend"].sum()
+        spent = self.rec.flow["spend"].sum() + self.rec.out["spend"].sum() + self.rec.unkept["spend"]
         assert math.isclose(spent, spend.paid + open_cost, rel_tol=1e-9, abs_tol=1e-6), (
             f"spend {spent} != prices paid {spend.paid + open_cost}"
         )
