@@ -112,6 +112,54 @@ def test_a_child_is_not_a_mesa_agent_but_keeps_mesa_ids():
     assert ids[1] == ids[0] + 1
 
 
+def test_the_model_registers_agents_as_mesa_does():
+    """CareSystemModel.register_agent / deregister_agent are mesa's without its debug message: the
+    same agents, in the same order, by type and in all, after creating and removing some."""
+    import mesa
+
+    from rcc_sim.engine.agents import FosterHousehold
+    from rcc_sim.engine.model import CareSystemModel
+
+    model = CareSystemModel(to_object(small_config(years=1.0)))
+    plain = mesa.Model(rng=0)
+    plain.t = model.t
+
+    class Other(mesa.Agent):
+        pass
+
+    made = {}
+    for m in (model, plain):
+        before = list(m.agents)
+        units = [
+            FosterHousehold(
+                m,
+                0,
+                la=0,
+                lat=53.5,
+                lon=-2.3,
+                places=1,
+                usable=1,
+                max_tier=3,
+                provider=None,
+                owner_la=0,
+                price_factor=1.0,
+            )
+            for _ in range(3)
+        ]
+        others = [Other(m) for _ in range(2)]
+        units[1].remove()
+        others[0].remove()
+        made[m] = (before, units, others)
+    before, units, others = made[model]
+    assert list(model.agents) == before + [units[0], units[2], others[1]]
+    assert list(model.agents_by_type[Other]) == [others[1]]
+    assert list(model.agents_by_type[FosterHousehold])[-2:] == [units[0], units[2]]
+    assert units[1] not in model.agents_by_type[FosterHousehold]
+    _, p_units, p_others = made[plain]
+    assert [a.unique_id for a in plain.agents] == [a.unique_id for a in (p_units[0], p_units[2], p_others[1])]
+    assert list(plain.agents_by_type[Other]) == [p_others[1]]
+
+
 def test_every_compiled_class_is_picklable_and_built_by_its_init():
     """Model snapshots pickle every object of the model, so each class of the compiled modules is
     ``serializable``; mypyc (2.4) then runs ``__init__`` on a call from interpreted code only if

@@ -71,6 +71,7 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 import simpy
+from mesa.agent import AgentSet
 
 from rcc_sim.config import Config
 from rcc_sim.engine import snapshot as snapshot_state
@@ -250,6 +251,26 @@ class CareSystemModel(mesa.Model):
                 fn = getattr(owners[owner], name)
             steps.append(Step(cadence, phase, owner, name, fn))
         return Plan(steps, len(self.week_ends))
+
+    # ------------------------------------------------------------------ mesa's agent registry
+    def register_agent(self, agent: mesa.Agent) -> None:
+        """mesa 3.3's ``Model.register_agent``, step for step, without its debug message: mesa
+        formats that message for every agent whether or not debug logging is on, which was half
+        the cost of creating a household (5.7 -> 2.9 us; some 120,000 kinship and newly approved
+        households in a ten-year England run)."""
+        self._agents[agent] = None
+        by_type = self._agents_by_type.get(type(agent))
+        if by_type is None:
+            self._agents_by_type[type(agent)] = AgentSet([agent], random=self.random)
+        else:
+            by_type.add(agent)
+        self._all_agents.add(agent)
+
+    def deregister_agent(self, agent: mesa.Agent) -> None:
+        """mesa 3.3's ``Model.deregister_agent`` without its debug message (see ``register_agent``)."""
+        del self._agents[agent]
+        self._agents_by_type[type(agent)].remove(agent)
+        self._all_agents.remove(agent)
 
     # ------------------------------------------------------------------ clock
     @property
