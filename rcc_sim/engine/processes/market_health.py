@@ -63,8 +63,9 @@ IFAS: Final = MARKET_SECTORS.index("ifa")
 PRICED: Final = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)  # placement types in the price index
 TRACKED: Final = (IFA, PRIVATE_HOME, SUPPORTED, SECURE, LA_HOME)  # units whose accounts or prices are kept
 # a unit's weekly contribution (MarketHealth._entry): LA, sector (-1: none), usable places, children,
-# revenue, variable cost (GBP a week), and each child's (LA, price cell, price)
-Entry = tuple[int, int, int, int, float, float, list[tuple[int, int, float]]]
+# revenue, variable cost (GBP a week), and its children's cells of the price index (child's LA x
+# n_cells + price cell) with their prices, in the order of the children
+Entry = tuple[int, int, int, int, float, float, list[int], list[float]]
 # sectors whose fixed cost per usable place is that of a kind (Market.operating_cost)
 FIXED_COST_SECTORS: Final = {
     PRIVATE_HOME: [SECTOR["private_home_large"], SECTOR["private_home_other"], SECTOR["voluntary_home"]],
@@ -163,22 +164,25 @@ class MarketHealth(Process):
     # ------------------------------------------------------------------ weekly
     def _entry(self, unit: Unit) -> Entry | None:
         """A unit's weekly contribution now: (la, sector, usable, children, revenue, variable cost,
-        [(child's LA, price cell, price)]), or None if it counts for nothing."""
+        its children's price-index cells, their prices), or None if it counts for nothing."""
         la, k = unit.la, unit.ptype
         if not unit.open or not self.simulated[la] or k not in TRACKED:
             return None
         children = unit.children
-        cells: list[tuple[int, int, float]] = []
+        cells: list[int] = []
+        prices: list[float] = []
         earned = 0.0  # the children's prices, summed in order
         row = self._cell_row[k]
+        n_cells = self._n_cells
         for c in children:
             earned += c.price
             if row is not None:
-                cells.append((c.la, row[c.tier], c.price))
+                cells.append(c.la * n_cells + row[c.tier])
+                prices.append(c.price)
         if k == SECURE:
-            return (la, -1, 0, 0, 0.0, 0.0, cells)
+            return (la, -1, 0, 0, 0.0, 0.0, cells, prices)
         if k == LA_HOME:
-            return (la, _LA_HOME, unit.usable, len(children), 0.0, earned, cells)
+            return (la, _LA_HOME, unit.usable, len(children), 0.0, earned, cells, prices)
         per_child = self.per_child[k]
         spent = 0.0
         bespoke = k in BESPOKE_KINDS
@@ -187,7 +191,7 @@ class MarketHealth(Process):
             if bespoke and c.bespoke and c.tier >= 2:
                 v *= self.bespoke_mult
             spent += v
-        return (la, self._sector(unit), unit.usable, len(children), earned, spent, cells)
+        return (la, self._sector(unit), unit.usable, len(children), earned, spent, cells, prices)
 
     def _update(self, unit: Unit) -> None:
         """Replace a unit's contribution to the running weekly rates by its contribution now."""
@@ -206,11 +210,11 @@ class MarketHealth(Process):
 
     def _add(self, entry: Entry, sign: float) -> None:
         """Add (+1) or take away (-1) a unit's contribution to the running weekly rates."""
-        paid, bought, rate, n_cells = self._paid, self._bought, self._rate, self._n_cells
-        la, s, usable, n, earned, spent, cells = entry
-        for cla, i, price in cells:
-            j = cla * n_cells + i
-            paid[j] = paid[j] + sign * price  # the long form: see Recorder (native when compiled)
+        paid, bought, rate = self._paid, self._bought, self._rate
+        la, s, usable, n, earned, spent, cells, prices = entry
+        for i in range(len(cells)):
+            j = cells[i]
+            paid[j] = paid[j] + sign * prices[i]  # the long form: see Recorder (native when compiled)
             bought[j] = bought[j] + sign
         if s >= 0:
             j = (la * self._n_sectors + s) * 4
