@@ -51,6 +51,11 @@ class _Call:
         self.args = args
 
 
+# an event waiting in a later week's bucket: (due day, fn, args, the child whose placement it is
+# tied to or None, that placement's version); typed, so the compiled engine packs and unpacks it natively
+_Later = tuple[float, Callable[..., Any], tuple[Any, ...], Any, int]
+
+
 def _nothing() -> None:
     """The event left on the heap by one that stopped the run (see :meth:`_Environment.step`)."""
 
@@ -126,7 +131,7 @@ class Clock:
         self.env = _Environment()
         self.base_day = base_day  # model day of the base date (after a spin-up; else 0)
         self.week_ends = [float(t) for t in week_ends]
-        self._buckets: list[list | None] = [[] for _ in self.week_ends]
+        self._buckets: list[list[_Later] | None] = [[] for _ in self.week_ends]
         self._horizon = -1.0  # events due by this day go straight to simpy (end of the open week)
         self._week = -1
         self.events = 0  # events put on simpy's heap (excluding the weekly clock ticks)
@@ -198,13 +203,16 @@ class Clock:
         (time, priority, id) never ties, at about a third of the cost)."""
         self._week = w
         self._horizon = self.week_ends[w]
-        bucket, self._buckets[w] = self._buckets[w], None
+        bucket: list[_Later] | None = self._buckets[w]
+        self._buckets[w] = None
+        if bucket is None:
+            return
         env = self.env
         now: float = env._now
         eid: Iterator[int] = env._eid
-        items = []
+        items: list[tuple[float, Any, int, _Call]] = []
         dropped = 0
-        for due, fn, args, child, version in bucket or ():
+        for due, fn, args, child, version in bucket:
             if child is not None and child.version != version:
                 dropped += 1
                 continue
