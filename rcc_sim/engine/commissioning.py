@@ -463,6 +463,11 @@ class Commissioning(Process):
         if y + 1 >= self.demand.n_years:  # the run ends before the next 31 March: nothing to plan for
             self.forecasts = None
             return
+        if y + 1 < self.rec.first_year and not self.rccs and not self.local_plans:
+            # a spin-up year: no commissioner plans yet (the policy starts at the base date), and
+            # next year's score of these forecasts is not kept (Recorder.first_year)
+            self.forecasts = None
+            return
         self.forecasts = self._forecast_all(hist)
         in_rcc_plan = np.zeros(self.world.n_la, dtype=bool)
         for rcc in self.rccs:

@@ -654,6 +654,9 @@ class Recorder:
             raise ValueError(f"first_week {first_week} outside 0..{n_weeks}")
         self.n_la = n_la
         self.first_week = first_week
+        # the first statistical year whose annual outputs are kept (those before are dropped by
+        # to_dataset): the yearly steps skip what only feeds the outputs of earlier years
+        self.first_year = first_week // 52
         self.live: dict[str, list[float]] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.out: dict[str, np.ndarray] = {}

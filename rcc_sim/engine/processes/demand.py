@@ -516,29 +516,32 @@ class Demand(Process):
 
     def census_31_march(self) -> None:
         """Yearly, at 31 March: the annual measures that need every child (3+ placements in the
-        year, long-term stability, age), then each child's placement count restarts at one."""
+        year, long-term stability, age), the state history the forecasts learn from, then each
+        child's placement count restarts at one. In a spin-up year whose outputs are not kept
+        (``Recorder.first_year``) only the state history and the restart."""
         rec, y = self.rec, self.clock.year_index()
         ann = rec.annual
-        ann["children_in_care_31mar"][y] = rec.stock["children_in_care"]
         t, n_la = self.clock.now, self.world.n_la
         kids = list(self.children.values())
         # one column at a time from typed lists (a list of tuples costs numpy a type check per cell)
         la = np.array([c.la for c in kids], dtype=np.intp)
         ptype = np.array([c.ptype for c in kids], dtype=np.intp)
-        placements = np.array([c.placements_this_year for c in kids], dtype=np.intp)
         previous = np.array([c.census_state for c in kids], dtype=np.intp)
         age = (t - np.array([c.birth_t for c in kids], dtype=float)) / DAYS_PER_YEAR  # Child.age
-        entered = np.array([c.entry_t for c in kids], dtype=float)
-        since = np.array([c.same_placement_since for c in kids], dtype=float)
-        ann["three_plus_placements"][y] += np.bincount(la[placements >= 3], minlength=n_la)
-        provider = np.array([provider_index(c) for c in kids], dtype=np.intp)
-        add_counts(ann["placements_by_provider_31mar"][y], (la, provider))
-        eligible = (age < 16.0) & (t - entered >= 2.5 * DAYS_PER_YEAR)
-        stable = eligible & (t - since >= 2 * DAYS_PER_YEAR)
-        ann["long_term_eligible"][y] += np.bincount(la[eligible], minlength=n_la)
-        ann["long_term_stable"][y] += np.bincount(la[stable], minlength=n_la)
         band = np.searchsorted(self._age_edges, age, side="right")  # bisect.bisect_right
-        add_counts(ann["children_in_care_by_age_31mar"][y], (la, band))
+        if y >= rec.first_year:
+            ann["children_in_care_31mar"][y] = rec.stock["children_in_care"]
+            placements = np.array([c.placements_this_year for c in kids], dtype=np.intp)
+            entered = np.array([c.entry_t for c in kids], dtype=float)
+            since = np.array([c.same_placement_since for c in kids], dtype=float)
+            ann["three_plus_placements"][y] += np.bincount(la[placements >= 3], minlength=n_la)
+            provider = np.array([provider_index(c) for c in kids], dtype=np.intp)
+            add_counts(ann["placements_by_provider_31mar"][y], (la, provider))
+            eligible = (age < 16.0) & (t - entered >= 2.5 * DAYS_PER_YEAR)
+            stable = eligible & (t - since >= 2 * DAYS_PER_YEAR)
+            ann["long_term_eligible"][y] += np.bincount(la[eligible], minlength=n_la)
+            ann["long_term_stable"][y] += np.bincount(la[stable], minlength=n_la)
+            add_counts(ann["children_in_care_by_age_31mar"][y], (la, band))
         state = np.minimum(band, N_BANDS - 1) * N_CLASSES + np.asarray(CLASS_OF_PTYPE)[ptype]
         self.history.census(la, previous, state)
         for child, s in zip(kids, state.tolist()):
