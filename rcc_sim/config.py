@@ -114,6 +114,7 @@ class OutputConfig:
     report: bool = True
     # keep the spin-up's weeks and years (before the base date) in the Dataset, e.g. for the
     # validation page; off: the outputs begin at the base date (attrs: base_date, spin_up_years)
+    # and the spin-up's weeks are not stored at all (less memory, a little less time); unit: n/a
     include_spin_up: bool = False
     # in a sweep (rcc-sim -m) or the workbench: keep each spin-up's state at the base date in
     # <sweep dir>/.spin_up and let the runs of other policies with the same config and seed go on
