@@ -46,6 +46,10 @@ def test_plan_runs_and_prints_step_timings():
     text = str(model.plan)
     for _, _, owner, step in PLAN:
         assert re.search(rf"{owner}\s+{step}\s+\d+\s+\d+\.\d\d", text), f"{owner}.{step} missing from the printout"
+    assert re.search(r"clock\s+open_week\s+\d+\.\d\d", text) and re.search(r"total\s+\d+\.\d\d", text)
+    # the plan accounts for the run: its steps, the weeks' opening and the events between
+    total = sum(s.seconds for s in model.plan.steps) + model.plan.open_seconds + model.plan.event_seconds
+    assert model.plan.open_seconds > 0 and 0.5 * model.plan.wall_seconds <= total <= model.plan.wall_seconds
     calls = {(s.owner, s.name): s.calls for s in model.plan.steps}
     n = len(model.week_ends)  # 13 weeks: one quarter, no year end
     assert calls[("recorder", "record_week")] == n

@@ -204,6 +204,7 @@ class CareSystemModel(mesa.Model):
         self._pause_at_base = False  # run_to_base: stop at the base date, before the policy starts
         self.paused_at_base = False
         self._open_week(0)
+        self.plan.open_seconds = 0.0  # the first week opened with the set-up: counted there
 
     def _wire(self) -> None:
         """Each process gets, by name, the collaborators it calls: the model's one wiring diagram."""
@@ -279,8 +280,10 @@ class CareSystemModel(mesa.Model):
 
     def _open_week(self, w: int) -> None:
         """Week ``w`` begins: its events onto simpy's heap (the clock), and its end on the clock."""
+        t0 = time.perf_counter()
         self.clock.open_week(w)
         self._week_t0 = time.perf_counter()
+        self.plan.open_seconds += self._week_t0 - t0
         self.clock.call_at(self.week_ends[w], self._end_week, w)
 
     def _end_week(self, w: int) -> None:
@@ -310,6 +313,7 @@ class CareSystemModel(mesa.Model):
         is called after each week (``day``: model day, 0 = the base date) if given."""
         self._progress = progress
         t0 = time.perf_counter()
+        self._week_t0 = t0  # the events of the week under way are timed from here (not from the set-up)
         with gc_paused():
             if self.paused_at_base:  # continued from the base date (run_to_base, snapshot)
                 self.paused_at_base = False
@@ -334,6 +338,7 @@ class CareSystemModel(mesa.Model):
             raise ValueError("run_to_base: the model has already run")
         self._pause_at_base = True
         self._progress = progress
+        self._week_t0 = time.perf_counter()  # as in run
         try:
             with gc_paused():
                 self.env.run(until=self.week_ends[-1] + 1e-9)

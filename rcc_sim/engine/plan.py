@@ -54,6 +54,7 @@ class Plan:
         self._last_week_stop = phases.count("end")
         self.n_weeks = n_weeks
         self.event_seconds = 0.0  # time in simpy events between the weekly steps
+        self.open_seconds = 0.0  # time opening the weeks: their events onto the clock (Clock.open_week)
         self.wall_seconds = 0.0
 
     def run_week(self, w: int) -> None:
@@ -81,9 +82,10 @@ class Plan:
         for i, (cad, phase, owner, name, calls, sec) in enumerate(self.rows(), 1):
             lines.append(f"{i:2d}  {cad:8s} {phase:5s} {owner:14s} {name:22s} {calls:6d} {sec:8.2f}")
         steps = sum(s.seconds for s in self.steps)
-        ev = self.event_seconds
+        ev, op = self.event_seconds, self.open_seconds
+        lines.append(f"    {'week':8s} {'start':5s} {'clock':14s} {'open_week':22s} {'':6s} {op:8.2f}")
         lines.append(f"    {'events':8s} {'':5s} {'(simpy)':14s} {'between the steps':22s} {'':6s} {ev:8.2f}")
-        lines.append(f"    {'total':8s} {'':5s} {'':14s} {'':22s} {'':6s} {steps + ev:8.2f}")
+        lines.append(f"    {'total':8s} {'':5s} {'':14s} {'':22s} {'':6s} {steps + op + ev:8.2f}")
         return "\n".join(lines)
 
 
