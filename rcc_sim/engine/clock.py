@@ -199,8 +199,8 @@ class Clock:
     def open_week(self, w: int) -> None:
         """Week ``w`` begins: move its calendar bucket onto simpy's heap, in scheduling order (each
         event gets the next simpy event id, as ``env.schedule`` would give it, and the heap is
-        rebuilt once with ``heapify``: the events pop in the same order as pushed one by one, since
-        (time, priority, id) never ties, at about a third of the cost)."""
+        rebuilt once with ``heapify``, in linear time: the events pop in the same order as if pushed
+        one by one, since (time, priority, id) never ties)."""
         self._week = w
         self._horizon = self.week_ends[w]
         bucket: list[_Later] | None = self._buckets[w]

@@ -646,7 +646,7 @@ class Recorder:
     Over the weeks not stored a flow's total is kept in ``unkept[name]`` (the model's spend check
     reads it), and a stock's sum over LAs times the week's days in ``unkept_days[name]`` (so
     ``unkept_days["children_in_care"]`` is the child-days). An England ten-year run with the
-    8-year spin-up stores 520 of 936 weeks: 0.6 s and 60 MB less.
+    8-year spin-up stores 520 of 936 weeks: ``record_week`` 1.3 -> 0.9 s, peak memory 574 -> 485 MB.
     """
 
     def __init__(self, n_la: int, n_weeks: int, n_years: int, first_week: int = 0):
