@@ -104,7 +104,6 @@ class MarketHealth(Process):
         self.simulated = [bool(x) for x in w.simulated]
         n = w.n_la
         self.entries: dict[int, Entry] = {}  # unit id -> its current weekly contribution (_entry)
-        self.keep_spin_up = ctx.cfg.output.include_spin_up  # account the spin-up's weeks too
         # running weekly rates: flat lists of floats updated cell by cell (la * k + j, as the
         # recorder's live counters; a list, which the compiled engine indexes natively), read as
         # arrays once a week (``rate``, ``paid_rate``, ``bought_rate``)
@@ -231,7 +230,7 @@ class MarketHealth(Process):
         accounted: at the base date every unit is re-read from scratch anyway (``_calibrate``), so
         the outputs from there are the same, and a ten-year England run is about 5 s quicker."""
         touched = self.supply.touched
-        if not self.keep_spin_up and self.clock.now < self.clock.base_day:
+        if self.rec.first_week > 0 and self.clock.now < self.clock.base_day:  # spin-up weeks not kept (Recorder)
             touched.clear()
             return
         if not self.per_child or (not self.at_base and self.clock.now >= self.clock.base_day):
