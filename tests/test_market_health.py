@@ -78,6 +78,53 @@ def test_running_accounts_equal_a_fresh_count_of_the_providers_units(run):
     assert expect[sector["ifa_large"], 1] > 50 and expect[sector["private_home_large"], 2] > 0  # not vacuous
 
 
+def _fresh_price_index(model) -> tuple[np.ndarray, np.ndarray, set[int]]:
+    """Prices paid and children by the child's LA and price cell, counted now from every child in
+    an IFA household, private or voluntary home, supported accommodation or secure home."""
+    from rcc_sim.engine.recorder import PRICE_CELLS
+    from rcc_sim.vocab import NEEDS_TIERS, PLACEMENT_TYPES, SECURE
+
+    mh, sim = model.market_health, model.world.simulated
+    paid, bought = np.zeros_like(mh.paid_rate), np.zeros_like(mh.bought_rate)
+    units = [*model.agents_by_type.get(Home, []), *(u for p in model.fostering.ifa_providers for u in p.units.values())]
+    tiers = set()
+    for u in units:
+        if u.open and sim[u.la] and u.ptype in (IFA, PRIVATE_HOME, SUPPORTED, SECURE):
+            for c in u.children:
+                cell = PRICE_CELLS.index(f"{PLACEMENT_TYPES[u.ptype]}|{NEEDS_TIERS[c.tier]}")
+                paid[c.la, cell] += c.price
+                bought[c.la, cell] += 1
+                tiers.add(c.tier)
+    return paid, bought, tiers
+
+
+def test_running_price_index_equals_a_fresh_count_of_the_children(run):
+    """The running prices paid and children by the child's LA and price cell (each child added
+    when placed, taken away when it leaves or its needs tier changes) equal a fresh count."""
+    model, _ = run
+    paid, bought, tiers = _fresh_price_index(model)
+    np.testing.assert_allclose(model.market_health.paid_rate, paid, rtol=1e-9, atol=1e-6)
+    np.testing.assert_array_equal(np.round(model.market_health.bought_rate, 6), bought)
+    assert bought.sum() > 100 and len(tiers) >= 3  # not vacuous
+
+
+def test_a_needs_tier_changed_in_place_moves_the_childs_share_at_once():
+    """A child whose needs ease in a children's home without moving (a step-down not found) counts
+    at its new tier from that moment, in the price index and the provider's cost."""
+    model = CareSystemModel(to_object(small_config(years=0.2)))
+    model.run()
+    mh = model.market_health
+    child = next(
+        c for c in model.demand.children.values() if c.ptype == PRIVATE_HOME and c.tier in (1, 2) and c.unit.open
+    )
+    cost = mh.rate.sum((0, 1))[3]
+    model.placement._set_tier(child, child.tier - 1)
+    paid, bought, _ = _fresh_price_index(model)
+    np.testing.assert_allclose(mh.paid_rate, paid, rtol=1e-9, atol=1e-6)
+    np.testing.assert_array_equal(np.round(mh.bought_rate, 6), bought)
+    assert mh.rate.sum((0, 1))[3] < cost  # a lower tier costs the provider less
+
+
 def test_margin_is_profit_over_revenue_and_profit_is_revenue_less_cost(run):
     _, ds = run
     e = ds.astype("float64").sum("la")  # outputs are float32 (output.float_dtype): 7 significant digits

@@ -218,7 +218,9 @@ class CareSystemModel(mesa.Model):
         )
         self.market.bind(supply=self.supply, commissioning=self.commissioning)
         self.supply.bind(placement=self.placement)
-        self.placement.bind(market=self.market, supply=self.supply, commissioning=self.commissioning)
+        self.placement.bind(
+            market=self.market, supply=self.supply, commissioning=self.commissioning, market_health=self.market_health
+        )
         self.fostering.bind(supply=self.supply, market=self.market, commissioning=self.commissioning)
         self.provision.bind(supply=self.supply, market=self.market, commissioning=self.commissioning)
         self.market_health.bind(

@@ -13,13 +13,19 @@ without it.
   place, filled or not, and per child by needs tier, calibrated on the children placed at the
   base date so that at the reference occupancy cost is the CMA-based share of revenue), its
   usable places and children, by the LA the unit is in and its provider's sector
-  (``recorder.PROVIDER_SECTORS``). A unit is re-read only when its places or children changed
-  (``Supply.touched``). LA-run homes earn no revenue: their cost is what the model charges for
-  their children (the LA's unit cost). The prices of the children in IFA, private and voluntary
-  homes, supported accommodation and secure homes are also summed by the child's LA, placement
-  type and needs tier (the price index: ``mean_price_paid``, relative to the first year in
-  :func:`rcc_sim.studies.market_health`). A week is weighted by its length (the last week of a
+  (``recorder.PROVIDER_SECTORS``). LA-run homes earn no revenue: their cost is what the model
+  charges for their children (the LA's unit cost). The prices of the children in IFA, private and
+  voluntary homes, supported accommodation and secure homes are also summed by the child's LA,
+  placement type and needs tier (the price index: ``mean_price_paid``, relative to the first year
+  in :func:`rcc_sim.studies.market_health`). A week is weighted by its length (the last week of a
   year ends on 31 March).
+
+  The weekly rates are kept running: a child's share (its price, its cost by tier, its cell of the
+  price index) is added when it is placed in a unit and taken away when it leaves or its needs
+  tier changes (:meth:`MarketHealth.placed`, called by the placement process); a unit's usable
+  places are re-read each week if its places changed or it opened or closed (``Supply.touched``).
+  At each calibration (the base date, and a kept spin-up's first week) every unit and child is
+  counted afresh.
 * **31 March** (:meth:`MarketHealth.census_31_march`). The Herfindahl-Hirschman index of places
   by provider group in each region and England, for children's homes (private, voluntary and
   LA-run: each LA one group) and IFAs, over all LAs' units (a region's market includes LAs
@@ -45,6 +51,7 @@ from rcc_sim.engine.recorder import MARKET_SECTORS, PRICE_CELLS, PROVIDER_SECTOR
 from rcc_sim.vocab import DAYS_PER_WEEK, IFA, LA_HOME, NEEDS_TIERS, PLACEMENT_TYPES, PRIVATE_HOME, SECURE, SUPPORTED
 
 if TYPE_CHECKING:
+    from rcc_sim.engine.child import Child
     from rcc_sim.engine.commissioning import Commissioning
     from rcc_sim.engine.processes.fostering import Fostering
     from rcc_sim.engine.processes.market import Market
@@ -62,10 +69,9 @@ HOMES: Final = MARKET_SECTORS.index("childrens_homes")
 IFAS: Final = MARKET_SECTORS.index("ifa")
 PRICED: Final = (IFA, PRIVATE_HOME, SUPPORTED, SECURE)  # placement types in the price index
 TRACKED: Final = (IFA, PRIVATE_HOME, SUPPORTED, SECURE, LA_HOME)  # units whose accounts or prices are kept
-# a unit's weekly contribution (MarketHealth._entry): LA, sector (-1: none), usable places, children,
-# revenue, variable cost (GBP a week), and its children's cells of the price index (child's LA x
-# n_cells + price cell) with their prices, in the order of the children
-Entry = tuple[int, int, int, int, float, float, list[int], list[float]]
+# a unit's own weekly contribution (MarketHealth._entry): its LA, sector and usable places (its
+# children's shares are added and taken away one by one: MarketHealth.placed)
+Entry = tuple[int, int, int]
 # sectors whose fixed cost per usable place is that of a kind (Market.operating_cost)
 FIXED_COST_SECTORS: Final = {
     PRIVATE_HOME: [SECTOR["private_home_large"], SECTOR["private_home_other"], SECTOR["voluntary_home"]],
@@ -118,6 +124,7 @@ class MarketHealth(Process):
         self.per_child: dict[int, list[float]] = {}
         self.calibration: dict[int, tuple[float, float]] = {}
         self.at_base = False  # calibrated at the base date (not only at a spin-up's start)
+        self.live = False  # children's shares are kept (placed): from the first calibration
         self.bespoke_mult = ctx.cfg.market.bespoke_multiplier
         # price cell of a child of each needs tier, by placement type (index into PRICE_CELLS)
         self._cell_row: list[list[int] | None] = [
@@ -162,72 +169,67 @@ class MarketHealth(Process):
 
     # ------------------------------------------------------------------ weekly
     def _entry(self, unit: Unit) -> Entry | None:
-        """A unit's weekly contribution now: (la, sector, usable, children, revenue, variable cost,
-        its children's price-index cells, their prices), or None if it counts for nothing."""
+        """A unit's own weekly contribution now, (la, sector, usable places), or None if it has
+        none (closed, outside the simulated LAs, a kind not accounted, or a secure home: its
+        children's prices count, its places do not)."""
         la, k = unit.la, unit.ptype
-        if not unit.open or not self.simulated[la] or k not in TRACKED:
+        if not unit.open or not self.simulated[la] or k not in TRACKED or k == SECURE:
             return None
-        children = unit.children
-        cells: list[int] = []
-        prices: list[float] = []
-        earned = 0.0  # the children's prices, summed in order
-        row = self._cell_row[k]
-        n_cells = self._n_cells
-        for c in children:
-            earned += c.price
-            if row is not None:
-                cells.append(c.la * n_cells + row[c.tier])
-                prices.append(c.price)
-        if k == SECURE:
-            return (la, -1, 0, 0, 0.0, 0.0, cells, prices)
-        if k == LA_HOME:
-            return (la, _LA_HOME, unit.usable, len(children), 0.0, earned, cells, prices)
-        per_child = self.per_child[k]
-        spent = 0.0
-        bespoke = k in BESPOKE_KINDS
-        for c in children:
-            v = per_child[c.tier]
-            if bespoke and c.bespoke and c.tier >= 2:
-                v *= self.bespoke_mult
-            spent += v
-        return (la, self._sector(unit), unit.usable, len(children), earned, spent, cells, prices)
+        return (la, self._sector(unit), unit.usable)
 
     def _update(self, unit: Unit) -> None:
-        """Replace a unit's contribution to the running weekly rates by its contribution now."""
+        """Replace a unit's usable places in the running weekly rates by its places now."""
         uid = unit.unique_id
         old = self.entries.pop(uid, None)
         new = self._entry(unit)
-        # an unchanged unit is left alone: taking it out and adding it back could only leave rounding residue
         if new is not None:
             self.entries[uid] = new
-        if old == new:
+        if old == new:  # unchanged: taking it out and adding it back could only leave rounding residue
             return
+        rate, n_sectors = self._rate, self._n_sectors
         if old is not None:
-            self._add(old, -1.0)
+            j = (old[0] * n_sectors + old[1]) * 4
+            rate[j] = rate[j] - old[2]  # the long form: see Recorder (native when compiled)
         if new is not None:
-            self._add(new, 1.0)
+            j = (new[0] * n_sectors + new[1]) * 4
+            rate[j] = rate[j] + new[2]
 
-    def _add(self, entry: Entry, sign: float) -> None:
-        """Add (+1) or take away (-1) a unit's contribution to the running weekly rates."""
-        paid, bought, rate = self._paid, self._bought, self._rate
-        la, s, usable, n, earned, spent, cells, prices = entry
-        for i in range(len(cells)):
-            j = cells[i]
-            paid[j] = paid[j] + sign * prices[i]  # the long form: see Recorder (native when compiled)
-            bought[j] = bought[j] + sign
-        if s >= 0:
-            j = (la * self._n_sectors + s) * 4
-            rate[j] = rate[j] + sign * usable
-            rate[j + 1] = rate[j + 1] + sign * n
-            rate[j + 2] = rate[j + 2] + sign * earned
-            rate[j + 3] = rate[j + 3] + sign * spent
+    def placed(self, child: Child, unit: Unit, sign: float) -> None:
+        """``child`` placed in (+1) or taken out of (-1) ``unit``: its share of the running weekly
+        rates - one child, its price (revenue; an LA-run home's cost), its cost by needs tier, its
+        cell of the price index - added or taken away, as it is now (the placement process takes a
+        child out and puts it back around a change of its needs tier). Nothing before the first
+        calibration, or over a spin-up whose weeks are not kept (:meth:`account_week`)."""
+        k = unit.ptype
+        if not self.live or k not in TRACKED or not self.simulated[unit.la]:
+            return
+        price, tier = child.price, child.tier
+        row = self._cell_row[k]
+        if row is not None:
+            j = child.la * self._n_cells + row[tier]
+            self._paid[j] = self._paid[j] + sign * price
+            self._bought[j] = self._bought[j] + sign
+        if k == SECURE:
+            return
+        rate = self._rate
+        j = (unit.la * self._n_sectors + self._sector(unit)) * 4
+        rate[j + 1] = rate[j + 1] + sign
+        if k == LA_HOME:  # no revenue: its cost is what the model charges for the child
+            rate[j + 3] = rate[j + 3] + sign * price
+            return
+        v = self.per_child[k][tier]
+        if child.bespoke and tier >= 2 and k in BESPOKE_KINDS:
+            v *= self.bespoke_mult
+        rate[j + 2] = rate[j + 2] + sign * price
+        rate[j + 3] = rate[j + 3] + sign * v
 
     def account_week(self) -> None:
         """Weekly: the week's revenue, cost, usable places and children of providers' units, and
-        the prices paid by placement type and needs tier (see the module docstring). Units whose
-        places or children changed are re-read (``Supply.touched``); the rest keep last week's.
+        the prices paid by placement type and needs tier (see the module docstring), from the
+        running rates; units whose places changed, or that opened or closed, are re-read first
+        (``Supply.touched``).
         During a spin-up whose weeks are not kept (``output.include_spin_up`` off) nothing is
-        accounted: at the base date every unit is re-read from scratch anyway (``_calibrate``), so
+        accounted: at the base date every unit is counted from scratch anyway (``_calibrate``), so
         the outputs from there are the same, and a ten-year England run is about 5 s quicker."""
         touched = self.supply.touched
         if self.rec.first_week > 0 and self.clock.now < self.clock.base_day:  # spin-up weeks not kept (Recorder)
@@ -282,8 +284,12 @@ class MarketHealth(Process):
         self.entries.clear()
         for buf in (self._rate, self._paid, self._bought):
             buf[:] = [0.0] * len(buf)
-        for unit in units:
-            self.supply.touched[unit.unique_id] = unit
+        self.live = True
+        for unit in sorted(units, key=lambda u: u.unique_id):  # sums in id order, as any week's
+            self._update(unit)
+            for c in unit.children:
+                self.placed(c, unit, 1.0)
+        self.supply.touched.clear()  # every unit was just read
 
     def _void_revenue(self) -> np.ndarray:
         """Weekly revenue from the empty usable places of block-contracted homes (paid by the RCC

@@ -68,6 +68,7 @@ from rcc_sim.vocab import (
 if TYPE_CHECKING:
     from rcc_sim.engine.commissioning import Commissioning
     from rcc_sim.engine.processes.market import Market
+    from rcc_sim.engine.processes.market_health import MarketHealth
     from rcc_sim.engine.processes.supply import Supply
 
 OWNED_KINDS: Final = (IN_HOUSE, LA_HOME)  # searched only among the commissioner's own units
@@ -91,10 +92,11 @@ class Placement(Process):
     """Vacancy pools, the search, and the events of a placement's life."""
 
     name = "placement"
-    needs = ("market", "supply", "commissioning")
+    needs = ("market", "supply", "commissioning", "market_health")
     market: Market
     supply: Supply
     commissioning: Commissioning
+    market_health: MarketHealth
 
     def __init__(self, ctx: Context):
         super().__init__(ctx)
@@ -491,6 +493,7 @@ class Placement(Process):
         if unit is not None:
             unit.children.append(child)
             self.supply.occupancy_changed(unit, +1)
+            self.market_health.placed(child, unit, 1.0)
             self.refresh(unit)
         self._schedule_end(child)
         self._schedule_step(child)
@@ -501,6 +504,8 @@ class Placement(Process):
         if child.ptype < 0:
             return None
         self._count(child, -1)
+        if unit is not None:
+            self.market_health.placed(child, unit, -1.0)
         self.spend.paid += child.price * (self.clock.now - child.placed_t) / DAYS_PER_WEEK
         if child.ptype == UNREGISTERED:
             self.waiting.pop(child.unique_id, None)
@@ -703,12 +708,19 @@ class Placement(Process):
             self._schedule_end(child)
 
     def _set_tier(self, child: Child, tier: int) -> None:
-        """Change the child's needs tier in its current placement, keeping the one live counter
-        that depends on it (children needing secure care held unregistered) in step."""
+        """Change the child's needs tier in its current placement, keeping what depends on it in
+        step: the live counters of complex needs and of children needing secure care held
+        unregistered, and the child's share of the market-health accounts (by tier)."""
         if child.ptype == UNREGISTERED:
             self._no_lawful[child.la] = self._no_lawful[child.la] + ((tier >= 3) - (child.tier >= 3))
         self._complex_needs[child.la] = self._complex_needs[child.la] + ((tier >= 1) - (child.tier >= 1))
-        child.tier = tier
+        unit = child.unit
+        if unit is not None:  # the child's share of the market-health accounts is by tier
+            self.market_health.placed(child, unit, -1.0)
+            child.tier = tier
+            self.market_health.placed(child, unit, 1.0)
+        else:
+            child.tier = tier
 
     # ------------------------------------------------------------------ secure welfare
     def secure_need(self, child: Child, referral: bool = True) -> None:

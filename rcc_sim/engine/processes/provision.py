@@ -485,7 +485,7 @@ class Provision(Process):
                 if oversight and provider.large:
                     successor = Provider(self.ctx.agents, "private", True, -1)
                     self.private_providers.append(successor)
-                    for home in homes:
+                    for home in homes:  # a large group to a large group: the same market-health sector
                         provider.units.pop(home.unique_id)
                         home.provider = successor
                         successor.units[home.unique_id] = home

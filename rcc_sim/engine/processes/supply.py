@@ -82,8 +82,9 @@ class Supply(Process):
         self._foster_filled, self._home_filled = live["foster_places_filled"], live["home_places_filled"]
         self._deregistrations, self._closed = live["foster_deregistrations"], live["homes_closed"]
         self._nc, self._nh = len(CARER_KINDS), len(HOME_KINDS)
-        # units opened, closed, filled or emptied since the market-health accounts last read them
-        # (MarketHealth.account_week takes them each week)
+        # units opened or closed, or whose places changed, since the market-health accounts last
+        # read them (MarketHealth.account_week takes them each week; a child placed or leaving is
+        # accounted at once: MarketHealth.placed)
         self.touched: dict[int, Unit] = {}
 
     # ------------------------------------------------------------------ counters
@@ -111,7 +112,6 @@ class Supply(Process):
             j = unit.la * self._nh + HOME_OF_PTYPE[kind]
             self._home_filled[j] = self._home_filled[j] + sign
         self.filled[kind] = self.filled[kind] + sign  # the long form: see Recorder
-        self.touched[unit.unique_id] = unit
 
     # ------------------------------------------------------------------ open / close
     def open_unit(self, unit: U) -> U:
