@@ -523,19 +523,39 @@ class Demand(Process):
         ann = rec.annual
         t, n_la = self.clock.now, self.world.n_la
         kids = list(self.children.values())
-        # one column at a time from typed lists (a list of tuples costs numpy a type check per cell)
-        la = np.array([c.la for c in kids], dtype=np.intp)
-        ptype = np.array([c.ptype for c in kids], dtype=np.intp)
-        previous = np.array([c.census_state for c in kids], dtype=np.intp)
-        age = (t - np.array([c.birth_t for c in kids], dtype=float)) / DAYS_PER_YEAR  # Child.age
+        keep = y >= rec.first_year
+        # the columns in one pass over the children (each child read once: they are scattered in
+        # memory), as typed lists (a list of tuples costs numpy a type check per cell)
+        las: list[int] = []
+        ptypes: list[int] = []
+        states: list[int] = []
+        births: list[float] = []
+        counts: list[int] = []
+        entries: list[float] = []
+        sinces: list[float] = []
+        providers: list[int] = []
+        for c in kids:
+            las.append(c.la)
+            ptypes.append(c.ptype)
+            states.append(c.census_state)
+            births.append(c.birth_t)
+            if keep:
+                counts.append(c.placements_this_year)
+                entries.append(c.entry_t)
+                sinces.append(c.same_placement_since)
+                providers.append(provider_index(c))
+        la = np.array(las, dtype=np.intp)
+        ptype = np.array(ptypes, dtype=np.intp)
+        previous = np.array(states, dtype=np.intp)
+        age = (t - np.array(births, dtype=float)) / DAYS_PER_YEAR  # Child.age
         band = np.searchsorted(self._age_edges, age, side="right")  # bisect.bisect_right
-        if y >= rec.first_year:
+        if keep:
             ann["children_in_care_31mar"][y] = rec.stock["children_in_care"]
-            placements = np.array([c.placements_this_year for c in kids], dtype=np.intp)
-            entered = np.array([c.entry_t for c in kids], dtype=float)
-            since = np.array([c.same_placement_since for c in kids], dtype=float)
+            placements = np.array(counts, dtype=np.intp)
+            entered = np.array(entries, dtype=float)
+            since = np.array(sinces, dtype=float)
             ann["three_plus_placements"][y] += np.bincount(la[placements >= 3], minlength=n_la)
-            provider = np.array([provider_index(c) for c in kids], dtype=np.intp)
+            provider = np.array(providers, dtype=np.intp)
             add_counts(ann["placements_by_provider_31mar"][y], (la, provider))
             eligible = (age < 16.0) & (t - entered >= 2.5 * DAYS_PER_YEAR)
             stable = eligible & (t - since >= 2 * DAYS_PER_YEAR)

@@ -244,6 +244,7 @@ class Accounts:
         self.rate: list[float] = [0.0] * (n_la * NP)
         self.last: list[float] = [0.0] * (n_la * NP)
         self.paid = 0.0
+        self.active = False  # any change yet (accrue_all skips an account that never had one)
         self.rec = ctx.rec
         self._flow = ctx.rec.live[flow]
         self._by_type = len(ctx.rec.shapes[flow]) == 2
@@ -252,6 +253,7 @@ class Accounts:
     def change(self, la: int, ptype: int, delta_per_week: float) -> None:
         if delta_per_week == 0.0:
             return
+        self.active = True
         t = self.clock.now
         i = la * NP + ptype
         owed = self.rate[i] * (t - self.last[i]) / DAYS_PER_WEEK
@@ -264,6 +266,10 @@ class Accounts:
             self.rate[i] = self.rate[i] + delta_per_week
 
     def accrue_all(self) -> None:
+        """Accrue every cell up to now (weekly). An account nothing was ever paid into (the
+        co-funded spend under a policy without co-funding) owes nothing: skipped."""
+        if not self.active:
+            return
         t = self.clock.now
         rate = np.array(self.rate).reshape(self.n_la, NP)
         last = np.array(self.last).reshape(self.n_la, NP)
