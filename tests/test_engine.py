@@ -4,6 +4,7 @@ and the package layout (the engine never imports the studies or the reporting)."
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from pathlib import Path
 
@@ -136,6 +137,38 @@ def test_clock_runs_events_in_time_order_across_weeks():
     clock.env.process(weeks())
     clock.env.run(until=21.0 + 1e-9)
     assert seen == [3.0, 9.0, 15.5, 20.0]
+
+
+def test_clock_runs_a_weeks_calendar_and_its_new_events_in_one_order():
+    """A week's calendar events (sorted when it opens) and the events scheduled during it (simpy's
+    heap) run in the order of one heap of both: by time, then in the order they were scheduled.
+    Simultaneous events interleave across the two parts; an event scheduled from another at the
+    same moment runs after everything scheduled before it."""
+    import random
+
+    rnd = random.Random(5)
+    clock = Clock([7.0, 14.0], 0.0)
+    seen: list[tuple[float, int]] = []
+    order = itertools.count()
+    days = [float(rnd.choice([7.5, 8.0, 9.25, 10.0, 14.0])) for _ in range(200)]
+
+    def fire(day: float, k: int, spawn: bool) -> None:
+        seen.append((day, k))
+        if spawn:  # same week: straight to the heap, at this moment or later in the week
+            for delay in (0.0, rnd.choice([0.0, 0.75, 1.0, 4.0])):
+                clock.at(delay, fire, clock.now + delay, next(order), False)
+
+    for day in days:  # filed in week 1's bucket in this order
+        clock.at(day, fire, day, next(order), rnd.random() < 0.3)
+    clock.open_week(0)
+    clock.env.run(until=7.0)
+    clock.open_week(1)
+    clock.env.run(until=14.0 + 1e-9)
+    assert len(seen) > len(days)
+    # by time, and at one time in scheduling order: ids rise with ``order`` since every event
+    # is scheduled (given its id) no earlier than the ones filed before it
+    assert seen == sorted(seen)
+    assert clock.env._week == [] and clock.env.peek() > 14.0  # left: the run's own end
 
 
 def test_clock_files_a_later_event_in_the_week_bisect_would():
