@@ -212,7 +212,7 @@ class Commissioning(Process):
         self.market.start_package(pkg)
         self.placement.start_package(pkg)
 
-    def _own_search_order(self) -> list[list[tuple[int, float]]]:
+    def _own_search_order(self) -> list[list[int]]:
         """For each LA, the LAs whose in-house units its commissioner may use, nearest first: its
         own, and under a pooled RCC the members within the RCC's pooled-search radius."""
         c = self.commissioner
@@ -222,7 +222,7 @@ class Commissioning(Process):
             for la in rcc.members:
                 radius[la] = rcc.cfg.pooled_search_miles
         return [
-            [(j, d) for j, d in w.neighbour_list[i] if j == i or (c[j] == c[i] and d <= radius[i])]
+            [j for j, d in w.neighbour_list[i] if j == i or (c[j] == c[i] and d <= radius[i])]
             for i in range(w.n_la)
         ]
 
