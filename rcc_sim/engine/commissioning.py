@@ -222,8 +222,7 @@ class Commissioning(Process):
             for la in rcc.members:
                 radius[la] = rcc.cfg.pooled_search_miles
         return [
-            [j for j, d in w.neighbour_list[i] if j == i or (c[j] == c[i] and d <= radius[i])]
-            for i in range(w.n_la)
+            [j for j, d in w.neighbour_list[i] if j == i or (c[j] == c[i] and d <= radius[i])] for i in range(w.n_la)
         ]
 
     # ------------------------------------------------------------------ go-live
