@@ -77,7 +77,6 @@ COFUNDED: Final = (LA_HOME, PRIVATE_HOME, SECURE, IFA, IN_HOUSE)  # complex-need
 LOCATED: Final = frozenset(range(len(PLACEMENT_TYPES))) - {UNREGISTERED, ADOPTION, OTHER_SETTING}
 POOLED_KINDS: Final = (IN_HOUSE, IFA, LA_HOME, PRIVATE_HOME, SUPPORTED, SECURE)
 NP: Final = len(PLACEMENT_TYPES)
-SPARSE_LAS: Final = 40  # below this many LAs with a vacancy of a kind, the search visits only those
 
 
 # An unplanned ending rate, after every multiplier, is capped at 12 a year (the declared upper
@@ -112,16 +111,12 @@ class Placement(Process):
             [{} for _ in range(n)] if k in POOLED_KINDS else None for k in range(NP)
         ]
         self.pooled = [0] * NP  # units with a vacancy, by kind (England)
-        self.pool_las: list[set[int]] = [set() for _ in range(NP)]  # LAs whose pool is not empty
         # stretch[ptype][la]: units full to their usual availability but with approved places spare
         # (foster carers only: a home's registration and staffing cannot stretch)
         self.stretch: list[list[dict[int, Unit]] | None] = [
             [{} for _ in range(n)] if k in (IN_HOUSE, IFA) else None for k in range(NP)
         ]
         self.stretched = [0] * NP
-        self.stretch_las: list[set[int]] = [set() for _ in range(NP)]
-        # miles between LA points, as Python floats
-        self._distance_rows: list[list[float]] = ctx.world.la_distance.tolist()
         # reserved[rcc id][ptype] = {unit_id: unit}: block-contracted or RCC-run units with a vacancy
         self.reserved: dict[int, dict[int, dict[int, Unit]]] = {}  # (units, not pool entries: few)
         self.radius = [math.inf] * NP  # search radius (miles) by kind
@@ -236,15 +231,15 @@ class Placement(Process):
         occupied = len(unit.children)
         vacancies = unit.usable - occupied if taking else 0
         if vacancies > 0:
-            _pool_add(pools, self.pooled, self.pool_las[kind], kind, key, unit)
+            _pool_add(pools, self.pooled, kind, key, unit)
         else:
-            _pool_drop(pools, self.pooled, self.pool_las[kind], kind, key, unit)
+            _pool_drop(pools, self.pooled, kind, key, unit)
         stretch = self.stretch[kind]
         if stretch is not None:
             if vacancies <= 0 and taking and occupied < unit.places:
-                _pool_add(stretch, self.stretched, self.stretch_las[kind], kind, key, unit)
+                _pool_add(stretch, self.stretched, kind, key, unit)
             else:
-                _pool_drop(stretch, self.stretched, self.stretch_las[kind], kind, key, unit)
+                _pool_drop(stretch, self.stretched, kind, key, unit)
 
     def start_package(self, pkg) -> None:
         """The reform package comes into force (``Commissioning.start_policy``). Its standards
@@ -259,7 +254,6 @@ class Placement(Process):
         for k in kinds:
             self.stretch[k] = [{} for _ in range(n)]
             self.stretched[k] = 0
-            self.stretch_las[k] = set()
         units = [u for u in self.ctx.agents.agents_by_type.get(Home, []) if u.ptype in kinds and u.open]
         for unit in sorted(units, key=lambda u: u.unique_id):
             self.refresh(unit)
@@ -291,9 +285,9 @@ class Placement(Process):
         key = unit.owner_la if kind in OWNED_KINDS else unit.la
         pools, stretch = self.pools[kind], self.stretch[kind]
         if pools is not None:
-            _pool_drop(pools, self.pooled, self.pool_las[kind], kind, key, unit)
+            _pool_drop(pools, self.pooled, kind, key, unit)
         if stretch is not None:
-            _pool_drop(stretch, self.stretched, self.stretch_las[kind], kind, key, unit)
+            _pool_drop(stretch, self.stretched, kind, key, unit)
 
     # ------------------------------------------------------------------ search
     def stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
@@ -352,8 +346,7 @@ class Placement(Process):
                 best, best_score = self._best_reserved(reserved[kind], kind, child, exclude, best, best_score)
             pools = self.stretch[kind] if stretched else self.pools[kind]
             if pools is not None and (self.stretched[kind] if stretched else self.pooled[kind]):
-                las = self.stretch_las[kind] if stretched else self.pool_las[kind]
-                best, best_score = self._scan(pools, las, kind, child, group, exclude, penalty, best, best_score)
+                best, best_score = self._scan(pools, kind, child, group, exclude, penalty, best, best_score)
         return best
 
     def _best_reserved(
@@ -383,7 +376,6 @@ class Placement(Process):
     def _scan(
         self,
         pools: list[dict[int, Unit]],
-        las: set[int],
         kind: int,
         child: Child,
         group: int,
@@ -397,21 +389,16 @@ class Placement(Process):
         (= :meth:`Market.price` with the unit); distances for ranking are flat-earth (within 0.5%
         under 100 miles); the chosen unit's exact distance is taken in :meth:`_offer`.
 
-        When few LAs have a vacancy of the kind (``las``, e.g. children's homes in a tight
-        market), only those are visited, sorted by distance with ties by LA index: the same
-        order as walking all LAs nearest first, without visiting the empty ones."""
+        The LAs are walked nearest first (``near``: ties by LA index), every one to the kind's
+        radius, empty pools included: with the LAs as a plain list this costs less than visiting
+        only those with a vacancy, whose order had to be sorted at each search (an England run
+        after the base date: 7.6 -> 7.0 s for four years)."""
         per_mile, mismatch, split = self._per_mile, self._mismatch_gbp, self._split_gbp
         lat, lon, tier, la, kx = child.lat, child.lon, child.tier, child.la, child.kx
         kind_price = self.market.spot_price(kind, tier, la)
         k, n = self.k, 0
-        order: list[int]
-        if kind in OWNED_KINDS:  # no radius: the commissioner's own, wherever they are
-            order = self.commissioning.own_search_order[la]
-        elif len(las) <= SPARSE_LAS:
-            row, radius = self._distance_rows[la], self.radius[kind]
-            order = [j for _, j in sorted([(row[j], j) for j in las if row[j] <= radius])]
-        else:
-            order = self.near[kind][la]
+        # the commissioner's own units (no radius: wherever they are), or everyone's to the radius
+        order = self.commissioning.own_search_order[la] if kind in OWNED_KINDS else self.near[kind][la]
         for j in order:
             pool = pools[j]
             if not pool:
@@ -784,23 +771,19 @@ def _within(neighbours: list[tuple[int, float]], radius: float) -> list[int]:
     return out
 
 
-def _pool_add(pools: list[dict[int, Unit]], counts: list[int], las: set[int], kind: int, key: int, unit: Unit) -> None:
-    """Put ``unit`` in LA ``key``'s pool of ``pools`` (if not there): one more in ``counts[kind]``,
-    and ``key`` among the LAs whose pool is not empty (``las``)."""
+def _pool_add(pools: list[dict[int, Unit]], counts: list[int], kind: int, key: int, unit: Unit) -> None:
+    """Put ``unit`` in LA ``key``'s pool of ``pools`` (if not there): one more in ``counts[kind]``."""
     pool = pools[key]
     if unit.unique_id not in pool:
         pool[unit.unique_id] = unit
         counts[kind] = counts[kind] + 1  # the long form: see Recorder
-        las.add(key)
 
 
-def _pool_drop(pools: list[dict[int, Unit]], counts: list[int], las: set[int], kind: int, key: int, unit: Unit) -> None:
+def _pool_drop(pools: list[dict[int, Unit]], counts: list[int], kind: int, key: int, unit: Unit) -> None:
     """Take ``unit`` out of LA ``key``'s pool of ``pools`` (if there), as :func:`_pool_add` put it."""
     pool = pools[key]
     if pool.pop(unit.unique_id, None) is not None:
         counts[kind] = counts[kind] - 1
-        if not pool:
-            las.discard(key)
 
 
 def _residual_days(e: float, rate: float, age_days: float, first: float, settled: float) -> float:
