@@ -121,6 +121,38 @@ def test_engine_does_not_import_studies_or_reporting():
     assert not bad, bad
 
 
+# ---------------------------------------------------------------------- recorder
+def test_recorder_adds_one_cell_and_reads_counters_as_numpy_would():
+    """``Recorder.add`` of one cell (in place) and of any other index (through numpy), and
+    ``floats`` (a live counter as an array), give the bits numpy's ``a[index] += value`` and
+    ``np.array`` give; an index outside the variable still raises as numpy does."""
+    import random
+
+    import numpy as np
+
+    from rcc_sim.engine.recorder import Recorder, floats
+
+    rnd = random.Random(11)
+    rec = Recorder(n_la=7, n_weeks=3, n_years=1)
+    mirror = {name: np.zeros(shape) for name, shape in rec.shapes.items()}
+    names = ["children_in_care", "placements", "homes_opened", "spend"]
+    for _ in range(400):
+        name = rnd.choice(names)
+        shape = rec.shapes[name]
+        cell = tuple(rnd.randrange(n) for n in shape)
+        index = cell[0] if len(cell) == 1 and rnd.random() < 0.5 else cell
+        value = rnd.choice([1, -1, rnd.uniform(-1e3, 1e3), 1e-17, rnd.randrange(10**6)])
+        if rnd.random() < 0.1:  # a fancy index: numpy's path
+            index, value = (slice(None),) + ((cell[1],) if len(cell) == 2 else ()), rnd.uniform(0, 5)
+        rec.add(name, index, value)
+        mirror[name][index] += value
+    for name in names:
+        assert floats(rec.live[name]).reshape(rec.shapes[name]).tobytes() == mirror[name].tobytes(), name
+        assert floats(rec.live[name]).tobytes() == np.array(rec.live[name], dtype=float).tobytes()
+    with pytest.raises(IndexError):
+        rec.add("children_in_care", 7, 1.0)
+
+
 # ---------------------------------------------------------------------- clock
 def test_clock_runs_events_in_time_order_across_weeks():
     clock = Clock([7.0, 14.0, 21.0], 0.0)

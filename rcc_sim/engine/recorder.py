@@ -12,6 +12,7 @@ Counts, not shares, are what add up: to get a region or England, sum the counts 
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -626,6 +627,27 @@ class Arrays:
         return len(self.names)
 
 
+def floats(values: list[float]) -> np.ndarray:
+    """``np.array(values, dtype=float)`` for a list of Python numbers (a live counter), writable,
+    in half the time: numpy inspects every item of a list for its type and shape (about 22 ns an
+    item), ``struct`` packs them as C doubles (about 9 ns). The same values to the bit."""
+    return np.frombuffer(bytearray(struct.pack(f"{len(values)}d", *values)), dtype=np.float64)
+
+
+def _flat_cell(index: Any, shape: tuple[int, ...]) -> int:
+    """The position in a live counter (C order) of the one cell ``index`` names (an int, or a
+    tuple of ints, each within its dimension), or -1 for any other index (slices, arrays, ...)."""
+    idx = index if isinstance(index, tuple) else (index,)
+    if len(idx) != len(shape):
+        return -1
+    cell = 0
+    for i, n in zip(idx, shape):
+        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < n:
+            return -1
+        cell = cell * n + i
+    return cell
+
+
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class Recorder:
     """Live counters and the preallocated output arrays.
@@ -687,15 +709,23 @@ class Recorder:
 
     def array(self, name: str) -> np.ndarray:
         """Variable ``name`` now, as a read-only array of its shape (a copy of the live counter)."""
-        a = np.array(self.live[name]).reshape(self.shapes[name])
+        a = floats(self.live[name]).reshape(self.shapes[name])
         a.flags.writeable = False
         return a
 
     def add(self, name: str, index: Any, value: Any) -> None:
-        """``variable[index] += value``, with numpy's indexing (fancy indices as numpy treats them)."""
-        a = np.array(self.live[name]).reshape(self.shapes[name])
+        """``variable[index] += value``, with numpy's indexing (fancy indices as numpy treats them).
+        One cell (an int, or a tuple of ints, one per dimension, and a Python number) is added in
+        place, as the array would add it (in float64)."""
+        live, shape = self.live[name], self.shapes[name]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            cell = _flat_cell(index, shape)
+            if cell >= 0:
+                live[cell] = live[cell] + float(value)
+                return
+        a = floats(live).reshape(shape)
         a[index] += value
-        self.live[name][:] = a.ravel().tolist()
+        live[:] = a.ravel().tolist()
 
     def flow_reset(self) -> None:
         """Zero every flow (after the base-date set-up, which is not a flow of week 1)."""
@@ -717,10 +747,10 @@ class Recorder:
                 counter[:] = [0.0] * len(counter)
             return
         for name in self.stock.names:
-            self.out[name][i] = np.array(self.live[name]).reshape(self.shapes[name])
+            self.out[name][i] = floats(self.live[name]).reshape(self.shapes[name])
         for name in self.flow.names:
             counter = self.live[name]
-            self.out[name][i] = np.array(counter).reshape(self.shapes[name])
+            self.out[name][i] = floats(counter).reshape(self.shapes[name])
             counter[:] = [0.0] * len(counter)
 
     def to_dataset(

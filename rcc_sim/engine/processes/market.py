@@ -17,6 +17,7 @@ from mypy_extensions import mypyc_attr
 
 from rcc_sim.engine.agents import Unit
 from rcc_sim.engine.processes import Context, Process
+from rcc_sim.engine.recorder import floats
 from rcc_sim.vocab import (
     ADOPTION,
     DAYS_PER_WEEK,
@@ -271,8 +272,8 @@ class Accounts:
         if not self.active:
             return
         t = self.clock.now
-        rate = np.array(self.rate).reshape(self.n_la, NP)
-        last = np.array(self.last).reshape(self.n_la, NP)
+        rate = floats(self.rate).reshape(self.n_la, NP)
+        last = floats(self.last).reshape(self.n_la, NP)
         owed = rate * (t - last) / DAYS_PER_WEEK
         self.rec.add(self.flow, ..., owed if self._by_type else owed.sum(axis=1))
         self.last[:] = [t] * len(self.last)

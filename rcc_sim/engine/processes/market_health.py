@@ -47,7 +47,7 @@ from rcc_sim.engine.agents import Home, Unit
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.processes.market import BESPOKE_KINDS
 from rcc_sim.engine.processes.provision import home_sector
-from rcc_sim.engine.recorder import MARKET_SECTORS, PRICE_CELLS, PROVIDER_SECTORS
+from rcc_sim.engine.recorder import MARKET_SECTORS, PRICE_CELLS, PROVIDER_SECTORS, floats
 from rcc_sim.vocab import DAYS_PER_WEEK, IFA, LA_HOME, NEEDS_TIERS, PLACEMENT_TYPES, PRIVATE_HOME, SECURE, SUPPORTED
 
 if TYPE_CHECKING:
@@ -135,17 +135,17 @@ class MarketHealth(Process):
     @property
     def rate(self) -> np.ndarray:
         """Usable places, children, revenue and variable cost a week, by LA and sector."""
-        return np.array(self._rate).reshape(self._n_la, self._n_sectors, 4)
+        return floats(self._rate).reshape(self._n_la, self._n_sectors, 4)
 
     @property
     def paid_rate(self) -> np.ndarray:
         """GBP a week by the child's LA and price cell."""
-        return np.array(self._paid).reshape(self._n_la, self._n_cells)
+        return floats(self._paid).reshape(self._n_la, self._n_cells)
 
     @property
     def bought_rate(self) -> np.ndarray:
         """Children by the child's LA and price cell."""
-        return np.array(self._bought).reshape(self._n_la, self._n_cells)
+        return floats(self._bought).reshape(self._n_la, self._n_cells)
 
     # ------------------------------------------------------------------ the units
     def _homes(self) -> list[Home]:
