@@ -25,9 +25,9 @@ twelve generic tuple comparisons).
 
 Events due at the same moment run in the order they were scheduled (simpy's event id; a bucket's
 events get their ids when the week opens, in the order they were filed); a run is deterministic
-for a given seed. A model event is a small object holding the call (``_Call``), which the
-environment's ``step`` calls directly; simpy's own events (the end of ``run``) are processed as
-simpy does.
+for a given seed. A calendar event is a tuple (time, priority, id, fn, args); one on simpy's heap
+is a small object holding the call (``_Call``); the environment's ``step`` calls either directly,
+and processes simpy's own events (the end of ``run``) as simpy does.
 """
 
 from __future__ import annotations
@@ -64,7 +64,12 @@ class _Call:
 _Later = tuple[float, Callable[..., Any], tuple[Any, ...], Any, int]
 
 
-def _before(a: tuple[float, int, int, Any], b: tuple[float, int, int, Any]) -> bool:
+# an event of the open week's calendar: (time, priority, id, fn, args), called as fn(*args); no
+# ``_Call`` object is made for it (the week's sorted list is the model's own, not simpy's heap)
+_Due = tuple[float, int, int, Callable[..., Any], tuple[Any, ...]]
+
+
+def _before(a: _Due, b: tuple[float, int, int, Any]) -> bool:
     """Whether queue entry ``a`` (time, priority, id, event) comes before ``b``: the tuples'
     order (ids are unique, so the events are never compared), in native comparisons when compiled."""
     if a[0] != b[0]:
@@ -87,7 +92,7 @@ class _Environment(simpy.Environment):
         super().__init__(initial_time)
         # the open week's calendar events, sorted latest first (the next one is the last item);
         # simpy's ``_queue`` holds the rest as a heap (see the module docstring)
-        self._week: list[tuple[float, int, int, Any]] = []
+        self._week: list[_Due] = []
 
     def __getstate__(self) -> dict[str, Any]:
         if self._active_proc is not None:
@@ -102,8 +107,8 @@ class _Environment(simpy.Environment):
         self._week = state["week"]
         self._eid = itertools.count(state["eid"])
 
-    def add_week(self, items: list[tuple[float, int, int, Any]]) -> None:
-        """A week's calendar events (time, priority, id, event) into the sorted part of the queue."""
+    def add_week(self, items: list[_Due]) -> None:
+        """A week's calendar events (time, priority, id, fn, args) into the sorted part of the queue."""
         week = self._week
         if week:  # events left from an earlier week (not in a model run: its weeks end after them)
             items = items + week
@@ -129,14 +134,19 @@ class _Environment(simpy.Environment):
         _heappush(self._queue, (self._now + delay, priority, next(eid), event))
 
     def step(self) -> None:
-        week: list[tuple[float, int, int, Any]] = self._week
+        week: list[_Due] = self._week
         queue: list[Any] = self._queue
         if week and (not queue or _before(week[-1], queue[0])):
-            self._now, _, _, event = week.pop()
-        elif queue:
-            self._now, _, _, event = _heappop(queue)
-        else:
+            self._now, _, _, fn, args = week.pop()
+            try:
+                fn(*args)
+            except StopSimulation:
+                self.schedule(_Call(_nothing, ()), EventPriority(-1))  # as below
+                raise
+            return
+        if not queue:
             raise EmptySchedule
+        self._now, _, _, event = _heappop(queue)
         if isinstance(event, _Call):  # the model's events (all but the run's end)
             call = cast(_Call, event)  # read as the native class it is
             try:
@@ -252,14 +262,17 @@ class Clock:
             return
         env = self.env
         now: float = env._now
-        eid: Iterator[int] = env._eid
-        items: list[tuple[float, int, int, Any]] = []
+        first: int = next(env._eid)
+        eid = first  # the ids env.schedule would give, one after another
+        items: list[_Due] = []
         dropped = 0
         for due, fn, args, child, version in bucket:
             if child is not None and child.version != version:
                 dropped += 1
                 continue
-            items.append((now + (due - now if due > now else 0.0), _NORMAL, next(eid), _Call(fn, args)))
+            items.append((now + (due - now if due > now else 0.0), _NORMAL, eid, fn, args))
+            eid += 1
+        env._eid = itertools.count(eid)
         self.dropped += dropped
         self.events += len(items)
         if items:
