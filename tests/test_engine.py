@@ -213,6 +213,7 @@ def test_clock_files_a_later_event_in_the_week_bisect_would():
     clock = Clock(ends, 0.0)
     rnd = random.Random(3)
     days = [rnd.uniform(-1.0, 45.0) for _ in range(2000)] + ends + [0.0, 45.0, 7.0 + 1e-12, 7.0 - 1e-12]
+    days += [-1.0, -3.5, 1e300, float("inf"), 38.5 + 1e-9, 39.0, 31.5 - 1e-9] + [d + 0.5 for d in range(-2, 46)]
     assert [clock._week_of(d) for d in days] == [bisect.bisect_left(ends, d) for d in days]
 
 

@@ -32,6 +32,7 @@ and processes simpy's own events (the end of ``run``) as simpy does.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 from collections.abc import Callable, Iterator
@@ -185,6 +186,9 @@ class Clock:
         self.env = _Environment()
         self.base_day = base_day  # model day of the base date (after a spin-up; else 0)
         self.week_ends = [float(t) for t in week_ends]
+        # by whole day d: the first week whose end is not before d (see _week_of)
+        last = int(self.week_ends[-1]) + 1 if self.week_ends else 0
+        self._week_by_day = [bisect.bisect_left(self.week_ends, float(d)) for d in range(last + 1)]
         self._buckets: list[list[_Later] | None] = [[] for _ in self.week_ends]
         self._horizon = -1.0  # events due by this day go straight to simpy (end of the open week)
         self._week = -1
@@ -197,18 +201,19 @@ class Clock:
         return self.env._now
 
     def _week_of(self, due: float) -> int:
-        """The week whose bucket holds an event due on day ``due``: the first whose end is not
-        before it (``bisect.bisect_left(week_ends, due)``, written out so that it compiles
-        natively); ``len(week_ends)`` if after the last."""
+        """The week whose bucket holds an event due on day ``due``: the first whose
+        end is not before it, ``bisect.bisect_left(week_ends, due)``, ``len(week_ends)`` if after
+        the last. Looked up by the whole day (``_week_by_day``), then at most one week on (weeks
+        are longer than a day); a binary search over the boxed floats cost ten list reads."""
         ends = self.week_ends
-        lo, hi = 0, len(ends)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if ends[mid] < due:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+        n = len(ends)
+        table = self._week_by_day
+        if not due < len(table):  # after the last week (an infinite delay too)
+            return n
+        w: int = table[int(due) if due > 0.0 else 0]
+        while w < n and ends[w] < due:
+            w += 1
+        return w
 
     def _push(self, due: float, call: _Call) -> None:
         """``call`` onto simpy's heap for day ``due`` (not before now): what
