@@ -71,8 +71,9 @@ _Due = tuple[float, int, int, Callable[..., Any], tuple[Any, ...]]
 
 
 def _before(a: _Due, b: tuple[float, int, int, Any]) -> bool:
-    """Whether queue entry ``a`` (time, priority, id, event) comes before ``b``: the tuples'
-    order (ids are unique, so the events are never compared), in native comparisons when compiled."""
+    """Whether the calendar event ``a`` (time, priority, id, fn, args) comes before the heap's
+    ``b`` (time, priority, id, event): the tuples' order (ids are unique, so nothing after the id
+    is ever compared), in native comparisons when compiled."""
     if a[0] != b[0]:
         return a[0] < b[0]
     if a[1] != b[1]:
@@ -201,10 +202,10 @@ class Clock:
         return self.env._now
 
     def _week_of(self, due: float) -> int:
-        """The week whose bucket holds an event due on day ``due``: the first whose
-        end is not before it, ``bisect.bisect_left(week_ends, due)``, ``len(week_ends)`` if after
-        the last. Looked up by the whole day (``_week_by_day``), then at most one week on (weeks
-        are longer than a day); a binary search over the boxed floats cost ten list reads."""
+        """The week whose bucket holds an event due on day ``due``: the first whose end is not
+        before it, ``bisect.bisect_left(week_ends, due)``, ``len(week_ends)`` if after the last.
+        Looked up by the whole day (``_week_by_day``), then at most one week on (weeks are longer
+        than a day), instead of a binary search over the boxed week ends (ten list reads)."""
         ends = self.week_ends
         n = len(ends)
         table = self._week_by_day
@@ -267,8 +268,7 @@ class Clock:
             return
         env = self.env
         now: float = env._now
-        first: int = next(env._eid)
-        eid = first  # the ids env.schedule would give, one after another
+        eid: int = next(env._eid)  # the ids env.schedule would give, one after another
         items: list[_Due] = []
         dropped = 0
         for due, fn, args, child, version in bucket:
