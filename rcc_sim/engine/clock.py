@@ -140,27 +140,27 @@ class _Environment(simpy.Environment):
         queue: list[Any] = self._queue
         if week and (not queue or _before(week[-1], queue[0])):
             self._now, _, _, fn, args = week.pop()
-            try:
-                fn(*args)
-            except StopSimulation:
-                self.schedule(_Call(_nothing, ()), EventPriority(-1))  # as below
-                raise
-            return
-        if not queue:
+        elif not queue:
             raise EmptySchedule
-        self._now, _, _, event = _heappop(queue)
-        if isinstance(event, _Call):  # the model's events (all but the run's end)
+        else:
+            self._now, _, _, event = _heappop(queue)
+            if not isinstance(event, _Call):  # simpy's own (the run's end)
+                self._process(event)
+                return
             call = cast(_Call, event)  # read as the native class it is
-            try:
-                call.fn(*call.args)
-            except StopSimulation:
-                # as simpy does with an event whose callback stopped the run: the event, with the
-                # callbacks it has left (none), back on the heap to be processed first on resuming
-                self.schedule(_Call(_nothing, ()), EventPriority(-1))
-                raise
-            return
+            fn, args = call.fn, call.args
+        try:
+            fn(*args)
+        except StopSimulation:
+            # as simpy does with an event whose callback stopped the run: the event, with the
+            # callbacks it has left (none), back on the heap to be processed first on resuming
+            self.schedule(_Call(_nothing, ()), EventPriority(-1))
+            raise
+
+    def _process(self, event: Any) -> None:
+        """A simpy event, processed as simpy's ``step`` does."""
         callbacks = event.callbacks
-        event.callbacks = None  # type: ignore[assignment]
+        event.callbacks = None
         try:
             for callback in callbacks:
                 callback(event)

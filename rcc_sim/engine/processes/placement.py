@@ -119,14 +119,14 @@ class Placement(Process):
         self.stretched = [0] * NP
         # reserved[rcc id][ptype] = {unit_id: unit}: block-contracted or RCC-run units with a vacancy
         self.reserved: dict[int, dict[int, dict[int, Unit]]] = {}  # (units, not pool entries: few)
-        self.radius = [math.inf] * NP  # search radius (miles) by kind
-        self.radius[IFA] = p.max_foster_search_miles
+        radius = [math.inf] * NP  # search radius (miles) by kind
+        radius[IFA] = p.max_foster_search_miles
         # near[ptype][la]: the LAs a search of the kind visits from la, nearest first, up to the
         # kind's radius. Plain lists of LA indices (small ints, which Python keeps preallocated):
         # the search walks them on most events, and walking the (LA, miles) tuples instead spent a
         # third of the search's time fetching tuples and floats scattered in memory
         self.near: list[list[list[int]]] = [
-            [_within(row, self.radius[k]) for row in ctx.world.neighbour_list] for k in range(NP)
+            [_within(row, radius[k]) for row in ctx.world.neighbour_list] for k in range(NP)
         ]
         self.k = p.candidates_per_search
         # the search's scoring terms (GBP a week), read once: the search runs on most events
