@@ -123,14 +123,14 @@ def test_engine_does_not_import_studies_or_reporting():
 
 # ---------------------------------------------------------------------- recorder
 def test_recorder_adds_one_cell_and_reads_counters_as_numpy_would():
-    """``Recorder.add`` of one cell (in place) and of any other index (through numpy), and
-    ``floats`` (a live counter as an array), give the bits numpy's ``a[index] += value`` and
-    ``np.array`` give; an index outside the variable still raises as numpy does."""
+    """``Recorder.add`` of one cell (in place) and of any other index (through numpy) give the
+    bits numpy's ``a[index] += value`` gives, and ``array``/``view`` read the live counter
+    (a vector of doubles) as numpy would; an index outside the variable still raises as numpy does."""
     import random
 
     import numpy as np
 
-    from rcc_sim.engine.recorder import Recorder, floats
+    from rcc_sim.engine.recorder import Recorder, view
 
     rnd = random.Random(11)
     rec = Recorder(n_la=7, n_weeks=3, n_years=1)
@@ -147,10 +147,33 @@ def test_recorder_adds_one_cell_and_reads_counters_as_numpy_would():
         rec.add(name, index, value)
         mirror[name][index] += value
     for name in names:
-        assert floats(rec.live[name]).reshape(rec.shapes[name]).tobytes() == mirror[name].tobytes(), name
-        assert floats(rec.live[name]).tobytes() == np.array(rec.live[name], dtype=float).tobytes()
+        assert rec.array(name).tobytes() == mirror[name].tobytes(), name
+        assert view(rec.live[name]).tobytes() == np.array(list(rec.live[name]), dtype=float).tobytes()
     with pytest.raises(IndexError):
         rec.add("children_in_care", 7, 1.0)
+
+
+def test_live_counters_are_shared_views_and_survive_a_snapshot_still_shared():
+    """A live counter is one vector of doubles held by reference (the recorder and the processes):
+    ``view`` follows its updates without a copy, ``zero`` clears it in place, and a snapshot
+    (``rcc_sim.engine.snapshot.dumps``, which pickles the vectors as lists) loads it as one vector
+    still held by both (fails if the vectors are copied apart or cannot be pickled)."""
+    import pickle
+
+    from rcc_sim.engine import snapshot
+    from rcc_sim.engine.recorder import Recorder, view, zero
+
+    rec = Recorder(n_la=3, n_weeks=2, n_years=1)
+    c = rec.live["children_in_care"]
+    v = view(c)
+    c[1] = c[1] + 2.5
+    assert v.tolist() == [0.0, 2.5, 0.0]
+    rec2, held = pickle.loads(snapshot.dumps((rec, {"cic": c})))
+    assert held["cic"] is rec2.live["children_in_care"]
+    held["cic"][2] = 4.0
+    assert rec2.array("children_in_care").tolist() == [0.0, 2.5, 4.0]
+    zero(c)
+    assert v.tolist() == [0.0, 0.0, 0.0] and list(rec2.live["children_in_care"]) == [0.0, 2.5, 4.0]
 
 
 # ---------------------------------------------------------------------- clock

@@ -12,13 +12,13 @@ Counts, not shares, are what add up: to get a region or England, sum the counts 
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
 import xarray as xr
+from librt.vecs import vec
 from mypy_extensions import mypyc_attr
 
 from rcc_sim.vocab import (
@@ -627,11 +627,23 @@ class Arrays:
         return len(self.names)
 
 
-def floats(values: list[float]) -> np.ndarray:
-    """``np.array(values, dtype=float)`` for a list of Python numbers (a live counter), writable,
-    in half the time: numpy inspects every item of a list for its type and shape (about 22 ns an
-    item), ``struct`` packs them as C doubles (about 9 ns). The same values to the bit."""
-    return np.frombuffer(bytearray(struct.pack(f"{len(values)}d", *values)), dtype=np.float64)
+def counter(n: int) -> vec[float]:
+    """A live counter of ``n`` cells, all zero: a ``librt.vecs.vec[float]``, a vector of C doubles
+    that the compiled engine reads and writes natively (about 2 ns an update, and no float object
+    made or freed), and that numpy reads without a copy (:func:`view`)."""
+    return vec[float]([0.0] * n)
+
+
+def view(c: vec[float]) -> np.ndarray:
+    """The live counter ``c`` as a flat read-only float64 array sharing its memory (it follows
+    every later update)."""
+    return np.frombuffer(memoryview(c), dtype=np.float64)
+
+
+def zero(c: vec[float]) -> None:
+    """Every cell of the live counter ``c`` to 0 (in place: the processes hold it by reference)."""
+    for i in range(len(c)):
+        c[i] = 0.0
 
 
 def _flat_cell(index: Any, shape: tuple[int, ...]) -> int:
@@ -652,12 +664,14 @@ def _flat_cell(index: Any, shape: tuple[int, ...]) -> int:
 class Recorder:
     """Live counters and the preallocated output arrays.
 
-    Each variable has one live counter, a flat list of floats that the processes update one cell
-    at a time through ``live[name]`` (index ``la * k + j`` for a variable with an extra dimension
-    of length ``k``; a list, which the compiled engine indexes and adds to natively: about 16 ns
-    an update against 170 ns for an ``array.array`` cell and more for a numpy scalar). The
-    processes write an update as ``c[i] = c[i] + v``: mypyc 2.4 compiles ``c[i] += v`` on a list
-    of floats through Python's number protocol (34 ns).
+    Each variable has one live counter, a flat vector of C doubles (:func:`counter`) that the
+    processes update one cell at a time through ``live[name]`` (index ``la * k + j`` for a
+    variable with an extra dimension of length ``k``). The compiled engine reads and writes its
+    cells natively: about 2 ns an update, where a list of Python floats cost 16 ns and a new float
+    object each time (the live counters were a list until 2026-12-07: the boxing and freeing of
+    those floats, and the reads of the scattered float objects, were a tenth of an England run
+    after the base date); numpy reads the whole counter without a copy (:func:`view`). The
+    processes write an update as ``c[i] = c[i] + v``.
     ``stock[name]`` / ``flow[name]`` read a variable as an array of shape ``(n_la,)`` or
     ``(n_la, k)``, made when read and read-only (a write to it would be lost, so it raises);
     whole-array updates go through :meth:`add`. ``record_week`` copies the counters into the
@@ -679,14 +693,14 @@ class Recorder:
         # the first statistical year whose annual outputs are kept (those before are dropped by
         # to_dataset): the yearly steps skip what only feeds the outputs of earlier years
         self.first_year = first_week // 52
-        self.live: dict[str, list[float]] = {}
+        self.live: dict[str, vec[float]] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.out: dict[str, np.ndarray] = {}
         stocks: list[str] = []
         flows: list[str] = []
         for name, var in VARIABLES.items():
             shape = (n_la,) if var.extra is None else (n_la, len(EXTRA_DIMS[var.extra]))
-            self.live[name] = [0.0] * int(np.prod(shape))
+            self.live[name] = counter(int(np.prod(shape)))
             self.shapes[name] = shape
             (stocks if var.kind == "stock" else flows).append(name)
             self.out[name] = np.zeros((n_weeks - first_week,) + shape, dtype=np.float64)
@@ -709,7 +723,7 @@ class Recorder:
 
     def array(self, name: str) -> np.ndarray:
         """Variable ``name`` now, as a read-only array of its shape (a copy of the live counter)."""
-        a = floats(self.live[name]).reshape(self.shapes[name])
+        a = view(self.live[name]).copy().reshape(self.shapes[name])
         a.flags.writeable = False
         return a
 
@@ -723,15 +737,15 @@ class Recorder:
             if cell >= 0:
                 live[cell] = live[cell] + float(value)
                 return
-        a = floats(live).reshape(shape)
+        a = view(live).copy().reshape(shape)
         a[index] += value
-        live[:] = a.ravel().tolist()
+        for cell, x in enumerate(a.ravel().tolist()):
+            live[cell] = x
 
     def flow_reset(self) -> None:
         """Zero every flow (after the base-date set-up, which is not a flow of week 1)."""
         for name in self.flow.names:
-            counter = self.live[name]
-            counter[:] = [0.0] * len(counter)
+            zero(self.live[name])
 
     def record_week(self, w: int, days: float) -> None:
         """Week ``w`` (of the whole run, ``days`` long) ends: its stocks and flows into the output
@@ -742,16 +756,16 @@ class Recorder:
             for name in self.stock.names:
                 self.unkept_days[name] += sum(self.live[name]) * days
             for name in self.flow.names:
-                counter = self.live[name]
-                self.unkept[name] += sum(counter)
-                counter[:] = [0.0] * len(counter)
+                c = self.live[name]
+                self.unkept[name] += sum(c)
+                zero(c)
             return
         for name in self.stock.names:
-            self.out[name][i] = floats(self.live[name]).reshape(self.shapes[name])
+            self.out[name][i] = view(self.live[name]).reshape(self.shapes[name])
         for name in self.flow.names:
-            counter = self.live[name]
-            self.out[name][i] = floats(counter).reshape(self.shapes[name])
-            counter[:] = [0.0] * len(counter)
+            c = self.live[name]
+            self.out[name][i] = view(c).reshape(self.shapes[name])
+            zero(c)
 
     def to_dataset(
         self, times: np.ndarray, stat_year: np.ndarray, year_ends: np.ndarray, la_coords: dict, dtype: str, attrs: dict

@@ -5,7 +5,8 @@ pickle copies each view on its own, so after loading a view and its base would b
 memory and the process would stop following the model. :func:`dumps` pickles every numpy view
 as "this window of that buffer": the buffer (an ``array.array`` or an array that owns its data)
 is pickled once, and each view is rebuilt on it, so the loaded state shares memory exactly as the
-original did. (The recorder's live counters are lists, shared by reference, which pickle keeps.)
+original did. The recorder's live counters (``librt.vecs.vec[float]``, which pickle cannot take) are
+pickled as lists and rebuilt as vectors; each is one object, shared by reference, which pickle keeps.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from array import array
 from typing import Any
 
 import numpy as np
+from librt.vecs import vec
 
 
 def _root(a: np.ndarray) -> Any:
@@ -35,8 +37,17 @@ def _view(root: Any, dtype: np.dtype, shape: tuple[int, ...], strides: tuple[int
     return np.ndarray(shape, dtype=dtype, buffer=root, offset=offset, strides=strides)
 
 
+_VEC_FLOAT = type(vec[float]())
+
+
+def _vec_float(items: list[float]) -> Any:
+    return vec[float](items)
+
+
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is _VEC_FLOAT:  # a live counter (Recorder): librt's vectors do not pickle
+            return _vec_float, (list(obj),)
         if type(obj) is np.ndarray and obj.base is not None:
             root = _root(obj)
             if isinstance(root, array) or (isinstance(root, np.ndarray) and root.flags.owndata):

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 from mypy_extensions import mypyc_attr
 
+from rcc_sim.engine.recorder import counter, view
 from rcc_sim.vocab import AGE_BANDS, DAYS_PER_YEAR, PLACEMENT_TYPES
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class StateHistory:
         self._trans = np.zeros((n_la, N_STATES, N_STATES))  # this year: last census state -> state now
         # this year: last census state -> left care, flat (la * N_STATES + state): a list the
         # compiled engine updates natively on every exit, read as an array when the year closes
-        self._exits: list[float] = [0.0] * (n_la * N_STATES)
+        self._exits = counter(n_la * N_STATES)
         self._entries = np.zeros((n_la, N_STATES))  # this year: entered and in care at the census, by state
         self.years: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=max(window, 1))
         self.censuses = 0
@@ -124,10 +125,10 @@ class StateHistory:
     def _end(self) -> None:
         """Close the year: its transitions join the window (not the first census's: no year before)."""
         if self.censuses > 0:
-            self.years.append((self._trans, np.array(self._exits).reshape(self.n_la, N_STATES), self._entries))
+            self.years.append((self._trans, view(self._exits).copy().reshape(self.n_la, N_STATES), self._entries))
         self.censuses += 1
         self._trans = np.zeros_like(self._trans)
-        self._exits = [0.0] * (self.n_la * N_STATES)
+        self._exits = counter(self.n_la * N_STATES)
         self._entries = np.zeros_like(self._entries)
 
     def markov(self, members: np.ndarray, years: int) -> np.ndarray:

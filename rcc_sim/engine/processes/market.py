@@ -17,7 +17,7 @@ from mypy_extensions import mypyc_attr
 
 from rcc_sim.engine.agents import Unit
 from rcc_sim.engine.processes import Context, Process
-from rcc_sim.engine.recorder import floats
+from rcc_sim.engine.recorder import counter, view
 from rcc_sim.vocab import (
     ADOPTION,
     DAYS_PER_WEEK,
@@ -234,16 +234,16 @@ class Accounts:
     ``rate[la * NP + ptype]`` is what the LA is paying per week right now; each change first
     accrues the cell up to now, so the weekly spend is the exact integral of prices over time.
     ``paid`` independently sums price x duration over ended placements (for the invariant tests).
-    ``rate`` and ``last`` are flat lists of floats (the compiled engine indexes them natively);
-    the weekly accrual reads them as arrays.
+    ``rate`` and ``last`` are flat vectors of doubles (:func:`rcc_sim.engine.recorder.counter`:
+    the compiled engine reads and writes them natively); the weekly accrual reads them as arrays.
     """
 
     def __init__(self, ctx: Context, n_la: int, flow: str):
         self.clock = ctx.clock
         self.flow = flow  # the recorder flow it accrues into: (la, ptype) or (la,)
         self.n_la = n_la
-        self.rate: list[float] = [0.0] * (n_la * NP)
-        self.last: list[float] = [0.0] * (n_la * NP)
+        self.rate = counter(n_la * NP)
+        self.last = counter(n_la * NP)
         self.paid = 0.0
         self.active = False  # any change yet (accrue_all skips an account that never had one)
         self.rec = ctx.rec
@@ -272,8 +272,10 @@ class Accounts:
         if not self.active:
             return
         t = self.clock.now
-        rate = floats(self.rate).reshape(self.n_la, NP)
-        last = floats(self.last).reshape(self.n_la, NP)
+        rate = view(self.rate).reshape(self.n_la, NP)
+        last = view(self.last).reshape(self.n_la, NP)
         owed = rate * (t - last) / DAYS_PER_WEEK
         self.rec.add(self.flow, ..., owed if self._by_type else owed.sum(axis=1))
-        self.last[:] = [t] * len(self.last)
+        cells = self.last
+        for i in range(len(cells)):
+            cells[i] = t

@@ -47,7 +47,7 @@ from rcc_sim.engine.agents import Home, Unit
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.processes.market import BESPOKE_KINDS
 from rcc_sim.engine.processes.provision import home_sector
-from rcc_sim.engine.recorder import MARKET_SECTORS, PRICE_CELLS, PROVIDER_SECTORS, floats
+from rcc_sim.engine.recorder import MARKET_SECTORS, PRICE_CELLS, PROVIDER_SECTORS, counter, view, zero
 from rcc_sim.vocab import DAYS_PER_WEEK, IFA, LA_HOME, NEEDS_TIERS, PLACEMENT_TYPES, PRIVATE_HOME, SECURE, SUPPORTED
 
 if TYPE_CHECKING:
@@ -110,14 +110,14 @@ class MarketHealth(Process):
         self.simulated = [bool(x) for x in w.simulated]
         n = w.n_la
         self.entries: dict[int, Entry] = {}  # unit id -> its current weekly contribution (_entry)
-        # running weekly rates: flat lists of floats updated cell by cell (la * k + j, as the
-        # recorder's live counters; a list, which the compiled engine indexes natively), read as
-        # arrays once a week (``rate``, ``paid_rate``, ``bought_rate``)
+        # running weekly rates: flat vectors of doubles updated cell by cell (la * k + j, as the
+        # recorder's live counters: rcc_sim.engine.recorder.counter), read as arrays once a week
+        # (``rate``, ``paid_rate``, ``bought_rate``)
         n_sectors, n_cells = len(PROVIDER_SECTORS), len(PRICE_CELLS)
         self._n_la, self._n_sectors, self._n_cells = n, n_sectors, n_cells
-        self._rate: list[float] = [0.0] * (n * n_sectors * 4)
-        self._paid: list[float] = [0.0] * (n * n_cells)
-        self._bought: list[float] = [0.0] * (n * n_cells)
+        self._rate = counter(n * n_sectors * 4)
+        self._paid = counter(n * n_cells)
+        self._bought = counter(n * n_cells)
         # operating costs by kind (_calibrate): per usable place, per child by tier; and the mean
         # price and list multiplier they were calibrated on
         self.fixed: dict[int, float] = {}
@@ -135,17 +135,17 @@ class MarketHealth(Process):
     @property
     def rate(self) -> np.ndarray:
         """Usable places, children, revenue and variable cost a week, by LA and sector."""
-        return floats(self._rate).reshape(self._n_la, self._n_sectors, 4)
+        return view(self._rate).copy().reshape(self._n_la, self._n_sectors, 4)
 
     @property
     def paid_rate(self) -> np.ndarray:
         """GBP a week by the child's LA and price cell."""
-        return floats(self._paid).reshape(self._n_la, self._n_cells)
+        return view(self._paid).copy().reshape(self._n_la, self._n_cells)
 
     @property
     def bought_rate(self) -> np.ndarray:
         """Children by the child's LA and price cell."""
-        return floats(self._bought).reshape(self._n_la, self._n_cells)
+        return view(self._bought).copy().reshape(self._n_la, self._n_cells)
 
     # ------------------------------------------------------------------ the units
     def _homes(self) -> list[Home]:
@@ -283,7 +283,7 @@ class MarketHealth(Process):
         self.at_base = self.clock.now >= self.clock.base_day
         self.entries.clear()
         for buf in (self._rate, self._paid, self._bought):
-            buf[:] = [0.0] * len(buf)
+            zero(buf)
         self.live = True
         for unit in sorted(units, key=lambda u: u.unique_id):  # sums in id order, as any week's
             self._update(unit)

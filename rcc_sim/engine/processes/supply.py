@@ -13,6 +13,7 @@ from mypy_extensions import mypyc_attr
 
 from rcc_sim.engine.agents import FosterHousehold, Unit
 from rcc_sim.engine.processes import Context, Process
+from rcc_sim.engine.recorder import counter
 from rcc_sim.engine.streams import Draws
 from rcc_sim.vocab import (
     CARER_KINDS,
@@ -67,8 +68,8 @@ class Supply(Process):
 
     def __init__(self, ctx: Context):
         super().__init__(ctx)
-        self.usable = [0.0] * NP  # national usable places by placement type (for prices)
-        self.filled = [0.0] * NP
+        self.usable = counter(NP)  # national usable places by placement type (for prices)
+        self.filled = counter(NP)
         self.defer_draw = ctx.streams.draws("foster_leave_defer")
         self.kin_draw = ctx.streams.draws("kinship_homes")
         self.leave_defer_if_occupied = ctx.cfg.fostering.leave_defer_if_occupied
