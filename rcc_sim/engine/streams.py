@@ -69,7 +69,7 @@ class Draws:
         """U(0, 1)."""
         i = self._next
         if i >= len(self._buf):
-            self._buf = vec[float](self.gen.random(self.BLOCK).tolist())
+            self._buf = vec[float](self.gen.random(self.BLOCK))  # from the buffer: no float objects
             i = 0
         self._next = i + 1
         return self._buf[i]
