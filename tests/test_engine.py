@@ -174,6 +174,17 @@ def test_live_counters_are_shared_views_and_survive_a_snapshot_still_shared():
     assert rec2.array("children_in_care").tolist() == [0.0, 2.5, 4.0]
     zero(c)
     assert v.tolist() == [0.0, 0.0, 0.0] and list(rec2.live["children_in_care"]) == [0.0, 2.5, 4.0]
+    # a compiled object keeps a vector unboxed and boxes it anew at each read: the snapshot still
+    # rebuilds one vector for the attribute and every other reference to its memory
+    from librt.vecs import vec
+    from mypy_extensions import i64
+
+    from rcc_sim.engine.clock import _Calendar
+
+    cal = _Calendar([], vec[float]([1.0, 2.0]), vec[i64]([0, 1]))
+    cal2, times = pickle.loads(snapshot.dumps((cal, cal.times)))
+    times[0] = 9.0
+    assert cal2.times[0] == 9.0 and list(cal2.order) == [0, 1]
 
 
 # ---------------------------------------------------------------------- clock
@@ -223,7 +234,7 @@ def test_clock_runs_a_weeks_calendar_and_its_new_events_in_one_order():
     # by time, and at one time in scheduling order: ids rise with ``order`` since every event
     # is scheduled (given its id) no earlier than the ones filed before it
     assert seen == sorted(seen)
-    assert clock.env._week == [] and clock.env.peek() > 14.0  # left: the run's own end
+    assert clock.env._cal.left() == 0 and clock.env.peek() > 14.0  # left: the run's own end
 
 
 def test_clock_files_a_later_event_in_the_week_bisect_would():

@@ -5,8 +5,10 @@ pickle copies each view on its own, so after loading a view and its base would b
 memory and the process would stop following the model. :func:`dumps` pickles every numpy view
 as "this window of that buffer": the buffer (an ``array.array`` or an array that owns its data)
 is pickled once, and each view is rebuilt on it, so the loaded state shares memory exactly as the
-original did. The recorder's live counters (``librt.vecs.vec[float]``, which pickle cannot take) are
-pickled as lists and rebuilt as vectors; each is one object, shared by reference, which pickle keeps.
+original did. librt's vectors (``librt.vecs.vec``: the recorder's live counters and others), which
+pickle cannot take, are pickled as lists and rebuilt as vectors, each vector once however many
+objects reach the pickler over its memory (a compiled object boxes a vector attribute anew at each
+read), so the processes and the recorder still share their counters after loading.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from librt.vecs import vec
+from mypy_extensions import i64
 
 
 def _root(a: np.ndarray) -> Any:
@@ -38,16 +41,46 @@ def _view(root: Any, dtype: np.dtype, shape: tuple[int, ...], strides: tuple[int
 
 
 _VEC_FLOAT = type(vec[float]())
+_VEC_I64 = type(vec[i64]())
 
 
 def _vec_float(items: list[float]) -> Any:
     return vec[float](items)
 
 
+def _vec_i64(items: list[int]) -> Any:
+    return vec[i64](items)
+
+
+def _same(obj: Any) -> Any:
+    return obj
+
+
+def _vec_key(v: Any) -> tuple[type, int, int] | None:
+    """The memory a vector's items are in (its type, address and length), or None if empty."""
+    if not len(v):
+        return None
+    return type(v), np.frombuffer(memoryview(v), dtype=np.uint8).__array_interface__["data"][0], len(v)
+
+
 class _Pickler(pickle.Pickler):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._vectors: dict[tuple[type, int, int], Any] = {}
+
     def reducer_override(self, obj: Any) -> Any:
-        if type(obj) is _VEC_FLOAT:  # a live counter (Recorder): librt's vectors do not pickle
-            return _vec_float, (list(obj),)
+        # librt's vectors (live counters, the clock's calendar, the draws) do not pickle: as lists.
+        # A compiled object keeps a vector in a typed attribute unboxed and boxes it anew at each
+        # read, so one vector (the recorder's counter and a process's reference to it) reaches
+        # the pickler as several objects over the same memory: pickled once, the others refer to it
+        if type(obj) is _VEC_FLOAT or type(obj) is _VEC_I64:
+            key = _vec_key(obj)
+            first = self._vectors.get(key) if key is not None else None
+            if first is not None and first is not obj:
+                return _same, (first,)
+            if key is not None:
+                self._vectors[key] = obj
+            return (_vec_float if type(obj) is _VEC_FLOAT else _vec_i64), (list(obj),)
         if type(obj) is np.ndarray and obj.base is not None:
             root = _root(obj)
             if isinstance(root, array) or (isinstance(root, np.ndarray) and root.flags.owndata):
