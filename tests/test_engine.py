@@ -179,12 +179,15 @@ def test_live_counters_are_shared_views_and_survive_a_snapshot_still_shared():
     from librt.vecs import vec
     from mypy_extensions import i64
 
-    from rcc_sim.engine.clock import _Calendar
+    from rcc_sim.engine.clock import _Events
 
-    cal = _Calendar([], vec[float]([1.0, 2.0]), vec[i64]([0, 1]))
-    cal2, times = pickle.loads(snapshot.dumps((cal, cal.times)))
-    times[0] = 9.0
-    assert cal2.times[0] == 9.0 and list(cal2.order) == [0, 1]
+    cal = _Events()
+    cal.add(2.0, print, (), None, 0)
+    cal.add(1.0, print, (), None, 0)
+    cal.put_in_order(vec[i64]([0, 1]))
+    cal2, due = pickle.loads(snapshot.dumps((cal, cal.due)))
+    due[0] = 9.0
+    assert cal2.due[0] == 9.0 and list(cal2.order) == [1, 0]
 
 
 # ---------------------------------------------------------------------- clock

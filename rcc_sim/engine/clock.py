@@ -5,18 +5,18 @@ home opening - is a callback at a model day (days from the base date). The clock
 ``simpy.Environment``; what this module adds is *when an event enters simpy's heap*:
 
 * an event due by the end of the current week goes straight onto simpy's heap;
-* an event due later waits in the calendar bucket of the week it falls in, a plain list, and is
-  moved onto the heap when that week begins (``open_week``);
+* an event due later waits in the calendar bucket of the week it falls in (columns:
+  :class:`_Events`) until that week begins (``open_week``);
 * an event due after the last week of the run is never stored.
 
 simpy's queue therefore holds about one week of events (a few thousand in an England run) instead
 of every child's exit and every placement's planned end years ahead (over 180,000). An event tied
 to a child's placement (``at_child``) carries the child's placement *version*; if the placement
 has changed by the time its week begins, the event is dropped then, without entering simpy at all:
-a cancelled event costs one list entry.
+a cancelled event costs one entry in its bucket's columns.
 
 The week's queue has two parts. Its calendar bucket - 99% of the week's events - is put in order
-once when the week opens (:class:`_Calendar`: the events' times in a vector of doubles, ordered by
+once when the week opens (:class:`_Events`: the events' times in a vector of doubles, ordered by
 numpy's stable argsort, which keeps the scheduling order of simultaneous events) and taken in that
 order; events scheduled during the week for the same week (a placement starting today, the week's
 end, simpy's own events) go on simpy's heap as before. The environment's ``step`` takes whichever
@@ -26,8 +26,9 @@ sorting them (a week's tuples sorted in Python cost 7% of an England run after t
 
 Events due at the same moment run in the order they were scheduled (simpy's event id; a bucket's
 events get their ids when the week opens, in the order they were filed); a run is deterministic
-for a given seed. A calendar event is a tuple (time, priority, id, fn, args); one on simpy's heap
-is a small object holding the call (``_Call``); the environment's ``step`` calls either directly,
+for a given seed. A calendar event is a row of the week's columns (time, id, fn, args or the
+child and version); one on simpy's heap is a small object holding the call (``_Call``); the
+environment's ``step`` calls either directly,
 and processes simpy's own events (the end of ``run``) as simpy does.
 """
 
@@ -63,35 +64,61 @@ class _Call:
         self.args = args
 
 
-# an event waiting in a later week's bucket: (due day, fn, args, the child whose placement it is
-# tied to or None, that placement's version); typed, so the compiled engine packs and unpacks it natively
-_Later = tuple[float, Callable[..., Any], tuple[Any, ...], Any, int]
+_NO_ARGS: Final[tuple[Any, ...]] = ()  # the arguments filed for an event tied to a child (called fn(child, version))
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
-class _Calendar:
-    """The open week's calendar events, in the order they run.
+class _Events:
+    """Events as columns: a later week's bucket (in the order filed) or the open week's calendar.
 
-    ``entries[k]`` is an event as filed in its week's bucket (``_Later``: due day, fn, args, ...),
-    called as ``fn(*args)`` at ``times[k]`` with simpy event id ``ids[k]`` (priority NORMAL);
-    ``order[pos:]`` are the positions of those not yet run, by (time, id). No tuple or ``_Call``
-    is made for an event: the calendar is the model's own, not simpy's heap."""
+    Event ``k`` is due on day ``due[k]``; it calls ``fn[k](child[k], version[k])`` if it is tied
+    to a child's placement (``child[k]`` not None: dropped when its week opens if the placement
+    has changed, ``Clock.at_child``), else ``fn[k](*args[k])``. As columns - the days and
+    versions in vectors of C doubles and ints - an event filed costs no tuple and no float object
+    (two tuples and a float each before 2026-12-07, made when filed and freed when run, and read
+    back from scattered memory when the week opened).
 
-    def __init__(self, entries: list[_Later], times: vec[float], ids: vec[i64]) -> None:
-        self.entries = entries
-        self.times = times
+    In the calendar, ``due[k]`` is the time the event runs, ``ids[k]`` its simpy event id
+    (priority NORMAL), and ``order[pos:]`` the positions of those not yet run, by (time, id)."""
+
+    def __init__(self) -> None:
+        self.due: vec[float] = vec[float]()
+        self.version: vec[i64] = vec[i64]()
+        self.fn: list[Callable[..., Any]] = []
+        self.args: list[tuple[Any, ...]] = []
+        self.child: list[Any] = []
+        self.ids: vec[i64] = vec[i64]()
+        self.order: vec[i64] = vec[i64]()
+        self.pos: i64 = 0
+
+    def add(self, due: float, fn: Callable[..., Any], args: tuple[Any, ...], child: Any, version: i64) -> None:
+        self.due = append(self.due, due)
+        self.version = append(self.version, version)
+        self.fn.append(fn)
+        self.args.append(args)
+        self.child.append(child)
+
+    def copy_event(self, other: _Events, k: i64, due: float) -> None:
+        """Event ``k`` of ``other`` added here, due on ``due``."""
+        self.add(due, other.fn[k], other.args[k], other.child[k], other.version[k])
+
+    def size(self) -> i64:
+        return len(self.fn)
+
+    def put_in_order(self, ids: vec[i64]) -> None:
+        """Make this the calendar: the events' ids are ``ids`` (rising with position: filed in
+        scheduling order, earlier weeks' events first), so numpy's stable sort by time gives the
+        order of (time, priority, id)."""
         self.ids = ids
-        # by time, then id: ``ids`` rise with k (filed in scheduling order, earlier weeks' events
-        # first), so numpy's stable sort by time gives the order of (time, priority, id)
-        self.order: vec[i64] = vec[i64](np.argsort(np.frombuffer(memoryview(times)), kind="stable"))
+        self.order = vec[i64](np.argsort(np.frombuffer(memoryview(self.due)), kind="stable"))
         self.pos = 0
 
     def left(self) -> i64:
-        """Events not yet run."""
+        """Calendar events not yet run."""
         return len(self.order) - self.pos
 
 
-def _first(cal: _Calendar, queue: list[Any]) -> i64:
+def _first(cal: _Events, queue: list[Any]) -> i64:
     """The position of the calendar's next event if it comes before the heap's head (time,
     priority, id: the order of one heap of both; ids are unique), else -1."""
     if cal.pos >= len(cal.order):
@@ -100,7 +127,7 @@ def _first(cal: _Calendar, queue: list[Any]) -> i64:
     if not queue:
         return k
     head = queue[0]
-    t: float = cal.times[k]
+    t: float = cal.due[k]
     ht: float = head[0]
     if t != ht:
         return k if t < ht else -1
@@ -124,7 +151,7 @@ class _Environment(simpy.Environment):
         super().__init__(initial_time)
         # the open week's calendar events; simpy's ``_queue`` holds the rest as a heap (see the
         # module docstring)
-        self._cal = _Calendar([], vec[float](), vec[i64]())
+        self._cal = _Events()
 
     def __getstate__(self) -> dict[str, Any]:
         if self._active_proc is not None:
@@ -139,24 +166,29 @@ class _Environment(simpy.Environment):
         self._cal = state["calendar"]
         self._eid = itertools.count(state["eid"])
 
-    def add_week(self, entries: list[_Later], times: vec[float], first_id: int) -> None:
-        """A week's calendar events (``_Later`` entries, in scheduling order, to run at ``times``,
-        with ids ``first_id``, ``first_id + 1``, ...) become the calendar."""
-        ids = vec[i64](np.arange(first_id, first_id + len(entries), dtype=np.int64))
+    def add_week(self, week: _Events, first_id: int) -> None:
+        """A week's calendar events (in scheduling order, ``due`` the time each runs, with ids
+        ``first_id``, ``first_id + 1``, ...) become the calendar."""
+        ids = vec[i64](np.arange(first_id, first_id + week.size(), dtype=np.int64))
         cal = self._cal
         if cal.left():  # events left from an earlier week (not in a model run: its weeks end after them)
+            merged = _Events()
             rest = [cal.order[i] for i in range(cal.pos, len(cal.order))]
-            entries = [cal.entries[k] for k in rest] + entries
-            times = vec[float]([cal.times[k] for k in rest] + list(times))
+            for k in rest:
+                merged.copy_event(cal, k, cal.due[k])
+            for k in range(week.size()):
+                merged.copy_event(week, k, week.due[k])
             ids = vec[i64]([cal.ids[k] for k in rest] + list(ids))
-        self._cal = _Calendar(entries, times, ids)
+            week = merged
+        week.put_in_order(ids)
+        self._cal = week
 
     def peek(self) -> Any:
         """The time of the next event (simpy's ``peek``), over both parts of the queue."""
         cal, queue = self._cal, self._queue
         k = _first(cal, queue)
         if k >= 0:
-            return cal.times[k]
+            return cal.due[k]
         return queue[0][0] if queue else simpy.core.Infinity
 
     # simpy's own ``now``, ``schedule`` and ``step``, line for line, here so that the compiled
@@ -171,13 +203,21 @@ class _Environment(simpy.Environment):
         _heappush(self._queue, (self._now + delay, priority, next(eid), event))
 
     def step(self) -> None:
-        cal: _Calendar = self._cal
+        cal: _Events = self._cal
         queue: list[Any] = self._queue
         k = _first(cal, queue)
+        child: Any = None
+        version: i64 = 0
         if k >= 0:
             cal.pos += 1
-            self._now = cal.times[k]
-            _, fn, args, _, _ = cal.entries[k]
+            self._now = cal.due[k]
+            fn = cal.fn[k]
+            child = cal.child[k]
+            if child is None:
+                args = cal.args[k]
+            else:
+                version = cal.version[k]
+                args = _NO_ARGS
         elif not queue:
             raise EmptySchedule
         else:
@@ -188,7 +228,10 @@ class _Environment(simpy.Environment):
             call = cast(_Call, event)  # read as the native class it is
             fn, args = call.fn, call.args
         try:
-            fn(*args)
+            if child is None:
+                fn(*args)
+            else:
+                fn(child, version)
         except StopSimulation:
             # as simpy does with an event whose callback stopped the run: the event, with the
             # callbacks it has left (none), back on the heap to be processed first on resuming
@@ -228,7 +271,7 @@ class Clock:
         # by whole day d: the first week whose end is not before d (see _week_of)
         last = int(self.week_ends[-1]) + 1 if self.week_ends else 0
         self._week_by_day = [bisect.bisect_left(self.week_ends, float(d)) for d in range(last + 1)]
-        self._buckets: list[list[_Later] | None] = [[] for _ in self.week_ends]
+        self._buckets: list[_Events | None] = [_Events() for _ in self.week_ends]
         self._horizon = -1.0  # events due by this day go straight to simpy (end of the open week)
         self._week = -1
         self.events = 0  # events put on simpy's heap (excluding the weekly clock ticks)
@@ -273,7 +316,7 @@ class Clock:
             return
         w = self._week_of(due)
         if w < len(self.week_ends):
-            self._buckets[w].append((due, fn, args, None, 0))  # type: ignore[union-attr]
+            self._buckets[w].add(due, fn, args, None, 0)  # type: ignore[union-attr]
 
     def at_child(self, delay: float, fn: Callable, child: Any) -> None:
         """Call ``fn(child, version)`` ``delay`` days from now unless the child's placement
@@ -287,7 +330,7 @@ class Clock:
             return
         w = self._week_of(due)
         if w < len(self.week_ends):
-            self._buckets[w].append((due, fn, (child, version), child, version))  # type: ignore[union-attr]
+            self._buckets[w].add(due, fn, _NO_ARGS, child, version)  # type: ignore[union-attr]
 
     def call_at(self, due: float, fn: Callable, *args: Any) -> None:
         """Put ``fn(*args)`` on simpy's heap for model day ``due`` directly, whatever the week (the
@@ -300,27 +343,27 @@ class Clock:
         it, so the events run in the same order as if pushed onto one heap one by one."""
         self._week = w
         self._horizon = self.week_ends[w]
-        bucket: list[_Later] | None = self._buckets[w]
+        bucket: _Events | None = self._buckets[w]
         self._buckets[w] = None
         if bucket is None:
             return
         env = self.env
         now: float = env._now
         eid: int = next(env._eid)  # the ids env.schedule would give, one after another
-        kept: list[_Later] = []
-        times: vec[float] = vec[float](capacity=len(bucket))
-        for e in bucket:
-            child = e[3]
-            if child is not None and child.version != e[4]:
+        kept = _Events()
+        children, versions, dues = bucket.child, bucket.version, bucket.due
+        for i in range(bucket.size()):
+            child = children[i]
+            if child is not None and child.version != versions[i]:
                 continue
-            kept.append(e)
-            due = e[0]
-            times = append(times, now + (due - now if due > now else 0.0))
-        env._eid = itertools.count(eid + len(kept))
-        self.dropped += len(bucket) - len(kept)
-        self.events += len(kept)
-        if kept:
-            env.add_week(kept, times, eid)
+            due = dues[i]
+            kept.copy_event(bucket, i, now + (due - now if due > now else 0.0))
+        n = kept.size()
+        env._eid = itertools.count(eid + n)
+        self.dropped += bucket.size() - n
+        self.events += n
+        if n:
+            env.add_week(kept, eid)
 
     @property
     def week(self) -> int:
@@ -343,7 +386,7 @@ class Clock:
 
     def pending(self) -> int:
         """Events waiting in later weeks' buckets (for tests and benchmarks)."""
-        return sum(len(b) for b in self._buckets if b)
+        return sum(b.size() for b in self._buckets if b is not None)
 
 
 __all__ = ["Clock"]
