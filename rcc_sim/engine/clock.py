@@ -28,8 +28,8 @@ Events due at the same moment run in the order they were scheduled (simpy's even
 events get their ids when the week opens, in the order they were filed); a run is deterministic
 for a given seed. A calendar event is a row of the week's columns (time, id, fn, args or the
 child and version); one on simpy's heap is a small object holding the call (``_Call``); the
-environment's ``step`` calls either directly,
-and processes simpy's own events (the end of ``run``) as simpy does.
+environment's ``step`` calls either directly, and processes simpy's own events (the end of
+``run``) as simpy does.
 """
 
 from __future__ import annotations
