@@ -4,3 +4,5 @@
 from rcc_sim.engine import compiled as _compiled
 
 _compiled.guard()
+
+from rcc_sim.engine import snapshot as _snapshot  # noqa: E402, F401  (librt's vectors made picklable: copyreg)

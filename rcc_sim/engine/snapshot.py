@@ -13,6 +13,7 @@ read), so the processes and the recorder still share their counters after loadin
 
 from __future__ import annotations
 
+import copyreg
 import io
 import pickle
 from array import array
@@ -50,6 +51,12 @@ def _vec_float(items: list[float]) -> Any:
 
 def _vec_i64(items: list[int]) -> Any:
     return vec[i64](items)
+
+
+# plain pickle too takes librt's vectors, as lists (an engine object pickled on its own, e.g. the
+# clock); only :func:`dumps` keeps two references to one vector's memory one vector (see above)
+copyreg.pickle(_VEC_FLOAT, lambda v: (_vec_float, (list(v),)))
+copyreg.pickle(_VEC_I64, lambda v: (_vec_i64, (list(v),)))
 
 
 def _same(obj: Any) -> Any:
