@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
-from mypy_extensions import mypyc_attr
+from librt.vecs import vec
+from mypy_extensions import i64, mypyc_attr
 
 from rcc_sim.config import RCCConfig, rcc_members
 from rcc_sim.engine.agents import FosterHousehold, Home
@@ -212,9 +213,10 @@ class Commissioning(Process):
         self.market.start_package(pkg)
         self.placement.start_package(pkg)
 
-    def _own_search_order(self) -> list[list[int]]:
+    def _own_search_order(self) -> list[vec[i64]]:
         """For each LA, the LAs whose in-house units its commissioner may use, nearest first: its
-        own, and under a pooled RCC the members within the RCC's pooled-search radius."""
+        own, and under a pooled RCC the members within the RCC's pooled-search radius (as vectors
+        of ints, which the compiled search walks natively)."""
         c = self.commissioner
         w = self.world
         radius = [math.inf] * w.n_la
@@ -222,7 +224,8 @@ class Commissioning(Process):
             for la in rcc.members:
                 radius[la] = rcc.cfg.pooled_search_miles
         return [
-            [j for j, d in w.neighbour_list[i] if j == i or (c[j] == c[i] and d <= radius[i])] for i in range(w.n_la)
+            vec[i64]([j for j, d in w.neighbour_list[i] if j == i or (c[j] == c[i] and d <= radius[i])])
+            for i in range(w.n_la)
         ]
 
     # ------------------------------------------------------------------ go-live

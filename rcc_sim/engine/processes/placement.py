@@ -40,7 +40,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Final
 
-from mypy_extensions import mypyc_attr
+from librt.vecs import vec
+from mypy_extensions import i64, mypyc_attr
 
 from rcc_sim.engine.agents import MILES_PER_DEG_LAT, Child, Home, Unit
 from rcc_sim.engine.processes import Context, Process
@@ -122,10 +123,10 @@ class Placement(Process):
         radius = [math.inf] * NP  # search radius (miles) by kind
         radius[IFA] = p.max_foster_search_miles
         # near[ptype][la]: the LAs a search of the kind visits from la, nearest first, up to the
-        # kind's radius. Plain lists of LA indices (small ints, which Python keeps preallocated):
-        # the search walks them on most events, and walking the (LA, miles) tuples instead spent a
-        # third of the search's time fetching tuples and floats scattered in memory
-        self.near: list[list[list[int]]] = [
+        # kind's radius, as vectors of ints (librt.vecs, walked natively by the compiled search:
+        # no int object read per LA): the search walks them on most events, and walking the (LA,
+        # miles) tuples instead spent a third of its time fetching tuples and floats scattered in memory
+        self.near: list[list[vec[i64]]] = [
             [_within(row, radius[k]) for row in ctx.world.neighbour_list] for k in range(NP)
         ]
         self.k = p.candidates_per_search
@@ -761,14 +762,14 @@ class Placement(Process):
                 self._step_down(child)
 
 
-def _within(neighbours: list[tuple[int, float]], radius: float) -> list[int]:
+def _within(neighbours: list[tuple[int, float]], radius: float) -> vec[i64]:
     """The LAs of ``neighbours`` ((LA, miles), nearest first) up to the first beyond ``radius``."""
     out: list[int] = []
     for j, d in neighbours:
         if d > radius:
             break
         out.append(j)
-    return out
+    return vec[i64](out)
 
 
 def _pool_add(pools: list[dict[int, Unit]], counts: list[int], kind: int, key: int, unit: Unit) -> None:
