@@ -53,10 +53,18 @@ def _vec_i64(items: list[int]) -> Any:
     return vec[i64](items)
 
 
-# plain pickle too takes librt's vectors, as lists (an engine object pickled on its own, e.g. the
-# clock); only :func:`dumps` keeps two references to one vector's memory one vector (see above)
-copyreg.pickle(_VEC_FLOAT, lambda v: (_vec_float, (list(v),)))
-copyreg.pickle(_VEC_I64, lambda v: (_vec_i64, (list(v),)))
+_REBUILD = {_VEC_FLOAT: _vec_float, _VEC_I64: _vec_i64}
+
+
+def _reduce_vector(v: Any) -> tuple[Any, tuple[list]]:
+    """A vector pickled as its items in a list, rebuilt as a vector of its type."""
+    return _REBUILD[type(v)], (list(v),)
+
+
+# plain pickle too takes librt's vectors (an engine object pickled on its own, e.g. the clock);
+# only :func:`dumps` keeps two references to one vector's memory one vector (see above)
+for _vector_type in _REBUILD:
+    copyreg.pickle(_vector_type, _reduce_vector)
 
 
 def _same(obj: Any) -> Any:
@@ -80,14 +88,14 @@ class _Pickler(pickle.Pickler):
         # A compiled object keeps a vector in a typed attribute unboxed and boxes it anew at each
         # read, so one vector (the recorder's counter and a process's reference to it) reaches
         # the pickler as several objects over the same memory: pickled once, the others refer to it
-        if type(obj) is _VEC_FLOAT or type(obj) is _VEC_I64:
+        if type(obj) in _REBUILD:
             key = _vec_key(obj)
             first = self._vectors.get(key) if key is not None else None
             if first is not None and first is not obj:
                 return _same, (first,)
             if key is not None:
                 self._vectors[key] = obj
-            return (_vec_float if type(obj) is _VEC_FLOAT else _vec_i64), (list(obj),)
+            return _reduce_vector(obj)
         if type(obj) is np.ndarray and obj.base is not None:
             root = _root(obj)
             if isinstance(root, array) or (isinstance(root, np.ndarray) and root.flags.owndata):
