@@ -53,8 +53,9 @@ def _stacks(script: str) -> list[list[str]]:
     return out
 
 
-def tables(stacks: list[list[str]], top: int) -> str:
-    """The three tables of the module docstring, ``top`` rows each."""
+def tables(stacks: list[list[str]], top: int, callers: tuple[str, ...] = ()) -> str:
+    """The three tables of the module docstring, ``top`` rows each; then, for each symbol in
+    ``callers``, the compiled functions nearest to the samples whose innermost symbol it is."""
     nearest: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
     innermost: collections.Counter[str] = collections.Counter()
@@ -73,6 +74,14 @@ def tables(stacks: list[list[str]], top: int) -> str:
     ):
         lines.append(f"--- {title}")
         lines += [f"{100 * v / n:5.1f}%  {k}" for k, v in counts.most_common(top)]
+    for symbol in callers:
+        near = collections.Counter(
+            next((s for s in syms if s.startswith(_ENGINE)), "(outside the engine)")
+            for syms in stacks
+            if syms[0] == symbol
+        )
+        lines.append(f"--- nearest compiled function of {symbol}")
+        lines += [f"{100 * v / n:5.1f}%  {k}" for k, v in near.most_common(top)]
     return "\n".join(lines)
 
 
@@ -84,6 +93,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=12.0, help="seconds of the run to sample")
     ap.add_argument("--frequency", type=int, default=250, help="samples a second")
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--callers", nargs="*", default=[], help="self symbols whose nearest compiled functions to list")
     args = ap.parse_args()
     perf = shutil.which("perf")
     if perf is None:
@@ -116,7 +126,7 @@ def main() -> None:
     print(f"{args.world}, seed {args.seed}: {args.years} years after the base date in {wall:.1f} s")
     if wall < args.seconds:
         print(f"(the run ended before the {args.seconds:.0f} s sampled: the samples after it are the process idle)")
-    print(tables(_stacks(script), args.top))
+    print(tables(_stacks(script), args.top, tuple(args.callers)))
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ class Child:
         self.bespoke = False  # needs a bespoke package in a children's home (market.bespoke_share)
         self.version = 0  # bumped on every placement change; stale scheduled events check it
         self.census_state = -1  # (age band, placement class) at the last 31 March, -1 if not counted (sufficiency.py)
+        self.in_care = False  # in the demand process's children (from admission to exit)
 
     def age(self, t: float) -> float:
         return (t - self.birth_t) / DAYS_PER_YEAR

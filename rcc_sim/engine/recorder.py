@@ -19,7 +19,7 @@ from typing import Any, Final
 import numpy as np
 import xarray as xr
 from librt.vecs import vec
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 
 from rcc_sim.vocab import (
     AGE_GROUPS,
@@ -638,6 +638,12 @@ def view(c: vec[float]) -> np.ndarray:
     """The live counter ``c`` as a flat read-only float64 array sharing its memory (it follows
     every later update)."""
     return np.frombuffer(memoryview(c), dtype=np.float64)
+
+
+def ints(v: vec[i64]) -> np.ndarray:
+    """The vector of C ints ``v`` as a flat int64 array sharing its memory (a column gathered
+    natively, as :func:`view` reads a counter)."""
+    return np.frombuffer(memoryview(v), dtype=np.int64)
 
 
 def zero(c: vec[float]) -> None:

@@ -34,9 +34,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
-from mypy_extensions import mypyc_attr
+from librt.vecs import append, vec
+from mypy_extensions import i64, mypyc_attr
 
-from rcc_sim.engine.recorder import counter, view
+from rcc_sim.engine.recorder import counter, ints, view
 from rcc_sim.vocab import AGE_BANDS, DAYS_PER_YEAR, PLACEMENT_TYPES
 
 if TYPE_CHECKING:
@@ -159,13 +160,18 @@ def perfect(
     """Children in care at ``t_next`` by LA and state, known exactly from the planned exits of
     ``children`` (in care now) and of the ``arrivals`` scheduled before ``t_next`` (demand Records);
     ``now``: children by LA and state now (the class mix an arrival takes)."""
-    # one typed column at a time (numpy type-checks every cell of a list of tuples)
-    kids = list(children)
-    exit_t = np.array([c.exit_t for c in kids], dtype=float)
-    staying = exit_t > t_next
-    birth_t = np.array([c.birth_t for c in kids], dtype=float)[staying]
-    ptype = np.array([c.ptype for c in kids], dtype=np.intp)[staying]
-    kid_la = np.array([c.la for c in kids], dtype=np.intp)[staying]
+    # the columns in one pass over the children (scattered in memory), into vectors of C doubles
+    # and ints (no float or int object per child; numpy reads them without a copy)
+    exits, births, ptypes, las = vec[float](), vec[float](), vec[i64](), vec[i64]()
+    for c in children:
+        exits = append(exits, c.exit_t)
+        births = append(births, c.birth_t)
+        ptypes = append(ptypes, c.ptype)
+        las = append(las, c.la)
+    staying = view(exits) > t_next
+    birth_t = view(births)[staying]
+    ptype = ints(ptypes)[staying]
+    kid_la = ints(las)[staying]
     band = np.searchsorted(age_edges, (t_next - birth_t) / DAYS_PER_YEAR, side="right")  # Child.age
     state = np.minimum(band, N_BANDS - 1) * N_CLASSES + np.asarray(CLASS_OF_PTYPE)[ptype]
     out = np.zeros((n_la, N_STATES))
@@ -176,12 +182,17 @@ def perfect(
     shares[..., OTHER_CLASS] += np.where(totals[..., 0] > 0, 0.0, 1.0)  # no children of the band: 'other'
     # each arrival in care at t_next adds its LA's class mix of its age band then, in arrival order
     # (np.add.at adds repeated cells in order: the same sums as one by one)
-    records = [r for group in arrivals for r in group]
-    t = np.array([r.t for r in records], dtype=float)
-    exit_in = np.array([r.exit_in for r in records], dtype=float)
-    keep = (t_now < t) & (t <= t_next) & (t + exit_in > t_next)
-    la = np.array([r.la for r in records], dtype=float)[keep].astype(np.intp)
-    age, t = np.array([r.age for r in records], dtype=float)[keep], t[keep]
+    ts, exit_ins, r_las, ages = vec[float](), vec[float](), vec[float](), vec[float]()
+    for group in arrivals:
+        for r in group:
+            ts = append(ts, r.t)
+            exit_ins = append(exit_ins, r.exit_in)
+            r_las = append(r_las, r.la)
+            ages = append(ages, r.age)
+    t = view(ts)
+    keep = (t_now < t) & (t <= t_next) & (t + view(exit_ins) > t_next)
+    la = view(r_las)[keep].astype(np.intp)
+    age, t = view(ages)[keep], t[keep]
     band = np.minimum(np.searchsorted(age_edges, age + (t_next - t) / DAYS_PER_YEAR, side="right"), N_BANDS - 1)
     np.add.at(out.reshape(n_la, N_BANDS, N_CLASSES), (la, band), shares[la, band])
     return out

@@ -52,6 +52,10 @@ class Unit:
         self.open = True
         self.closing = False  # no new placements; closes when empty
         self.reserved_for = -1  # RCC whose members alone may use it (block contract, RCC-run), -1 = none
+        # in its vacancy pool / its stretch pool (kept by the placement process's _pool_add and
+        # _pool_drop, the only code that changes the pools)
+        self.in_pool = False
+        self.in_stretch = False
 
     @property
     def spare(self) -> int:

@@ -19,12 +19,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
-from mypy_extensions import mypyc_attr
+from librt.vecs import append, vec
+from mypy_extensions import i64, mypyc_attr
 
 from rcc_sim.config import Config
 from rcc_sim.engine.agents import Child
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.processes.placement import provider_index
+from rcc_sim.engine.recorder import ints, view
 from rcc_sim.engine.sufficiency import CLASS_OF_PTYPE, HISTORY_YEARS, N_BANDS, N_CLASSES, StateHistory, add_counts
 from rcc_sim.vocab import (
     ADOPTION,
@@ -525,37 +527,28 @@ class Demand(Process):
         kids = list(self.children.values())
         keep = y >= rec.first_year
         # the columns in one pass over the children (each child read once: they are scattered in
-        # memory), as typed lists (a list of tuples costs numpy a type check per cell)
-        las: list[int] = []
-        ptypes: list[int] = []
-        states: list[int] = []
-        births: list[float] = []
-        counts: list[int] = []
-        entries: list[float] = []
-        sinces: list[float] = []
-        providers: list[int] = []
+        # memory), into vectors of C ints and doubles (no int or float object made per child;
+        # numpy reads them without a copy)
+        las, ptypes, states, counts, providers = vec[i64](), vec[i64](), vec[i64](), vec[i64](), vec[i64]()
+        births, entries, sinces = vec[float](), vec[float](), vec[float]()
         for c in kids:
-            las.append(c.la)
-            ptypes.append(c.ptype)
-            states.append(c.census_state)
-            births.append(c.birth_t)
+            las = append(las, c.la)
+            ptypes = append(ptypes, c.ptype)
+            states = append(states, c.census_state)
+            births = append(births, c.birth_t)
             if keep:
-                counts.append(c.placements_this_year)
-                entries.append(c.entry_t)
-                sinces.append(c.same_placement_since)
-                providers.append(provider_index(c))
-        la = np.array(las, dtype=np.intp)
-        ptype = np.array(ptypes, dtype=np.intp)
-        previous = np.array(states, dtype=np.intp)
-        age = (t - np.array(births, dtype=float)) / DAYS_PER_YEAR  # Child.age
+                counts = append(counts, c.placements_this_year)
+                entries = append(entries, c.entry_t)
+                sinces = append(sinces, c.same_placement_since)
+                providers = append(providers, provider_index(c))
+        la, ptype, previous = ints(las), ints(ptypes), ints(states)
+        age = (t - view(births)) / DAYS_PER_YEAR  # Child.age
         band = np.searchsorted(self._age_edges, age, side="right")  # bisect.bisect_right
         if keep:
             ann["children_in_care_31mar"][y] = rec.stock["children_in_care"]
-            placements = np.array(counts, dtype=np.intp)
-            entered = np.array(entries, dtype=float)
-            since = np.array(sinces, dtype=float)
+            placements, entered, since = ints(counts), view(entries), view(sinces)
             ann["three_plus_placements"][y] += np.bincount(la[placements >= 3], minlength=n_la)
-            provider = np.array(providers, dtype=np.intp)
+            provider = ints(providers)
             add_counts(ann["placements_by_provider_31mar"][y], (la, provider))
             eligible = (age < 16.0) & (t - entered >= 2.5 * DAYS_PER_YEAR)
             stable = eligible & (t - since >= 2 * DAYS_PER_YEAR)
@@ -596,6 +589,7 @@ class Demand(Process):
                 child.bespoke = self._bespoke_draw.random() < self._bespoke_share
             child.supported_first = r.u_plan < p.supported_first_16_17
             self.children[child.unique_id] = child
+            child.in_care = True
             self._cic[la] = self._cic[la] + 1.0
             self._complex_needs[la] = self._complex_needs[la] + float(child.tier >= 1)
             self._uasc[la] = self._uasc[la] + float(child.uasc)
@@ -679,12 +673,12 @@ class Demand(Process):
         return child.exit_t - lead, ptype
 
     def _pre_exit_move(self, child: Child, ptype: int) -> None:
-        if child.unique_id in self.children and child.ptype != ptype:
+        if child.in_care and child.ptype != ptype:
             self.placement.move(child, CARE_PLAN, None, ptype=ptype)
 
     # ------------------------------------------------------------------ children leaving
     def _exit(self, child: Child) -> None:
-        if child.unique_id not in self.children:
+        if not child.in_care:  # (its flag: a lookup of the id in the children costs a boxed int and a hash probe)
             return
         route = child.route
         if route == AT_18:
@@ -710,16 +704,20 @@ class Demand(Process):
         j = la * self._n_ages + band
         self._ceased_age[j] = self._ceased_age[j] + 1.0
         del self.children[child.unique_id]
+        child.in_care = False
 
 
 def _records(cols: dict) -> list[list[Record]]:
     """A column batch as groups of row records: siblings (same group id >= 0) together."""
-    c: list[list[float]] = [cols[k].astype(float).tolist() for k in FIELDS]  # in FIELDS order, as Python floats
+    # each column as a vector of C doubles (numpy's buffer copied in one go), read natively by
+    # position: no float object per cell (18 a row as lists, made and freed at once)
+    c: list[vec[float]] = [vec[float](np.ascontiguousarray(cols[k], dtype=np.float64)) for k in FIELDS]
     n = len(c[0])
     if any(len(x) != n for x in c):
         raise ValueError("_records: the batch's columns differ in length")
-    t, la, age, male, tier, uasc, group, lat, lon, exit_in, route = c[:11]
-    u_kin, u_other, u_pre, u_lead, u_18, u_plan, in_care = c[11:]
+    t, la, age, male, tier, uasc, group, lat, lon = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+    exit_in, route, u_kin, u_other, u_pre, u_lead = c[9], c[10], c[11], c[12], c[13], c[14]
+    u_18, u_plan, in_care = c[15], c[16], c[17]
     rows = [  # a call with the fields spelled out: native when compiled (Record(*row) is not)
         Record(
             t[i], la[i], age[i], male[i], tier[i], uasc[i], group[i], lat[i], lon[i], exit_in[i], route[i],
