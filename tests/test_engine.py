@@ -184,7 +184,7 @@ def test_live_counters_are_shared_views_and_survive_a_snapshot_still_shared():
     cal = _Events()
     cal.add(2.0, print, (), None, 0)
     cal.add(1.0, print, (), None, 0)
-    cal.put_in_order(vec[i64]([0, 1]))
+    cal.put_in_order(vec[i64]([0, 1]), vec[i64]([0, 1]))
     cal2, due = pickle.loads(snapshot.dumps((cal, cal.due)))
     due[0] = 9.0
     assert cal2.due[0] == 9.0 and list(cal2.order) == [1, 0]

@@ -78,8 +78,10 @@ class _Events:
     (two tuples and a float each before 2026-12-07, made when filed and freed when run, and read
     back from scattered memory when the week opened).
 
-    In the calendar, ``due[k]`` is the time the event runs, ``ids[k]`` its simpy event id
-    (priority NORMAL), and ``order[pos:]`` the positions of those not yet run, by (time, id)."""
+    In the calendar (a week's bucket, as it was filed), ``due[k]`` is the time the event runs,
+    ``ids[k]`` its simpy event id (priority NORMAL), and ``order[pos:]`` the positions of those
+    not yet run, by (time, id); the positions of events cancelled before the week opened are in no
+    order and never run."""
 
     def __init__(self) -> None:
         self.due: vec[float] = vec[float]()
@@ -105,12 +107,15 @@ class _Events:
     def size(self) -> i64:
         return len(self.fn)
 
-    def put_in_order(self, ids: vec[i64]) -> None:
-        """Make this the calendar: the events' ids are ``ids`` (rising with position: filed in
-        scheduling order, earlier weeks' events first), so numpy's stable sort by time gives the
-        order of (time, priority, id)."""
+    def put_in_order(self, ids: vec[i64], live: vec[i64]) -> None:
+        """Make this the calendar of its events at positions ``live`` (rising), whose ids are
+        ``ids`` (by position; rising with position among the live: filed in scheduling order,
+        earlier weeks' events first), so numpy's stable sort of their times gives the order of
+        (time, priority, id). The other positions (events cancelled) are never run."""
         self.ids = ids
-        self.order = vec[i64](np.argsort(np.frombuffer(memoryview(self.due)), kind="stable"))
+        k = np.frombuffer(memoryview(live), dtype=np.int64)
+        due = np.frombuffer(memoryview(self.due), dtype=np.float64)
+        self.order = vec[i64](k[np.argsort(due[k], kind="stable")])
         self.pos = 0
 
     def left(self) -> i64:
@@ -166,21 +171,29 @@ class _Environment(simpy.Environment):
         self._cal = state["calendar"]
         self._eid = itertools.count(state["eid"])
 
-    def add_week(self, week: _Events, first_id: int) -> None:
-        """A week's calendar events (in scheduling order, ``due`` the time each runs, with ids
-        ``first_id``, ``first_id + 1``, ...) become the calendar."""
-        ids = vec[i64](np.arange(first_id, first_id + week.size(), dtype=np.int64))
+    def add_week(self, week: _Events, live: vec[i64], first_id: int) -> None:
+        """A week's calendar events - those of ``week`` at positions ``live`` (rising: in
+        scheduling order, ``due`` the time each runs), with ids ``first_id``, ``first_id + 1``,
+        ... - become the calendar. The week's columns become the calendar's as they are (no event
+        copied: a copy of each event's references made and dropped cost 4% of the years after the
+        base date before 2026-12-07)."""
+        n = len(live)
+        ids_array = np.zeros(week.size(), dtype=np.int64)
+        ids_array[np.frombuffer(memoryview(live), dtype=np.int64)] = np.arange(first_id, first_id + n, dtype=np.int64)
+        ids = vec[i64](ids_array)
         cal = self._cal
         if cal.left():  # events left from an earlier week (not in a model run: its weeks end after them)
             merged = _Events()
             rest = [cal.order[i] for i in range(cal.pos, len(cal.order))]
             for k in rest:
                 merged.copy_event(cal, k, cal.due[k])
-            for k in range(week.size()):
+            kept = [live[i] for i in range(n)]
+            for k in kept:
                 merged.copy_event(week, k, week.due[k])
-            ids = vec[i64]([cal.ids[k] for k in rest] + list(ids))
+            ids = vec[i64]([cal.ids[k] for k in rest] + [ids[k] for k in kept])
+            live = vec[i64](list(range(merged.size())))
             week = merged
-        week.put_in_order(ids)
+        week.put_in_order(ids, live)
         self._cal = week
 
     def peek(self) -> Any:
@@ -350,20 +363,21 @@ class Clock:
         env = self.env
         now: float = env._now
         eid: int = next(env._eid)  # the ids env.schedule would give, one after another
-        kept = _Events()
+        live = vec[i64]()  # positions of the events still due (their placement unchanged)
         children, versions, dues = bucket.child, bucket.version, bucket.due
         for i in range(bucket.size()):
             child = children[i]
             if child is not None and child.version != versions[i]:
                 continue
             due = dues[i]
-            kept.copy_event(bucket, i, now + (due - now if due > now else 0.0))
-        n = kept.size()
+            dues[i] = now + (due - now if due > now else 0.0)  # the time env.schedule computes
+            live = append(live, i)
+        n = len(live)
         env._eid = itertools.count(eid + n)
         self.dropped += bucket.size() - n
         self.events += n
         if n:
-            env.add_week(kept, eid)
+            env.add_week(bucket, live, eid)
 
     @property
     def week(self) -> int:
