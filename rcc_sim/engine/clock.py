@@ -150,7 +150,16 @@ def _nothing() -> None:
 class _Environment(simpy.Environment):
     """simpy's environment, picklable (a model snapshot, ``CareSystemModel.snapshot``): its time,
     its heap of events and its event counter (simpy binds its event classes to the instance,
-    which pickle cannot restore; they are bound again on loading)."""
+    which pickle cannot restore; they are bound again on loading).
+
+    simpy's own state - the time, the heap and the event counter - is declared here, so that the
+    compiled engine holds it in the instance's struct: ``step`` and the clock read and write it
+    natively (simpy's Python code reaches the same fields through their descriptors), not as
+    entries of the instance's dictionary (a float boxed and a dictionary written at every event)."""
+
+    _now: float
+    _queue: list[Any]
+    _eid: itertools.count[int]
 
     def __init__(self, initial_time: float = 0.0):
         super().__init__(initial_time)
@@ -310,6 +319,14 @@ class Clock:
             w += 1
         return w
 
+    def _bucket(self, w: int) -> _Events:
+        """Week ``w``'s bucket (a later week: not yet opened), typed as the native class it is so
+        that filing an event is a native call (through the list's ``_Events | None`` it was a
+        Python method call with the day and version boxed)."""
+        bucket = self._buckets[w]
+        assert bucket is not None, "an event filed for a week already opened"
+        return bucket
+
     def _push(self, due: float, call: _Call) -> None:
         """``call`` onto simpy's heap for day ``due`` (not before now): what
         ``env.schedule(call, NORMAL, delay)`` does, the time computed as simpy computes it."""
@@ -329,7 +346,7 @@ class Clock:
             return
         w = self._week_of(due)
         if w < len(self.week_ends):
-            self._buckets[w].add(due, fn, args, None, 0)  # type: ignore[union-attr]
+            self._bucket(w).add(due, fn, args, None, 0)
 
     def at_child(self, delay: float, fn: Callable, child: Any) -> None:
         """Call ``fn(child, version)`` ``delay`` days from now unless the child's placement
@@ -343,7 +360,7 @@ class Clock:
             return
         w = self._week_of(due)
         if w < len(self.week_ends):
-            self._buckets[w].add(due, fn, _NO_ARGS, child, version)  # type: ignore[union-attr]
+            self._bucket(w).add(due, fn, _NO_ARGS, child, version)
 
     def call_at(self, due: float, fn: Callable, *args: Any) -> None:
         """Put ``fn(*args)`` on simpy's heap for model day ``due`` directly, whatever the week (the
