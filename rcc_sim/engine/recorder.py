@@ -646,6 +646,16 @@ def ints(v: vec[i64]) -> np.ndarray:
     return np.frombuffer(memoryview(v), dtype=np.int64)
 
 
+def bisect_right(a: vec[float], x: float) -> int:
+    """``bisect.bisect_right(a, x)`` for a short sorted vector (band edges), natively: the same
+    answer for every ``x``, NaN included (the module's function, called from the compiled engine,
+    is a Python call with the edges boxed into a new tuple each time)."""
+    i, n = 0, len(a)
+    while i < n and not x < a[i]:
+        i += 1
+    return i
+
+
 def zero(c: vec[float]) -> None:
     """Every cell of the live counter ``c`` to 0 (in place: the processes hold it by reference)."""
     for i in range(len(c)):

@@ -13,7 +13,6 @@ whole batch of children.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
@@ -26,7 +25,7 @@ from rcc_sim.config import Config
 from rcc_sim.engine.agents import Child
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.processes.placement import provider_index
-from rcc_sim.engine.recorder import ints, view
+from rcc_sim.engine.recorder import bisect_right, ints, view
 from rcc_sim.engine.sufficiency import CLASS_OF_PTYPE, HISTORY_YEARS, N_BANDS, N_CLASSES, StateHistory, add_counts
 from rcc_sim.vocab import (
     ADOPTION,
@@ -321,6 +320,7 @@ class Demand(Process):
         self._ceased, self._ceased_age = live["ceased"], live["ceased_by_age"]
         self._n_routes, self._n_ages = len(EXIT_ROUTES), len(AGE_GROUPS)
         self._age_edges = AGE_BAND_EDGES[1:-1]
+        self._age_edge_vec = vec[float](list(self._age_edges))  # the same, for bisect_right
         self.history = StateHistory(ctx.world.n_la, HISTORY_YEARS)  # by state at each 31 March (sufficiency.py)
         d = cfg.demand
         self.age_shares = np.array(d.start_age_shares)
@@ -567,7 +567,7 @@ class Demand(Process):
         t = self.clock.now
         children = []
         p = self.cfg.placement
-        agents, edges = self.ctx.agents, self._age_edges
+        agents, edges = self.ctx.agents, self._age_edge_vec
         for r in group:
             la = int(r.la)
             child = Child(
@@ -595,7 +595,7 @@ class Demand(Process):
             self._uasc[la] = self._uasc[la] + float(child.uasc)
             if not initial:
                 self._starts[la] = self._starts[la] + 1.0
-                j = la * self._n_ages + bisect.bisect_right(edges, r.age)
+                j = la * self._n_ages + bisect_right(edges, r.age)
                 self._starts_age[j] = self._starts_age[j] + 1.0
             self.clock.at(r.exit_in, self._on_exit, child)
             if child.tier == 3:  # needing secure welfare care on arrival (or at the base date)
@@ -605,7 +605,7 @@ class Demand(Process):
         if not children:
             return
         lead = group[0]
-        band = bisect.bisect_right(edges, lead.age)
+        band = bisect_right(edges, lead.age)
         placement = self.placement
         pre = [self._pre_exit_plan(c, r) for c, r in zip(children, group)]
         if any(x is not None and x[0] <= t for x in pre):  # already placed with parents / for adoption
@@ -700,7 +700,7 @@ class Demand(Process):
         j = la * self._n_routes + route
         self._ceased[j] = self._ceased[j] + 1.0
         age = child.age(self.clock.now)
-        band = 5 if age >= 17.999 else bisect.bisect_right(self._age_edges, age)
+        band = 5 if age >= 17.999 else bisect_right(self._age_edge_vec, age)
         j = la * self._n_ages + band
         self._ceased_age[j] = self._ceased_age[j] + 1.0
         del self.children[child.unique_id]

@@ -17,15 +17,16 @@
 
 from __future__ import annotations
 
-import bisect
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
+from librt.vecs import vec
 from mypy_extensions import mypyc_attr
 
 from rcc_sim.engine.agents import FosterHousehold, Provider
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.processes.supply import CARER_INDEX, binomial
+from rcc_sim.engine.recorder import bisect_right
 from rcc_sim.vocab import DAYS_PER_YEAR, IFA, IN_HOUSE
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class Fostering(Process):
         self.leave_draw = ctx.streams.draws("foster_leaving")
         self._approvals = ctx.rec.live["foster_approvals"]
         self._transfers = ctx.rec.live["foster_transfers"]
-        self.places_cdf = list(np.cumsum(self.cfg.places_per_household_shares)[:-1])
+        self.places_cdf = vec[float](np.ascontiguousarray(np.cumsum(self.cfg.places_per_household_shares)[:-1]))
         self.ifa_providers: list[Provider] = []
         self.ifa_by_region: dict[str, list[Provider]] = {}
 
@@ -110,7 +111,7 @@ class Fostering(Process):
         ``background``: outside the simulated world, its places are partly taken by children who
         are not simulated. ``reserved_for``: an RCC's specialist carer, for its members only."""
         draw = self.draw
-        places = bisect.bisect_right(self.places_cdf, draw.random()) + 1
+        places = bisect_right(self.places_cdf, draw.random()) + 1
         usable = binomial(draw, places, self.cfg.usable_place_share)
         if background:
             usable -= binomial(draw, usable, self.outside_occupancy)
