@@ -112,12 +112,16 @@ class Placement(Process):
             [{} for _ in range(n)] if k in POOLED_KINDS else None for k in range(NP)
         ]
         self.pooled = [0] * NP  # units with a vacancy, by kind (England)
+        # pool_size[ptype][la]: units in pools[ptype][la], as C ints side by side, so that a search
+        # passes an LA with none without touching its (scattered) dictionary
+        self.pool_size: list[vec[i64]] = [vec[i64]([0] * n) for _ in range(NP)]
         # stretch[ptype][la]: units full to their usual availability but with approved places spare
         # (foster carers only: a home's registration and staffing cannot stretch)
         self.stretch: list[list[dict[int, Unit]] | None] = [
             [{} for _ in range(n)] if k in (IN_HOUSE, IFA) else None for k in range(NP)
         ]
         self.stretched = [0] * NP
+        self.stretch_size: list[vec[i64]] = [vec[i64]([0] * n) for _ in range(NP)]
         # reserved[rcc id][ptype] = {unit_id: unit}: block-contracted or RCC-run units with a vacancy
         self.reserved: dict[int, dict[int, dict[int, Unit]]] = {}  # (units, not pool entries: few)
         radius = [math.inf] * NP  # search radius (miles) by kind
@@ -232,15 +236,15 @@ class Placement(Process):
         occupied = len(unit.children)
         vacancies = unit.usable - occupied if taking else 0
         if vacancies > 0:
-            _pool_add(pools, self.pooled, kind, key, unit, False)
+            _pool_add(pools, self.pool_size[kind], self.pooled, kind, key, unit, False)
         else:
-            _pool_drop(pools, self.pooled, kind, key, unit, False)
+            _pool_drop(pools, self.pool_size[kind], self.pooled, kind, key, unit, False)
         stretch = self.stretch[kind]
         if stretch is not None:
             if vacancies <= 0 and taking and occupied < unit.places:
-                _pool_add(stretch, self.stretched, kind, key, unit, True)
+                _pool_add(stretch, self.stretch_size[kind], self.stretched, kind, key, unit, True)
             else:
-                _pool_drop(stretch, self.stretched, kind, key, unit, True)
+                _pool_drop(stretch, self.stretch_size[kind], self.stretched, kind, key, unit, True)
 
     def start_package(self, pkg) -> None:
         """The reform package comes into force (``Commissioning.start_policy``). Its standards
@@ -255,6 +259,7 @@ class Placement(Process):
         for k in kinds:
             self.stretch[k] = [{} for _ in range(n)]
             self.stretched[k] = 0
+            self.stretch_size[k] = vec[i64]([0] * n)
         units = [u for u in self.ctx.agents.agents_by_type.get(Home, []) if u.ptype in kinds and u.open]
         for unit in sorted(units, key=lambda u: u.unique_id):
             self.refresh(unit)
@@ -286,9 +291,9 @@ class Placement(Process):
         key = unit.owner_la if kind in OWNED_KINDS else unit.la
         pools, stretch = self.pools[kind], self.stretch[kind]
         if pools is not None:
-            _pool_drop(pools, self.pooled, kind, key, unit, False)
+            _pool_drop(pools, self.pool_size[kind], self.pooled, kind, key, unit, False)
         if stretch is not None:
-            _pool_drop(stretch, self.stretched, kind, key, unit, True)
+            _pool_drop(stretch, self.stretch_size[kind], self.stretched, kind, key, unit, True)
 
     # ------------------------------------------------------------------ search
     def stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
@@ -347,7 +352,8 @@ class Placement(Process):
                 best, best_score = self._best_reserved(reserved[kind], kind, child, exclude, best, best_score)
             pools = self.stretch[kind] if stretched else self.pools[kind]
             if pools is not None and (self.stretched[kind] if stretched else self.pooled[kind]):
-                best, best_score = self._scan(pools, kind, child, group, exclude, penalty, best, best_score)
+                sizes = self.stretch_size[kind] if stretched else self.pool_size[kind]
+                best, best_score = self._scan(pools, sizes, kind, child, group, exclude, penalty, best, best_score)
         return best
 
     def _best_reserved(
@@ -377,6 +383,7 @@ class Placement(Process):
     def _scan(
         self,
         pools: list[dict[int, Unit]],
+        sizes: vec[i64],
         kind: int,
         child: Child,
         group: int,
@@ -401,10 +408,9 @@ class Placement(Process):
         # the commissioner's own units (no radius: wherever they are), or everyone's to the radius
         order = self.commissioning.own_search_order[la] if kind in OWNED_KINDS else self.near[kind][la]
         for j in order:
-            pool = pools[j]
-            if not pool:
+            if sizes[j] == 0:  # (read side by side; the pool's dictionary is not touched)
                 continue
-            for unit in pool.values():
+            for unit in pools[j].values():
                 if unit is exclude:
                     continue
                 dx, dy = (unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT
@@ -772,8 +778,11 @@ def _within(neighbours: list[tuple[int, float]], radius: float) -> vec[i64]:
     return vec[i64](out)
 
 
-def _pool_add(pools: list[dict[int, Unit]], counts: list[int], kind: int, key: int, unit: Unit, stretch: bool) -> None:
-    """Put ``unit`` in LA ``key``'s pool of ``pools`` (if not there): one more in ``counts[kind]``.
+def _pool_add(
+    pools: list[dict[int, Unit]], sizes: vec[i64], counts: list[int], kind: int, key: int, unit: Unit, stretch: bool
+) -> None:
+    """Put ``unit`` in LA ``key``'s pool of ``pools`` (if not there): one more in ``sizes[key]``
+    and ``counts[kind]``.
 
     Whether a unit is in its pool (``stretch``: its stretch pool) is kept on the unit
     (``Unit.in_pool``, ``Unit.in_stretch``), so that the many calls that find it already there (or,
@@ -788,10 +797,13 @@ def _pool_add(pools: list[dict[int, Unit]], counts: list[int], kind: int, key: i
             return
         unit.in_pool = True
     pools[key][unit.unique_id] = unit
+    sizes[key] = sizes[key] + 1
     counts[kind] = counts[kind] + 1  # the long form: see Recorder
 
 
-def _pool_drop(pools: list[dict[int, Unit]], counts: list[int], kind: int, key: int, unit: Unit, stretch: bool) -> None:
+def _pool_drop(
+    pools: list[dict[int, Unit]], sizes: vec[i64], counts: list[int], kind: int, key: int, unit: Unit, stretch: bool
+) -> None:
     """Take ``unit`` out of LA ``key``'s pool of ``pools`` (if there), as :func:`_pool_add` put it."""
     if stretch:
         if not unit.in_stretch:
@@ -802,6 +814,7 @@ def _pool_drop(pools: list[dict[int, Unit]], counts: list[int], kind: int, key: 
             return
         unit.in_pool = False
     del pools[key][unit.unique_id]
+    sizes[key] = sizes[key] - 1
     counts[kind] = counts[kind] - 1
 
 
