@@ -292,7 +292,8 @@ class Clock:
         self.week_ends = [float(t) for t in week_ends]
         # by whole day d: the first week whose end is not before d (see _week_of)
         last = int(self.week_ends[-1]) + 1 if self.week_ends else 0
-        self._week_by_day = [bisect.bisect_left(self.week_ends, float(d)) for d in range(last + 1)]
+        self._week_by_day = vec[i64]([bisect.bisect_left(self.week_ends, float(d)) for d in range(last + 1)])
+        self._ends = vec[float](self.week_ends)  # the same, read natively by _week_of
         self._buckets: list[_Events | None] = [_Events() for _ in self.week_ends]
         self._horizon = -1.0  # events due by this day go straight to simpy (end of the open week)
         self._week = -1
@@ -308,13 +309,14 @@ class Clock:
         """The week whose bucket holds an event due on day ``due``: the first whose end is not
         before it, ``bisect.bisect_left(week_ends, due)``, ``len(week_ends)`` if after the last.
         Looked up by the whole day (``_week_by_day``), then at most one week on (weeks are longer
-        than a day), instead of a binary search over the boxed week ends (ten list reads)."""
-        ends = self.week_ends
+        than a day), instead of a binary search over the boxed week ends (ten list reads); both
+        tables are vectors of C numbers (no boxed int or float read)."""
+        ends = self._ends
         n = len(ends)
         table = self._week_by_day
-        if not due < len(table):  # after the last week (an infinite delay too)
+        if not due < float(len(table)):  # after the last week (an infinite delay too)
             return n
-        w: int = table[int(due) if due > 0.0 else 0]
+        w: i64 = table[int(due) if due > 0.0 else 0]
         while w < n and ends[w] < due:
             w += 1
         return w
