@@ -56,6 +56,7 @@ class Unit:
         # _pool_drop, the only code that changes the pools)
         self.in_pool = False
         self.in_stretch = False
+        self.sector = -1  # market-health sector once known (MarketHealth._sector), -1 before
 
     @property
     def spare(self) -> int:

@@ -88,6 +88,17 @@ def hhi(places: dict[int, float]) -> float:
     return sum((p / total) ** 2 for p in places.values())
 
 
+def _sector_of(unit: Unit) -> int:
+    """The market-health sector (recorder.PROVIDER_SECTORS) of a unit of a tracked kind."""
+    if unit.ptype == IFA:
+        return _IFA_LARGE if unit.provider is not None and unit.provider.large else _IFA_OTHER
+    if unit.ptype == SUPPORTED:
+        return _SUPPORTED
+    if unit.ptype == LA_HOME or unit.provider is None:
+        return _LA_HOME
+    return home_sector(unit.provider)
+
+
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
 class MarketHealth(Process):
     """Providers' revenue, costs and places by sector; concentration; prices paid by kind and tier."""
@@ -159,13 +170,14 @@ class MarketHealth(Process):
 
     @staticmethod
     def _sector(unit: Unit) -> int:
-        if unit.ptype == IFA:
-            return _IFA_LARGE if unit.provider is not None and unit.provider.large else _IFA_OTHER
-        if unit.ptype == SUPPORTED:
-            return _SUPPORTED
-        if unit.ptype == LA_HOME or unit.provider is None:
-            return _LA_HOME
-        return home_sector(unit.provider)
+        """The unit's market-health sector, worked out once and kept on the unit (``Unit.sector``:
+        its kind and its provider's kind and size never change; a failed large group's homes pass
+        to a large group, the same sector), instead of reading the provider (a mesa agent: its
+        fields are dictionary entries) at every child placed or leaving."""
+        sector = unit.sector
+        if sector < 0:
+            sector = unit.sector = _sector_of(unit)
+        return sector
 
     # ------------------------------------------------------------------ weekly
     def _entry(self, unit: Unit) -> Entry | None:
