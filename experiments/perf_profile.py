@@ -12,7 +12,10 @@ years after the base date, and prints three tables over the samples:
   its stack (``CPyDef_<module>___<Class>___<method>``), so a function's row includes the
   interpreter and numpy time it causes (list reads, allocation, dictionary lookups);
 * **inclusive**: the share of samples with the function anywhere on the stack;
-* **self symbol**: the innermost symbol (libpython's, numpy's, the engine's).
+* **self symbol**: the innermost symbol (libpython's, numpy's, the engine's);
+
+and with ``--callers SYMBOL ...``, for each symbol the compiled functions nearest to the samples
+whose innermost symbol it is (which functions the generic dictionary lookups come from, say).
 
 Needs ``perf`` (``apt-get install linux-perf``) and permission to attach (root, or
 ``kernel.perf_event_paranoid`` <= 1). Issue 10's notes (2026-12-07) show what it found: the
