@@ -270,6 +270,30 @@ def test_clock_drops_an_event_whose_placement_changed():
     assert fired == [1] and clock.dropped == 1
 
 
+def test_clock_merges_a_week_opened_before_the_last_one_ran_out():
+    """A week opened while the last week's calendar still holds events (not in a model run, whose
+    weeks end after their events): both run, in time order, and an event whose placement changed
+    before its week opened is dropped, as in a week opened on time."""
+
+    class Kid:
+        version = 0
+
+    kid, seen = Kid(), []
+    clock = Clock([7.0, 14.0], 0.0)
+    for day in (2.0, 5.0, 6.5):  # week 0
+        clock.at(day, seen.append, day)
+    clock.at_child(9.0, lambda c, v: seen.append(("stale", v)), kid)
+    kid.version += 1
+    for day in (8.0, 12.0):  # week 1
+        clock.at(day, seen.append, day)
+    clock.at_child(10.0, lambda c, v: seen.append(("kid", v)), kid)
+    clock.open_week(0)
+    clock.env.run(until=3.0)  # 5.0 and 6.5 left in the calendar
+    clock.open_week(1)
+    clock.env.run(until=14.0 + 1e-9)
+    assert seen == [2.0, 5.0, 6.5, 8.0, ("kid", 1), 12.0] and clock.dropped == 1
+
+
 # ---------------------------------------------------------------------- one price function
 def test_sibling_group_pays_the_commissioners_discounted_price():
     """Under an RCC with buyer power, every sibling placed together pays the discounted spot
