@@ -423,10 +423,12 @@ class CareSystemModel(mesa.Model):
         assert np.array_equal(cic, placements.sum(1)), "children in care != sum of placements"
         assert np.array_equal(cic, st["placed"] + st["waiting"]), "children in care != placed + waiting"
         assert np.array_equal(st["waiting"], placements[:, UNREGISTERED]), "waiting != unregistered"
-        for unit in list(self.agents_by_type.get(FosterHousehold, [])) + list(self.agents_by_type.get(Home, [])):
+        units = list(self.agents_by_type.get(FosterHousehold, [])) + list(self.agents_by_type.get(Home, []))
+        for unit in units:
             if unit.open:
                 assert len(unit.children) <= unit.places, f"unit {unit.unique_id} over its approved/registered places"
                 assert 0 <= unit.usable <= unit.places, f"unit {unit.unique_id} usable places out of range"
+        self.placement.check_pools(units)
         spend = self.market.spend
         spend.accrue_all()
         open_cost = sum(c.price * (self.t - c.placed_t) / DAYS_PER_WEEK for c in self.children.values())

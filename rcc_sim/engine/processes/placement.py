@@ -246,6 +246,29 @@ class Placement(Process):
             else:
                 _pool_drop(stretch, self.stretch_size[kind], self.stretched, kind, key, unit, True)
 
+    def check_pools(self, units: list[Unit]) -> None:
+        """Raise if the vacancy and stretch pools disagree with their sizes, their counts or the
+        units' own flags (``Unit.in_pool``, ``in_stretch``); ``units``: every unit (for
+        ``CareSystemModel.check_invariants``)."""
+        for kind in range(NP):
+            for pools, sizes, counts, stretch in (
+                (self.pools[kind], self.pool_size[kind], self.pooled, False),
+                (self.stretch[kind], self.stretch_size[kind], self.stretched, True),
+            ):
+                if pools is None:
+                    continue
+                assert [len(p) for p in pools] == list(sizes), f"pool sizes of kind {kind} drifted"
+                assert sum(len(p) for p in pools) == counts[kind], f"pooled count of kind {kind} drifted"
+                for p in pools:
+                    for unit in p.values():
+                        flag = unit.in_stretch if stretch else unit.in_pool
+                        assert flag, f"unit {unit.unique_id} in a pool without its flag"
+        for unit in units:
+            key = unit.owner_la if unit.ptype in OWNED_KINDS else unit.la
+            for flag, pools in ((unit.in_pool, self.pools[unit.ptype]), (unit.in_stretch, self.stretch[unit.ptype])):
+                if flag:
+                    assert pools is not None and unit.unique_id in pools[key], f"unit {unit.unique_id} not pooled"
+
     def start_package(self, pkg) -> None:
         """The reform package comes into force (``Commissioning.start_policy``). Its standards
         reform (``end_unregistered``) ends unregistered placements below secure need: homes and
