@@ -321,8 +321,7 @@ class Demand(Process):
         self._starts, self._starts_age = live["starts"], live["starts_by_age"]
         self._ceased, self._ceased_age = live["ceased"], live["ceased_by_age"]
         self._n_routes, self._n_ages = len(EXIT_ROUTES), len(AGE_GROUPS)
-        self._age_edges = AGE_BAND_EDGES[1:-1]
-        self._age_edge_vec = vec[float](list(self._age_edges))  # the same, for bisect_right
+        self._age_edge_vec = vec[float](list(AGE_BAND_EDGES[1:-1]))  # inner age-band edges (bisect_right, numpy)
         self.history = StateHistory(ctx.world.n_la, HISTORY_YEARS)  # by state at each 31 March (sufficiency.py)
         d = cfg.demand
         self.age_shares = np.array(d.start_age_shares)
@@ -578,7 +577,7 @@ class Demand(Process):
                 providers = append(providers, provider_index(c))
         la, ptype, previous = ints(las), ints(ptypes), ints(states)
         age = (t - view(births)) / DAYS_PER_YEAR  # Child.age
-        band = np.searchsorted(self._age_edges, age, side="right")  # bisect.bisect_right
+        band = np.searchsorted(view(self._age_edge_vec), age, side="right")  # bisect.bisect_right
         if keep:
             ann["children_in_care_31mar"][y] = rec.stock["children_in_care"]
             placements, entered, since = ints(counts), view(entries), view(sinces)

@@ -236,15 +236,56 @@ class Placement(Process):
         occupied = len(unit.children)
         vacancies = unit.usable - occupied if taking else 0
         if vacancies > 0:
-            _pool_add(pools, self.pool_size[kind], self.pooled, kind, key, unit, False)
+            self._pool_add(kind, key, unit, False)
         else:
-            _pool_drop(pools, self.pool_size[kind], self.pooled, kind, key, unit, False)
+            self._pool_drop(kind, key, unit, False)
         stretch = self.stretch[kind]
         if stretch is not None:
             if vacancies <= 0 and taking and occupied < unit.places:
-                _pool_add(stretch, self.stretch_size[kind], self.stretched, kind, key, unit, True)
+                self._pool_add(kind, key, unit, True)
             else:
-                _pool_drop(stretch, self.stretch_size[kind], self.stretched, kind, key, unit, True)
+                self._pool_drop(kind, key, unit, True)
+
+    def _pool_add(self, kind: int, key: int, unit: Unit, stretch: bool) -> None:
+        """Put ``unit`` in LA ``key``'s vacancy pool of ``kind`` (``stretch``: its stretch pool)
+        if not there: one more in that pool's size by LA and count by kind. The only code, with
+        :meth:`_pool_drop`, that changes the pools.
+
+        Whether a unit is in its pool is kept on the unit (``Unit.in_pool``, ``Unit.in_stretch``),
+        so that the many calls that find it already there (or, in :meth:`_pool_drop`, not there)
+        cost one native field read, not a dictionary lookup (a boxed id hashed into a scattered
+        table): 4-6% of the years after the base date before 2026-12-07."""
+        if stretch:
+            if unit.in_stretch:
+                return
+            unit.in_stretch = True
+            pools, sizes, counts = self.stretch[kind], self.stretch_size[kind], self.stretched
+        else:
+            if unit.in_pool:
+                return
+            unit.in_pool = True
+            pools, sizes, counts = self.pools[kind], self.pool_size[kind], self.pooled
+        assert pools is not None, "a unit pooled in a kind without pools"
+        pools[key][unit.unique_id] = unit
+        sizes[key] = sizes[key] + 1
+        counts[kind] = counts[kind] + 1  # the long form: see Recorder
+
+    def _pool_drop(self, kind: int, key: int, unit: Unit, stretch: bool) -> None:
+        """Take ``unit`` out of LA ``key``'s pool of ``kind`` (if there), as :meth:`_pool_add` put it."""
+        if stretch:
+            if not unit.in_stretch:
+                return
+            unit.in_stretch = False
+            pools, sizes, counts = self.stretch[kind], self.stretch_size[kind], self.stretched
+        else:
+            if not unit.in_pool:
+                return
+            unit.in_pool = False
+            pools, sizes, counts = self.pools[kind], self.pool_size[kind], self.pooled
+        assert pools is not None, "a unit pooled in a kind without pools"
+        del pools[key][unit.unique_id]
+        sizes[key] = sizes[key] - 1
+        counts[kind] = counts[kind] - 1
 
     def check_pools(self, units: list[Unit]) -> None:
         """Raise if the vacancy and stretch pools disagree with their sizes, their counts or the
@@ -314,9 +355,9 @@ class Placement(Process):
         key = unit.owner_la if kind in OWNED_KINDS else unit.la
         pools, stretch = self.pools[kind], self.stretch[kind]
         if pools is not None:
-            _pool_drop(pools, self.pool_size[kind], self.pooled, kind, key, unit, False)
+            self._pool_drop(kind, key, unit, False)
         if stretch is not None:
-            _pool_drop(stretch, self.stretch_size[kind], self.stretched, kind, key, unit, True)
+            self._pool_drop(kind, key, unit, True)
 
     # ------------------------------------------------------------------ search
     def stages(self, child: Child, age: float) -> tuple[tuple[int, ...], ...]:
@@ -799,46 +840,6 @@ def _within(neighbours: list[tuple[int, float]], radius: float) -> vec[i64]:
             break
         out.append(j)
     return vec[i64](out)
-
-
-def _pool_add(
-    pools: list[dict[int, Unit]], sizes: vec[i64], counts: list[int], kind: int, key: int, unit: Unit, stretch: bool
-) -> None:
-    """Put ``unit`` in LA ``key``'s pool of ``pools`` (if not there): one more in ``sizes[key]``
-    and ``counts[kind]``.
-
-    Whether a unit is in its pool (``stretch``: its stretch pool) is kept on the unit
-    (``Unit.in_pool``, ``Unit.in_stretch``), so that the many calls that find it already there (or,
-    in :func:`_pool_drop`, not there) cost one native field read, not a dictionary lookup (a boxed
-    id hashed into a scattered table): 4-6% of the years after the base date before 2026-12-07."""
-    if stretch:
-        if unit.in_stretch:
-            return
-        unit.in_stretch = True
-    else:
-        if unit.in_pool:
-            return
-        unit.in_pool = True
-    pools[key][unit.unique_id] = unit
-    sizes[key] = sizes[key] + 1
-    counts[kind] = counts[kind] + 1  # the long form: see Recorder
-
-
-def _pool_drop(
-    pools: list[dict[int, Unit]], sizes: vec[i64], counts: list[int], kind: int, key: int, unit: Unit, stretch: bool
-) -> None:
-    """Take ``unit`` out of LA ``key``'s pool of ``pools`` (if there), as :func:`_pool_add` put it."""
-    if stretch:
-        if not unit.in_stretch:
-            return
-        unit.in_stretch = False
-    else:
-        if not unit.in_pool:
-            return
-        unit.in_pool = False
-    del pools[key][unit.unique_id]
-    sizes[key] = sizes[key] - 1
-    counts[kind] = counts[kind] - 1
 
 
 def _residual_days(e: float, rate: float, age_days: float, first: float, settled: float) -> float:
