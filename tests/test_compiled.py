@@ -113,8 +113,9 @@ def test_a_child_is_not_a_mesa_agent_but_keeps_mesa_ids():
 
 
 def test_the_model_registers_agents_as_mesa_does():
-    """CareSystemModel.register_agent / deregister_agent are mesa's without its debug message: the
-    same agents, in the same order, by type and in all, after creating and removing some."""
+    """The model's registry (agents.AgentModel: mesa's AgentSets rebuilt when read) gives the same
+    agents, in the same order, by type and in all, as mesa's own after creating and removing some,
+    whether or not the sets were read in between; ``agents_of`` lists a type's agents in that order."""
     import mesa
 
     from rcc_sim.engine.agents import FosterHousehold
@@ -130,6 +131,7 @@ def test_the_model_registers_agents_as_mesa_does():
     made = {}
     for m in (model, plain):
         before = list(m.agents)
+        homes_before = list(m.agents_by_type.get(FosterHousehold, []))  # read before the changes
         units = [
             FosterHousehold(
                 m,
@@ -149,13 +151,17 @@ def test_the_model_registers_agents_as_mesa_does():
         others = [Other(m) for _ in range(2)]
         units[1].remove()
         others[0].remove()
-        made[m] = (before, units, others)
-    before, units, others = made[model]
+        made[m] = (before, homes_before, units, others)
+    before, homes_before, units, others = made[model]
     assert list(model.agents) == before + [units[0], units[2], others[1]]
     assert list(model.agents_by_type[Other]) == [others[1]]
     assert list(model.agents_by_type[FosterHousehold])[-2:] == [units[0], units[2]]
     assert units[1] not in model.agents_by_type[FosterHousehold]
-    _, p_units, p_others = made[plain]
+    assert list(model.agents_by_type[FosterHousehold]) == model.agents_of(FosterHousehold)
+    assert model.agents_of(FosterHousehold) == homes_before + [units[0], units[2]]
+    assert model.agent_types == list(model.agents_by_type)  # in order of first registration, as mesa's
+    assert model.agent_types[-1] is Other
+    _, _, p_units, p_others = made[plain]
     assert [a.unique_id for a in plain.agents] == [a.unique_id for a in (p_units[0], p_units[2], p_others[1])]
     assert list(plain.agents_by_type[Other]) == [p_others[1]]
 

@@ -10,14 +10,93 @@ derive from both ``mesa.Agent`` and :class:`rcc_sim.engine.unit.Unit`, which hol
 processes read and which the compiled engine compiles into a native class (an England 2+2-year
 run 20.9 s -> 19.4 s, same bits). Hot aggregates
 (counts by LA and type) are kept in the model's recorder rather than recomputed from agents.
+
+The model registers its agents as mesa does, but keeps mesa's AgentSets up to date only when they
+are read (:class:`AgentModel`): some 100,000 households and homes are created and as many closed in
+a default England run, and each registration and removal in two AgentSets (weak-keyed
+dictionaries) cost more than the rest of creating or closing the unit.
 """
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import mesa
+from mesa.agent import AgentSet
 
 from rcc_sim.engine.child import MILES_PER_DEG_LAT, Child
 from rcc_sim.engine.unit import Unit
+
+A = TypeVar("A", bound=mesa.Agent)
+
+
+class AgentModel(mesa.Model):
+    """mesa's ``Model`` whose AgentSets are brought up to date when they are read.
+
+    mesa 3.3 registers an agent in three places: a dictionary of hard references (``_agents``) and
+    two AgentSets - the agent's type's and all agents' -, each a ``WeakKeyDictionary`` (a weak
+    reference made, with a callback, per agent per set). Here an agent goes into ``_agents`` and
+    a plain dictionary of its type (hard references, in order of registration), and a type's
+    AgentSet - and the set of all agents - is rebuilt from them when ``agents_by_type``,
+    ``agents`` or ``agent_types`` is next read after a change: the same agents in the same order
+    as mesa's own sets, but each registration and removal costs two dictionary writes (a default
+    England run 7-15% quicker, same bits). The sets read are snapshots: one kept across a
+    registration does not see it (read ``agents_by_type`` again). The engine reads its units by
+    type with :meth:`agents_of` (a list, no AgentSet made).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._of_type: dict[type, dict[mesa.Agent, None]] = {}  # by type, in order of registration
+        self._changed: set[type] = set()  # types whose AgentSet is behind _of_type
+
+    def register_agent(self, agent: mesa.Agent) -> None:
+        self._agents[agent] = None
+        kind = type(agent)
+        of_type = self._of_type.get(kind)
+        if of_type is None:
+            of_type = self._of_type[kind] = {}
+        of_type[agent] = None
+        self._changed.add(kind)
+
+    def deregister_agent(self, agent: mesa.Agent) -> None:
+        del self._agents[agent]
+        kind = type(agent)
+        del self._of_type[kind][agent]
+        self._changed.add(kind)
+
+    def agents_of(self, kind: type[A]) -> list[A]:
+        """The agents of exactly type ``kind``, in order of registration (a new list)."""
+        return list(self._of_type.get(kind, ()))
+
+    def _sync(self) -> None:
+        """Bring mesa's AgentSets up to date with the registry (see the class docstring)."""
+        if not self._changed:
+            return
+        for kind, of_type in self._of_type.items():  # types in order of first registration, as mesa
+            if kind in self._changed:
+                self._agents_by_type[kind] = AgentSet(of_type, random=self.random)
+        self._all_agents = AgentSet(self._agents, random=self.random)
+        self._changed.clear()
+
+    @property
+    def agents(self) -> AgentSet:
+        self._sync()
+        return self._all_agents
+
+    @agents.setter
+    def agents(self, agents: Any) -> None:
+        mesa.Model.agents.fset(self, agents)  # mesa's: raises
+
+    @property
+    def agent_types(self) -> list[type]:
+        self._sync()
+        return list(self._agents_by_type.keys())
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], AgentSet]:
+        self._sync()
+        return self._agents_by_type
 
 
 class FosterHousehold(Unit, mesa.Agent):
@@ -59,4 +138,4 @@ class LocalAuthority(mesa.Agent):
         self.provider: Provider | None = None  # its in-house fostering service and homes
 
 
-__all__ = ["MILES_PER_DEG_LAT", "Child", "FosterHousehold", "Home", "LocalAuthority", "Provider", "Unit"]
+__all__ = ["MILES_PER_DEG_LAT", "AgentModel", "Child", "FosterHousehold", "Home", "LocalAuthority", "Provider", "Unit"]

@@ -71,12 +71,11 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 import simpy
-from mesa.agent import AgentSet
 
 from rcc_sim.config import Config
 from rcc_sim.engine import snapshot as snapshot_state
 from rcc_sim.engine import spinup
-from rcc_sim.engine.agents import FosterHousehold, Home, LocalAuthority, Provider
+from rcc_sim.engine.agents import AgentModel, FosterHousehold, Home, LocalAuthority, Provider, Unit
 from rcc_sim.engine.clock import Clock
 from rcc_sim.engine.commissioning import Commissioning
 from rcc_sim.engine.plan import Plan, Step
@@ -132,7 +131,7 @@ def calendar(start_year: int, years: float) -> tuple[np.ndarray, np.ndarray, np.
     return np.array(ends[:n_weeks], float), np.array(stat_year[:n_weeks]), np.array(year_ends[:n_full], float)
 
 
-class CareSystemModel(mesa.Model):
+class CareSystemModel(AgentModel):
     """England's placement system (or a region of it), with each commissioner's rules from config."""
 
     def __init__(self, cfg: Config, world: World | None = None):
@@ -254,26 +253,6 @@ class CareSystemModel(mesa.Model):
                 fn = getattr(owners[owner], name)
             steps.append(Step(cadence, phase, owner, name, fn))
         return Plan(steps, len(self.week_ends))
-
-    # ------------------------------------------------------------------ mesa's agent registry
-    def register_agent(self, agent: mesa.Agent) -> None:
-        """mesa 3.3's ``Model.register_agent``, step for step, without its debug message: mesa
-        formats that message for every agent whether or not debug logging is on, which was half
-        the cost of creating a household (5.7 -> 2.9 us; some 120,000 kinship and newly approved
-        households in a ten-year England run)."""
-        self._agents[agent] = None
-        by_type = self._agents_by_type.get(type(agent))
-        if by_type is None:
-            self._agents_by_type[type(agent)] = AgentSet([agent], random=self.random)
-        else:
-            by_type.add(agent)
-        self._all_agents.add(agent)
-
-    def deregister_agent(self, agent: mesa.Agent) -> None:
-        """mesa 3.3's ``Model.deregister_agent`` without its debug message (see ``register_agent``)."""
-        del self._agents[agent]
-        self._agents_by_type[type(agent)].remove(agent)
-        self._all_agents.remove(agent)
 
     # ------------------------------------------------------------------ clock
     @property
@@ -423,7 +402,7 @@ class CareSystemModel(mesa.Model):
         assert np.array_equal(cic, placements.sum(1)), "children in care != sum of placements"
         assert np.array_equal(cic, st["placed"] + st["waiting"]), "children in care != placed + waiting"
         assert np.array_equal(st["waiting"], placements[:, UNREGISTERED]), "waiting != unregistered"
-        units = list(self.agents_by_type.get(FosterHousehold, [])) + list(self.agents_by_type.get(Home, []))
+        units: list[Unit] = [*self.agents_of(FosterHousehold), *self.agents_of(Home)]
         for unit in units:
             if unit.open:
                 assert len(unit.children) <= unit.places, f"unit {unit.unique_id} over its approved/registered places"

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import mesa
 from mypy_extensions import mypyc_attr
 
 from rcc_sim.config import Config
+from rcc_sim.engine.agents import AgentModel
 from rcc_sim.engine.clock import Clock
 from rcc_sim.engine.compiled import full_state, set_state
 from rcc_sim.engine.recorder import Recorder
@@ -28,7 +28,8 @@ class Context:
     clock: Clock
     streams: Streams
     rec: Recorder
-    agents: mesa.Model  # agents are created with it (mesa registers them); no process is reached through it
+    # agents are created with it (mesa registers them; agents_of lists them); no process is reached through it
+    agents: AgentModel
 
 
 @mypyc_attr(allow_interpreted_subclasses=True, serializable=True)  # interpreted processes; snapshots

@@ -161,7 +161,7 @@ class MarketHealth(Process):
     # ------------------------------------------------------------------ the units
     def _homes(self) -> list[Home]:
         """Open homes of every kind, in every LA (ordered by id: sums do not depend on set order)."""
-        homes = [u for u in self.ctx.agents.agents_by_type.get(Home, []) if u.open]
+        homes = [u for u in self.ctx.agents.agents_of(Home) if u.open]
         homes.sort(key=lambda u: u.unique_id)
         return homes
 

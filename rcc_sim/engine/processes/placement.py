@@ -324,7 +324,7 @@ class Placement(Process):
             self.stretch[k] = [{} for _ in range(n)]
             self.stretched[k] = 0
             self.stretch_size[k] = vec[i64]([0] * n)
-        units = [u for u in self.ctx.agents.agents_by_type.get(Home, []) if u.ptype in kinds and u.open]
+        units = [u for u in self.ctx.agents.agents_of(Home) if u.ptype in kinds and u.open]
         for unit in sorted(units, key=lambda u: u.unique_id):
             self.refresh(unit)
 
