@@ -158,6 +158,10 @@ class MarketHealth(Process):
         """Children by the child's LA and price cell."""
         return view(self._bought).copy().reshape(self._n_la, self._n_cells)
 
+    def bind(self, **collaborators) -> None:
+        super().bind(**collaborators)
+        self.supply.watch(tuple(k for k in TRACKED if k != SECURE))  # the kinds whose places _entry reads
+
     # ------------------------------------------------------------------ the units
     def _homes(self) -> list[Home]:
         """Open homes of every kind, in every LA (ordered by id: sums do not depend on set order)."""
@@ -319,10 +323,11 @@ class MarketHealth(Process):
     # ------------------------------------------------------------------ yearly
     def census_31_march(self) -> None:
         """Yearly: HHI of places by provider group in each region and England (children's homes,
-        IFAs) and the children's home places of the 22 largest groups by LA."""
+        IFAs) and the children's home places of the 22 largest groups by LA. Nothing in a spin-up
+        year whose outputs are not kept (``Recorder.first_year``): this step only writes them."""
         y = self.clock.year_index()
         ann, mk = self.rec.annual, self.rec.market
-        if y >= mk["hhi_places"].shape[0]:
+        if y >= mk["hhi_places"].shape[0] or y < self.rec.first_year:
             return
         homes = [h for h in self._homes() if h.ptype in (PRIVATE_HOME, LA_HOME)]
         for sector, units in ((HOMES, homes), (IFAS, self._ifa_households())):

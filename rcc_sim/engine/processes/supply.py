@@ -85,8 +85,18 @@ class Supply(Process):
         self._nc, self._nh = len(CARER_KINDS), len(HOME_KINDS)
         # units opened or closed, or whose places changed, since the market-health accounts last
         # read them (MarketHealth.account_week takes them each week; a child placed or leaving is
-        # accounted at once: MarketHealth.placed)
+        # accounted at once: MarketHealth.placed); only of the kinds it accounts (watch)
         self.touched: dict[int, Unit] = {}
+        self.watched = [False] * NP
+
+    def watch(self, kinds: tuple[int, ...]) -> None:
+        """Keep in ``touched`` the units of ``kinds`` only (the market-health accounts' units: the
+        households of kin and in-house carers, most of the units opened and closed, are not)."""
+        self.watched = [k in kinds for k in range(NP)]
+
+    def _touch(self, unit: Unit) -> None:
+        if self.watched[unit.ptype]:
+            self.touched[unit.unique_id] = unit
 
     # ------------------------------------------------------------------ counters
     def _count(self, unit: Unit, sign: float) -> None:
@@ -101,7 +111,7 @@ class Supply(Process):
             self._homes[i] = self._homes[i] + sign
             self._home_places[i] = self._home_places[i] + sign * unit.places
         self.usable[kind] = self.usable[kind] + sign * unit.usable  # the long form: see Recorder
-        self.touched[unit.unique_id] = unit
+        self._touch(unit)
 
     def occupancy_changed(self, unit: Unit, sign: float) -> None:
         kind = unit.ptype
@@ -177,7 +187,7 @@ class Supply(Process):
         self.usable[unit.ptype] = self.usable[unit.ptype] + n
         unit.places += n
         unit.usable += n
-        self.touched[unit.unique_id] = unit
+        self._touch(unit)
         self.placement.refresh(unit)
 
     def add_registered_places(self, unit: Unit, n: int) -> None:
@@ -186,14 +196,14 @@ class Supply(Process):
         j = unit.la * self._nh + HOME_INDEX[unit.ptype]
         self._home_places[j] = self._home_places[j] + n
         unit.places += n
-        self.touched[unit.unique_id] = unit
+        self._touch(unit)
 
     def set_usable(self, unit: Unit, usable: int) -> None:
         """The places of ``unit`` open to new children become ``usable`` (0 to its places)."""
         usable = min(max(usable, 0), unit.places)
         self.usable[unit.ptype] = self.usable[unit.ptype] + (usable - unit.usable)
         unit.usable = usable
-        self.touched[unit.unique_id] = unit
+        self._touch(unit)
         self.placement.refresh(unit)
 
     # ------------------------------------------------------------------ kinship
