@@ -433,3 +433,34 @@ def test_each_la_stock_comes_from_its_own_steady_state():
     assert abs(hi_off - lo_off) < abs(hi_on - lo_on)
     ratio = CareSystemModel(gm()).world.exit_rate_ratio
     np.testing.assert_allclose(mult_off, np.clip(ratio, 0.25, 4.0))  # off: the ratio is the multiplier
+
+
+def test_the_children_in_care_keep_their_order_of_admission():
+    """InCare (Demand.children) lists the children in order of admission through removals and the
+    closing up of its holes, as the dictionary by id it replaced did; a child removed twice, or
+    added twice, is an error, not a silent corruption."""
+    import mesa
+    import numpy as np
+
+    from rcc_sim.engine.child import InCare
+
+    model = mesa.Model(rng=0)
+    kids = [Child(model, 0, 53.5, -2.3, -3000.0, 0.0, False, 0, False, -1, 5000.0, 0) for _ in range(5000)]
+    reg, ref = InCare(), {}
+    for c in kids:
+        reg.add(c)
+        ref[c.unique_id] = c
+    rng = np.random.default_rng(3)
+    for i in rng.permutation(len(kids))[:4200]:  # enough holes to close up more than once
+        reg.remove(kids[i])
+        del ref[kids[i].unique_id]
+    late = [Child(model, 0, 53.5, -2.3, -3000.0, 0.0, False, 0, False, -1, 5000.0, 0) for _ in range(3)]
+    for c in late:
+        reg.add(c)
+        ref[c.unique_id] = c
+    assert reg.values() == list(ref.values()) and len(reg) == len(ref) == 803
+    gone = next(c for c in kids if c.unique_id not in ref)
+    with pytest.raises(ValueError, match="not in care"):
+        reg.remove(gone)
+    with pytest.raises(ValueError, match="in care already"):
+        reg.add(late[0])

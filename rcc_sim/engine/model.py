@@ -358,7 +358,7 @@ class CareSystemModel(AgentModel):
 
     @property
     def children(self):
-        """The children in care now, by id (owned by the demand process)."""
+        """The children in care now, in order of admission (``values()``; owned by the demand process)."""
         return self.demand.children
 
     # ------------------------------------------------------------------ invariants

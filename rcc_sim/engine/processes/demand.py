@@ -23,6 +23,7 @@ from mypy_extensions import i64, mypyc_attr
 
 from rcc_sim.config import Config
 from rcc_sim.engine.agents import Child
+from rcc_sim.engine.child import InCare
 from rcc_sim.engine.processes import Context, Process
 from rcc_sim.engine.processes.placement import provider_index
 from rcc_sim.engine.recorder import bisect_right, ints, view
@@ -390,7 +391,7 @@ class Demand(Process):
         self._staying_put = cfg.exits.staying_put_if_fostered  # read on every exit at 18
         self._independent_at_18 = cfg.exits.independent_living_at_18
         self._on_exit, self._on_pre_exit_move = self._exit, self._pre_exit_move  # bound once (see Placement)
-        self.children: dict[int, Child] = {}
+        self.children = InCare()  # in order of admission
         self.arrivals_this_year: list[list[Record]] = []
         self.exits = ExitSampler(cfg)
         self.n_years = math.ceil(cfg.sim.years) + cfg.sim.spin_up_years  # years the model runs
@@ -637,7 +638,7 @@ class Demand(Process):
         rec, y = self.rec, self.clock.year_index()
         ann = rec.annual
         t, n_la = self.clock.now, self.world.n_la
-        kids = list(self.children.values())
+        kids = self.children.values()
         keep = y >= rec.first_year
         # the columns in one pass over the children (each child read once: they are scattered in
         # memory), into vectors of C ints and doubles (no int or float object made per child;
@@ -701,7 +702,7 @@ class Demand(Process):
             if self._bespoke_share > 0:  # own stream: other draws are the same whatever the share
                 child.bespoke = self._bespoke_draw.random() < self._bespoke_share
             child.supported_first = r.u_plan < p.supported_first_16_17
-            self.children[child.unique_id] = child
+            self.children.add(child)
             child.in_care = True
             self._cic[la] = self._cic[la] + 1.0
             self._complex_needs[la] = self._complex_needs[la] + float(child.tier >= 1)
@@ -816,7 +817,7 @@ class Demand(Process):
         band = 5 if age >= 17.999 else bisect_right(self._age_edge_vec, age)
         j = la * self._n_ages + band
         self._ceased_age[j] = self._ceased_age[j] + 1.0
-        del self.children[child.unique_id]
+        self.children.remove(child)
         child.in_care = False
 
 
