@@ -52,10 +52,10 @@ class Unit:
         self.open = True
         self.closing = False  # no new placements; closes when empty
         self.reserved_for = -1  # RCC whose members alone may use it (block contract, RCC-run), -1 = none
-        # in its vacancy pool / its stretch pool (kept by the placement process's _pool_add and
-        # _pool_drop, the only code that changes the pools)
-        self.in_pool = False
-        self.in_stretch = False
+        # its place in its LA's vacancy pool / stretch pool, -1 if not in it (kept by the placement
+        # process's _pool_add and _pool_drop, the only code that changes the pools: Pool)
+        self.pool_slot = -1
+        self.stretch_slot = -1
         self.sector = -1  # market-health sector once known (MarketHealth._sector), -1 before
 
     @property
