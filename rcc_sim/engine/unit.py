@@ -57,6 +57,7 @@ class Unit:
         self.pool_slot = -1
         self.stretch_slot = -1
         self.sector = -1  # market-health sector once known (MarketHealth._sector), -1 before
+        self.provider_kind = -1  # its provider as DfE records it, once known (placement.provider_index), -1 before
 
     @property
     def spare(self) -> int:

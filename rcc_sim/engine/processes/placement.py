@@ -912,6 +912,7 @@ _VOLUNTARY: Final = 3
 _PARENTS: Final = 4
 _OTHER: Final = 5
 _PROVIDER_OF_KIND: Final = {"private": _PRIVATE, "ifa": _PRIVATE, "voluntary": _VOLUNTARY}
+_UNKNOWN: Final = -1  # Unit.provider_kind not yet worked out
 
 
 def provider_index(child: Child) -> int:
@@ -934,10 +935,24 @@ def provider_index(child: Child) -> int:
         return _OTHER
     if ptype == KINSHIP:  # approved by the LA whose child it is
         return _OWN if unit.owner_la == child.la else _OTHER_LA
+    kind = unit.provider_kind
+    if kind == _UNKNOWN:  # worked out once and kept on the unit (Unit.provider_kind)
+        kind = unit.provider_kind = _provider_kind(unit)
+    if kind >= 0:
+        return kind
+    return _OWN if -3 - kind == child.la else _OTHER_LA  # run by an LA: its own or another's
+
+
+def _provider_kind(unit: Unit) -> int:
+    """``unit``'s provider as DfE records it when it does not depend on the child: an index into
+    PROVIDERS, or -3 - the LA running it (-2 if none is known; -1, ``_UNKNOWN``, is never returned)
+    for an LA's own carers and homes (the child's LA's own provision, or another LA's). The provider's
+    kind is read from the provider (a mesa agent: a dictionary lookup) once per unit, not once per
+    child at every 31 March."""
     provider = unit.provider
     if provider is None or provider.kind == "la":
         owner = unit.owner_la if unit.owner_la >= 0 else (provider.home_la if provider is not None else -1)
-        return _OWN if owner == child.la else _OTHER_LA
+        return -3 - owner
     return _PROVIDER_OF_KIND.get(provider.kind, _PRIVATE)
 
 

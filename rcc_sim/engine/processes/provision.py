@@ -488,6 +488,7 @@ class Provision(Process):
                     for home in homes:  # a large group to a large group: the same market-health sector
                         provider.units.pop(home.unique_id)
                         home.provider = successor
+                        home.provider_kind = -1  # (a private group's: the same; worked out again)
                         successor.units[home.unique_id] = home
                         self.rec.add("homes_transferred", home.la, 1)
                     continue
