@@ -39,6 +39,7 @@ class SupportsRandom(Protocol):
 
 
 EARTH_RADIUS_MILES: Final = 3958.8  # mean Earth radius (IUGG)
+_asin: Final = math.asin  # a C static when compiled (mypyc has no native asin: see streams._log1p)
 
 
 def haversine_miles(lat1, lon1, lat2, lon2):
@@ -55,7 +56,7 @@ def miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     # math.pow(s, 2.0), not s ** 2: the same C pow() (the same bits), which the compiled engine
     # calls natively (** boxes both floats and dispatches through Python's number protocol)
     a = math.pow(math.sin((p2 - p1) / 2), 2.0) + math.cos(p1) * math.cos(p2) * math.pow(math.sin(dlon / 2), 2.0)
-    return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(a))
+    return 2 * EARTH_RADIUS_MILES * _asin(math.sqrt(a))
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
