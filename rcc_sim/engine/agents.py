@@ -13,8 +13,8 @@ run 20.9 s -> 19.4 s, same bits). Hot aggregates
 
 The model registers its agents as mesa does, but keeps mesa's AgentSets up to date only when they
 are read (:class:`AgentModel`): some 100,000 households and homes are created and as many closed in
-a default England run, and each registration and removal in two AgentSets (weak-keyed
-dictionaries) cost more than the rest of creating or closing the unit.
+a default England run, each registration and removal a weak reference made or dropped in two
+AgentSets (weak-keyed dictionaries).
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ class AgentModel(mesa.Model):
     a plain dictionary of its type (hard references, in order of registration), and a type's
     AgentSet - and the set of all agents - is rebuilt from them when ``agents_by_type``,
     ``agents`` or ``agent_types`` is next read after a change: the same agents in the same order
-    as mesa's own sets, but each registration and removal costs two dictionary writes (a default
-    England run 7-15% quicker, same bits). The sets read are snapshots: one kept across a
+    as mesa's own sets, but each registration and removal costs two dictionary writes (creating
+    a household 3.9 -> 3.3 us, closing it 1.46 -> 0.77 us, 100,000 each with the collector off;
+    about 1% of a default England run; same bits). The sets read are snapshots: one kept across a
     registration does not see it (read ``agents_by_type`` again). The engine reads its units by
     type with :meth:`agents_of` (a list, no AgentSet made).
     """
