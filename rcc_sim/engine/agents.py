@@ -100,7 +100,10 @@ class AgentModel(mesa.Model):
         return self._agents_by_type
 
 
-class FosterHousehold(Unit, mesa.Agent):
+class UnitAgent(Unit, mesa.Agent):
+    """A unit that is also a mesa agent: registered with the model, which gives it its id. The
+    base of :class:`FosterHousehold` and :class:`Home`, which differ only in their kinds."""
+
     def __init__(
         self,
         model,
@@ -119,31 +122,16 @@ class FosterHousehold(Unit, mesa.Agent):
         # positionally: the compiled Unit.__init__ binds keywords from an interpreted caller at
         # about four times the cost (0.77 against 0.17 us)
         Unit.__init__(self, la, lat, lon, places, usable, max_tier, provider, owner_la, price_factor)
-        self.ptype = kind  # KINSHIP, IN_HOUSE or IFA
-        self.approved_t = model.t
+        self.ptype = kind
 
 
-class Home(Unit, mesa.Agent):
-    """A children's home, a supported accommodation setting or a secure children's home."""
+class FosterHousehold(UnitAgent):
+    """A foster household: KINSHIP, IN_HOUSE or IFA."""
 
-    def __init__(
-        self,
-        model,
-        kind: int,
-        la: int,
-        lat: float,
-        lon: float,
-        places: int,
-        usable: int,
-        max_tier: int,
-        provider: Provider | None,
-        owner_la: int,
-        price_factor: float,
-    ):
-        mesa.Agent.__init__(self, model)
-        # positionally, as FosterHousehold does
-        Unit.__init__(self, la, lat, lon, places, usable, max_tier, provider, owner_la, price_factor)
-        self.ptype = kind  # LA_HOME, PRIVATE_HOME, SUPPORTED or SECURE
+
+class Home(UnitAgent):
+    """A children's home, a supported accommodation setting or a secure children's home: LA_HOME,
+    PRIVATE_HOME, SUPPORTED or SECURE."""
 
 
 class Provider(mesa.Agent):
@@ -168,4 +156,14 @@ class LocalAuthority(mesa.Agent):
         self.provider: Provider | None = None  # its in-house fostering service and homes
 
 
-__all__ = ["MILES_PER_DEG_LAT", "AgentModel", "Child", "FosterHousehold", "Home", "LocalAuthority", "Provider", "Unit"]
+__all__ = [
+    "MILES_PER_DEG_LAT",
+    "AgentModel",
+    "Child",
+    "FosterHousehold",
+    "Home",
+    "LocalAuthority",
+    "Provider",
+    "Unit",
+    "UnitAgent",
+]
