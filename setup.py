@@ -2,7 +2,9 @@
 
 The engine modules listed in ``rcc_sim/engine/compiled.py`` (``MODULES``) are compiled with mypyc
 into C extensions, unless ``RCC_SIM_COMPILE=0`` is set or no C compiler is found; then the
-package installs as pure Python, which gives the same results more slowly. The source hashes of
+package installs as pure Python, which gives the same results more slowly. On Linux the small C
+extension ``rcc_sim/engine/_hugepages.c`` is built with them (Python's objects on huge pages:
+``rcc_sim/engine/memory.py``). The source hashes of
 the compiled modules are recorded (``rcc_sim/engine/native_stamp.json``) so that an edited module
 is never shadowed by a stale compiled copy (``rcc_sim.engine.compiled.guard``).
 """
@@ -14,7 +16,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,6 +41,8 @@ def ext_modules():
     paths = [str(compiled.source(m).relative_to(HERE)) for m in compiled.MODULES]
     exts = mypycify(paths, group_name=compiled.GROUP, opt_level="3")
     compiled.write_stamp()
+    if sys.platform.startswith("linux"):
+        exts.append(Extension("rcc_sim.engine._hugepages", ["rcc_sim/engine/_hugepages.c"]))
     return exts
 
 

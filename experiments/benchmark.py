@@ -31,7 +31,7 @@ import numpy as np
 import simpy
 
 from rcc_sim.config import Config
-from rcc_sim.engine import compiled
+from rcc_sim.engine import compiled, memory
 from rcc_sim.engine.model import CareSystemModel
 from rcc_sim.engine.world import build_world
 from rcc_sim.run import to_dataset
@@ -111,6 +111,7 @@ def one_run(args) -> dict:
         "child_days": child_days,
         "cic_end": float(ds["children_in_care"].isel(time=-1).sum()),
         "plan": str(model.plan),
+        "memory": memory.state(),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # this process: one run
     }
 
@@ -145,6 +146,7 @@ def main() -> None:
     # Python 3.11.2 (built with PGO and LTO) than under a pyenv 3.11.7 built without them
     print(f"interpreter: {sys.executable}, Python {platform.python_version()} ({platform.python_compiler()})")
     print(f"engine: {compiled.state} (rcc_sim/engine/compiled.py)")
+    print(f"huge-page arenas: {runs[-1]['memory']} (rcc_sim/engine/memory.py; RCC_SIM_HUGEPAGES=0 turns them off)")
     print(f"{'':18s} {'min':>8s} {'median':>8s}")
     for key in ("setup", "run", "spin_up", "from_base", "dataset", "wall"):
         vals = [r[key] for r in runs]

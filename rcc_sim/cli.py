@@ -710,7 +710,10 @@ def compile_engine(argv: Sequence[str] | None = None) -> int:
     what.add_argument("--status", action="store_true", help="print which engine is used and exit")
     args = ap.parse_args(argv)
     if args.status:
-        print(f"rcc-sim engine: {compiled.state}")
+        from rcc_sim.engine import memory
+
+        built = "built" if memory.stats() else "not built"
+        print(f"rcc-sim engine: {compiled.state}; huge-page arenas: {built} (RCC_SIM_HUGEPAGES=0 turns them off)")
         return 0
     if args.clean:
         for path in compiled.clean():

@@ -1,5 +1,6 @@
 """The compiled engine (rcc_sim/engine/compiled.py): the same bits as the pure-Python engine, and
-never a compiled copy that is older than its source."""
+never a compiled copy that is older than its source; and the huge-page arenas built with it
+(rcc_sim/engine/memory.py): the same bits as Python's own allocator."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import hashlib, json, sys
 import numpy as np
 from conftest import small_config
 from rcc_sim.config import to_object
-from rcc_sim.engine import compiled
+from rcc_sim.engine import compiled, memory
 from rcc_sim.run import simulate
 ds = simulate(to_object(small_config(years=1.0, seed=3, sim={"spin_up_years": 1})))
 h = hashlib.sha256()
@@ -30,12 +31,13 @@ for k in sorted(ds.data_vars):
     a = np.ascontiguousarray(ds[k].values)
     if a.dtype.kind in "fiub":
         h.update(k.encode()); h.update(a.tobytes())
-print(json.dumps({"state": compiled.state, "hash": h.hexdigest(), "children": int(ds["children_in_care"].sum())}))
+print(json.dumps({"state": compiled.state, "hash": h.hexdigest(), "children": int(ds["children_in_care"].sum()),
+                  "memory": memory.state(), "arenas": memory.stats()}))
 """
 
 
-def _run(engine: str) -> dict:
-    env = {**os.environ, "RCC_SIM_ENGINE": engine}
+def _run(engine: str, huge_pages: str = "1") -> dict:
+    env = {**os.environ, "RCC_SIM_ENGINE": engine, "RCC_SIM_HUGEPAGES": huge_pages}
     out = subprocess.run(
         [sys.executable, "-c", RUN],
         env=env,
@@ -63,6 +65,72 @@ def test_compiled_and_pure_python_engines_give_the_same_bits():
     assert fast["state"] == "compiled" and pure["state"].startswith("python (RCC_SIM_ENGINE=python")
     assert fast["children"] > 0
     assert fast["hash"] == pure["hash"]
+
+
+# Python's allocator pushed hard after the huge-page arenas are installed: waves of small objects
+# made and freed (pymalloc gives arenas back and asks again: the free list), deep recursion
+# (CPython's frame-stack chunks, which the arena allocator passes on), a sum over what was made.
+CHURN = """
+import json, sys
+from rcc_sim.engine import memory
+state = memory.use_huge_pages()
+sys.setrecursionlimit(20000)
+def deep(n):
+    return 0 if n == 0 else 1 + deep(n - 1)
+total = 0
+for wave in range(4):
+    rows = [[i, float(i) / 3.0, str(i)] for i in range(600_000 + 100_000 * wave)]
+    total += sum(r[0] for r in rows) + int(sum(r[1] for r in rows)) + deep(5000)
+    del rows
+print(json.dumps({"state": state, "total": total, "arenas": memory.stats()}))
+"""
+
+
+def _churn(huge_pages: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", CHURN],
+        env={**os.environ, "RCC_SIM_HUGEPAGES": huge_pages},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, f"exit {out.returncode}: {out.stderr[-2000:]}"
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _huge_pages_built() -> bool:
+    try:
+        from rcc_sim.engine import _hugepages  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_ci_builds_the_huge_page_arenas():
+    if not os.environ.get("CI"):
+        pytest.skip("outside CI an install without a C compiler is allowed")
+    assert not sys.platform.startswith("linux") or _huge_pages_built()
+
+
+def test_the_huge_page_arenas_survive_churn_and_reuse_what_pymalloc_frees():
+    if not _huge_pages_built():
+        pytest.skip("rcc_sim.engine._hugepages not built")
+    on, off = _churn("1"), _churn("0")
+    assert on["state"] == "on" and off["state"].startswith("off"), (on["state"], off["state"])
+    assert on["total"] == off["total"]
+    arenas = on["arenas"]
+    assert arenas["installed"] and arenas["regions"] >= 1
+    assert arenas["arenas_new"] > 0 and arenas["arenas_reused"] > 0, arenas  # freed arenas are handed out again
+    assert not off["arenas"]["installed"]
+
+
+def test_the_huge_page_arenas_give_the_same_bits():
+    if not _huge_pages_built() or compiled.state != "compiled":
+        pytest.skip("the huge-page arenas are built with the compiled engine")
+    on, off = _run("compiled", huge_pages="1"), _run("compiled", huge_pages="0")
+    assert on["memory"] == "on" and off["memory"] == "off (RCC_SIM_HUGEPAGES=0)"
+    assert on["arenas"]["arenas_new"] > 0 and not off["arenas"]["installed"]
+    assert on["hash"] == off["hash"]
 
 
 def test_a_compiled_module_older_than_its_source_is_not_used(tmp_path, monkeypatch):

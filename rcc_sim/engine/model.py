@@ -78,6 +78,7 @@ from rcc_sim.engine import spinup
 from rcc_sim.engine.agents import AgentModel, FosterHousehold, Home, LocalAuthority, Provider, Unit
 from rcc_sim.engine.clock import Clock
 from rcc_sim.engine.commissioning import Commissioning
+from rcc_sim.engine.memory import use_huge_pages
 from rcc_sim.engine.plan import Plan, Step
 from rcc_sim.engine.processes import Context
 from rcc_sim.engine.processes.demand import Demand
@@ -140,6 +141,7 @@ class CareSystemModel(AgentModel):
         # full collection rarely comes: a worker running model after model grew by about 55 MB per
         # Greater Manchester year, 3 GB after a dozen pairs. Collect them before building this one.
         gc.collect()
+        use_huge_pages()  # Python's objects on 2 MiB pages from here on (memory.py; same results)
         t0 = time.perf_counter()
         with gc_paused():
             self._set_up(cfg, world)
