@@ -9,14 +9,15 @@ for it, and Python's small-object allocator (pymalloc) takes its memory 1 MiB at
 ``rcc_sim/engine/_hugepages.c``, built with the compiled engine) that hands pymalloc its 1 MiB
 arenas from 32 MiB regions aligned to 2 MiB and marked for huge pages.
 
-The objects, their order and every result are the same to the bit (``tests/test_hugepages.py``);
+The objects, their order and every result are the same to the bit (``tests/test_compiled.py``);
 the default England run (ten years after the spin-up) took 13.0-14.8 s, median 13.7 s, against
 13.7-15.4 s, median 14.8 s, with Python's own allocator (six runs of each, interleaved,
 ``RCC_SIM_HUGEPAGES=0 python experiments/benchmark.py --repeat 1``, 2026-12-07): 7%; the five-year
 default run 10.6 against 11.0 s (medians of four pairs), about 4%. Only part of a run's memory is
 on huge pages (about 100 of 250 MB mid-run): objects made before the first model, and the larger
-blocks Python takes from ``malloc`` (big lists and dictionaries, numpy's arrays), are not. Freed arenas are kept for reuse rather than given back to the system,
-so a process's resident memory does not shrink after a run; the peak is the same (428 MB).
+blocks Python takes from ``malloc`` (big lists and dictionaries, numpy's arrays), are not.
+Freed arenas are kept for reuse rather than given back to the system, so a process's resident
+memory does not shrink after a run; the peak is the same (428 MB).
 Where the kernel has no transparent huge pages (or THP is ``never``), or off Linux, or where the
 package was installed without a C compiler, nothing changes. ``RCC_SIM_HUGEPAGES=0`` leaves
 Python's own allocator in place (to compare, or if in doubt).
