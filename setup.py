@@ -2,11 +2,11 @@
 
 The engine modules listed in ``rcc_sim/engine/compiled.py`` (``MODULES``) are compiled with mypyc
 into C extensions, unless ``RCC_SIM_COMPILE=0`` is set or no C compiler is found; then the
-package installs as pure Python, which gives the same results more slowly. On Linux the small C
-extension ``rcc_sim/engine/_hugepages.c`` is built with them (Python's objects on huge pages:
-``rcc_sim/engine/memory.py``). The source hashes of
+package installs as pure Python, which gives the same results more slowly. The source hashes of
 the compiled modules are recorded (``rcc_sim/engine/native_stamp.json``) so that an edited module
-is never shadowed by a stale compiled copy (``rcc_sim.engine.compiled.guard``).
+is never shadowed by a stale compiled copy (``rcc_sim.engine.compiled.guard``). On Linux the small
+C extension ``rcc_sim/engine/_hugepages.c`` is built with them (Python's objects on huge pages:
+``rcc_sim/engine/memory.py``).
 """
 
 import importlib.util
