@@ -712,7 +712,7 @@ def compile_engine(argv: Sequence[str] | None = None) -> int:
     if args.status:
         from rcc_sim.engine import memory
 
-        built = "built" if memory.stats() else "not built"
+        built = "built" if memory.built() else "not built"
         print(f"rcc-sim engine: {compiled.state}; huge-page arenas: {built} (RCC_SIM_HUGEPAGES=0 turns them off)")
         return 0
     if args.clean:

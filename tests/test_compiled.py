@@ -15,7 +15,7 @@ import pytest
 from conftest import small_config
 
 from rcc_sim.config import to_object
-from rcc_sim.engine import compiled
+from rcc_sim.engine import compiled, memory
 
 # a short run that places, moves and discharges children, recruits and loses carers, opens homes
 RUN = """
@@ -98,22 +98,14 @@ def _churn(huge_pages: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _huge_pages_built() -> bool:
-    try:
-        from rcc_sim.engine import _hugepages  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def test_ci_builds_the_huge_page_arenas():
     if not os.environ.get("CI"):
         pytest.skip("outside CI an install without a C compiler is allowed")
-    assert not sys.platform.startswith("linux") or _huge_pages_built()
+    assert not sys.platform.startswith("linux") or memory.built()
 
 
 def test_the_huge_page_arenas_survive_churn_and_reuse_what_pymalloc_frees():
-    if not _huge_pages_built():
+    if not memory.built():
         pytest.skip("rcc_sim.engine._hugepages not built")
     on, off = _churn("1"), _churn("0")
     assert on["state"] == "on" and off["state"].startswith("off"), (on["state"], off["state"])
@@ -125,7 +117,7 @@ def test_the_huge_page_arenas_survive_churn_and_reuse_what_pymalloc_frees():
 
 
 def test_the_huge_page_arenas_give_the_same_bits():
-    if not _huge_pages_built() or compiled.state != "compiled":
+    if not memory.built() or compiled.state != "compiled":
         pytest.skip("the huge-page arenas are built with the compiled engine")
     on, off = _run("compiled", huge_pages="1"), _run("compiled", huge_pages="0")
     assert on["memory"] == "on" and off["memory"] == "off (RCC_SIM_HUGEPAGES=0)"

@@ -26,6 +26,7 @@ Python's own allocator in place (to compare, or if in doubt).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 _state = "not requested"  # "on", "off (RCC_SIM_HUGEPAGES=0)", "unavailable (...)": set by use_huge_pages
 
@@ -39,12 +40,11 @@ def use_huge_pages() -> str:
     if os.environ.get("RCC_SIM_HUGEPAGES", "1").strip().lower() in ("0", "false", "no", "off"):
         _state = "off (RCC_SIM_HUGEPAGES=0)"
         return _state
-    try:
-        from rcc_sim.engine import _hugepages  # type: ignore[attr-defined]
-    except ImportError:
+    ext = _extension()
+    if ext is None:
         _state = "unavailable (not built: installed without a C compiler, or RCC_SIM_COMPILE=0)"
         return _state
-    _state = "on" if _hugepages.install() else "unavailable (not Linux)"
+    _state = "on" if ext.install() else "unavailable (not Linux)"
     return _state
 
 
@@ -55,11 +55,22 @@ def state() -> str:
 
 def stats() -> dict:
     """The arena allocator's counts (regions, arenas new and reused, ...), or ``{}`` if not built."""
+    ext = _extension()
+    return {} if ext is None else dict(ext.stats())
+
+
+def built() -> bool:
+    """Whether the arena allocator's extension was built with this install."""
+    return _extension() is not None
+
+
+def _extension() -> Any:
+    """The C extension ``rcc_sim.engine._hugepages``, or None if it was not built."""
     try:
         from rcc_sim.engine import _hugepages  # type: ignore[attr-defined]
     except ImportError:
-        return {}
-    return dict(_hugepages.stats())
+        return None
+    return _hugepages
 
 
-__all__ = ["state", "stats", "use_huge_pages"]
+__all__ = ["built", "state", "stats", "use_huge_pages"]
