@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Final
 
-from librt.vecs import append, vec
+from librt.vecs import vec
 from mypy_extensions import i64, mypyc_attr
 
 from rcc_sim.engine.agents import MILES_PER_DEG_LAT, Child, Home, Unit
@@ -96,33 +96,15 @@ class Pool:
     passing the holes. The same units in the same order as the dictionary by unit id it replaced
     (a unit joining again goes to the end), without hashing a boxed id at each of the pools'
     three changes per placement (2026-12-07: 5.7% of the years after the base date in the
-    pools' updates, 1.6% in walking the dictionaries).
-
-    Beside the list, the fields a search scores a unit by, as columns of C numbers (slot by slot:
-    ``lat``, ``lon``, ``price_factor``, ``max_tier`` - -1 at a hole - and ``uid``, the unit's id):
-    a search reads a few contiguous vectors instead of touching each candidate, scattered in
-    memory, and fetches only the units it keeps. The columns are written when a unit joins;
-    nothing changes these fields of a pooled unit (a unit's price factor changes only while it
-    is reserved, out of the pools: :meth:`Placement.reserve`, :meth:`Placement.release`);
-    ``Placement.check_pools`` checks them."""
+    pools' updates, 1.6% in walking the dictionaries)."""
 
     def __init__(self) -> None:
         self.units: list[Unit | None] = []
         self.n = 0  # units in it (the list's length less its holes)
-        self.lat: vec[float] = vec[float]()
-        self.lon: vec[float] = vec[float]()
-        self.price_factor: vec[float] = vec[float]()
-        self.max_tier: vec[i64] = vec[i64]()
-        self.uid: vec[i64] = vec[i64]()
 
     def add(self, unit: Unit) -> int:
         """Put ``unit`` at the end; its slot."""
         self.units.append(unit)
-        self.lat = append(self.lat, unit.lat)
-        self.lon = append(self.lon, unit.lon)
-        self.price_factor = append(self.price_factor, unit.price_factor)
-        self.max_tier = append(self.max_tier, unit.max_tier)
-        self.uid = append(self.uid, unit.unique_id)
         self.n += 1
         return len(self.units) - 1
 
@@ -131,43 +113,21 @@ class Pool:
         the slots to renumber are the units' stretch slots)."""
         units = self.units
         units[slot] = None
-        self.max_tier[slot] = -1
         self.n -= 1
         if len(units) > 2 * self.n + 4:
-            old = units
-            self.units = []
-            self.lat, self.lon, self.price_factor = vec[float](), vec[float](), vec[float]()
-            self.max_tier, self.uid = vec[i64](), vec[i64]()
-            self.n = 0
-            for unit in old:
+            kept: list[Unit | None] = []
+            for unit in units:
                 if unit is not None:
-                    at = self.add(unit)
                     if stretch:
-                        unit.stretch_slot = at
+                        unit.stretch_slot = len(kept)
                     else:
-                        unit.pool_slot = at
+                        unit.pool_slot = len(kept)
+                    kept.append(unit)
+            self.units = kept
 
     def values(self) -> list[Unit]:
         """Its units in the order they joined (a new list)."""
         return [u for u in self.units if u is not None]
-
-    def check(self) -> None:
-        """Raise if the columns disagree with the units (``Placement.check_pools``)."""
-        assert len(self.lat) == len(self.lon) == len(self.price_factor) == len(self.max_tier) == len(self.uid), (
-            "pool columns of unequal length"
-        )
-        assert len(self.max_tier) == len(self.units), "pool columns and units of unequal length"
-        for slot, unit in enumerate(self.units):
-            if unit is None:
-                assert self.max_tier[slot] == -1, f"a hole at slot {slot} of a pool not marked"
-            else:
-                assert (
-                    self.lat[slot] == unit.lat
-                    and self.lon[slot] == unit.lon
-                    and self.price_factor[slot] == unit.price_factor
-                    and self.max_tier[slot] == unit.max_tier
-                    and self.uid[slot] == unit.unique_id
-                ), f"pool columns of unit {unit.unique_id} disagree with the unit"
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # see rcc_sim.engine.compiled
@@ -386,7 +346,6 @@ class Placement(Process):
                 assert [p.n for p in pools] == list(sizes), f"pool sizes of kind {kind} drifted"
                 assert sum(p.n for p in pools) == counts[kind], f"pooled count of kind {kind} drifted"
                 for p in pools:
-                    p.check()
                     for slot, unit in enumerate(p.units):
                         if unit is not None:
                             at = unit.stretch_slot if stretch else unit.pool_slot
@@ -558,37 +517,28 @@ class Placement(Process):
         lat, lon, tier, la, kx = child.lat, child.lon, child.tier, child.la, child.kx
         kind_price = self.market.spot_price(kind, tier, la)
         k, n = self.k, 0
-        excluded: i64 = exclude.unique_id if exclude is not None else -1
         # the commissioner's own units (no radius: wherever they are), or everyone's to the radius
         order = self.commissioning.own_search_order[la] if kind in OWNED_KINDS else self.near[kind][la]
         for j in order:
             if sizes[j] == 0:  # (read side by side; the pool is not touched)
                 continue
-            pool = pools[j]
-            lats, lons, factors, tiers, uids = pool.lat, pool.lon, pool.price_factor, pool.max_tier, pool.uid
-            i: i64 = 0
-            while i < len(tiers):  # the pool's columns (Pool): no unit touched until kept
-                unit_tier = tiers[i]
-                if unit_tier < 0 or uids[i] == excluded:  # a hole, or the unit to leave out
-                    i += 1
+            for unit in pools[j].units:
+                if unit is None or unit is exclude:  # a hole (Pool), or the unit to leave out
                     continue
-                dx, dy = (lons[i] - lon) * kx, (lats[i] - lat) * MILES_PER_DEG_LAT
+                dx, dy = (unit.lon - lon) * kx, (unit.lat - lat) * MILES_PER_DEG_LAT
                 d = math.sqrt(dx * dx + dy * dy)  # not math.hypot: the compiled engine calls sqrt natively
-                score = kind_price * factors[i] + per_mile * d + penalty
-                if unit_tier < tier:
+                score = kind_price * unit.price_factor + per_mile * d + penalty
+                if unit.max_tier < tier:
                     score += mismatch
                 if group > 1:
-                    unit = pool.units[i]
-                    assert unit is not None
                     vac = unit.usable - len(unit.children)
                     if vac < group:
                         score += split * (group - max(vac, 1))
                 if score < best_score:
-                    best, best_score = pool.units[i], score
+                    best, best_score = unit, score
                 n += 1
                 if n >= k:
                     return best, best_score
-                i += 1
         return best, best_score
 
     # ------------------------------------------------------------------ entering and leaving
