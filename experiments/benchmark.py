@@ -149,6 +149,9 @@ def main() -> None:
     print(f"{head}, seed {args.seed}, {args.repeat} runs")
     span = f"{min(simpy):.2f}-{max(simpy):.2f}" if len(runs) > 1 else f"{simpy[0]:.2f}"
     print(f"raw simpy: 1,000,000 timeouts in {span} s (best of 3 in each run's process, just before it)")
+    if max(simpy) > 1.1 * min(simpy):  # the same loop 10% slower in one process than another
+        print(f"  the machine's speed varied between runs ({max(simpy) / min(simpy) - 1:.0%} in raw simpy):")
+        print("  compare medians, or interleave the runs of two commits, rather than single figures")
     # the interpreter's build moves every figure: the same run took 16% less under Debian's
     # Python 3.11.2 (built with PGO and LTO) than under a pyenv 3.11.7 built without them
     print(f"interpreter: {sys.executable}, Python {platform.python_version()} ({platform.python_compiler()})")
