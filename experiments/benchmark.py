@@ -52,6 +52,11 @@ def raw_simpy(n: int = 1_000_000) -> float:
     return time.perf_counter() - t0
 
 
+def best_raw_simpy(k: int = 3) -> float:
+    """The least disturbed of ``k`` :func:`raw_simpy` timings, as timeit does."""
+    return min(raw_simpy() for _ in range(k))
+
+
 def scaled(cfg: Config, factor: float) -> Config:
     """``cfg`` with every absolute count of children and supply multiplied by ``factor``."""
     if factor == 1:
@@ -83,7 +88,7 @@ def one_run(args) -> dict:
     # (the least disturbed of the six, as timeit does): each run's ratio is to the raw-simpy time
     # of the same process, so a machine that slows down or speeds up between runs moves both
     # alike, and a moment's disturbance of the simpy loops alone cannot flatter the ratio
-    simpy_before = min(raw_simpy() for _ in range(3))
+    simpy_before = best_raw_simpy()
     cfg = scaled(cfg, args.scale)
     world = None
     if args.scale != 1:
@@ -104,7 +109,7 @@ def one_run(args) -> dict:
     days = np.diff(np.r_[0.0, model.week_ends])[model.base_week :]
     child_days = float((ds["children_in_care"].sum("la").values * days).sum())
     child_days += model.rec.unkept_days["children_in_care"]
-    simpy_s = min(simpy_before, min(raw_simpy() for _ in range(3)))
+    simpy_s = min(simpy_before, best_raw_simpy())
     return {
         "simpy": simpy_s,
         "setup": t1 - t0,

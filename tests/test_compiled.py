@@ -36,18 +36,23 @@ print(json.dumps({"state": compiled.state, "hash": h.hexdigest(), "children": in
 """
 
 
-def _run(engine: str, huge_pages: str = "1") -> dict:
-    env = {**os.environ, "RCC_SIM_ENGINE": engine, "RCC_SIM_HUGEPAGES": huge_pages}
+def _python(code: str, **env: str) -> dict:
+    """Run ``code`` in a fresh interpreter with ``env`` added to the environment; the JSON it
+    prints last."""
     out = subprocess.run(
-        [sys.executable, "-c", RUN],
-        env=env,
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
         cwd=os.path.dirname(__file__),
         capture_output=True,
         text=True,
         timeout=600,
-        check=True,
     )
+    assert out.returncode == 0, f"exit {out.returncode}: {out.stderr[-2000:]}"
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _run(engine: str, huge_pages: str = "1") -> dict:
+    return _python(RUN, RCC_SIM_ENGINE=engine, RCC_SIM_HUGEPAGES=huge_pages)
 
 
 def test_ci_tests_the_compiled_engine():
@@ -87,15 +92,7 @@ print(json.dumps({"state": state, "total": total, "arenas": memory.stats()}))
 
 
 def _churn(huge_pages: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", CHURN],
-        env={**os.environ, "RCC_SIM_HUGEPAGES": huge_pages},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, f"exit {out.returncode}: {out.stderr[-2000:]}"
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return _python(CHURN, RCC_SIM_HUGEPAGES=huge_pages)
 
 
 def test_ci_builds_the_huge_page_arenas():
